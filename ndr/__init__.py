@@ -1,0 +1,19 @@
+"""ndr — read and write bounce messages (NDRs, DSNs).
+
+>>> import ndr
+>>> report = ndr.parse(open("examples/postfix-user-unknown.eml", "rb").read())  # doctest: +SKIP
+>>> report.recipients[0].reason  # doctest: +SKIP
+'userunknown'
+"""
+from .catalog import Catalog, load_catalog
+from .errors import CatalogError, Defect, DefectError, InputError, NdrError, TemplateError
+from .explain import Explanation, explain
+from .model import Action, Kind, OriginalMessage, RecipientResult, Report
+from .parse import parse
+from .policy import DEFAULT, STRICT, Policy
+
+__all__ = [
+    "Action", "Catalog", "CatalogError", "DEFAULT", "Defect", "DefectError", "Explanation",
+    "InputError", "Kind", "NdrError", "OriginalMessage", "Policy", "RecipientResult", "Report",
+    "STRICT", "TemplateError", "explain", "load_catalog", "parse",
+]

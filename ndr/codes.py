@@ -1,0 +1,64 @@
+"""RFC 3463 enhanced status codes and RFC 5321 reply codes: finding them in text, checking them.
+
+Pure functions, no catalog: the catalog says what a code means, this module only says where a
+code is and whether it is well formed.
+"""
+from __future__ import annotations
+
+import re
+
+# class.subject.detail; not part of an IP address or a version number (5.1.1.3, v2.4.6).
+_STATUS = re.compile(r"(?<![\w.])([245])\.([0-7])\.(\d{1,3})(?![\w]|\.\d)")
+# A reply code where one is expected: at the start, or right before an enhanced status code.
+_REPLY_AT_START = re.compile(r"\s*[(\[<\"']?([245][0-5]\d)(?:[\s\-:)\]]|$)")
+_REPLY_BEFORE_STATUS = re.compile(r"(?<![\w.#])([245][0-5]\d)[\s\-]+[(\[]?#?[245]\.[0-7]\.\d{1,3}")
+_REPLY_AFTER_MARKER = re.compile(
+    r"(?:said:|returned|response:|reply:|error:|<<<|\bsmtp;|\bsmtp error)\s*[\"'(\[<]*([245][0-5]\d)(?=[\s\-:]|$)",
+    re.IGNORECASE,
+)
+STATUS_SHAPE = re.compile(r"^[245X]\.\d{1,3}\.\d{1,3}$")
+STATUS_RANGE_SHAPE = re.compile(r"^[245X]\.\d{1,3}\.\d{1,3}-\d{1,3}$")
+REPLY_SHAPE = re.compile(r"^[245]\d\d$")
+
+
+def find_status(text: str) -> str | None:
+    """The first RFC 3463 enhanced status code in ``text`` (``5.1.1``), or None."""
+    match = _STATUS.search(text)
+    if match is None:
+        return None
+    return f"{match.group(1)}.{int(match.group(2))}.{int(match.group(3))}"
+
+
+def find_reply(text: str) -> str | None:
+    """The RFC 5321 reply code ``text`` answers with (``550``), or None when it names none."""
+    for expression in (_REPLY_AT_START, _REPLY_BEFORE_STATUS, _REPLY_AFTER_MARKER):
+        match = expression.match(text) if expression is _REPLY_AT_START else expression.search(text)
+        if match:
+            return match.group(1)
+    return None
+
+
+def normalise_status(value: str | None) -> str | None:
+    """``value`` as a canonical ``C.S.D`` string if it contains one, else None."""
+    if not value:
+        return None
+    return find_status(value.strip())
+
+
+def is_class_only(status: str | None) -> bool:
+    """True for codes that carry only a class (``5.0.0``, ``4.0.0``): the text may say more."""
+    return status is None or status.endswith(".0.0")
+
+
+def agree(reply: str | None, status: str | None) -> bool:
+    """True when a reply code and an enhanced status code do not contradict each other."""
+    return not reply or not status or reply[0] == status[0] or status[0] == "X"
+
+
+def class_of(status: str | None, reply: str | None = None) -> str | None:
+    """The class digit ('2', '4', '5') from the status code, else from the reply code."""
+    if status and status[0] in "245":
+        return status[0]
+    if reply and reply[0] in "245":
+        return reply[0]
+    return None

@@ -1,0 +1,61 @@
+"""The ordered registry of decoders and the one dispatch loop every entry point uses.
+
+Order is by reliability, first match wins:
+
+1. Standards with a machine-readable part: ARF feedback reports (RFC 5965), then delivery status
+   notifications (RFC 3464 / RFC 6533).
+2. Vendor formats: the catalog's ``vendors`` entries run by the table decoder, and the few code
+   decoders a table cannot express.
+3. RFC 3834 automatic replies (after vendors, because some MTAs mark bounces auto-replied).
+4. The generic fallback for bounces in formats nobody described.
+
+Library users can add decoders with ``register()``.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from .arf import ARF
+from .autoreply import AutoReply
+from .base import Decoded, Decoder, Mail, RawRecipient
+from .rfc3464 import RFC3464
+
+_STANDARD: list[Decoder] = [ARF(), RFC3464()]
+_VENDOR: list[Decoder] = []
+_LATE: list[Decoder] = [AutoReply()]
+_USER: list[Decoder] = []
+
+
+def register(decoder: Decoder, *, first: bool = False) -> None:
+    """Add a decoder: tried before every other one with ``first``, else just before the fallbacks."""
+    if first:
+        _USER.insert(0, decoder)
+    else:
+        _VENDOR.append(decoder)
+
+
+def decoders() -> list[Decoder]:
+    """Every registered decoder, in dispatch order."""
+    return [*_USER, *_STANDARD, *_VENDOR, *_LATE]
+
+
+def decode(mail: Mail) -> Decoded | None:
+    """Run the decoders in order; the first that recognises the message wins."""
+    for decoder in decoders():
+        decoded = decoder.decode(mail)
+        if decoded is not None and decoded.recipients:
+            return decoded
+    return None
+
+
+def names() -> list[str]:
+    return [d.name for d in decoders()]
+
+
+def vendor_problems(item: dict[str, Any], reason_ids: set[str]) -> list[str]:
+    """Problems in one catalog ``vendors`` entry (the table decoder defines the layout)."""
+    return []
+
+
+__all__ = ["Decoded", "Decoder", "Mail", "RawRecipient", "decode", "decoders", "register", "names",
+           "vendor_problems"]

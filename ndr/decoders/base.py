@@ -1,0 +1,220 @@
+"""The decoder contract and the helpers every decoder shares.
+
+A decoder looks at a ``Mail`` and returns ``None`` ("not mine", cheaply) or a ``Decoded``: the
+raw per-recipient records it found, before classification. Decoders never classify; they only
+say who failed, with what code and text, and where.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from functools import cached_property
+from typing import Protocol
+
+from ..catalog import Catalog
+from ..mime import Headers, Part
+from ..model import Kind
+
+_TAGS = re.compile(r"<[^>]*>")
+_SPACES = re.compile(r"[ \t\u00a0]+")
+_ADDRESS = re.compile(r"[^\s<>()\[\]\"',;:]+@[^\s<>()\[\]\"',;:]+\.[A-Za-z0-9-]+|[^\s<>()\[\]\"',;:]+@\[[0-9.:a-fA-F]+\]")
+_HOST_SAID = re.compile(r"\bhost\s+([A-Za-z0-9][A-Za-z0-9.\-]*\.[A-Za-z0-9\-]+|\[[0-9.:a-fA-F]+\])\s*\[[^\]]*\]\s*said:", re.I)
+_HOST_NAMED = re.compile(
+    r"(?:remote server returned|generating server:|remote host said:|(?:connect|connection) to|conversation with|"
+    r"lost connection with|by host|from host|mx host|remote mta)\s*[:'\"]?\s*"
+    r"([A-Za-z0-9][A-Za-z0-9\-]*(?:\.[A-Za-z0-9\-]+)+)",
+    re.I,
+)
+
+
+@dataclass(slots=True)
+class RawRecipient:
+    """A recipient as a decoder found it (mutable while the decoder works)."""
+
+    recipient: str | None = None
+    original_recipient: str | None = None
+    action: str | None = None
+    status: str | None = None
+    reply_code: str | None = None
+    diagnostic: str | None = None
+    diagnostic_type: str | None = None
+    remote_mta: str | None = None
+    reporting_mta: str | None = None
+    last_attempt_date: datetime | None = None
+    will_retry_until: datetime | None = None
+    smtp_command: str | None = None
+    feedback_type: str | None = None
+    reason: str | None = None
+    """Set only where the format itself decides the reason (feedback, vacation, delivered)."""
+
+
+@dataclass(slots=True)
+class Decoded:
+    """What a decoder returns: the kind of message and its raw recipients."""
+
+    decoder: str
+    kind: Kind = Kind.BOUNCE
+    recipients: list[RawRecipient] = field(default_factory=list)
+    reporting_mta: str | None = None
+    received_from_mta: str | None = None
+    arrival_date: datetime | None = None
+    original_envelope_id: str | None = None
+    original_headers: Headers | None = None
+    """Header of the returned message, where the decoder found it outside a MIME part."""
+
+
+class Mail:
+    """A parsed message with the views decoders need, computed once on demand."""
+
+    def __init__(self, root: Part, catalog: Catalog) -> None:
+        self.root = root
+        self.headers = root.headers
+        self.catalog = catalog
+
+    @cached_property
+    def subject(self) -> str:
+        """The decoded Subject, whitespace folded."""
+        return fold_spaces(self.headers.decoded("subject") or "")
+
+    @cached_property
+    def sender(self) -> str:
+        """The From header, decoded and lowercased."""
+        return (self.headers.decoded("from") or "").lower()
+
+    @cached_property
+    def parts(self) -> list[Part]:
+        """Every part outside embedded messages, depth first."""
+        return list(self.root.walk())
+
+    def first_part(self, *types: str) -> Part | None:
+        """The first part (outside embedded messages) of one of ``types``."""
+        for part in self.parts:
+            if part.content_type in types:
+                return part
+        return None
+
+    @cached_property
+    def original(self) -> Part | None:
+        """The returned original message (or its header) from a MIME part, if any."""
+        for part in self.parts:
+            if part.message is not None:
+                return part.message
+        return None
+
+    @cached_property
+    def body_text(self) -> str:
+        """The human-readable text of the message: its text parts outside the returned original,
+        HTML reduced to text when there is no plain text, line ends as LF."""
+        plain: list[str] = []
+        html: list[str] = []
+        for part in self.parts:
+            ctype = part.content_type
+            if part.is_multipart or part.message is not None:
+                continue
+            if ctype == "text/html":
+                html.append(html_to_text(part.text()))
+            elif ctype.startswith("text/"):
+                plain.append(part.text())
+        text = "\n".join(plain) if plain else "\n".join(html)
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        return text
+
+
+class Decoder(Protocol):
+    """One bounce format."""
+
+    name: str
+
+    def decode(self, mail: Mail) -> Decoded | None:
+        """The recipients this format reports, or None when the message is not in this format."""
+        ...
+
+
+def fold_spaces(text: str) -> str:
+    """Fold runs of spaces and tabs and strip; keep newlines."""
+    return _SPACES.sub(" ", text).strip()
+
+
+def one_line(text: str | None) -> str | None:
+    """Whitespace of every kind folded to single spaces; None for empty text."""
+    if not text:
+        return None
+    folded = " ".join(text.split())
+    return folded or None
+
+
+def html_to_text(html: str) -> str:
+    """Tags removed, common entities decoded, block ends kept as line breaks."""
+    import html as html_module
+
+    html = re.sub(r"(?is)<(script|style)\b.*?</\1>", " ", html)
+    html = re.sub(r"(?i)<br\s*/?>|</(p|div|tr|li|h\d)>", "\n", html)
+    return html_module.unescape(_TAGS.sub(" ", html))
+
+
+def find_address(text: str | None) -> str | None:
+    """The first plausible e-mail address in ``text``, without brackets or a trailing dot."""
+    if not text:
+        return None
+    match = _ADDRESS.search(text)
+    if not match:
+        return None
+    address = match.group(0).strip(".")
+    if address.lower().startswith("mailto:"):
+        address = address[7:]
+    return address
+
+
+def clean_address(value: str | None) -> str | None:
+    """An address field value (``rfc822; <user@example.com>``) reduced to the address."""
+    if not value:
+        return None
+    if ";" in value:
+        kind, _, rest = value.partition(";")
+        if " " not in kind.strip():
+            value = rest
+    value = value.strip().strip("<>").strip()
+    found = find_address(value)
+    if found:
+        return found
+    return value or None
+
+
+def mta_name(value: str | None) -> str | None:
+    """An MTA field value (``dns; mx.example.com [192.0.2.1]``) reduced to the host name."""
+    if not value:
+        return None
+    if ";" in value:
+        value = value.split(";", 1)[1]
+    value = value.strip()
+    if not value:
+        return None
+    name = value.split()[0].strip("[]()<>,;'\"").rstrip(".")
+    if "[" in name:  # mx.example.com[192.0.2.1]
+        name = name.split("[", 1)[0] or name.strip("[]")
+    return name.lower() or None
+
+
+def host_in_text(text: str | None) -> str | None:
+    """The destination server a diagnostic names (``host mx[ip] said``, ``connect to mx``)."""
+    if not text:
+        return None
+    match = _HOST_SAID.search(text) or _HOST_NAMED.search(text)
+    if not match:
+        return None
+    return match.group(1).strip("[]").rstrip(".").lower()
+
+
+def parse_date(value: str | None) -> datetime | None:
+    """An RFC 5322 date, or None when it does not parse."""
+    if not value:
+        return None
+    if ";" in value:  # "Last-Attempt-Date: dns; ..." never; but Arrival-Date sometimes has a type
+        value = value.rsplit(";", 1)[-1]
+    try:
+        return parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None

@@ -1,0 +1,93 @@
+"""RFC 3464 delivery status notifications (and RFC 6533's internationalised ones).
+
+The standard path, tried first: a message/delivery-status (or message/global-delivery-status)
+part, wherever it sits. Where Status is missing or only a class, the enhanced code and the reply
+code come from the Diagnostic-Code text; the destination server comes from Remote-MTA, else from
+the text.
+"""
+from __future__ import annotations
+
+from .. import codes
+from ..dsn import parse_fields
+from ..model import Action, Kind
+from .base import (Decoded, Mail, RawRecipient, clean_address, host_in_text, mta_name, one_line,
+                   parse_date)
+
+STATUS_TYPES = ("message/delivery-status", "message/global-delivery-status")
+_NOT_FAILED = {Action.DELIVERED.value, Action.RELAYED.value, Action.EXPANDED.value}
+
+
+def diagnostic_parts(value: str | None) -> tuple[str | None, str | None]:
+    """``('smtp', '550 5.1.1 ...')`` from a Diagnostic-Code value."""
+    if not value:
+        return None, None
+    kind, semicolon, rest = value.partition(";")
+    if semicolon and kind.strip() and " " not in kind.strip() and len(kind.strip()) < 20:
+        return kind.strip(), one_line(rest)
+    return None, one_line(value)
+
+
+def normalise_action(value: str | None) -> str | None:
+    """Action value lowercased, with common misspellings mapped (``failure`` → ``failed``)."""
+    if not value:
+        return None
+    action = value.strip().lower().split()[0].rstrip(".;")
+    aliases = {"failure": "failed", "fail": "failed", "delay": "delayed", "deliverable": "delivered",
+               "expired": "failed", "relay": "relayed", "expand": "expanded"}
+    action = aliases.get(action, action)
+    return action if action in {a.value for a in Action} else None
+
+
+def recipient_from_fields(fields: dict[str, str]) -> RawRecipient:
+    """A raw recipient from one per-recipient block."""
+    diag_type, diagnostic = diagnostic_parts(fields.get("diagnostic-code"))
+    status = codes.normalise_status(fields.get("status"))
+    if codes.is_class_only(status) and diagnostic:
+        found = codes.find_status(diagnostic)
+        if found and (status is None or found[0] == status[0]):
+            status = found
+    reply = codes.find_reply(diagnostic) if diagnostic else None
+    remote = mta_name(fields.get("remote-mta")) or host_in_text(diagnostic)
+    return RawRecipient(
+        recipient=clean_address(fields.get("final-recipient")) or clean_address(fields.get("original-recipient")),
+        original_recipient=clean_address(fields.get("original-recipient")),
+        action=normalise_action(fields.get("action")),
+        status=status,
+        reply_code=reply,
+        diagnostic=diagnostic,
+        diagnostic_type=diag_type,
+        remote_mta=remote,
+        last_attempt_date=parse_date(fields.get("last-attempt-date")),
+        will_retry_until=parse_date(fields.get("will-retry-until")),
+    )
+
+
+class RFC3464:
+    """message/delivery-status anywhere in the message."""
+
+    name = "rfc3464"
+
+    def decode(self, mail: Mail) -> Decoded | None:
+        part = mail.first_part(*STATUS_TYPES)
+        if part is None:
+            return None
+        fields = parse_fields(part.text() if part.content_type == STATUS_TYPES[0]
+                              else part.payload().decode("utf-8", "replace"))
+        if not fields.recipients:
+            return None
+        recipients = [recipient_from_fields(block) for block in fields.recipients]
+        recipients = [r for r in recipients if r.recipient]
+        if not recipients:
+            return None
+        reporting = mta_name(fields.message.get("reporting-mta"))
+        for recipient in recipients:
+            recipient.reporting_mta = reporting
+        kind = Kind.BOUNCE
+        if all(r.action in _NOT_FAILED for r in recipients):
+            kind = Kind.DELIVERED
+        return Decoded(
+            decoder=self.name, kind=kind, recipients=recipients, reporting_mta=reporting,
+            received_from_mta=mta_name(fields.message.get("received-from-mta")),
+            arrival_date=parse_date(fields.message.get("arrival-date")),
+            original_envelope_id=fields.message.get("original-envelope-id") or None,
+        )

@@ -1,0 +1,69 @@
+"""RFC 3464 / RFC 6533 delivery-status fields: text in, per-message and per-recipient fields out.
+
+The body of message/delivery-status is one block of per-message fields, a blank line, then one
+block per recipient. Real reports bend this (no blank line after the per-message fields, none
+between recipients, folded values), so a block is also split where a recipient field repeats,
+and per-message fields are recognised by name wherever they stand.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+PER_MESSAGE = frozenset({
+    "reporting-mta", "dsn-gateway", "received-from-mta", "arrival-date", "original-envelope-id",
+    "x-postfix-queue-id", "x-postfix-sender",
+})
+
+
+@dataclass(slots=True)
+class StatusFields:
+    """Fields of one delivery-status body, names lowercased, the first value of each kept."""
+
+    message: dict[str, str] = field(default_factory=dict)
+    recipients: list[dict[str, str]] = field(default_factory=list)
+
+
+def parse_fields(text: str) -> StatusFields:
+    """Split a delivery-status body into per-message fields and per-recipient blocks."""
+    result = StatusFields()
+    block: dict[str, str] = {}
+    name: str | None = None
+
+    def close() -> None:
+        nonlocal block
+        if "final-recipient" in block or "original-recipient" in block:
+            result.recipients.append(block)
+        else:
+            for key, value in block.items():
+                result.message.setdefault(key, value)
+        block = {}
+
+    for line in text.splitlines():
+        if not line.strip():
+            close()
+            name = None
+            continue
+        if line[0] in " \t":
+            if name is not None:
+                block[name] = (block[name] + " " + line.strip()).strip()
+            continue
+        key, colon, value = line.partition(":")
+        key = key.strip().lower()
+        if not colon or not key or " " in key:
+            name = None
+            continue
+        if key in PER_MESSAGE and "final-recipient" not in block:
+            result.message.setdefault(key, value.strip())
+            name = None
+            continue
+        if key == "final-recipient" and "final-recipient" in block:
+            close()
+        elif key == "original-recipient" and "action" in block:
+            close()  # an Original-Recipient after an Action opens the next recipient
+        if key in block:
+            name = None
+            continue
+        block[key] = value.strip()
+        name = key
+    close()
+    return result

@@ -1,0 +1,346 @@
+"""MIME: bytes in, a small typed tree of parts out. The parsing stage; it does not interpret.
+
+Bounces are broken mail, and parsing is ndr's hot path, so this is a lenient, lazy scanner built
+on ``bytes.find``: headers are unfolded into (name, value) pairs, multiparts are split on their
+boundaries, embedded messages are scanned the same way, and bodies are decoded (transfer
+encoding, then charset) only when a decoder asks for their text. Problems become defects; this
+module never raises on bad input.
+
+Why not flanker's MIME parser, or the stdlib's? Measured on the corpus, flanker's parser takes
+about twice the time of the stdlib's ``message_from_bytes`` and rejects some real bounces outright
+(a multipart without a boundary); the stdlib's feed parser walks every line in Python. ndr uses
+flanker where it is strong, for address parsing (``addresses.py``).
+"""
+from __future__ import annotations
+
+import binascii
+import codecs
+import re
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from .errors import Defect
+from .policy import DEFAULT, Policy
+
+_FIELD_NAME = re.compile(rb"[!-9;-~]+[ \t]*:")
+_ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?]*)\?=")
+_ENCODED_GAP = re.compile(r"(\?=)\s+(=\?)")
+_PARAM = re.compile(r';\s*([^\s=;]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"?|([^;\s]*))')
+
+# Charset names seen in real bounces that Python's codec registry does not know.
+_CHARSET_ALIASES = {
+    "x-sjis": "shift_jis", "shift-jis": "shift_jis", "sjis": "shift_jis", "x-euc-jp": "euc_jp",
+    "iso-2022-jp-2": "iso2022_jp_2", "unicode-1-1-utf-7": "utf-7", "ks_c_5601-1987": "cp949",
+    "x-unknown": "latin-1", "unknown-8bit": "latin-1", "x-user-defined": "latin-1",
+    "ansi_x3.4-1968": "ascii", "iso-8859-8-i": "iso-8859-8", "gb2312": "gb18030", "gbk": "gb18030",
+}
+
+
+class Headers:
+    """An ordered header block: (name, unfolded value) pairs, looked up case-insensitively."""
+
+    __slots__ = ("fields", "_index")
+
+    def __init__(self, fields: list[tuple[str, str]]) -> None:
+        self.fields = fields
+        index: dict[str, list[str]] = {}
+        for name, value in fields:
+            index.setdefault(name.lower(), []).append(value)
+        self._index = index
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        """The first value of field ``name`` (raw, RFC 2047 words not decoded)."""
+        values = self._index.get(name.lower())
+        return values[0] if values else default
+
+    def get_all(self, name: str) -> list[str]:
+        """Every value of field ``name``, in order."""
+        return list(self._index.get(name.lower(), ()))
+
+    def decoded(self, name: str) -> str | None:
+        """The first value of ``name`` with RFC 2047 encoded words decoded."""
+        value = self.get(name)
+        return decode_words(value) if value is not None else None
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._index
+
+    def __len__(self) -> int:
+        return len(self.fields)
+
+
+@dataclass(slots=True)
+class Part:
+    """One MIME entity: its header, its type, and its body or children."""
+
+    headers: Headers
+    content_type: str = "text/plain"
+    """Lowercased ``maintype/subtype``."""
+    params: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    """The body as transmitted (transfer encoding not yet undone)."""
+    parts: list["Part"] = field(default_factory=list)
+    """Children of a multipart."""
+    message: "Part | None" = None
+    """The embedded message of message/rfc822, message/global or *-headers parts."""
+    defects: list[Defect] = field(default_factory=list)
+    """Defects of the whole message (filled on the top-level part only)."""
+
+    @property
+    def is_multipart(self) -> bool:
+        return self.content_type.startswith("multipart/")
+
+    def walk(self, into_messages: bool = False) -> Iterator["Part"]:
+        """This part and its descendants, depth first; embedded messages only if asked."""
+        yield self
+        for child in self.parts:
+            yield from child.walk(into_messages)
+        if into_messages and self.message is not None:
+            yield from self.message.walk(into_messages)
+
+    def payload(self) -> bytes:
+        """The body with its Content-Transfer-Encoding undone."""
+        encoding = (self.headers.get("content-transfer-encoding") or "").strip().lower()
+        if encoding == "base64":
+            return _unbase64(self.body)
+        if encoding == "quoted-printable":
+            return binascii.a2b_qp(self.body)
+        return self.body
+
+    def text(self) -> str:
+        """The body as text: transfer encoding undone, then the declared charset decoded."""
+        return decode_bytes(self.payload(), self.params.get("charset"))
+
+
+def decode_bytes(data: bytes, charset: str | None) -> str:
+    """Decode ``data`` in ``charset``; guess UTF-8, then ISO-2022-JP, then Latin-1 when unsure."""
+    name = (charset or "").strip().strip('"').lower()
+    if name and name not in ("us-ascii", "ascii"):
+        name = _CHARSET_ALIASES.get(name, name)
+        try:
+            codecs.lookup(name)
+        except LookupError:
+            name = ""
+        else:
+            return data.decode(name, "replace")
+    if data.isascii():
+        if b"\x1b$" in data or b"\x1b(" in data:
+            return data.decode("iso2022_jp", "replace")
+        return data.decode("ascii")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", "replace")
+
+
+def decode_words(value: str) -> str:
+    """Decode RFC 2047 encoded words in a header value; text around them is kept."""
+    if "=?" not in value:
+        return value
+    value = _ENCODED_GAP.sub(r"\1\2", value)
+
+    def one(match: re.Match[str]) -> str:
+        charset = match.group(1).split("*", 1)[0]
+        data = match.group(3)
+        try:
+            if match.group(2) in "bB":
+                raw = _unbase64(data.encode("ascii", "replace"))
+            else:
+                raw = binascii.a2b_qp(data.replace("_", " ").encode("ascii", "replace"))
+        except (ValueError, binascii.Error):
+            return match.group(0)
+        return decode_bytes(raw, charset)
+
+    return _ENCODED_WORD.sub(one, value)
+
+
+def split_content_type(value: str | None) -> tuple[str, dict[str, str]]:
+    """``('maintype/subtype', params)`` from a Content-Type value; text/plain when absent."""
+    if not value:
+        return "text/plain", {}
+    head, _, rest = value.partition(";")
+    ctype = head.strip().lower() or "text/plain"
+    if "/" not in ctype:
+        ctype = "text/plain" if ctype in ("text", "") else ctype + "/unknown"
+    params: dict[str, str] = {}
+    if rest:
+        for match in _PARAM.finditer(";" + rest):
+            name = match.group(1).lower().rstrip("*")
+            raw = match.group(2) if match.group(2) is not None else match.group(3)
+            params.setdefault(name, raw.replace('\\"', '"') if raw else "")
+    return ctype, params
+
+
+def parse_headers(block: bytes, policy: Policy = DEFAULT,
+                  defects: list[Defect] | None = None) -> Headers:
+    """Parse a header block (LF line ends) into ``Headers``; stray lines become defects."""
+    try:
+        text = block.decode("utf-8")
+    except UnicodeDecodeError:
+        text = block.decode("latin-1")
+    fields: list[tuple[str, str]] = []
+    name: str | None = None
+    chunks: list[str] = []
+    limit = policy.max_header_count
+    for line in text.split("\n"):
+        if line[:1] in (" ", "\t"):
+            if name is not None:
+                chunks.append(line.strip())
+            continue
+        if name is not None:
+            fields.append((name, " ".join(c for c in chunks if c)))
+            name = None
+        if not line:
+            continue
+        colon = line.find(":")
+        if colon <= 0 or not _FIELD_NAME.match(line[: colon + 1].encode("utf-8", "replace")):
+            if defects is not None:
+                defects.append(Defect("malformed-header", line[:80]))
+            continue
+        if len(fields) >= limit:
+            if defects is not None:
+                defects.append(Defect("header-limit", f"more than {limit} header fields"))
+            break
+        name = line[:colon].rstrip()
+        chunks = [line[colon + 1:].strip()]
+    if name is not None:
+        fields.append((name, " ".join(c for c in chunks if c)))
+    return Headers(fields)
+
+
+def split_header_body(data: bytes) -> tuple[bytes, bytes]:
+    """Split at the first blank line; a header block ends early at the first non-header line."""
+    if data.startswith(b"\n"):
+        return b"", data[1:]
+    end = data.find(b"\n\n")
+    head = data if end < 0 else data[:end]
+    # A block that turns into body text without a blank line (a common defect): stop at the
+    # first line that is neither a field nor a continuation.
+    position = 0
+    while position < len(head):
+        line_end = head.find(b"\n", position)
+        if line_end < 0:
+            line_end = len(head)
+        line = head[position:line_end]
+        if line[:1] not in (b" ", b"\t") and not _FIELD_NAME.match(line):
+            if position == 0:
+                return b"", data
+            return data[: position - 1], data[position:]
+        position = line_end + 1
+    if end < 0:
+        return data, b""
+    return data[:end], data[end + 2:]
+
+
+def normalise_newlines(data: bytes) -> bytes:
+    """CRLF and bare CR become LF, so all three line-ending styles parse alike."""
+    if b"\r" in data:
+        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    return data
+
+
+def parse(data: bytes, policy: Policy = DEFAULT) -> Part:
+    """Scan a whole message. Never raises on bad input; defects land on the returned part."""
+    defects: list[Defect] = []
+    if len(data) > policy.max_message_bytes:
+        defects.append(Defect("size-limit", f"{len(data)} bytes; only the first "
+                                            f"{policy.max_message_bytes} were read"))
+        data = data[: policy.max_message_bytes]
+    data = normalise_newlines(data)
+    if data.startswith(b"From "):  # an mbox separator line left in front of the message
+        first = data.find(b"\n")
+        data = data[first + 1:] if first >= 0 else b""
+    counter = [0]
+    root = _entity(data, policy, defects, 0, counter)
+    root.defects = defects
+    return root
+
+
+def _entity(data: bytes, policy: Policy, defects: list[Defect], depth: int,
+            counter: list[int]) -> Part:
+    head, body = split_header_body(data)
+    headers = parse_headers(head, policy, defects)
+    ctype, params = split_content_type(headers.get("content-type"))
+    part = Part(headers=headers, content_type=ctype, params=params, body=body)
+    counter[0] += 1
+    if counter[0] > policy.max_parts:
+        if counter[0] == policy.max_parts + 1:
+            defects.append(Defect("part-limit", f"more than {policy.max_parts} MIME parts"))
+        return part
+    if depth >= policy.max_depth:
+        if ctype.startswith(("multipart/", "message/")):
+            defects.append(Defect("depth-limit", f"MIME nesting deeper than {policy.max_depth}"))
+        return part
+    if ctype.startswith("multipart/"):
+        boundary = params.get("boundary")
+        chunks = _split_multipart(body, boundary.encode("utf-8", "replace"), defects) if boundary else None
+        if chunks is None:
+            defects.append(Defect("missing-boundary",
+                                  f"{ctype} without {'a usable' if boundary else 'a'} boundary"))
+            part.content_type = "text/plain"
+        else:
+            part.parts = [_entity(chunk, policy, defects, depth + 1, counter) for chunk in chunks]
+    elif ctype in ("message/rfc822", "message/global"):
+        inner = part.payload() if headers.get("content-transfer-encoding") else body
+        part.message = _entity(normalise_newlines(inner), policy, defects, depth + 1, counter)
+    elif ctype in ("text/rfc822-headers", "message/global-headers", "message/partial-headers"):
+        inner = normalise_newlines(part.payload())
+        # Some MTAs put a blank line first, or return the body too; read the header block only.
+        inner = inner.lstrip(b"\n")
+        head_only, _ = split_header_body(inner)
+        part.message = Part(headers=parse_headers(head_only, policy, defects))
+    return part
+
+
+def _split_multipart(body: bytes, boundary: bytes, defects: list[Defect]) -> list[bytes] | None:
+    delimiter = b"--" + boundary
+    size = len(delimiter)
+
+    def is_delimiter_line(position: int) -> bool:
+        # The delimiter must end the line (or be the closing one), not start a longer boundary.
+        tail = body[position + size: position + size + 2]
+        return tail[:1] in (b"", b"\n", b" ", b"\t") or tail == b"--"
+
+    position = 0 if body.startswith(delimiter) and is_delimiter_line(0) else -1
+    search_from = 0
+    while position < 0:
+        found = body.find(b"\n" + delimiter, search_from)
+        if found < 0:
+            return None
+        if is_delimiter_line(found + 1):
+            position = found + 1
+        search_from = found + 1
+    chunks: list[bytes] = []
+    while True:
+        after = position + size
+        if body.startswith(b"--", after):
+            return chunks
+        line_end = body.find(b"\n", after)
+        if line_end < 0:
+            defects.append(Defect("truncated-multipart", "the message ends inside a delimiter line"))
+            return chunks
+        search_from = line_end
+        while True:
+            found = body.find(b"\n" + delimiter, search_from)
+            if found < 0 or is_delimiter_line(found + 1):
+                break
+            search_from = found + 1
+        if found < 0:
+            defects.append(Defect("truncated-multipart", "no closing boundary"))
+            chunks.append(body[line_end + 1:])
+            return chunks
+        chunks.append(body[line_end + 1: found])
+        position = found + 1
+
+
+def _unbase64(data: bytes) -> bytes:
+    try:
+        return binascii.a2b_base64(data)
+    except binascii.Error:
+        # Bad padding or stray characters: keep what decodes.
+        cleaned = re.sub(rb"[^A-Za-z0-9+/]", b"", data)
+        cleaned = cleaned[: len(cleaned) - len(cleaned) % 4]
+        try:
+            return binascii.a2b_base64(cleaned)
+        except binascii.Error:
+            return b""

@@ -1,0 +1,139 @@
+"""Typed results: what a parsed bounce looks like to callers.
+
+Every record that crosses a module boundary is a frozen dataclass. Reason ids are plain strings
+because the set is open (defined and checked by the catalog); RFC-closed vocabularies are Enums.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from typing import Any
+
+from .errors import Defect
+
+
+class Action(enum.StrEnum):
+    """RFC 3464 §2.3.3 Action values."""
+
+    FAILED = "failed"
+    DELAYED = "delayed"
+    DELIVERED = "delivered"
+    RELAYED = "relayed"
+    EXPANDED = "expanded"
+
+
+class Kind(enum.StrEnum):
+    """What sort of message a report describes."""
+
+    BOUNCE = "bounce"
+    """A failure or delay report (DSN or a vendor's non-delivery notice)."""
+    DELIVERED = "delivered"
+    """A success DSN (delivered, relayed or expanded only)."""
+    FEEDBACK = "feedback"
+    """An ARF feedback report (RFC 5965): a complaint, not a bounce."""
+    VACATION = "vacation"
+    """An automatic reply (RFC 3834): not a bounce."""
+    NONE = "none"
+    """Ordinary mail."""
+
+
+@dataclass(frozen=True, slots=True)
+class OriginalMessage:
+    """Identity of the message that bounced, from the returned message or its headers."""
+
+    message_id: str | None = None
+    subject: str | None = None
+    from_: str | None = None
+    to: str | None = None
+    date: str | None = None
+    sender: str | None = None
+    """The envelope sender, where the report names it (e.g. X-Postfix-Sender)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecipientResult:
+    """One recipient of a report, decoded and classified."""
+
+    recipient: str | None
+    """The address that failed (Final-Recipient), lowercased domain kept as given."""
+    action: str | None = None
+    """RFC 3464 Action: failed, delayed, delivered, relayed, expanded."""
+    status: str | None = None
+    """RFC 3463 enhanced status code, e.g. ``5.1.1``."""
+    reply_code: str | None = None
+    """RFC 5321 reply code, e.g. ``550``."""
+    diagnostic_code: str | None = None
+    """The remote server's or MTA's diagnostic text, whitespace folded."""
+    diagnostic_type: str | None = None
+    """The Diagnostic-Code type (``smtp``, ``X-Postfix``), when given."""
+    original_recipient: str | None = None
+    """Original-Recipient (ORCPT), when given."""
+    remote_mta: str | None = None
+    """The destination server that refused or could not be reached."""
+    reporting_mta: str | None = None
+    """The MTA that wrote the report."""
+    last_attempt_date: datetime | None = None
+    will_retry_until: datetime | None = None
+    smtp_command: str | None = None
+    """The SMTP command the error answered (RCPT, DATA, ...), when the text says."""
+    reason: str = "undefined"
+    """Catalog reason id (STYLE.md vocabulary), e.g. ``userunknown``."""
+    hard: bool = False
+    """True only where the address itself is bad; a delay is never hard."""
+    rule: str = ""
+    """The catalog rule that decided ``reason`` (e.g. ``code:iana-x.1.1``, ``phrase:mailboxfull``)."""
+    catalog_id: str | None = None
+    """The catalog code entry that explains this failure, if any."""
+    summary: str | None = None
+    """The catalog's one-line meaning of the reason or code."""
+    causes: tuple[str, ...] = ()
+    """Likely causes, from the catalog."""
+    fixes: tuple[str, ...] = ()
+    """How to fix it, from the catalog."""
+    who: tuple[str, ...] = ()
+    """Who should act: sender, sender-admin, recipient, recipient-admin."""
+    feedback_type: str | None = None
+    """ARF Feedback-Type, for feedback reports."""
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """Everything ndr read from one message."""
+
+    kind: Kind
+    decoder: str | None = None
+    """Which decoder recognised the message (``rfc3464``, ``postfix``, ``fallback`` ...)."""
+    recipients: tuple[RecipientResult, ...] = ()
+    reporting_mta: str | None = None
+    received_from_mta: str | None = None
+    arrival_date: datetime | None = None
+    original_envelope_id: str | None = None
+    original: OriginalMessage = field(default_factory=OriginalMessage)
+    subject: str | None = None
+    """Subject of the report itself."""
+    defects: tuple[Defect, ...] = ()
+
+    @property
+    def is_bounce(self) -> bool:
+        """True for failure or delay reports (not feedback, auto-replies or success DSNs)."""
+        return self.kind is Kind.BOUNCE
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary (datetimes as ISO 8601 strings)."""
+        return _plain(self)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, Defect):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "__dataclass_fields__"):
+        out = {f.name.rstrip("_"): _plain(getattr(value, f.name)) for f in fields(value)}
+        return out
+    return value

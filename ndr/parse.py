@@ -1,0 +1,135 @@
+"""The public ``parse``: bytes in, a typed ``Report`` out. MIME, then decoders, then classify.
+
+Never raises on bad mail under the default policy: what was wrong is recorded as defects on the
+report. A decoder that crashes on a message is a defect too (``decoder-error``), and the next
+decoder gets its turn.
+"""
+from __future__ import annotations
+
+import email.message
+import logging
+import os
+from pathlib import Path
+from typing import Union
+
+from . import mime
+from .catalog import Catalog, load_catalog
+from .classify import classify
+from .decoders import decoders
+from .decoders.base import Decoded, Mail, RawRecipient, one_line
+from .errors import Defect, DefectError, InputError
+from .mime import Headers
+from .model import Kind, OriginalMessage, RecipientResult, Report
+from .policy import DEFAULT, Policy
+
+log = logging.getLogger("ndr")
+
+Source = Union[bytes, bytearray, memoryview, str, email.message.Message, os.PathLike]
+
+
+def parse(source: Source, *, policy: Policy = DEFAULT, catalog: Catalog | None = None) -> Report:
+    """Parse one message into a ``Report``.
+
+    ``source`` is the raw message as bytes (best), its text as ``str``, a stdlib
+    ``email.message.Message``, or a path (``pathlib.Path`` / ``os.PathLike``) to a message file.
+
+    >>> report = parse(b"From: a@example.com\\nSubject: hello\\n\\nJust mail.\\n")
+    >>> report.kind.value, report.recipients
+    ('none', ())
+    """
+    data = _as_bytes(source)
+    if catalog is None:
+        catalog = load_catalog(policy.catalog)
+    return parse_bytes(data, catalog, policy)
+
+
+def _as_bytes(source: Source) -> bytes:
+    if isinstance(source, bytes):
+        return source
+    if isinstance(source, (bytearray, memoryview)):
+        return bytes(source)
+    if isinstance(source, str):
+        return source.encode("utf-8", "surrogateescape")
+    if isinstance(source, email.message.Message):
+        try:
+            return source.as_bytes()
+        except (UnicodeError, LookupError, ValueError):
+            return source.as_string().encode("utf-8", "replace")
+    if isinstance(source, os.PathLike):
+        try:
+            return Path(source).read_bytes()
+        except OSError as exc:
+            raise InputError(f"{os.fspath(source)}: {exc.strerror or exc}") from None
+    raise TypeError(f"parse() takes bytes, str, email.message.Message or a path, not {type(source).__name__}")
+
+
+def parse_bytes(data: bytes, catalog: Catalog, policy: Policy = DEFAULT) -> Report:
+    """``parse`` for callers that already hold the bytes and the catalog (batch workers)."""
+    root = mime.parse(data, policy)
+    defects = list(root.defects)
+    if not root.headers.fields:
+        defects.append(Defect("not-a-message", "no header fields found"))
+        return _finish(Report(kind=Kind.NONE, defects=tuple(defects)), policy)
+    mail = Mail(root, catalog)
+    decoded: Decoded | None = None
+    for decoder in decoders():
+        try:
+            decoded = decoder.decode(mail)
+        except Exception as exc:  # a decoder bug must not lose the bounce: note it, go on
+            log.debug("decoder %s failed", decoder.name, exc_info=True)
+            defects.append(Defect("decoder-error", f"{decoder.name}: {type(exc).__name__}: {exc}"))
+            decoded = None
+        if decoded is not None and decoded.recipients:
+            break
+        decoded = None
+    if decoded is None:
+        return _finish(Report(kind=Kind.NONE, subject=mail.subject or None, defects=tuple(defects),
+                              original=_original(mail.original.headers if mail.original else None)),
+                       policy)
+    original_headers = decoded.original_headers or (mail.original.headers if mail.original else None)
+    recipients = tuple(_result(raw, decoded, catalog, policy) for raw in decoded.recipients)
+    report = Report(
+        kind=decoded.kind, decoder=decoded.decoder, recipients=recipients,
+        reporting_mta=decoded.reporting_mta, received_from_mta=decoded.received_from_mta,
+        arrival_date=decoded.arrival_date, original_envelope_id=decoded.original_envelope_id,
+        original=_original(original_headers), subject=mail.subject or None, defects=tuple(defects),
+    )
+    return _finish(report, policy)
+
+
+def _finish(report: Report, policy: Policy) -> Report:
+    if policy.raise_on_defect and report.defects:
+        raise DefectError(str(report.defects[0]))
+    return report
+
+
+def _result(raw: RawRecipient, decoded: Decoded, catalog: Catalog, policy: Policy) -> RecipientResult:
+    verdict = classify(catalog, status=raw.status, reply=raw.reply_code, text=raw.diagnostic,
+                       action=raw.action, remote_mta=raw.remote_mta, recipient=raw.recipient,
+                       preset=raw.reason, lang=policy.lang)
+    return RecipientResult(
+        recipient=raw.recipient, action=raw.action, status=raw.status, reply_code=raw.reply_code,
+        diagnostic_code=one_line(raw.diagnostic), diagnostic_type=raw.diagnostic_type,
+        original_recipient=raw.original_recipient, remote_mta=raw.remote_mta,
+        reporting_mta=raw.reporting_mta or decoded.reporting_mta,
+        last_attempt_date=raw.last_attempt_date, will_retry_until=raw.will_retry_until,
+        smtp_command=raw.smtp_command, reason=verdict.reason, hard=verdict.hard, rule=verdict.rule,
+        catalog_id=verdict.entry.id if verdict.entry is not None else None,
+        summary=verdict.summary or None, causes=verdict.causes, fixes=verdict.fixes, who=verdict.who,
+        feedback_type=raw.feedback_type,
+    )
+
+
+def _original(headers: Headers | None) -> OriginalMessage:
+    if headers is None:
+        return OriginalMessage()
+
+    def value(name: str) -> str | None:
+        raw = headers.decoded(name)
+        return one_line(raw) if raw else None
+
+    message_id = headers.get("message-id")
+    return OriginalMessage(
+        message_id=message_id.strip() if message_id else None, subject=value("subject"),
+        from_=value("from"), to=value("to"), date=value("date"),
+    )

@@ -1,0 +1,48 @@
+"""The Policy: one immutable object that carries every switch and limit.
+
+Modelled on the stdlib ``email.policy``: a frozen value, changed only through ``clone()``, with
+named presets. Unknown fields are rejected with ``TypeError``.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """Switches and limits for parsing and generating."""
+
+    raise_on_defect: bool = False
+    """Raise ``DefectError`` on the first defect instead of recording it."""
+    catalog: str | Path | None = None
+    """A user catalog that extends or overrides the shipped one."""
+    lang: str = "en"
+    """Language of causes and fixes in results (``en`` or ``pt-BR``)."""
+    max_message_bytes: int = 32 * 1024 * 1024
+    """Messages larger than this are parsed as headers plus the first bytes only (a defect)."""
+    max_depth: int = 12
+    """Deepest MIME nesting that is followed."""
+    max_parts: int = 500
+    """Most MIME parts read from one message."""
+    max_header_count: int = 5000
+    """Most header fields read from one header block."""
+    max_line_bytes: int = 1024 * 1024
+    """Longest line kept intact; longer lines are cut (a defect)."""
+    templates: str | Path | None = None
+    """A folder of user templates that override the shipped ones."""
+
+    def clone(self, **changes: object) -> "Policy":
+        """A copy with ``changes`` applied; unknown names raise ``TypeError``."""
+        names = {f.name for f in dataclasses.fields(self)}
+        unknown = sorted(set(changes) - names)
+        if unknown:
+            raise TypeError(f"unknown policy field(s): {', '.join(unknown)}")
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+
+DEFAULT = Policy()
+"""Lenient: bad mail becomes defects on the report."""
+STRICT = DEFAULT.clone(raise_on_defect=True)
+"""For tests and debugging: the first defect raises."""
