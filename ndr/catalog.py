@@ -137,12 +137,18 @@ class Catalog:
     cache: dict[str, Any] = field(default_factory=dict, compare=False)
     """Per-catalog compiled artefacts of other modules (e.g. the table decoder's layouts)."""
 
-    def code_entry(self, status: str | None) -> CodeEntry | None:
-        """The entry for an exact code (vendor or registry), else its range, else its X form."""
+    def code_entry(self, status: str | None, vendors: frozenset[str] = frozenset()) -> CodeEntry | None:
+        """The entry for an exact code, else its range, else its registry (X) form.
+
+        A vendor's entry for a code that the registry also defines (Microsoft's 5.1.1) applies
+        only when that vendor is in ``vendors`` (the hosts that matched the bounce); a code only
+        the vendor defines (4.4.316) applies everywhere.
+        """
         if not status:
             return None
         entry = self.exact.get(status)
-        if entry is not None:
+        if entry is not None and (entry.vendor is None or entry.vendor in vendors
+                                  or status[2:] not in self.by_subject):
             return entry
         prefix, _, detail = status.rpartition(".")
         if detail.isdigit():

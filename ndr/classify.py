@@ -54,7 +54,8 @@ def decide(catalog: Catalog, *, status: str | None, reply: str | None, text: str
            action: str | None = None, remote_mta: str | None = None, recipient: str | None = None,
            preset: str | None = None) -> tuple[str, str, CodeEntry | None]:
     """(reason id, rule id, explaining code entry) by the precedence in the module docstring."""
-    entry = catalog.code_entry(status)
+    matched_hosts = hosts_for(catalog, remote_mta, recipient)
+    entry = catalog.code_entry(status, frozenset(h.id for h in matched_hosts))
     folded = fold(text) if text else ""
     if preset:
         return preset, f"format:{preset}", entry
@@ -62,7 +63,7 @@ def decide(catalog: Catalog, *, status: str | None, reply: str | None, text: str
         return "delivered", f"action:{action}", entry
     if action == "delayed":  # still being retried: the message has not failed (yet)
         return "expired", "action:delayed", entry
-    for host in hosts_for(catalog, remote_mta, recipient):
+    for host in matched_hosts:
         for index, rule in enumerate(host.rules):
             if rule.status is not None and rule.status != status:
                 continue

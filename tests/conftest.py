@@ -1,0 +1,46 @@
+"""Shared fixtures: the corpus location (skipped cleanly when ../shared is absent), line-ending
+variants, and a helper to run the CLI in a subprocess."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "corpus" / "sisimai"
+EXAMPLES = ROOT / "examples"
+
+
+def corpus_rows() -> list[dict]:
+    """truth.jsonl rows, or [] when the corpus is not beside the checkout."""
+    truth = CORPUS / "truth.jsonl"
+    if not truth.is_file():
+        return []
+    return [json.loads(line) for line in truth.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def corpus() -> list[dict]:
+    rows = corpus_rows()
+    if not rows:
+        pytest.skip("../shared/corpus is not present")
+    return rows
+
+
+def with_eol(data: bytes, eol: str) -> bytes:
+    """The same message with LF, CRLF or CR line ends."""
+    data = data.replace(b"\r\n", b"\n")
+    return data.replace(b"\n", {"lf": b"\n", "crlf": b"\r\n", "cr": b"\r"}[eol])
+
+
+def run_ndr(*args: str, stdin: bytes | None = None, cwd: Path | None = None,
+            timeout: float = 120) -> subprocess.CompletedProcess[bytes]:
+    """Run ``python -m ndr ARGS`` in a subprocess, as a user or an MTA pipe would."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    return subprocess.run([sys.executable, "-m", "ndr", *args], input=stdin if stdin is not None else b"",
+                          capture_output=True, cwd=cwd or ROOT, env=env, timeout=timeout)

@@ -1,0 +1,63 @@
+"""Corpus tests over ../shared/corpus (skipped when absent): invariants on every record of every
+file, no false positives, and the standard-report floor of the parser-foundation issue."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import ndr
+from ndr import Kind
+
+from .conftest import CORPUS, corpus_rows, with_eol
+
+ACTIONS = {None, "failed", "delayed", "delivered", "relayed", "expanded"}
+STATUS = re.compile(r"^[245]\.\d{1,3}\.\d{1,3}$")
+ROWS = corpus_rows()
+
+
+def _ids(row: dict) -> str:
+    return row["file"].split("/")[-1]
+
+
+@pytest.mark.parametrize("row", ROWS, ids=_ids)
+def test_every_record_is_well_formed(row: dict) -> None:
+    catalog = ndr.load_catalog()
+    report = ndr.parse((CORPUS / row["file"]).read_bytes())
+    for recipient in report.recipients:
+        assert recipient.action in ACTIONS
+        assert recipient.status is None or STATUS.match(recipient.status)
+        assert recipient.reason in catalog.reasons
+        assert recipient.rule
+        if recipient.action == "delayed":
+            assert not recipient.hard
+    if row["kind"] == "none":
+        assert not report.is_bounce, "ordinary mail reported as a bounce"
+
+
+def _agreement(rows: list[dict], eol: str) -> tuple[float, float]:
+    expected = found = status = 0
+    for row in rows:
+        data = with_eol((CORPUS / row["file"]).read_bytes(), eol)
+        got = {(r.recipient or "").lower(): r for r in ndr.parse(data).recipients}
+        for want in row["recipients"] or []:
+            expected += 1
+            hit = got.get(want["recipient"].lower())
+            if hit is None:
+                continue
+            found += 1
+            want_status = want["status"] or ""
+            if re.match(r"^[245]\.0\.9\d\d$", want_status):
+                status += bool(hit.status) and hit.status[0] == want_status[0]
+            else:
+                status += not want_status or hit.status == want_status
+    return 100.0 * found / expected, 100.0 * status / expected
+
+
+@pytest.mark.parametrize("eol", ["lf", "crlf", "cr"])
+def test_standard_reports_floor(eol: str) -> None:
+    rows = [r for r in ROWS if r["family"] == "rfc3464" and r["kind"] == "bounce"]
+    if not rows:
+        pytest.skip("../shared/corpus is not present")
+    recipient, status = _agreement(rows, eol)
+    assert recipient >= 95 and status >= 90, (recipient, status)
