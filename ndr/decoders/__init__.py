@@ -18,12 +18,14 @@ from typing import Any
 from .arf import ARF
 from .autoreply import AutoReply
 from .base import Decoded, Decoder, Mail, RawRecipient
+from .fallback import Fallback
 from .rfc3464 import RFC3464
 
 _STANDARD: list[Decoder] = [ARF(), RFC3464()]
 _VENDOR: list[Decoder] = []
 _LATE: list[Decoder] = [AutoReply()]
 _USER: list[Decoder] = []
+_FALLBACK: list[Decoder] = [Fallback()]
 
 
 def register(decoder: Decoder, *, first: bool = False) -> None:
@@ -36,7 +38,7 @@ def register(decoder: Decoder, *, first: bool = False) -> None:
 
 def decoders() -> list[Decoder]:
     """Every registered decoder, in dispatch order."""
-    return [*_USER, *_STANDARD, *_VENDOR, *_LATE]
+    return [*_USER, *_STANDARD, *_VENDOR, *_LATE, *_FALLBACK]
 
 
 def decode(mail: Mail) -> Decoded | None:

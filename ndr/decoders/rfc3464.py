@@ -2,14 +2,21 @@
 
 The standard path, tried first: a message/delivery-status (or message/global-delivery-status)
 part, wherever it sits. Where Status is missing or only a class, the enhanced code and the reply
-code come from the Diagnostic-Code text; the destination server comes from Remote-MTA, else from
-the text.
+code come from the Diagnostic-Code text.
+
+Many reports say less in their status part than in their human-readable part (Postfix's
+``host x[ip] said: ...``, Exchange's ``Remote Server returned '...'``, Sendmail's transcript), so
+each recipient is enriched from its block of the text (``textscan``): a missing diagnostic, a
+class-only status, a missing reply code. The destination server is Remote-MTA, else the host the
+diagnostic names, else the reporting MTA: when no other server is named, the failure happened
+where it was reported.
 """
 from __future__ import annotations
 
 from .. import codes
 from ..dsn import parse_fields
 from ..model import Action, Kind
+from . import textscan
 from .base import (Decoded, Mail, RawRecipient, clean_address, host_in_text, mta_name, one_line,
                    parse_date)
 
@@ -76,12 +83,15 @@ class RFC3464:
         if not fields.recipients:
             return None
         recipients = [recipient_from_fields(block) for block in fields.recipients]
-        recipients = [r for r in recipients if r.recipient]
+        recipients = [r for r in recipients if r.recipient and "@" in r.recipient[1:]]
         if not recipients:
             return None
         reporting = mta_name(fields.message.get("reporting-mta"))
         for recipient in recipients:
             recipient.reporting_mta = reporting
+        lay = textscan.layout(mail.catalog)
+        scan = textscan.scan(mail, lay) if lay is not None else None
+        enrich(recipients, scan, reporting or textscan.received_by(mail))
         kind = Kind.BOUNCE
         if all(r.action in _NOT_FAILED for r in recipients):
             kind = Kind.DELIVERED
@@ -91,3 +101,52 @@ class RFC3464:
             arrival_date=parse_date(fields.message.get("arrival-date")),
             original_envelope_id=fields.message.get("original-envelope-id") or None,
         )
+
+
+def recipients_in_text(text: str) -> tuple[list[RawRecipient], dict[str, str]] | None:
+    """Delivery-status fields written into a text body (a report whose status part was
+    flattened): the recipients and the per-message fields, or None when there are none."""
+    lower = text.lower()
+    if "final-recipient:" not in lower or ("action:" not in lower and "status:" not in lower):
+        return None
+    fields = parse_fields(text)
+    recipients = [recipient_from_fields(block) for block in fields.recipients]
+    recipients = [r for r in recipients if r.recipient and "@" in r.recipient[1:]]
+    if not recipients:
+        return None
+    reporting = mta_name(fields.message.get("reporting-mta"))
+    for recipient in recipients:
+        recipient.reporting_mta = reporting
+        recipient.action = recipient.action or "failed"
+    return recipients, fields.message
+
+
+def enrich(recipients: list[RawRecipient], scan: "textscan.Scan | None", reporting: str | None) -> None:
+    """Fill what the status fields left out from each recipient's block of the human text."""
+    for raw in recipients:
+        block = scan.blocks.get((raw.recipient or "").lower()) if scan is not None else None
+        text = block.text if block is not None else None
+        if scan is not None and text and not (codes.find_status(text) or codes.find_reply(text)) \
+                and scan.diagnostic and not raw.diagnostic:
+            text = f"{text} {scan.diagnostic}"
+        if not raw.diagnostic and (text or (scan is not None and len(recipients) == 1)):
+            raw.diagnostic = one_line(text or (scan.diagnostic if scan is not None else None))
+        source = raw.diagnostic or ""
+        if codes.is_class_only(raw.status):
+            for candidate in (source, text or ""):
+                found = codes.find_status(candidate) if candidate else None
+                if found and (raw.status is None or found[0] == raw.status[0]) and found != raw.status:
+                    raw.status = found
+                    break
+        if raw.reply_code is None:
+            for candidate in (source, text or ""):
+                reply = codes.find_reply(candidate) if candidate else None
+                if reply and codes.agree(reply, raw.status):
+                    raw.reply_code = reply
+                    break
+        if raw.status is None and raw.reply_code:
+            raw.status = f"{raw.reply_code[0]}.0.0"
+        if raw.remote_mta is None:
+            raw.remote_mta = host_in_text(text) or raw.reporting_mta or reporting
+        if raw.reporting_mta is None:
+            raw.reporting_mta = reporting

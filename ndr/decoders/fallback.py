@@ -1,0 +1,119 @@
+"""The generic fallback: bounces in formats nobody described still yield recipient and code.
+
+Runs last, and only on messages whose envelope says "bounce" (``textscan.looks_like_bounce``:
+a mail-system sender, a bounce subject, or a multipart/report), so ordinary mail never becomes a
+bounce. In order, it reads:
+
+1. delivery-status fields written into the text (``Final-Recipient:`` ... in a text/plain
+   body: a report whose status part was flattened or lost);
+2. recipient blocks of the human-readable text (``textscan.scan``), or the X-Failed-Recipients
+   header, or addresses quoted in SMTP replies (``550 5.1.1 <x>... User unknown``).
+
+Each recipient gets the status and reply code of its own block, else of the message-wide
+diagnostic paragraph; without a code, the class comes from the text (``permanent`` /
+``temporary`` phrases). The remote MTA is the host the diagnostic names, else the reporting MTA.
+
+Catalog entry (``vendors``, ``decoder: fallback``), every field data::
+
+    - id: fallback
+      decoder: fallback
+      senders: [mailer-daemon, ...]      # phrases in the lowercased From: "this is a bounce"
+      subjects: [undelivered mail, ...]  # phrases in the lowercased Subject: "this is a bounce"
+      ends: ["----- original message -----", ...]   # the human text ends at the line holding one
+      headers_end: ['^received: ', ...]  # regexes (multiline): a line opening the returned header
+      recipients: ['^<{address}>', ...]  # line shapes; {address} marks the recipient
+      remote_mta: ['\\bby ([\\w.-]+)\\.? \\[', ...]   # one group: the server a diagnostic names
+      reporting_mta: ['^this is the mail system at host ([\\w.-]+)', ...]  # one group
+      delayed: ["will be retried", ...]  # the message is still queued (action delayed)
+      permanent: [...]                   # class 5 when the text carries no code
+      temporary: [...]                   # class 4 when the text carries no code
+"""
+from __future__ import annotations
+
+from .. import codes
+from . import textscan
+from .base import (Decoded, Mail, RawRecipient, clean_address, find_address, host_in_text, mta_name,
+                   one_line)
+from .rfc3464 import enrich, recipients_in_text
+
+
+class Fallback:
+    """Bounces in no described format."""
+
+    name = "fallback"
+
+    @staticmethod
+    def layout_problems(item: dict, reason_ids: set[str]) -> list[str]:
+        """Problems in the catalog's ``fallback`` entry."""
+        return textscan.problems(item)
+
+    def decode(self, mail: Mail) -> Decoded | None:
+        lay = textscan.layout(mail.catalog)
+        if lay is None or not textscan.looks_like_bounce(mail, lay):
+            return None
+        scan = textscan.scan(mail, lay)
+        reporting = scan.reporting_mta
+        inline = recipients_in_text(scan.text)
+        if inline is not None:
+            recipients, message_fields = inline
+            reporting = reporting or mta_name(message_fields.get("reporting-mta"))
+            enrich(recipients, scan, reporting or textscan.received_by(mail))
+            return Decoded(decoder=self.name, recipients=recipients,
+                           reporting_mta=reporting or textscan.received_by(mail))
+        reporting = reporting or textscan.received_by(mail)
+        addresses = _failed_header(mail)
+        if not addresses:
+            addresses = [block.address for block in scan.blocks.values()]
+        if not addresses:
+            own = {a.lower() for a in (find_address(mail.headers.get("from")),
+                                       find_address(mail.headers.get("to"))) if a}
+            addresses = textscan.addresses_in_replies(scan.text, own)
+        if not addresses:
+            return None
+        delayed = any(p in scan.lower for p in lay.delayed)
+        recipients = [self.recipient(address, scan, lay, reporting, delayed) for address in addresses]
+        return Decoded(decoder=self.name, recipients=recipients, reporting_mta=reporting)
+
+    @staticmethod
+    def recipient(address: str, scan: textscan.Scan, lay: textscan.Layout, reporting: str | None,
+                  delayed: bool) -> RawRecipient:
+        block = scan.blocks.get(address.lower())
+        own = block.text if block is not None else ""
+        diagnostic = own
+        if not (codes.find_status(own) or codes.find_reply(own)) and scan.diagnostic:
+            diagnostic = f"{own} {scan.diagnostic}" if own else scan.diagnostic
+        status = codes.find_status(diagnostic) if diagnostic else None
+        reply = codes.find_reply(diagnostic) if diagnostic else None
+        if reply and status and reply[0] != status[0]:
+            reply = None
+        if status is None:
+            klass = reply[0] if reply else _class_from_text(scan.lower, lay)
+            status = f"{klass}.0.0" if klass else None
+        action = "delayed" if delayed and (status is None or status[0] == "4") else "failed"
+        remote = host_in_text(diagnostic) or (
+            textscan.first_group(lay.remote_mta, diagnostic) if diagnostic else None) or reporting
+        return RawRecipient(recipient=address, action=action, status=status, reply_code=reply,
+                            diagnostic=one_line(diagnostic), remote_mta=remote,
+                            reporting_mta=reporting)
+
+
+def _class_from_text(lower: str, lay: textscan.Layout) -> str | None:
+    if any(p in lower for p in lay.temporary):
+        return "4"
+    if any(p in lower for p in lay.permanent):
+        return "5"
+    return None
+
+
+def _failed_header(mail: Mail) -> list[str]:
+    """X-Failed-Recipients (Exim, Google): the MTA's own list of who failed."""
+    found: list[str] = []
+    for value in mail.headers.get_all("x-failed-recipients"):
+        for item in value.split(","):
+            address = clean_address(item.strip())
+            if address and "@" in address and address.lower() not in (a.lower() for a in found):
+                found.append(address)
+    return found
+
+
+__all__ = ["Fallback"]

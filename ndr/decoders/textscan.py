@@ -1,0 +1,264 @@
+"""Reading the human-readable part of a bounce: who failed, and the text said about each.
+
+Shared by the generic fallback (formats nobody described) and the RFC 3464 decoder (which fills
+what its delivery-status part leaves out). The shapes it knows are data: the catalog's ``vendors``
+entry with ``decoder: fallback`` (see ``fallback.py`` for the fields). A scan works on
+``Mail.body_folded`` (LF line ends, blanks folded, lines right-stripped):
+
+1. the text ends before the returned original (an ``ends`` phrase, or a line that opens the
+   returned header: ``Received:``, ``Return-Path:`` ...);
+2. every line is tried against the ``recipients`` shapes (``<x>: host y said: ...``, an address
+   alone or leading a line, ``RCPT TO:<x>`` in a transcript, ``Recipient address: x`` ...); a
+   match opens that recipient's block, and the lines after it belong to it until a blank line
+   (once it holds text), a separator line or the next recipient;
+3. the first paragraph holding a reply or status code is kept as the message-wide diagnostic,
+   for recipients whose block says nothing of their own.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import codes
+from ..catalog import Catalog
+from ..match import regex_problem
+from .base import ADDRESS_PATTERN, Mail, find_address
+
+CACHE_KEY = "decoders.fallback"
+DECODER = "fallback"
+_ADDRESS_GROUP = f"(?P<address>{ADDRESS_PATTERN})"
+_SEPARATOR = re.compile(r"^ ?[-=_#*|]{5,}")
+_QUOTE = re.compile(r"^(?:> ?)+(?!>)")
+# A status code anywhere, or a reply code opening a line or after a marker: a line that answers.
+_REPLY_LINE = re.compile(r"(?:^|said:|returned was:|<<<|out:) ?[\"'(\[]?[245][0-5]\d(?:[ \-:]|$)", re.I)
+_RECEIVED_BY = re.compile(r"\bby\s+\[?([A-Za-z0-9][A-Za-z0-9.:\-]*[A-Za-z0-9])\]?", re.I)
+FIELDS = {"id", "name", "decoder", "source", "senders", "subjects", "ends", "headers_end",
+          "recipients", "remote_mta", "reporting_mta", "delayed", "permanent", "temporary",
+          "__line__"}
+_PHRASE_FIELDS = ("senders", "subjects", "ends", "delayed", "permanent", "temporary")
+_REGEX_FIELDS = ("headers_end", "recipients", "remote_mta", "reporting_mta")
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """The compiled ``fallback`` catalog entry."""
+
+    senders: tuple[str, ...]
+    subjects: tuple[str, ...]
+    ends: tuple[str, ...]
+    headers_end: re.Pattern[str] | None
+    recipients: tuple[re.Pattern[str], ...]
+    remote_mta: tuple[re.Pattern[str], ...]
+    reporting_mta: tuple[re.Pattern[str], ...]
+    delayed: tuple[str, ...]
+    permanent: tuple[str, ...]
+    temporary: tuple[str, ...]
+
+
+@dataclass(slots=True)
+class Block:
+    """What the text says about one recipient."""
+
+    address: str
+    lines: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return " ".join(line.strip() for line in self.lines if line.strip())
+
+
+@dataclass(slots=True)
+class Scan:
+    """The result of reading the human-readable text of one message."""
+
+    text: str
+    """The human-readable text, cut before the returned original."""
+    lower: str
+    blocks: dict[str, Block]
+    """Recipient blocks by lowercased address, in order of first mention."""
+    diagnostic: str | None
+    """The first paragraph holding a reply or status code (message-wide)."""
+    reporting_mta: str | None
+
+
+def _expand(expression: str) -> str:
+    return expression.replace("{address}", _ADDRESS_GROUP)
+
+
+def compile_layout(item: dict[str, Any]) -> Layout:
+    """Compile a validated ``fallback`` entry."""
+    def phrases(name: str) -> tuple[str, ...]:
+        return tuple(item.get(name) or ())
+
+    def regexes(name: str) -> tuple[re.Pattern[str], ...]:
+        return tuple(re.compile(_expand(r), re.I) for r in item.get(name) or ())
+
+    heads = item.get("headers_end") or ()
+    return Layout(
+        senders=phrases("senders"), subjects=phrases("subjects"), ends=phrases("ends"),
+        headers_end=re.compile("|".join(f"(?:{h})" for h in heads), re.I | re.M) if heads else None,
+        recipients=regexes("recipients"), remote_mta=regexes("remote_mta"),
+        reporting_mta=regexes("reporting_mta"), delayed=phrases("delayed"),
+        permanent=phrases("permanent"), temporary=phrases("temporary"),
+    )
+
+
+def layout(catalog: Catalog) -> Layout | None:
+    """The catalog's fallback layout, compiled once per catalog; None when it has none."""
+    cached = catalog.cache.get(CACHE_KEY, False)
+    if cached is False:
+        item = next((v for v in catalog.vendors if v.get("decoder") == DECODER), None)
+        cached = compile_layout(dict(item)) if item is not None else None
+        catalog.cache[CACHE_KEY] = cached
+    return cached
+
+
+def problems(item: dict[str, Any]) -> list[str]:
+    """Problems in a ``fallback`` entry (the caller adds its location)."""
+    found: list[str] = []
+    for key in sorted(set(item) - FIELDS):
+        found.append(f"unknown field {key!r}")
+    for name in _PHRASE_FIELDS:
+        value = item.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            found.append(f"{name} must be a list of phrases")
+        elif any(v != v.lower() or v != " ".join(v.split()) for v in value):
+            found.append(f"{name}: phrases are lowercase, single-spaced")
+    for name in _REGEX_FIELDS:
+        value = item.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            found.append(f"{name} must be a list of regexes")
+            continue
+        for expression in value:
+            problem = regex_problem(_expand(expression))
+            if problem:
+                found.append(f"{name}: {expression!r}: {problem}")
+            elif name == "recipients" and "{address}" not in expression:
+                found.append(f"recipients: {expression!r} has no {{address}}")
+            elif name in ("remote_mta", "reporting_mta") and re.compile(expression).groups != 1:
+                found.append(f"{name}: {expression!r} needs exactly one group")
+    if not item.get("recipients"):
+        found.append("recipients: at least one line shape is needed")
+    return found
+
+
+def looks_like_bounce(mail: Mail, lay: Layout) -> bool:
+    """True when the envelope says "bounce": a mail-system sender, a bounce subject, a report."""
+    sender = mail.sender
+    if any(s in sender for s in lay.senders):
+        return True
+    subject = mail.subject.lower()
+    if any(s in subject for s in lay.subjects):
+        return True
+    return mail.root.content_type == "multipart/report"
+
+
+def human_text(mail: Mail, lay: Layout) -> tuple[str, str]:
+    """The text before the returned original: (folded text, its lowercase)."""
+    text, lower = mail.body_folded, mail.body_lower
+    end = len(lower)
+    for phrase in lay.ends:
+        found = lower.find(phrase, 0, end)
+        if found >= 0:
+            end = lower.rfind("\n", 0, found) + 1
+    if lay.headers_end is not None:
+        match = lay.headers_end.search(lower, 0, end)
+        if match:
+            end = match.start()
+    return text[:end], lower[:end]
+
+
+def received_by(mail: Mail) -> str | None:
+    """The host that first handled this message (``by`` of its oldest Received header): the
+    system that wrote the bounce, when nothing names one."""
+    for value in reversed(mail.headers.get_all("received")):
+        match = _RECEIVED_BY.search(value)
+        if match:
+            return match.group(1).rstrip(".").lower()
+    return None
+
+
+def first_group(expressions: tuple[re.Pattern[str], ...], text: str) -> str | None:
+    """The first group of the first expression that matches a line of ``text``."""
+    for expression in expressions:
+        match = expression.search(text)
+        if match:
+            return match.group(1).strip("[]").rstrip(".").lower()
+    return None
+
+
+def scan(mail: Mail, lay: Layout) -> Scan:
+    """Read the human-readable text of ``mail`` (see the module docstring)."""
+    text, lower = human_text(mail, lay)
+    own = {a for a in (find_address(mail.headers.get("from")), find_address(mail.headers.get("to"))) if a}
+    own = {a.lower() for a in own}
+    blocks: dict[str, Block] = {}
+    current: Block | None = None
+    paragraph: list[str] = []
+    diagnostic: str | None = None
+    for raw_line in text.split("\n"):
+        line = _QUOTE.sub("", raw_line) if raw_line.startswith(">") else raw_line
+        if not line.strip():
+            if diagnostic is None and paragraph and _REPLY_LINE.search(" ".join(paragraph)):
+                diagnostic = " ".join(paragraph)
+            paragraph = []
+            if current is not None and current.text:
+                current = None
+            continue
+        stripped = line.strip()
+        paragraph.append(stripped)
+        if _SEPARATOR.match(line):
+            current = None
+            continue
+        match = None
+        for shape in lay.recipients:
+            match = shape.search(line)
+            if match:
+                break
+        if match:
+            address = match.group("address").strip(".")
+            key = address.lower()
+            if key in own:
+                current = None
+                continue
+            block = blocks.get(key)
+            if block is None:
+                block = blocks[key] = Block(address)
+            rest = line[match.end():].strip(" :")
+            if rest:
+                block.lines.append(rest)
+            current = block
+            continue
+        if current is not None:
+            current.lines.append(stripped)
+    if diagnostic is None and paragraph and _REPLY_LINE.search(" ".join(paragraph)):
+        diagnostic = " ".join(paragraph)
+    if diagnostic is None and not blocks:
+        diagnostic = _code_line(text)
+    return Scan(text=text, lower=lower, blocks=blocks, diagnostic=diagnostic,
+                reporting_mta=first_group(lay.reporting_mta, text))
+
+
+def _code_line(text: str) -> str | None:
+    for line in text.split("\n"):
+        if codes.find_status(line) or _REPLY_LINE.search(line.strip()):
+            return line.strip()
+    return None
+
+
+def addresses_in_replies(text: str, own: set[str]) -> list[str]:
+    """Addresses quoted in reply lines (``550 5.1.1 <x>... User unknown``), in order."""
+    found: list[str] = []
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if not (codes.find_status(stripped) or _REPLY_LINE.search(stripped)):
+            continue
+        address = find_address(stripped)
+        if address and address.lower() not in own and address.lower() not in (a.lower() for a in found):
+            found.append(address)
+    return found
