@@ -20,9 +20,11 @@ from .autoreply import AutoReply
 from .base import Decoded, Decoder, Mail, RawRecipient
 from .fallback import Fallback
 from .rfc3464 import RFC3464
+from .table import TableDecoder
+from .table import vendor_problems as _table_problems
 
 _STANDARD: list[Decoder] = [ARF(), RFC3464()]
-_VENDOR: list[Decoder] = []
+_VENDOR: list[Decoder] = [TableDecoder()]
 _LATE: list[Decoder] = [AutoReply()]
 _USER: list[Decoder] = []
 _FALLBACK: list[Decoder] = [Fallback()]
@@ -55,8 +57,27 @@ def names() -> list[str]:
 
 
 def vendor_problems(item: dict[str, Any], reason_ids: set[str]) -> list[str]:
-    """Problems in one catalog ``vendors`` entry (the table decoder defines the layout)."""
-    return []
+    """Problems in one catalog ``vendors`` entry.
+
+    An entry belongs to the table decoder (``ndr/decoders/table.py``) unless it names a code
+    decoder with ``decoder: NAME``; such an entry is data for that decoder alone, checked by its
+    ``layout_problems(item, reason_ids)`` when it is registered and has one (a catalog may be
+    loaded before a library user registers the decoder its entry is for).
+    """
+    owner = item.get("decoder", "table")
+    if not isinstance(owner, str) or not owner:
+        return [f"decoder must be a decoder name, not {owner!r}"]
+    if owner == "table":
+        return _table_problems(item, reason_ids)
+    decoder = _code_decoders().get(owner)
+    if decoder is None:
+        return []
+    check = getattr(decoder, "layout_problems", None)
+    return list(check(item, reason_ids)) if check is not None else []
+
+
+def _code_decoders() -> dict[str, Decoder]:
+    return {d.name: d for d in decoders() if d.name != TableDecoder.name}
 
 
 __all__ = ["Decoded", "Decoder", "Mail", "RawRecipient", "decode", "decoders", "register", "names",

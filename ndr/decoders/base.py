@@ -19,7 +19,11 @@ from ..model import Kind
 
 _TAGS = re.compile(r"<[^>]*>")
 _SPACES = re.compile(r"[ \t\u00a0]+")
-_ADDRESS = re.compile(r"[^\s<>()\[\]\"',;:]+@[^\s<>()\[\]\"',;:]+\.[A-Za-z0-9-]+|[^\s<>()\[\]\"',;:]+@\[[0-9.:a-fA-F]+\]")
+_LINE_END_SPACES = re.compile(r" +\n")
+ADDRESS_PATTERN = (r"[^\s<>()\[\]\"',;:]+@[^\s<>()\[\]\"',;:]+\.[A-Za-z0-9-]+"
+                   r"|[^\s<>()\[\]\"',;:]+@\[[0-9.:a-fA-F]+\]")
+"""An e-mail address in free text (no group), for decoders that build their own expressions."""
+_ADDRESS = re.compile(ADDRESS_PATTERN)
 _HOST_SAID = re.compile(r"\bhost\s+([A-Za-z0-9][A-Za-z0-9.\-]*\.[A-Za-z0-9\-]+|\[[0-9.:a-fA-F]+\])\s*\[[^\]]*\]\s*said:", re.I)
 _HOST_NAMED = re.compile(
     r"(?:remote server returned|generating server:|remote host said:|(?:connect|connection) to|conversation with|"
@@ -121,6 +125,17 @@ class Mail:
         if "\r" in text:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
         return text
+
+    @cached_property
+    def body_folded(self) -> str:
+        """``body_text`` with runs of spaces and tabs folded to one space and lines right-stripped
+        (line structure kept), the form line-oriented decoders read."""
+        return _LINE_END_SPACES.sub("\n", _SPACES.sub(" ", self.body_text))
+
+    @cached_property
+    def body_lower(self) -> str:
+        """``body_folded`` lowercased: marker searches; its lines align with ``body_folded``'s."""
+        return self.body_folded.lower()
 
 
 class Decoder(Protocol):
