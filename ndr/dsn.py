@@ -58,8 +58,11 @@ def parse_fields(text: str) -> StatusFields:
             continue
         if key == "final-recipient" and "final-recipient" in block:
             close()
-        elif key == "original-recipient" and "action" in block:
-            close()  # an Original-Recipient after an Action opens the next recipient
+        elif key == "original-recipient" and ("action" in block or "final-recipient" in block) \
+                and name != "final-recipient" and "original-recipient" not in block:
+            close()  # opens the next recipient, unless it follows its own Final-Recipient line
+        elif key == "original-recipient" and "original-recipient" in block:
+            close()
         if key in block:
             name = None
             continue

@@ -83,13 +83,15 @@ class Fallback:
         if not (codes.find_status(own) or codes.find_reply(own)) and scan.diagnostic:
             diagnostic = f"{own} {scan.diagnostic}" if own else scan.diagnostic
         status = codes.find_status(diagnostic) if diagnostic else None
-        reply = codes.find_reply(diagnostic) if diagnostic else None
+        reply = (codes.find_reply(diagnostic) or textscan.first_group(lay.reply, diagnostic)) if diagnostic else None
         if reply and status and reply[0] != status[0]:
             reply = None
         if status is None:
-            klass = reply[0] if reply else _class_from_text(scan.lower, lay)
-            status = f"{klass}.0.0" if klass else None
-        action = "delayed" if delayed and (status is None or status[0] == "4") else "failed"
+            # No code: the reply's class, else what the text says, else a notice that is not a
+            # delay is a final failure.
+            klass = reply[0] if reply else _class_from_text(scan.lower, lay) or ("4" if delayed else "5")
+            status = f"{klass}.0.0"
+        action = "delayed" if delayed and status[0] == "4" else "failed"
         remote = host_in_text(diagnostic) or (
             textscan.first_group(lay.remote_mta, diagnostic) if diagnostic else None) or reporting
         return RawRecipient(recipient=address, action=action, status=status, reply_code=reply,

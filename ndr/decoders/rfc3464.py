@@ -49,10 +49,11 @@ def recipient_from_fields(fields: dict[str, str]) -> RawRecipient:
     """A raw recipient from one per-recipient block."""
     diag_type, diagnostic = diagnostic_parts(fields.get("diagnostic-code"))
     status = codes.normalise_status(fields.get("status"))
-    if codes.is_class_only(status) and diagnostic:
-        found = codes.find_status(diagnostic)
-        if found and (status is None or found[0] == status[0]):
-            status = found
+    found = codes.find_status(diagnostic) if diagnostic else None
+    # The remote server's own code is more specific than the reporting MTA's summary of it
+    # (Sendmail reports Status 5.1.1 for any 550; the reply said 5.7.1): prefer it, same class.
+    if found and (status is None or (found[0] == status[0] and not codes.is_class_only(found))):
+        status = found
     reply = codes.find_reply(diagnostic) if diagnostic else None
     remote = mta_name(fields.get("remote-mta")) or host_in_text(diagnostic)
     return RawRecipient(
@@ -83,14 +84,21 @@ class RFC3464:
         if not fields.recipients:
             return None
         recipients = [recipient_from_fields(block) for block in fields.recipients]
-        recipients = [r for r in recipients if r.recipient and "@" in r.recipient[1:]]
+        broken = [r for r in recipients if not _valid(r.recipient)]
+        recipients = [r for r in recipients if _valid(r.recipient)]
+        lay = textscan.layout(mail.catalog)
+        scan = None
+        if lay is not None and (broken or any(map(_incomplete, recipients))):
+            scan = textscan.scan(mail, lay)
+        if len(broken) == 1 and not recipients and scan is not None and len(scan.blocks) == 1:
+            # A mangled Final-Recipient (``@mx.example.org``): the text names the one recipient.
+            broken[0].recipient = next(iter(scan.blocks.values())).address
+            recipients = broken
         if not recipients:
             return None
         reporting = mta_name(fields.message.get("reporting-mta"))
         for recipient in recipients:
             recipient.reporting_mta = reporting
-        lay = textscan.layout(mail.catalog)
-        scan = textscan.scan(mail, lay) if lay is not None else None
         enrich(recipients, scan, reporting or textscan.received_by(mail))
         kind = Kind.BOUNCE
         if all(r.action in _NOT_FAILED for r in recipients):
@@ -103,6 +111,16 @@ class RFC3464:
         )
 
 
+def _valid(address: str | None) -> bool:
+    return bool(address) and "@" in address[1:]  # type: ignore[index]
+
+
+def _incomplete(raw: RawRecipient) -> bool:
+    """True when the status fields leave something the human text may say."""
+    return (not raw.diagnostic or codes.is_class_only(raw.status)
+            or (raw.reply_code is None and raw.remote_mta is None))
+
+
 def recipients_in_text(text: str) -> tuple[list[RawRecipient], dict[str, str]] | None:
     """Delivery-status fields written into a text body (a report whose status part was
     flattened): the recipients and the per-message fields, or None when there are none."""
@@ -111,7 +129,7 @@ def recipients_in_text(text: str) -> tuple[list[RawRecipient], dict[str, str]] |
         return None
     fields = parse_fields(text)
     recipients = [recipient_from_fields(block) for block in fields.recipients]
-    recipients = [r for r in recipients if r.recipient and "@" in r.recipient[1:]]
+    recipients = [r for r in recipients if _valid(r.recipient)]
     if not recipients:
         return None
     reporting = mta_name(fields.message.get("reporting-mta"))
@@ -144,8 +162,10 @@ def enrich(recipients: list[RawRecipient], scan: "textscan.Scan | None", reporti
                 if reply and codes.agree(reply, raw.status):
                     raw.reply_code = reply
                     break
-        if raw.status is None and raw.reply_code:
-            raw.status = f"{raw.reply_code[0]}.0.0"
+        if raw.status is None:
+            # the reply's class; else the Action says it: failed is final, delayed is not
+            klass = raw.reply_code[0] if raw.reply_code else {"failed": "5", "delayed": "4"}.get(raw.action or "")
+            raw.status = f"{klass}.0.0" if klass else None
         if raw.remote_mta is None:
             raw.remote_mta = host_in_text(text) or raw.reporting_mta or reporting
         if raw.reporting_mta is None:

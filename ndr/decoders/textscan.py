@@ -31,13 +31,15 @@ _ADDRESS_GROUP = f"(?P<address>{ADDRESS_PATTERN})"
 _SEPARATOR = re.compile(r"^ ?[-=_#*|]{5,}")
 _QUOTE = re.compile(r"^(?:> ?)+(?!>)")
 # A status code anywhere, or a reply code opening a line or after a marker: a line that answers.
-_REPLY_LINE = re.compile(r"(?:^|said:|returned was:|<<<|out:) ?[\"'(\[]?[245][0-5]\d(?:[ \-:]|$)", re.I)
+_REPLY_LINE = re.compile(r"(?:^|said:|returned was:|<<<|out:) ?[\"'(\[]?[45][0-5]\d(?:[ \-:]|$)", re.I)
+# A success reply in a transcript (250 Ok, 354 go ahead): not a diagnostic.
+_SUCCESS_LINE = re.compile(r"^ ?(?:out: ?|<<< ?|>>> ?)?[23]\d\d(?:[ \-]|$)", re.I)
 _RECEIVED_BY = re.compile(r"\bby\s+\[?([A-Za-z0-9][A-Za-z0-9.:\-]*[A-Za-z0-9])\]?", re.I)
 FIELDS = {"id", "name", "decoder", "source", "senders", "subjects", "ends", "headers_end",
-          "recipients", "remote_mta", "reporting_mta", "delayed", "permanent", "temporary",
+          "recipients", "remote_mta", "reporting_mta", "reply", "delayed", "permanent", "temporary",
           "__line__"}
 _PHRASE_FIELDS = ("senders", "subjects", "ends", "delayed", "permanent", "temporary")
-_REGEX_FIELDS = ("headers_end", "recipients", "remote_mta", "reporting_mta")
+_REGEX_FIELDS = ("headers_end", "recipients", "remote_mta", "reporting_mta", "reply")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +53,7 @@ class Layout:
     recipients: tuple[re.Pattern[str], ...]
     remote_mta: tuple[re.Pattern[str], ...]
     reporting_mta: tuple[re.Pattern[str], ...]
+    reply: tuple[re.Pattern[str], ...]
     delayed: tuple[str, ...]
     permanent: tuple[str, ...]
     temporary: tuple[str, ...]
@@ -99,7 +102,7 @@ def compile_layout(item: dict[str, Any]) -> Layout:
         senders=phrases("senders"), subjects=phrases("subjects"), ends=phrases("ends"),
         headers_end=re.compile("|".join(f"(?:{h})" for h in heads), re.I | re.M) if heads else None,
         recipients=regexes("recipients"), remote_mta=regexes("remote_mta"),
-        reporting_mta=regexes("reporting_mta"), delayed=phrases("delayed"),
+        reporting_mta=regexes("reporting_mta"), reply=regexes("reply"), delayed=phrases("delayed"),
         permanent=phrases("permanent"), temporary=phrases("temporary"),
     )
 
@@ -140,7 +143,7 @@ def problems(item: dict[str, Any]) -> list[str]:
                 found.append(f"{name}: {expression!r}: {problem}")
             elif name == "recipients" and "{address}" not in expression:
                 found.append(f"recipients: {expression!r} has no {{address}}")
-            elif name in ("remote_mta", "reporting_mta") and re.compile(expression).groups != 1:
+            elif name in ("remote_mta", "reporting_mta", "reply") and re.compile(expression).groups != 1:
                 found.append(f"{name}: {expression!r} needs exactly one group")
     if not item.get("recipients"):
         found.append("recipients: at least one line shape is needed")
@@ -216,10 +219,11 @@ def scan(mail: Mail, lay: Layout) -> Scan:
             current = None
             continue
         match = None
-        for shape in lay.recipients:
-            match = shape.search(line)
-            if match:
-                break
+        if "@" in line:  # every shape names an address: most lines need no regex at all
+            for shape in lay.recipients:
+                match = shape.search(line)
+                if match:
+                    break
         if match:
             address = match.group("address").strip(".")
             key = address.lower()
@@ -234,8 +238,16 @@ def scan(mail: Mail, lay: Layout) -> Scan:
                 block.lines.append(rest)
             current = block
             continue
+        if _SUCCESS_LINE.match(line):
+            continue
         if current is not None:
             current.lines.append(stripped)
+        elif "@" in line and blocks and (codes.find_status(line) or _REPLY_LINE.search(stripped)):
+            # a reply quoting a recipient named earlier (Sendmail's transcript): its text too
+            address = find_address(stripped)
+            block = blocks.get(address.lower()) if address else None
+            if block is not None:
+                block.lines.append(stripped)
     if diagnostic is None and paragraph and _REPLY_LINE.search(" ".join(paragraph)):
         diagnostic = " ".join(paragraph)
     if diagnostic is None and not blocks:
