@@ -1,7 +1,7 @@
 """The ``ndr`` command line: argparse subcommands, documented exit codes, no tracebacks.
 
 Exit codes: 0 done (records printed); 1 input read but nothing to report; 2 usage error; 65 input
-not readable as a message (or a broken catalog); 75 an internal failure, so that an MTA pipe
+not readable as a message; 75 an internal failure or a broken catalog, so that an MTA pipe
 retries later instead of losing the bounce.
 """
 from __future__ import annotations
@@ -10,13 +10,14 @@ import argparse
 import sys
 from typing import Sequence
 
+from .commands import analyze as analyze_command
 from .commands import catalog as catalog_command
 from .commands import explain as explain_command
 from .commands import parse as parse_command
 from .commands.common import EXIT_DATAERR, EXIT_TEMPFAIL, EXIT_USAGE
 from .errors import CatalogError, InputError, NdrError, TemplateError
 
-COMMANDS = [parse_command, explain_command, catalog_command]
+COMMANDS = [parse_command, explain_command, catalog_command, analyze_command]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,8 +54,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.run(args))
     except CatalogError as exc:
+        # A configuration problem, not bad mail: 75 makes an MTA keep the message until fixed.
         print(f"ndr: {exc}", file=sys.stderr)
-        return EXIT_DATAERR
+        return EXIT_TEMPFAIL
     except (InputError, TemplateError) as exc:
         print(f"ndr: {exc}", file=sys.stderr)
         return EXIT_DATAERR

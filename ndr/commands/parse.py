@@ -1,17 +1,31 @@
-"""``ndr parse [PATH...]``: bounces in, one record per failed recipient out."""
+"""``ndr parse [PATH...]``: bounces in, one record per failed recipient out.
+
+Also the mailbox-rule mode (procmail, maildrop, Sieve, Postfix pipe(8), Exim pipe transport):
+with ``--spool DIR`` every input is first stored durably and removed only once it was fully
+processed (kept always with ``--keep-all``); ``--exec CMD`` hands each JSON record to a command on
+stdin. Whenever something goes wrong inside ndr — the command fails, the disk is full, a bug —
+the exit code is 75 (EX_TEMPFAIL), so the MTA keeps the message and retries: a bounce is never
+lost.
+"""
 from __future__ import annotations
 
 import argparse
 import json
+import shlex
+import subprocess
 import sys
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from ..catalog import Catalog
 from ..parse import parse_bytes
-from ..policy import DEFAULT
+from ..policy import DEFAULT, Policy
 from ..records import records
-from ..sources import Problem, iter_path
-from .common import (EXIT_DATAERR, EXIT_NOTHING, EXIT_OK, add_catalog_option, add_lang_option,
-                     bullet_lines, catalog_from)
+from ..sources import Problem, RawMessage, iter_path
+from ..spool import Spool
+from .common import (EXIT_DATAERR, EXIT_NOTHING, EXIT_OK, EXIT_TEMPFAIL, add_catalog_option,
+                     add_lang_option, bullet_lines, catalog_from)
 
 NAME = "parse"
 HELP = "parse bounce messages (files, mbox, Maildir, folders or stdin)"
@@ -24,59 +38,129 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="output format (default: text on a terminal, jsonl otherwise)")
     parser.add_argument("--all", action="store_true",
                         help="also report delivered/relayed/expanded, auto-replies and feedback")
+    parser.add_argument("--spool", metavar="DIR",
+                        help="keep every input that could not be fully processed in this Maildir")
+    parser.add_argument("--keep-all", action="store_true", help="with --spool: keep every input")
+    parser.add_argument("--exec", dest="exec_command", metavar="CMD",
+                        help="run CMD once per record with the JSON record on its stdin")
+    parser.add_argument("--exec-timeout", type=float, default=60.0, metavar="SECONDS",
+                        help="how long --exec may take per record (default 60)")
     add_catalog_option(parser)
     add_lang_option(parser)
 
 
+@dataclass
+class _Run:
+    args: argparse.Namespace
+    catalog: Catalog
+    policy: Policy
+    fmt: str
+    spool: Spool | None
+    printed: int = 0
+    unreadable: int = 0
+    failed: int = 0
+    collected: list[dict[str, Any]] = field(default_factory=list)
+
+
 def run(args: argparse.Namespace) -> int:
-    catalog = catalog_from(args)
-    policy = DEFAULT.clone(lang=args.lang)
-    fmt = args.format or ("text" if sys.stdout.isatty() else "jsonl")
-    collected: list[dict[str, Any]] = []
-    printed = 0
-    unreadable = 0
+    if args.keep_all and not args.spool:
+        print("ndr: --keep-all needs --spool DIR", file=sys.stderr)
+        return 2
+    try:
+        spool = Spool(args.spool) if args.spool else None
+    except OSError as exc:
+        print(f"ndr: cannot use spool {args.spool}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_TEMPFAIL
+    state = _Run(args=args, catalog=catalog_from(args), policy=DEFAULT.clone(lang=args.lang),
+                 fmt=args.format or ("text" if sys.stdout.isatty() else "jsonl"), spool=spool)
     for given in args.paths or ["-"]:
         for item in iter_path(given):
             if isinstance(item, Problem):
                 print(f"ndr: {item.source}: {item.error}", file=sys.stderr)
-                unreadable += 1
+                state.unreadable += 1
                 continue
-            if not item.data.strip():
-                print(f"ndr: {item.source}: input is empty", file=sys.stderr)
-                unreadable += 1
-                continue
-            report = parse_bytes(item.data, catalog, policy)
-            if not any(d.kind == "not-a-message" for d in report.defects):
-                pass
-            else:
-                print(f"ndr: {item.source}: not readable as a mail message (no header fields)",
-                      file=sys.stderr)
-                unreadable += 1
-                continue
-            rows = records(report, item.source, item.index, include_all=args.all)
-            printed += len(rows)
-            if fmt == "jsonl":
-                for row in rows:
-                    sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
-            elif fmt == "json":
-                collected.extend(rows)
-            else:
-                for row in rows:
-                    sys.stdout.write(render_text(row) + "\n")
-    if fmt == "json":
-        sys.stdout.write(json.dumps(collected, ensure_ascii=False, indent=2) + "\n")
+            _one(state, item)
+    if state.fmt == "json":
+        sys.stdout.write(json.dumps(state.collected, ensure_ascii=False, indent=2) + "\n")
     sys.stdout.flush()
-    if printed:
+    if state.failed:
+        return EXIT_TEMPFAIL
+    if state.printed:
         return EXIT_OK
-    return EXIT_DATAERR if unreadable else EXIT_NOTHING
+    return EXIT_DATAERR if state.unreadable else EXIT_NOTHING
+
+
+def _one(state: _Run, item: RawMessage) -> None:
+    """Process one message; on any failure keep it (spool) and count it for exit 75."""
+    kept: Path | None = None
+    if state.spool is not None:
+        try:
+            kept = state.spool.keep(item.data)  # first, so that even kill -9 loses nothing
+        except OSError as exc:
+            print(f"ndr: {item.source}: cannot write to spool: {exc.strerror or exc}", file=sys.stderr)
+            state.failed += 1
+            return
+    complete = False
+    try:
+        complete = _process(state, item)
+    except Exception as exc:  # a bug must not lose the bounce: keep it and let the MTA retry
+        print(f"ndr: {item.source}#{item.index}: internal error: {type(exc).__name__}: {exc}",
+              file=sys.stderr)
+        state.failed += 1
+    if kept is not None and complete and not state.args.keep_all:
+        state.spool.release(kept)  # type: ignore[union-attr]
+
+
+def _process(state: _Run, item: RawMessage) -> bool:
+    """True when the message was fully processed (parsed, printed, handed to --exec)."""
+    if not item.data.strip():
+        print(f"ndr: {item.source}: input is empty", file=sys.stderr)
+        state.unreadable += 1
+        return False
+    report = parse_bytes(item.data, state.catalog, state.policy)
+    if any(d.kind == "not-a-message" for d in report.defects):
+        print(f"ndr: {item.source}: not readable as a mail message (no header fields)", file=sys.stderr)
+        state.unreadable += 1
+        return False
+    rows = records(report, item.source, item.index, include_all=state.args.all)
+    for row in rows:
+        if state.fmt == "jsonl":
+            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+        elif state.fmt == "json":
+            state.collected.append(row)
+        else:
+            sys.stdout.write(render_text(row) + "\n")
+    state.printed += len(rows)
+    if state.args.exec_command:
+        for row in rows:
+            if not _exec(state, row):
+                state.failed += 1
+                return False
+    return not any(d.kind == "decoder-error" for d in report.defects)
+
+
+def _exec(state: _Run, row: dict[str, Any]) -> bool:
+    command = shlex.split(state.args.exec_command)
+    try:
+        done = subprocess.run(command, input=json.dumps(row, ensure_ascii=False).encode("utf-8"),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              timeout=state.args.exec_timeout)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        print(f"ndr: --exec {command[0] if command else ''!r} failed: {exc}", file=sys.stderr)
+        return False
+    if done.returncode != 0:
+        tail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+        print(f"ndr: --exec exited {done.returncode}: {tail[0]}", file=sys.stderr)
+        return False
+    return True
 
 
 def render_text(row: dict[str, Any]) -> str:
     """A readable summary of one record, with the catalog's cause and fix."""
     code = " ".join(x for x in (row.get("reply_code"), row.get("status")) if x)
     hard = "hard" if row.get("hard") else "soft"
-    lines = [f"{row.get('recipient') or '(unknown recipient)'}: {row.get('action') or row.get('kind')}"
-             f" {code} — {row.get('reason')} ({hard})".replace("  ", " ")]
+    head = f"{row.get('recipient') or '(unknown recipient)'}: {row.get('action') or row.get('kind')}"
+    lines = [f"{head} {code} — {row.get('reason')} ({hard})".replace("  ", " ")]
     if row.get("summary"):
         lines.append(f"  what: {row['summary']}")
     for label, key in (("destination", "remote_mta"), ("reported by", "reporting_mta"),
