@@ -1,0 +1,114 @@
+"""The local engine: units run in-process (one job) or on a process pool (several).
+
+Results come back in unit order, so ``--jobs 2`` writes exactly what ``--jobs 1`` writes, and
+only a bounded window of units is in flight, so memory stays flat however big the input. The
+context (catalog path, limits, known hashes) reaches each worker once, through the initializer.
+A worker that dies (killed, out of memory) breaks the pool: the pool is rebuilt, the units in
+flight are retried once, and a unit that breaks it again becomes a problem record.
+"""
+from __future__ import annotations
+
+import os
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Iterable, Iterator
+
+from ..archives import Problem
+from .units import Files, Payload, Spans, Unit, ZipMembers
+from .work import UnitResult, WorkContext, process_unit
+
+_CONTEXT: WorkContext | None = None
+
+
+def _init_worker(context: WorkContext) -> None:
+    global _CONTEXT
+    _CONTEXT = context
+    from ..catalog import load_catalog
+
+    load_catalog(context.catalog)  # compile once, before the first unit arrives
+
+
+def _run_in_worker(unit: Unit) -> UnitResult:
+    assert _CONTEXT is not None, "worker used without its initializer"
+    return process_unit(unit, _CONTEXT)
+
+
+def default_jobs() -> int:
+    """The CPU count available to this process."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
+def describe(unit: Unit) -> tuple[str, int]:
+    """A (source, first index) naming a unit in a problem record."""
+    if isinstance(unit, Spans):
+        return unit.path, unit.first_index
+    if isinstance(unit, ZipMembers):
+        return unit.path, 0
+    if isinstance(unit, Files):
+        return (unit.files[0][1], max(unit.files[0][2], 0)) if unit.files else ("?", 0)
+    first = unit.items[0] if unit.items else None
+    return (first.source, first.index) if first is not None else ("?", 0)
+
+
+def lost_unit(unit: Unit, why: str) -> UnitResult:
+    source, index = describe(unit)
+    count = {Spans: lambda u: len(u.spans), ZipMembers: lambda u: len(u.members),
+             Files: lambda u: len(u.files), Payload: lambda u: len(u.items)}[type(unit)](unit)
+    return UnitResult(problems=[Problem(source, index, f"{why} ({count} item(s) from here not analysed)")],
+                      nbytes=unit.nbytes)
+
+
+class LocalEngine:
+    """Run units here (``jobs == 1``) or on a pool of ``jobs`` processes."""
+
+    def __init__(self, context: WorkContext, jobs: int | None = None) -> None:
+        self.context = context
+        self.jobs = jobs if jobs and jobs > 0 else default_jobs()
+
+    def run(self, units: Iterable[Unit]) -> Iterator[UnitResult]:
+        """Results in unit order, streamed as they are ready."""
+        if self.jobs == 1:
+            for unit in units:
+                yield process_unit(unit, self.context)
+            return
+        yield from self._pool(iter(units))
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(self.jobs, initializer=_init_worker, initargs=(self.context,))
+
+    def _pool(self, units: Iterator[Unit]) -> Iterator[UnitResult]:
+        window = self.jobs * 3
+        pool = self._new_pool()
+        pending: deque[tuple[Unit, Future[UnitResult], int]] = deque()
+        try:
+            while True:
+                while len(pending) < window:
+                    unit = next(units, None)
+                    if unit is None:
+                        break
+                    pending.append((unit, pool.submit(_run_in_worker, unit), 0))
+                if not pending:
+                    return
+                unit, future, tries = pending.popleft()
+                try:
+                    result = future.result()
+                except BrokenProcessPool:
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    pool = self._new_pool()
+                    retry = [(unit, tries)] + [(u, t) for u, _, t in pending]
+                    pending.clear()
+                    for again, count in retry:
+                        if count >= 1:
+                            yield lost_unit(again, "a worker died twice on these messages")
+                            continue
+                        pending.append((again, pool.submit(_run_in_worker, again), count + 1))
+                    continue
+                except Exception as exc:  # e.g. a result that cannot be pickled: lose the unit only
+                    result = lost_unit(unit, f"internal error: {type(exc).__name__}: {exc}")
+                yield result
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)

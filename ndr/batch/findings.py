@@ -1,0 +1,167 @@
+"""Mail-flow findings: failures and delays grouped by destination (server, or domain) and catalog
+entry, with first and last time seen, the usual code, and the catalog's likely cause and fix —
+"37 messages to mx1.contoso.com failed with 450 4.4.316 between 09:00 and 11:40 — likely cause:
+…; fix: …". Groups below the thresholds are not findings."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from .summary import UNKNOWN, destination_server, recipient_domain
+from .work import MessageResult
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """When a group becomes a finding (all configurable from the command line)."""
+
+    min_count: int = 3
+    """Fewest failed or delayed recipients in a group (a group is destination + reason + catalog
+    entry + failed/delayed)."""
+    group_by: str = "server"
+    """``server`` (the remote MTA, or the domain when no server is named) or ``domain``."""
+    limit: int = 25
+    """Most findings kept, largest first."""
+
+
+@dataclass(slots=True)
+class _Group:
+    destination: str
+    key: str
+    action: str
+    count: int = 0
+    messages: set[tuple[str, int]] = field(default_factory=set)
+    recipients: set[str] = field(default_factory=set)
+    first: str | None = None
+    last: str | None = None
+    codes: Counter[str] = field(default_factory=Counter)
+    sample: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, row: dict[str, Any], when: str | None) -> None:
+        self.count += 1
+        self.messages.add((row["source"], row["message_index"]))
+        if row.get("recipient"):
+            self.recipients.add(row["recipient"].lower())
+        if when:
+            self.first = when if self.first is None or when < self.first else self.first
+            self.last = when if self.last is None or when > self.last else self.last
+        code = " ".join(x for x in (row.get("reply_code"), row.get("status")) if x)
+        self.codes[code or "no code"] += 1
+        if not self.sample:
+            self.sample = row
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One group of failures or delays worth acting on."""
+
+    destination: str
+    action: str
+    reason: str
+    catalog_id: str | None
+    count: int
+    messages: int
+    recipients: int
+    first_seen: str | None
+    last_seen: str | None
+    code: str
+    summary: str | None
+    causes: tuple[str, ...]
+    fixes: tuple[str, ...]
+    who: tuple[str, ...]
+    example: str | None
+
+    @property
+    def text(self) -> str:
+        """The finding as one sentence."""
+        verb = "were delayed" if self.action == "delayed" else "failed"
+        what = f" ({self.summary})" if self.summary else ""
+        line = (f"{self.messages} message(s) to {self.destination} {verb} with {self.code} "
+                f"[{self.reason}]{what}"
+                f"{_period(self.first_seen, self.last_seen)}")
+        if self.causes:
+            line += f" — likely cause: {self.causes[0]}"
+        if self.fixes:
+            line += f"; fix: {self.fixes[0]}"
+        return line
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "destination": self.destination, "action": self.action, "reason": self.reason,
+            "catalog_id": self.catalog_id, "count": self.count, "messages": self.messages,
+            "recipients": self.recipients, "first_seen": self.first_seen,
+            "last_seen": self.last_seen, "code": self.code, "summary": self.summary,
+            "causes": list(self.causes), "fixes": list(self.fixes), "who": list(self.who),
+            "example": self.example, "text": self.text,
+        }
+
+
+def _period(first: str | None, last: str | None) -> str:
+    if not first or not last:
+        return ""
+    if first == last:
+        return f" at {first[:10]} {first[11:16]} UTC"
+    if first[:10] == last[:10]:
+        return f" between {first[:10]} {first[11:16]} and {last[11:16]} UTC"
+    return f" between {first[:10]} {first[11:16]} and {last[:10]} {last[11:16]} UTC"
+
+
+class FindingsBuilder:
+    """Collects failed and delayed records, then turns big enough groups into findings."""
+
+    def __init__(self, thresholds: Thresholds = Thresholds()) -> None:
+        if thresholds.group_by not in ("server", "domain"):
+            raise ValueError(f"group_by must be 'server' or 'domain', not {thresholds.group_by!r}")
+        self.thresholds = thresholds
+        self.groups: dict[tuple[str, str, str], _Group] = {}
+
+    def add_messages(self, messages: Iterable[MessageResult]) -> None:
+        for message in messages:
+            for row, when in zip(message.records, message.times):
+                self.add(row, when)
+
+    def add(self, row: dict[str, Any], when: str | None) -> None:
+        action = row.get("action") or "failed"
+        if row.get("kind") != "bounce" or action not in ("failed", "delayed"):
+            return
+        destination = recipient_domain(row.get("recipient"))
+        if self.thresholds.group_by == "server":
+            server = destination_server(row)
+            destination = server if server != UNKNOWN else destination
+        # the reason separates "550 5.0.0 user unknown" from "550 5.0.0 too many recipients"
+        key = f"{row.get('reason') or 'undefined'}/{row.get('catalog_id') or '-'}"
+        group = self.groups.get((destination, key, action))
+        if group is None:
+            group = self.groups[(destination, key, action)] = _Group(destination, key, action)
+        group.add(row, when)
+
+    def findings(self) -> list[Finding]:
+        """Groups at or above the thresholds, largest first (ties in a stable order)."""
+        chosen = [g for g in self.groups.values() if g.count >= self.thresholds.min_count]
+        chosen.sort(key=lambda g: (-len(g.messages), -g.count, g.destination, g.key, g.action))
+        return [_finding(g) for g in chosen[: self.thresholds.limit]]
+
+
+def _finding(group: _Group) -> Finding:
+    row = group.sample
+    return Finding(
+        destination=group.destination, action=group.action, reason=row.get("reason") or "undefined",
+        catalog_id=row.get("catalog_id"), count=group.count, messages=len(group.messages),
+        recipients=len(group.recipients), first_seen=group.first, last_seen=group.last,
+        code=group.codes.most_common(1)[0][0], summary=row.get("summary"),
+        causes=tuple(row.get("causes") or ()), fixes=tuple(row.get("fixes") or ()),
+        who=tuple(row.get("who") or ()), example=row.get("diagnostic_code"),
+    )
+
+
+def render_text(findings: list[Finding]) -> str:
+    """Findings for the terminal, one paragraph each."""
+    if not findings:
+        return "findings: none above the thresholds"
+    lines = ["findings:"]
+    for number, finding in enumerate(findings, 1):
+        lines.append(f"  {number}. {finding.text}")
+        if finding.example:
+            lines.append(f"     e.g. {finding.example[:200]}")
+    return "\n".join(lines)

@@ -1,0 +1,87 @@
+"""Writers for per-recipient records (JSON Lines or CSV, the fields of ``ndr.records``) and the
+terminal progress bar."""
+from __future__ import annotations
+
+import csv
+import json
+import sys
+import time
+from typing import IO, Any
+
+from ..records import FIELDS
+
+LIST_SEPARATOR = " | "
+"""How list fields (causes, fixes, who, defects) are joined in a CSV cell."""
+
+
+class RecordWriter:
+    """Writes records as JSON Lines, or as CSV when the file name ends in ``.csv``."""
+
+    def __init__(self, stream: IO[str], fmt: str) -> None:
+        if fmt not in ("jsonl", "csv"):
+            raise ValueError(f"records format must be jsonl or csv, not {fmt!r}")
+        self.stream = stream
+        self.fmt = fmt
+        self.count = 0
+        self._csv = None
+        if fmt == "csv":
+            self._csv = csv.DictWriter(stream, fieldnames=FIELDS, extrasaction="ignore")
+            self._csv.writeheader()
+
+    def write(self, row: dict[str, Any]) -> None:
+        self.count += 1
+        if self._csv is not None:
+            self._csv.writerow({k: csv_cell(v) for k, v in row.items()})
+        else:
+            self.stream.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def csv_cell(value: Any) -> Any:
+    """A CSV cell: lists joined, booleans as true/false, None as empty."""
+    if isinstance(value, (list, tuple)):
+        return LIST_SEPARATOR.join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else value
+
+
+def format_of(path: str) -> str:
+    """``csv`` for a .csv file name, else ``jsonl``."""
+    return "csv" if path.lower().endswith(".csv") else "jsonl"
+
+
+class Progress:
+    """A one-line progress bar on stderr, redrawn at most five times a second; silent when off."""
+
+    def __init__(self, total_bytes: int, enabled: bool, stream: IO[str] = sys.stderr) -> None:
+        self.total = total_bytes
+        self.enabled = enabled
+        self.stream = stream
+        self.done = 0
+        self.messages = 0
+        self.problems = 0
+        self.started = time.monotonic()
+        self._drawn = 0.0
+
+    def update(self, nbytes: int, messages: int, problems: int) -> None:
+        self.done += nbytes
+        self.messages += messages
+        self.problems += problems
+        now = time.monotonic()
+        if self.enabled and now - self._drawn >= 0.2:
+            self._drawn = now
+            self._draw(now)
+
+    def _draw(self, now: float) -> None:
+        share = min(self.done / self.total, 1.0) if self.total else 0.0
+        filled = int(share * 30)
+        rate = self.messages / max(now - self.started, 1e-6)
+        self.stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {100 * share:5.1f}%  "
+                          f"{self.messages} messages  {self.problems} problems  {rate:,.0f}/s ")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self._draw(time.monotonic())
+            self.stream.write("\n")
+            self.stream.flush()

@@ -1,0 +1,123 @@
+"""The summary of a batch: counts by reason, status code, destination domain, destination server,
+hard/soft and day, plus the problems. Rendered as terminal tables or as JSON."""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..archives import Problem
+from .work import UnitResult
+
+UNKNOWN = "(unknown)"
+
+
+def recipient_domain(address: str | None) -> str:
+    """The domain part of an address, lowercased; ``(unknown)`` when there is none."""
+    if not address or "@" not in address:
+        return UNKNOWN
+    return address.rsplit("@", 1)[1].strip(" >").lower() or UNKNOWN
+
+
+def destination_server(row: dict[str, Any]) -> str:
+    """The server that refused or could not be reached, else ``(unknown)``."""
+    value = (row.get("remote_mta") or "").strip().lower()
+    return value or UNKNOWN
+
+
+@dataclass(slots=True)
+class Summary:
+    """Running totals over the records of one analysis."""
+
+    messages: int = 0
+    """Messages parsed in this run."""
+    skipped: int = 0
+    """Messages skipped because the ledger already had them."""
+    records: int = 0
+    by_reason: Counter[str] = field(default_factory=Counter)
+    by_status: Counter[str] = field(default_factory=Counter)
+    by_domain: Counter[str] = field(default_factory=Counter)
+    by_server: Counter[str] = field(default_factory=Counter)
+    by_severity: Counter[str] = field(default_factory=Counter)
+    by_action: Counter[str] = field(default_factory=Counter)
+    by_day: Counter[str] = field(default_factory=Counter)
+    by_day_reason: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, result: UnitResult) -> None:
+        """Fold one unit's results in."""
+        self.skipped += result.skipped
+        self.problems.extend(result.problems)
+        for message in result.messages:
+            self.messages += 1
+            for row, when in zip(message.records, message.times):
+                self.add_record(row, when)
+
+    def add_record(self, row: dict[str, Any], when: str | None) -> None:
+        self.records += 1
+        reason = row.get("reason") or "undefined"
+        self.by_reason[reason] += 1
+        self.by_status[row.get("status") or row.get("reply_code") or UNKNOWN] += 1
+        self.by_domain[recipient_domain(row.get("recipient"))] += 1
+        self.by_server[destination_server(row)] += 1
+        self.by_severity["hard" if row.get("hard") else "soft"] += 1
+        self.by_action[row.get("action") or row.get("kind") or UNKNOWN] += 1
+        day = when[:10] if when else UNKNOWN
+        self.by_day[day] += 1
+        self.by_day_reason[day][reason] += 1
+
+    def to_dict(self, top: int | None = None) -> dict[str, Any]:
+        """JSON-ready totals (every table in full unless ``top`` is given)."""
+        def table(counter: Counter[str]) -> dict[str, int]:
+            return dict(counter.most_common(top))
+
+        return {
+            "messages": self.messages, "skipped_already_in_ledger": self.skipped,
+            "records": self.records, "problems": len(self.problems),
+            "by_reason": table(self.by_reason), "by_status": table(self.by_status),
+            "by_destination_domain": table(self.by_domain),
+            "by_destination_server": table(self.by_server),
+            "by_severity": table(self.by_severity), "by_action": table(self.by_action),
+            "by_day": dict(sorted(self.by_day.items())),
+            "problem_list": [problem_dict(p) for p in self.problems],
+        }
+
+    def render_text(self, top: int = 10) -> str:
+        """Terminal tables: the totals, then the top rows of each breakdown."""
+        lines = [f"{self.messages} message(s) analysed, {self.records} record(s), "
+                 f"{self.skipped} skipped (already in the ledger), {len(self.problems)} problem(s)"]
+        for title, counter in (("reason", self.by_reason), ("status code", self.by_status),
+                               ("destination domain", self.by_domain),
+                               ("destination server", self.by_server),
+                               ("hard/soft", self.by_severity)):
+            lines += ["", *render_table(title, counter.most_common(top), len(counter) - top,
+                                        self.records)]
+        days = sorted(self.by_day.items())
+        if days:
+            lines += ["", *render_table("day", days[-top:], len(days) - top, self.records)]
+        if self.problems:
+            lines += ["", "problems:"]
+            lines += [f"  {p.label}#{p.index}: {p.error}" for p in self.problems[:top]]
+            if len(self.problems) > top:
+                lines.append(f"  … and {len(self.problems) - top} more (see --summary)")
+        return "\n".join(lines)
+
+
+def render_table(title: str, rows: list[tuple[str, int]], more: int = 0,
+                 total: int | None = None) -> list[str]:
+    """A table: value, count, share of ``total`` (default: of the rows shown)."""
+    if not rows:
+        return [f"{title}: none"]
+    width = max(len(title), *(len(str(k)) for k, _ in rows))
+    total = total or sum(v for _, v in rows) or 1
+    out = [f"{title:<{width}}  {'count':>7}", f"{'-' * width}  {'-' * 7}"]
+    out += [f"{k:<{width}}  {v:>7}  {100 * v / total:5.1f}%" for k, v in rows]
+    if more > 0:
+        out.append(f"… {more} more")
+    return out
+
+
+def problem_dict(problem: Problem) -> dict[str, Any]:
+    """A problem record as JSON: file, member, index, error."""
+    return {"file": problem.source, "member": problem.member, "index": problem.index,
+            "error": problem.error}

@@ -1,0 +1,181 @@
+"""Work units: small, picklable descriptions of where messages are, so workers read the input
+themselves ("path + offsets", "zip + member names") instead of receiving message bytes. Only
+streams that cannot be sought (compressed files, tar archives, stdin) travel as payloads.
+
+``plan()`` walks the PATHs in a stable order, so every engine and every ``--jobs`` value sees the
+same units in the same order and produces the same records.
+"""
+from __future__ import annotations
+
+import os
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, Union
+
+from ..archives import (Limits, Problem, RawMessage, compression_of, is_tar, is_zip, iter_messages,
+                        mbox_spans, zip_members)
+from ..sources import folder_files, is_maildir, maildir_files
+
+SPAN_THRESHOLD = 4 * 1024 * 1024
+"""Plain files larger than this are split by offsets in the planner; smaller ones travel by name."""
+UNIT_BYTES = 2 * 1024 * 1024
+"""Rough amount of input per unit: big enough to amortise the hand-off, small enough to balance."""
+UNIT_MESSAGES = 400
+
+
+@dataclass(frozen=True, slots=True)
+class Spans:
+    """Messages of one plain file by byte range; ``first_index`` numbers them."""
+
+    path: str
+    spans: tuple[tuple[int, int], ...]
+    first_index: int
+    nbytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class Files:
+    """Whole files read by the worker (small files: single messages, small mboxes, compressed).
+
+    Each entry is (path to open, source name to report, index or -1). An index ≥ 0 means a Maildir
+    message: reported under the Maildir's PATH at that position."""
+
+    files: tuple[tuple[str, str, int], ...]
+    nbytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class ZipMembers:
+    """Some members of a zip archive, read by the worker."""
+
+    path: str
+    members: tuple[str, ...]
+    nbytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class Payload:
+    """Messages (and problems) read by the planner from a stream that cannot be sought.
+
+    ``nbytes`` in every unit is the on-disk input it covers, for the progress bar."""
+
+    items: tuple[Union[RawMessage, Problem], ...]
+    nbytes: int
+
+
+Unit = Union[Spans, Files, ZipMembers, Payload]
+
+
+@dataclass(slots=True)
+class _FileBatch:
+    files: list[tuple[str, str, int]] = field(default_factory=list)
+    nbytes: int = 0
+
+    def add(self, path: str, source: str, index: int, size: int) -> Files | None:
+        self.files.append((path, source, index))
+        self.nbytes += size
+        if self.nbytes >= UNIT_BYTES or len(self.files) >= UNIT_MESSAGES:
+            return self.flush()
+        return None
+
+    def flush(self) -> Files | None:
+        if not self.files:
+            return None
+        unit = Files(tuple(self.files), self.nbytes)
+        self.files, self.nbytes = [], 0
+        return unit
+
+
+def plan(paths: list[str], limits: Limits) -> Iterator[Unit]:
+    """The units for these PATHs, in a stable order (the order ``ndr parse`` reads them in)."""
+    batch = _FileBatch()
+    for given in paths:
+        path = Path(given)
+        if is_maildir(path):
+            for index, name in enumerate(maildir_files(path)):
+                if (unit := batch.add(str(name), given, index, _size(str(name)))) is not None:
+                    yield unit
+            continue
+        children = list(folder_files(path)) if path.is_dir() else [given]
+        for child in children:
+            size = _size(child)
+            if is_zip(child) or is_tar(child) or size > SPAN_THRESHOLD or not os.path.isfile(child):
+                if (unit := batch.flush()) is not None:
+                    yield unit
+                yield from _plan_big(child, size, limits)
+            elif (unit := batch.add(child, child, -1, size)) is not None:
+                yield unit
+    if (unit := batch.flush()) is not None:
+        yield unit
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+def _plan_big(path: str, size: int, limits: Limits) -> Iterator[Unit]:
+    if not os.path.isfile(path):
+        yield Files(((path, path, -1),), 0)  # the worker reports why it cannot be read
+    elif is_zip(path):
+        yield from _plan_zip(path)
+    elif is_tar(path) or compression_of(path):
+        yield from _plan_stream(path, size, limits)
+    else:
+        yield from _plan_spans(path)
+
+
+def _plan_spans(path: str) -> Iterator[Unit]:
+    spans: list[tuple[int, int]] = []
+    first = nbytes = 0
+    try:
+        for start, end in mbox_spans(path):
+            spans.append((start, end))
+            nbytes += end - start
+            if nbytes >= UNIT_BYTES or len(spans) >= UNIT_MESSAGES:
+                yield Spans(path, tuple(spans), first, nbytes)
+                first += len(spans)
+                spans, nbytes = [], 0
+    except OSError as exc:
+        if spans:
+            yield Spans(path, tuple(spans), first, nbytes)
+            first += len(spans)
+        yield Payload((Problem(path, first, f"cannot read: {exc.strerror or exc}"),), 0)
+        return
+    if spans:
+        yield Spans(path, tuple(spans), first, nbytes)
+
+
+def _plan_zip(path: str) -> Iterator[Unit]:
+    try:
+        members = zip_members(path)
+    except (OSError, zipfile.BadZipFile, ValueError):  # the worker reports it, with the reason
+        yield Files(((path, path, -1),), 0)
+        return
+    names: list[str] = []
+    nbytes = 0
+    for name, size in members:
+        names.append(name)
+        nbytes += size
+        if nbytes >= UNIT_BYTES or len(names) >= UNIT_MESSAGES:
+            yield ZipMembers(path, tuple(names), nbytes)
+            names, nbytes = [], 0
+    if names:
+        yield ZipMembers(path, tuple(names), nbytes)
+
+
+def _plan_stream(path: str, size: int, limits: Limits) -> Iterator[Unit]:
+    """Compressed files and tar archives: the planner streams them and ships message bytes."""
+    items: list[RawMessage | Problem] = []
+    held = 0
+    for item in iter_messages(path, path, limits):
+        items.append(item)
+        held += len(item.data) if isinstance(item, RawMessage) else 0
+        if held >= UNIT_BYTES or len(items) >= UNIT_MESSAGES:
+            yield Payload(tuple(items), 0)
+            items, held = [], 0
+    # progress counts on-disk bytes: the file's size is reported with its last unit
+    yield Payload(tuple(items), size)

@@ -1,0 +1,185 @@
+"""What a worker does with one unit: read its messages, skip those already in the ledger, parse
+the rest, and return flat records. Every message is handled in its own ``try`` so a message that
+crashes the parser becomes a problem record and the rest of the unit goes on.
+
+The same function runs in-process (``--jobs 1``), in a process pool and on Dask workers, which is
+why results are identical across engines. The catalog is loaded once per worker process
+(``load_catalog`` caches it); the context travels once, through the pool initializer.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+from ..archives import DEFAULT_LIMITS, Limits, Problem, RawMessage, iter_messages, iter_zip, read_span
+from ..catalog import load_catalog
+from ..decoders.base import parse_date
+from ..parse import parse_bytes
+from ..policy import DEFAULT
+from ..records import records
+from .units import Files, Payload, Spans, Unit, ZipMembers
+
+_DATE = re.compile(rb"(?im)^date:[ \t]*([^\r\n]*)")
+_HEADER_SCAN = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class WorkContext:
+    """Everything a worker needs, sent once per worker (keep it small and picklable)."""
+
+    catalog: str | None = None
+    lang: str = "en"
+    limits: Limits = DEFAULT_LIMITS
+    include_all: bool = False
+    known: frozenset[str] = frozenset()
+    """Content hashes already in the ledger: these messages are skipped, not parsed."""
+
+
+@dataclass(frozen=True, slots=True)
+class MessageResult:
+    """One message parsed: its content hash, when it happened, and its records."""
+
+    source: str
+    index: int
+    digest: str
+    records: tuple[dict[str, Any], ...]
+    times: tuple[str | None, ...]
+    """Per record: when the failure happened (UTC ISO 8601), or None when nothing says."""
+
+
+@dataclass(slots=True)
+class UnitResult:
+    """What one unit produced."""
+
+    messages: list[MessageResult] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    skipped: int = 0
+    """Messages skipped because the ledger already has them."""
+    nbytes: int = 0
+
+
+def digest_of(data: bytes) -> str:
+    """The content hash that identifies a message in the ledger."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def read_unit(unit: Unit, limits: Limits) -> Iterator[RawMessage | Problem]:
+    """The messages a unit points at, read by whoever runs the unit."""
+    if isinstance(unit, Payload):
+        yield from unit.items
+    elif isinstance(unit, Spans):
+        try:
+            handle = open(unit.path, "rb")
+        except OSError as exc:
+            yield Problem(unit.path, unit.first_index, f"cannot open: {exc.strerror or exc}")
+            return
+        with handle:
+            for offset, (start, end) in enumerate(unit.spans):
+                index = unit.first_index + offset
+                try:
+                    data, cut = read_span(handle, start, end, limits)
+                except OSError as exc:
+                    yield Problem(unit.path, index, f"cannot read: {exc.strerror or exc}")
+                    continue
+                yield RawMessage(unit.path, index, data, None, cut)
+    elif isinstance(unit, ZipMembers):
+        yield from iter_zip(unit.path, unit.path, unit.members, limits)
+    else:
+        for path, source, index in unit.files:
+            if index < 0:
+                yield from iter_messages(path, source, limits)
+                continue
+            for item in iter_messages(path, source, limits):  # a Maildir message: one per file
+                if isinstance(item, Problem):
+                    yield Problem(source, index, f"{Path(path).name}: {item.error}")
+                else:
+                    yield RawMessage(source, index, item.data, None, item.truncated)
+                break
+
+
+def process_unit(unit: Unit, context: WorkContext) -> UnitResult:
+    """Read, dedup and parse the messages of one unit; never raises for a bad message."""
+    catalog = load_catalog(context.catalog)
+    policy = DEFAULT.clone(lang=context.lang, max_message_bytes=context.limits.max_message_bytes)
+    result = UnitResult(nbytes=unit.nbytes)
+    items = read_unit(unit, context.limits)
+    while True:
+        try:
+            item = next(items, None)
+        except Exception as exc:  # a reader bug must not stop the batch: say where it stopped
+            last = result.messages[-1] if result.messages else None
+            result.problems.append(Problem(last.source if last else "?", last.index + 1 if last else 0,
+                                           f"reading stopped: {type(exc).__name__}: {exc}"))
+            break
+        if item is None:
+            break
+        if isinstance(item, Problem):
+            result.problems.append(item)
+            continue
+        try:
+            outcome = _one_message(item, context, catalog, policy)
+        except Exception as exc:  # a crashing message is a problem record; the batch goes on
+            outcome = Problem(item.source, item.index,
+                              f"crashed the parser: {type(exc).__name__}: {exc}", item.member)
+        if outcome is None:
+            result.skipped += 1
+        elif isinstance(outcome, Problem):
+            result.problems.append(outcome)
+        else:
+            result.messages.append(outcome)
+    return result
+
+
+def _one_message(raw: RawMessage, context: WorkContext, catalog: Any, policy: Any) -> MessageResult | Problem | None:
+    if not raw.data.strip():
+        return Problem(raw.source, raw.index, "empty message", raw.member)
+    digest = digest_of(raw.data)
+    if digest in context.known:
+        return None
+    report = parse_bytes(raw.data, catalog, policy)
+    if any(d.kind == "not-a-message" for d in report.defects):
+        return Problem(raw.source, raw.index, "not readable as a mail message (no header fields)",
+                       raw.member)
+    rows = records(report, raw.label, raw.index, include_all=context.include_all)
+    if raw.truncated:
+        note = (f"size-limit: message longer than {context.limits.max_message_bytes} bytes; "
+                f"the first {context.limits.max_message_bytes} were read")
+        for row in rows:
+            row["defects"] = [*row["defects"], note]
+    sent = _header_date(raw.data)
+    times = tuple(_utc(row.get("last_attempt_date")) or _utc(row.get("arrival_date")) or sent
+                  for row in rows)
+    return MessageResult(raw.label, raw.index, digest, tuple(rows), times)
+
+
+def _header_date(data: bytes) -> str | None:
+    """The bounce's own Date header, from the top header block only."""
+    head = data[:_HEADER_SCAN]
+    end = min((i for i in (head.find(b"\n\n"), head.find(b"\r\n\r\n")) if i >= 0), default=len(head))
+    match = _DATE.search(head, 0, end)
+    if match is None:
+        return None
+    when = parse_date(match.group(1).decode("ascii", "replace"))
+    return _iso(when) if when is not None else None
+
+
+def _utc(value: str | None) -> str | None:
+    if not value:
+        return None
+    try:
+        return _iso(datetime.fromisoformat(value))
+    except ValueError:
+        return None
+
+
+def _iso(when: datetime) -> str | None:
+    if when.tzinfo is None:  # "-0000" and zone-less dates: taken as UTC
+        when = when.replace(tzinfo=timezone.utc)
+    try:
+        return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, ValueError):  # a date at the edge of the calendar: unknown time
+        return None
