@@ -13,11 +13,14 @@ from typing import Sequence
 from .commands import analyze as analyze_command
 from .commands import catalog as catalog_command
 from .commands import explain as explain_command
+from .commands import generate as generate_command
 from .commands import parse as parse_command
+from .commands import suppressions as suppressions_command
 from .commands.common import EXIT_DATAERR, EXIT_TEMPFAIL, EXIT_USAGE
 from .errors import CatalogError, InputError, NdrError, TemplateError
 
-COMMANDS = [parse_command, explain_command, catalog_command, analyze_command]
+COMMANDS = [parse_command, explain_command, catalog_command, analyze_command, generate_command,
+            suppressions_command]
 
 
 def build_parser() -> argparse.ArgumentParser:
