@@ -72,6 +72,9 @@ class Reason:
     advice: Text
     patterns: tuple[Pattern, ...]
     source: str
+    after_data: str | None = None
+    """The reason this one becomes when the server said it in answer to DATA (the address was
+    accepted at RCPT, so a "user unknown" then is the content being refused: ``filtered``)."""
 
     def is_hard(self, klass: str | None) -> bool:
         """Whether a failure of this reason is hard, given the class digit of its code."""
@@ -368,6 +371,8 @@ def validate(data: dict[str, Any]) -> list[str]:
         _check_text(item.get("summary"), where, "summary", problems)
         _check_text(item.get("advice"), where, "advice", problems, required=False)
         _check_patterns(item.get("patterns"), where, problems)
+        if item.get("after_data") is not None and not isinstance(item["after_data"], str):
+            problems.append(f"{where}: after_data must be a reason id")
         for raw in item.get("patterns") or []:
             if pattern_problem(raw) is None:
                 key = pattern_key(raw)
@@ -378,6 +383,11 @@ def validate(data: dict[str, Any]) -> list[str]:
             problems.append(f"{where}: missing source")
     if "undefined" not in reason_ids:
         problems.append("reasons: the reason 'undefined' is required (the last fallback)")
+    for index, item in enumerate(data["reasons"]):
+        if isinstance(item, dict) and isinstance(item.get("after_data"), str) \
+                and item["after_data"] not in reason_ids:
+            problems.append(f"{_where('reasons', item, index)}: after_data names unknown reason "
+                            f"{item['after_data']!r}")
 
     ids: set[str] = set()
     statuses: dict[str, str] = {}
@@ -507,7 +517,7 @@ def build(data: dict[str, Any], label: str = "", overrides: tuple[str, ...] = ()
             id=item["id"], priority=item["priority"], hard=item["hard"],
             default_status=item.get("default_status"), summary=_text(item.get("summary")),
             advice=_text(item.get("advice")), patterns=_patterns(item.get("patterns")),
-            source=str(item.get("source", "")),
+            source=str(item.get("source", "")), after_data=item.get("after_data"),
         )
         for item in data["reasons"]
     }

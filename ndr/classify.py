@@ -1,18 +1,32 @@
 """Classification: a decoded recipient in, a reason, hard/soft and the catalog's advice out.
 
-Precedence, fixed and documented (README "How ndr decides the reason"):
+Precedence, fixed and documented (README "How ndr decides the reason"); the first step that
+gives an answer decides, and names itself in ``rule``:
 
-0. the format itself (feedback report, auto-reply), then the action (success; delay → expired);
-1. ``hosts`` rules of the catalog, keyed by the remote server or the recipient's domain;
-2. the exact enhanced status code, when its catalog entry is ``decisive``;
-3. phrase patterns, reasons in priority order (a code entry's own patterns first);
-4. the code's entry even when not decisive, else its class and subject (``X.S.0``);
+0. the format itself (``format:feedback``, ``format:vacation``), then a successful action
+   (``action:delivered``);
+1. ``hosts`` rules of the catalog, keyed by the remote server or the recipient's domain
+   (``host:<id>#<n>``, the n-th rule of that host);
+2. the exact enhanced status code, when its catalog entry is ``decisive`` (``code:<entry id>``);
+   a vendor's entry applies only when that vendor's host is involved (remote, reporting MTA or
+   recipient domain);
+3. phrase patterns, reasons in priority order, a code entry's own patterns first
+   (``phrase:<reason>:<pattern>``);
+4. the code's entry even when not decisive (``code:<entry id>``), else its class and subject
+   (``subject:<entry id>``, the ``X.S.0`` entry);
 5. ``undefined``.
 
-Every result names the rule that decided it (``rule``), so a user can see why.
+Two facts about the SMTP dialogue adjust the outcome:
+
+* a delay (action ``delayed``) keeps a reason found in steps 1–3, else it is ``expired``
+  (``action:delayed``); a delay is never hard;
+* a recipient reason given in answer to DATA (the address was accepted at RCPT) becomes the
+  reason the catalog names in ``after_data`` (``userunknown`` → ``filtered``), rule suffix
+  ``+after-data``.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from . import codes
@@ -20,6 +34,17 @@ from .catalog import Catalog, CodeEntry, Host
 from .match import fold
 
 _SUCCESS = {"delivered", "relayed", "expanded"}
+_FEEDBACK = {"feedback", "vacation"}
+_INDEX = "classify.hosts"
+
+# The command a reply answered, as MTAs write it in the diagnostic when the decoder did not
+# isolate it: Postfix "(in reply to end of DATA command)", Exim "after end of data" /
+# "after RCPT TO:<x>", Sendmail transcripts ">>> DATA".
+_COMMAND = re.compile(
+    r"in reply to (?:the )?(end of data|data|rcpt to|mail from|ehlo|helo)\b"
+    r"|\bafter (end of data|data|rcpt to|mail from|ehlo|helo)\b"
+    r"|>>> ?(data|rcpt to|mail from|ehlo|helo)\b")
+_DATA = {"data", "end of data", "."}
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,34 +61,63 @@ class Classification:
     who: tuple[str, ...]
 
 
-def hosts_for(catalog: Catalog, remote_mta: str | None, recipient: str | None) -> list[Host]:
-    """Catalog hosts whose remote host suffix or recipient domain suffix matches."""
-    remote = (remote_mta or "").lower().rstrip(".")
-    domain = recipient.rpartition("@")[2].lower().rstrip(">") if recipient and "@" in recipient else ""
-    found = []
-    for host in catalog.hosts:
-        if remote and any(remote == s.lstrip(".") or remote.endswith(s if s.startswith(".") else "." + s)
-                          for s in host.remote_hosts):
-            found.append(host)
-        elif domain and any(domain == s or domain.endswith("." + s) for s in host.domains):
-            found.append(host)
+def _host_index(catalog: Catalog) -> tuple[dict[str, list[Host]], dict[str, list[Host]]]:
+    """Host suffix → hosts, for remote host names and for recipient domains (built once)."""
+    cached = catalog.cache.get(_INDEX)
+    if cached is None:
+        remote: dict[str, list[Host]] = {}
+        domains: dict[str, list[Host]] = {}
+        for host in catalog.hosts:
+            for suffix in host.remote_hosts:
+                remote.setdefault(suffix.strip(".").lower(), []).append(host)
+            for suffix in host.domains:
+                domains.setdefault(suffix.strip(".").lower(), []).append(host)
+        cached = catalog.cache[_INDEX] = (remote, domains)
+    return cached
+
+
+def _suffixes(name: str) -> list[str]:
+    """``a.b.c`` → ``a.b.c``, ``b.c``, ``c``: the names a suffix rule may be written as."""
+    labels = name.split(".")
+    return [".".join(labels[i:]) for i in range(len(labels))]
+
+
+def _lookup(index: dict[str, list[Host]], name: str | None, found: list[Host]) -> None:
+    name = (name or "").strip().strip("[]<>").rstrip(".").lower()
+    if not name or not index:
+        return
+    for suffix in _suffixes(name):
+        for host in index.get(suffix, ()):
+            if host not in found:
+                found.append(host)
+
+
+def hosts_for(catalog: Catalog, remote_mta: str | None, recipient: str | None,
+              reporting_mta: str | None = None) -> list[Host]:
+    """Catalog hosts whose remote host suffix (remote or reporting MTA) or recipient domain
+    suffix matches, remote host matches first."""
+    remote, domains = _host_index(catalog)
+    found: list[Host] = []
+    _lookup(remote, remote_mta, found)
+    _lookup(remote, reporting_mta, found)
+    if recipient and "@" in recipient:
+        _lookup(domains, recipient.rpartition("@")[2], found)
     return found
 
 
-def decide(catalog: Catalog, *, status: str | None, reply: str | None, text: str | None,
-           action: str | None = None, remote_mta: str | None = None, recipient: str | None = None,
-           preset: str | None = None) -> tuple[str, str, CodeEntry | None]:
-    """(reason id, rule id, explaining code entry) by the precedence in the module docstring."""
-    matched_hosts = hosts_for(catalog, remote_mta, recipient)
-    entry = catalog.code_entry(status, frozenset(h.id for h in matched_hosts))
-    folded = fold(text) if text else ""
-    if preset:
-        return preset, f"format:{preset}", entry
-    if action in _SUCCESS:
-        return "delivered", f"action:{action}", entry
-    if action == "delayed":  # still being retried: the message has not failed (yet)
-        return "expired", "action:delayed", entry
-    for host in matched_hosts:
+def command_of(smtp_command: str | None, folded: str) -> str | None:
+    """The SMTP command the error answered (lowercase), from the decoder or the text."""
+    if smtp_command:
+        return " ".join(smtp_command.lower().split())
+    match = _COMMAND.search(folded)
+    if match is None:
+        return None
+    return next(group for group in match.groups() if group)
+
+
+def _host_rule(hosts: list[Host], status: str | None, reply: str | None,
+               folded: str) -> tuple[str, str] | None:
+    for host in hosts:
         for index, rule in enumerate(host.rules):
             if rule.status is not None and rule.status != status:
                 continue
@@ -71,13 +125,48 @@ def decide(catalog: Catalog, *, status: str | None, reply: str | None, text: str
                 continue
             if rule.phrase is not None and not rule.phrase.search(folded):
                 continue
-            return rule.reason, f"host:{host.id}#{index}", entry
+            return rule.reason, f"host:{host.id}#{index}"
+    return None
+
+
+def decide(catalog: Catalog, *, status: str | None, reply: str | None, text: str | None,
+           action: str | None = None, remote_mta: str | None = None, recipient: str | None = None,
+           preset: str | None = None, reporting_mta: str | None = None,
+           smtp_command: str | None = None) -> tuple[str, str, CodeEntry | None]:
+    """(reason id, rule id, explaining code entry) by the precedence in the module docstring."""
+    if preset:
+        return preset, f"format:{preset}", catalog.code_entry(status)
+    if action in _SUCCESS:
+        return "delivered", f"action:{action}", catalog.code_entry(status)
+    folded = fold(text) if text else ""
+    # Host rules only from the remote side (who refused); vendor context also from the
+    # reporting MTA (whose codes these are).
+    rule_hosts = hosts_for(catalog, remote_mta, recipient)
+    context = rule_hosts + [h for h in hosts_for(catalog, reporting_mta, None) if h not in rule_hosts]
+    entry = catalog.code_entry(status, frozenset(h.id for h in context))
+    reason, rule, found = _decide(catalog, status, folded, reply, rule_hosts, entry)
+    if action == "delayed" and not (rule.startswith("host:") or rule.startswith("phrase:")
+                                    or (rule.startswith("code:") and entry is not None and entry.decisive)):
+        return "expired", "action:delayed", entry
+    if not rule.startswith("host:") and not (rule.startswith("code:") and entry is not None and entry.decisive):
+        after = catalog.reason(reason).after_data
+        if after and command_of(smtp_command, folded) in _DATA:
+            return after, rule + "+after-data", found
+    return reason, rule, found
+
+
+def _decide(catalog: Catalog, status: str | None, folded: str, reply: str | None,
+            hosts: list[Host], entry: CodeEntry | None) -> tuple[str, str, CodeEntry | None]:
+    """Steps 1–5 of the precedence."""
+    hit = _host_rule(hosts, status, reply, folded)
+    if hit is not None:
+        return hit[0], hit[1], entry
     if entry is not None and entry.decisive:
         return entry.reason, f"code:{entry.id}", entry
     if folded:
-        hit = catalog.phrases.first(folded)
-        if hit is not None:
-            pattern, (reason, code_entry) = hit
+        phrase = catalog.phrases.first(folded)
+        if phrase is not None:
+            pattern, (reason, code_entry) = phrase
             return reason, f"phrase:{reason}:{pattern.source}", entry or code_entry
     if entry is not None:
         return entry.reason, f"code:{entry.id}", entry
@@ -90,14 +179,21 @@ def decide(catalog: Catalog, *, status: str | None, reply: str | None, text: str
 
 def classify(catalog: Catalog, *, status: str | None, reply: str | None, text: str | None,
              action: str | None = None, remote_mta: str | None = None, recipient: str | None = None,
-             preset: str | None = None, lang: str = "en") -> Classification:
-    """Decide the reason and gather the catalog's summary, causes, fixes and who should act."""
+             preset: str | None = None, lang: str = "en", reporting_mta: str | None = None,
+             smtp_command: str | None = None) -> Classification:
+    """Decide the reason and gather the catalog's summary, causes, fixes and who should act.
+
+    >>> from ndr.catalog import load_catalog
+    >>> classify(load_catalog(), status="5.1.1", reply="550", text="User unknown").reason
+    'userunknown'
+    """
     reason_id, rule, entry = decide(catalog, status=status, reply=reply, text=text, action=action,
-                                    remote_mta=remote_mta, recipient=recipient, preset=preset)
+                                    remote_mta=remote_mta, recipient=recipient, preset=preset,
+                                    reporting_mta=reporting_mta, smtp_command=smtp_command)
     reason = catalog.reason(reason_id)
-    hard = action != "delayed" and reason.is_hard(codes.class_of(status, reply) or "5")
-    if action in _SUCCESS or preset in ("feedback", "vacation"):
-        hard = False
+    # STYLE.md: hard only where the address itself is bad; a delay or a non-failure never is.
+    hard = (action != "delayed" and action not in _SUCCESS and preset not in _FEEDBACK
+            and reason.is_hard(codes.class_of(status, reply) or "5"))
     if entry is not None and entry.reason != reason_id and not entry.causes.get(lang):
         entry = None  # a bare registry title that says something else would only confuse
     summary = (entry.title.get(lang) if entry is not None else "") or reason.summary.get(lang)

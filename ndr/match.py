@@ -14,7 +14,7 @@ catalog is validated (``regex_problem``).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, Iterable, TypeVar
 
 T = TypeVar("T")
@@ -108,11 +108,66 @@ def pattern_key(raw: Any) -> str:
     return "regex\x00" + str(raw.get("regex"))
 
 
+_WORD = re.compile(r"\w+")
+_KEY = 4
+"""Length of the word prefixes/suffixes the phrase index uses as keys."""
+
+
+def _keys(pattern: Pattern) -> list[tuple[str, str]]:
+    """Tokens that every text matching ``pattern`` must contain, as (kind, token).
+
+    Kinds: ``w`` a whole word of the text; ``p`` the first four characters of a text word;
+    ``s`` its last four. A fragment word preceded (followed) by a non-word character inside the
+    fragment starts (ends) a word of any text containing the fragment, so it yields a key even
+    though fragments match as plain substrings. Regexes and lone words yield none.
+    """
+    keys: list[tuple[str, str]] = []
+    for fragment in pattern.fragments:
+        for word in _WORD.finditer(fragment):
+            starts, ends = word.start() > 0, word.end() < len(fragment)
+            text = word.group()
+            if starts and ends:
+                keys.append(("w", text))
+            elif starts and len(text) >= _KEY:
+                keys.append(("p", text[:_KEY]))
+            elif ends and len(text) >= _KEY:
+                keys.append(("s", text[-_KEY:]))
+    return keys
+
+
 @dataclass(frozen=True, slots=True)
 class PatternTable(Generic[T]):
-    """An ordered list of (pattern, payload); ``first`` returns the payload of the first match."""
+    """An ordered list of (pattern, payload); ``first`` returns the payload of the first match.
+
+    Matching hundreds of phrases one by one is the hot path of classification, so the table
+    keeps an index: each pattern is filed under its rarest required token (``_keys``), and
+    ``first`` tests only the patterns whose token occurs in the text, plus those without one,
+    in table order — the same answer as a linear scan, at a fraction of the cost.
+    """
 
     entries: tuple[tuple[Pattern, T], ...]
+    by_token: dict[str, dict[str, tuple[int, ...]]] = field(default_factory=dict, compare=False)
+    """Kind (``w``, ``p``, ``s``) → token → indexes of the patterns filed under it."""
+    unkeyed: tuple[int, ...] = field(default=(), compare=False)
+
+    def __post_init__(self) -> None:
+        candidates = [_keys(pattern) for pattern, _ in self.entries]
+        counts: dict[tuple[str, str], int] = {}
+        for keys in candidates:
+            for key in set(keys):
+                counts[key] = counts.get(key, 0) + 1
+        by_token: dict[str, dict[str, list[int]]] = {"w": {}, "p": {}, "s": {}}
+        unkeyed: list[int] = []
+        for index, keys in enumerate(candidates):
+            if not keys:
+                unkeyed.append(index)
+                continue
+            # Rarest token first; among equals a whole word, then the longest.
+            kind, token = min(keys, key=lambda k: (counts[k], k[0] != "w", -len(k[1])))
+            by_token[kind].setdefault(token, []).append(index)
+        object.__setattr__(self, "by_token", {kind: {t: tuple(v) for t, v in tokens.items()}
+                                              for kind, tokens in by_token.items()})
+        object.__setattr__(self, "unkeyed", tuple(unkeyed))
 
     @classmethod
     def build(cls, items: Iterable[tuple[Pattern, T]]) -> "PatternTable[T]":
@@ -120,6 +175,29 @@ class PatternTable(Generic[T]):
 
     def first(self, folded: str) -> tuple[Pattern, T] | None:
         """The first (pattern, payload) whose pattern occurs in ``folded``."""
+        words, prefixes, suffixes = self.by_token["w"], self.by_token["p"], self.by_token["s"]
+        indexes = list(self.unkeyed)
+        for word in set(_WORD.findall(folded)):
+            found = words.get(word)
+            if found:
+                indexes.extend(found)
+            if len(word) >= _KEY:
+                found = prefixes.get(word[:_KEY])
+                if found:
+                    indexes.extend(found)
+                found = suffixes.get(word[-_KEY:])
+                if found:
+                    indexes.extend(found)
+        indexes.sort()
+        entries = self.entries
+        for index in indexes:
+            pattern, payload = entries[index]
+            if pattern.search(folded):
+                return pattern, payload
+        return None
+
+    def first_linear(self, folded: str) -> tuple[Pattern, T] | None:
+        """``first`` without the index (the reference the index must agree with)."""
         for pattern, payload in self.entries:
             if pattern.search(folded):
                 return pattern, payload

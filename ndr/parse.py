@@ -106,7 +106,9 @@ def _finish(report: Report, policy: Policy) -> Report:
 def _result(raw: RawRecipient, decoded: Decoded, catalog: Catalog, policy: Policy) -> RecipientResult:
     verdict = classify(catalog, status=raw.status, reply=raw.reply_code, text=raw.diagnostic,
                        action=raw.action, remote_mta=raw.remote_mta, recipient=raw.recipient,
-                       preset=raw.reason, lang=policy.lang)
+                       preset=raw.reason, lang=policy.lang,
+                       reporting_mta=raw.reporting_mta or decoded.reporting_mta,
+                       smtp_command=raw.smtp_command)
     return RecipientResult(
         recipient=raw.recipient, action=raw.action, status=raw.status, reply_code=raw.reply_code,
         diagnostic_code=one_line(raw.diagnostic), diagnostic_type=raw.diagnostic_type,
