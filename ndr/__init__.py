@@ -8,12 +8,15 @@
 from .catalog import Catalog, load_catalog
 from .errors import CatalogError, Defect, DefectError, InputError, NdrError, TemplateError
 from .explain import Explanation, explain
+from .generate import GeneratedReport, ReportOptions, generate
 from .model import Action, Kind, OriginalMessage, RecipientResult, Report
 from .parse import parse
 from .policy import DEFAULT, STRICT, Policy
+from .queue import QueuedMessage, QueueRecipient
 
 __all__ = [
     "Action", "Catalog", "CatalogError", "DEFAULT", "Defect", "DefectError", "Explanation",
+    "GeneratedReport", "QueuedMessage", "QueueRecipient", "ReportOptions", "generate",
     "InputError", "Kind", "NdrError", "OriginalMessage", "Policy", "RecipientResult", "Report",
     "STRICT", "TemplateError", "explain", "load_catalog", "parse",
 ]

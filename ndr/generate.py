@@ -179,20 +179,16 @@ def recipient_report(recipient: QueueRecipient, catalog: Catalog, lang: str = "e
 
 def _status_for(verdict: Classification, catalog: Catalog, reply: str | None) -> str:
     # No code in the text: the catalog entry that recognised it gives the code (a refused
-    # connection → the 4.4.316 entry), else the reason's default status.
+    # connection → the 4.4.316 entry), else the reason's default status. The class is the
+    # reply's, else 4: a message still queued without a permanent answer failed transiently.
     klass = reply[0] if reply and reply[0] in "45" else "4"
     entry_status = verdict.entry.status if verdict.entry is not None else None
+    status = None
     if entry_status:
-        if _EXACT_STATUS.match(entry_status):
-            return entry_status
-        if entry_status.startswith("X."):
-            return klass + entry_status[1:]
-        if "-" in entry_status:
-            return entry_status.split("-")[0]
-    default = catalog.reason(verdict.reason).default_status
-    if default:
-        return default if not reply else reply[0] + default[1:]
-    return f"{klass}.0.0"
+        status = entry_status.split("-")[0] if "-" in entry_status else entry_status
+    if status is None:
+        status = catalog.reason(verdict.reason).default_status or "4.0.0"
+    return klass + status[1:]
 
 
 # ---- the report ------------------------------------------------------------------------------

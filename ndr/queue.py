@@ -55,8 +55,7 @@ class LocalError(enum.StrEnum):
 # What our MTA says for each local error, in the words MTAs use (Postfix's, see
 # reference/standards.md); the catalog's patterns then classify these texts like any other.
 LOCAL_ERROR_TEXT = {
-    LocalError.DNS: "Host or domain name not found. Name service error for name={host} type=MX: "
-                    "Host not found, try again",
+    LocalError.DNS: "DNS query failed for {host}: Temporary failure in name resolution",
     LocalError.TIMEOUT: "connect to {host}: Connection timed out",
     LocalError.REFUSED: "connect to {host}: Connection refused",
     LocalError.DROPPED: "lost connection with {host} while receiving the initial server greeting",
