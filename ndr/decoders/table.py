@@ -19,7 +19,7 @@ Layout fields (``id`` and ``source`` are checked by the catalog itself)::
           body: ["this is the qmail-send program at"]
         - headers: {x-failed-recipients: ""}
       start: ["i'm afraid i wasn't able to deliver"]   # the block starts AT the first line
-                                        #   holding one of these phrases (default: text start)
+                                        #   holding one of these phrases (else at text start)
       end: ["--- below this line is a copy of the message"]  # and ends BEFORE the first line
                                         #   after the start holding one (default: text end)
       original: ["--- below this line is a copy of the message"]  # the returned message's
@@ -305,7 +305,7 @@ def _section(layout: Layout, lines: list[str], lowers: list[str]) -> str | None:
         if any(phrase in lower for phrase in layout.section):
             collected: list[str] = []
             for line in lines[index + 1:]:
-                if not line.strip():
+                if not _WORD.search(line):
                     if collected:
                         break
                     continue
@@ -331,9 +331,7 @@ class TableDecoder:
     def run(self, layout: Layout, mail: Mail) -> Decoded | None:
         """Read ``mail``'s text with ``layout``; None when it yields no recipient."""
         text, lower = mail.body_folded, mail.body_lower
-        begin = _find_line(lower, layout.start) if layout.start else 0
-        if begin is None:
-            return None
+        begin = (_find_line(lower, layout.start) or 0) if layout.start else 0
         end = _find_line(lower, layout.end, begin + 1) if layout.end else None
         stop = len(lower) if end is None or end <= begin else end
         lines = text[begin:stop].split("\n")
@@ -357,10 +355,10 @@ class TableDecoder:
                     current.append(rest)
                 continue
             if not _WORD.search(line):  # blank, or a rule of dashes or equals signs
-                if current and layout.until == "blank":
+                if current is not None and layout.until == "blank" and not line.strip():
                     ended = True
                 continue
-            if index or not layout.start:  # the start line is a heading, not a diagnostic
+            if index or not begin:  # the start line is a heading, not a diagnostic
                 loose.append(line)
             if current is not None and not ended:
                 current.append(line)
@@ -411,7 +409,8 @@ class TableDecoder:
                         raw.action = action or raw.action
                         break
         if raw.status is None and layout.status:
-            klass = codes.class_of(None, raw.reply_code)
+            # the default never contradicts the reply code, and a delay is never permanent
+            klass = codes.class_of(None, raw.reply_code) or ("4" if raw.action == Action.DELAYED.value else None)
             raw.status = layout.status if klass in (None, layout.status[0]) else f"{klass}.0.0"
 
     @staticmethod
