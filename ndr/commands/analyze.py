@@ -26,7 +26,7 @@ from ..batch.summary import Summary
 from ..batch.units import plan
 from ..batch.findings import Finding
 from ..batch.work import WorkContext
-from ..errors import InputError
+from ..errors import InputError, NdrError
 from ..sources import folder_files, is_maildir, maildir_files
 from .common import (EXIT_DATAERR, EXIT_NOTHING, EXIT_OK, EXIT_USAGE, add_catalog_option,
                      add_lang_option, catalog_from)
@@ -112,6 +112,16 @@ def run(args: argparse.Namespace) -> int:
     limits = Limits(max_message_bytes=args.max_message, max_decompressed_bytes=args.max_decompressed,
                     max_ratio=args.max_ratio)
     thresholds = Thresholds(min_count=args.min_count, group_by=args.group_by, limit=args.max_findings)
+    try:
+        return _analyze(args, limits, thresholds)
+    except NdrError as exc:
+        if type(exc).__name__ == "DaskUnavailable":  # a missing optional extra: a usage problem
+            print(f"ndr: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        raise
+
+
+def _analyze(args: argparse.Namespace, limits: Limits, thresholds: Thresholds) -> int:
     summary = Summary()
     findings = FindingsBuilder(thresholds)
     with ExitStack() as stack:
