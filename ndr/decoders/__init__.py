@@ -18,13 +18,14 @@ from typing import Any
 from .arf import ARF
 from .autoreply import AutoReply
 from .base import Decoded, Decoder, Mail, RawRecipient
+from .amazonses import AmazonSES
 from .fallback import Fallback
 from .rfc3464 import RFC3464
 from .table import TableDecoder
 from .table import vendor_problems as _table_problems
 
 _STANDARD: list[Decoder] = [ARF(), RFC3464()]
-_VENDOR: list[Decoder] = [TableDecoder()]
+_VENDOR: list[Decoder] = [TableDecoder(), AmazonSES()]
 _LATE: list[Decoder] = [AutoReply()]
 _USER: list[Decoder] = []
 _FALLBACK: list[Decoder] = [Fallback()]

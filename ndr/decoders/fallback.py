@@ -30,11 +30,16 @@ Catalog entry (``vendors``, ``decoder: fallback``), every field data::
 """
 from __future__ import annotations
 
-from .. import codes
+import re
+
+from .. import codes, mime
 from . import textscan
 from .base import (Decoded, Mail, RawRecipient, clean_address, find_address, host_in_text, mta_name,
                    one_line)
 from .rfc3464 import enrich, recipients_in_text
+
+# The header of a message inside the text that comes from a mail system: a returned bounce.
+_INNER_FROM = re.compile(r"^(?:From|Return-Path):[^\n]*(?:mailer-daemon|postmaster|<>)", re.I | re.M)
 
 
 class Fallback:
@@ -69,10 +74,30 @@ class Fallback:
                                        find_address(mail.headers.get("to"))) if a}
             addresses = textscan.addresses_in_replies(scan.text, own)
         if not addresses:
-            return None
+            return self.forwarded(mail)
         delayed = any(p in scan.lower for p in lay.delayed)
         recipients = [self.recipient(address, scan, lay, reporting, delayed) for address in addresses]
         return Decoded(decoder=self.name, recipients=recipients, reporting_mta=reporting)
+
+    def forwarded(self, mail: Mail) -> Decoded | None:
+        """A bounce returned inside the text of another message (forwarded, or re-bounced to a
+        postmaster): decode the inner message once with the whole registry."""
+        if mail.headers.get("x-ndr-inner") is not None:
+            return None
+        text = mail.body_text
+        match = _INNER_FROM.search(text)
+        if match is None:
+            return None
+        from . import decoders  # the registry imports this module: late import
+
+        data = b"X-NDR-Inner: 1\n" + text[match.start():].encode("utf-8", "surrogateescape")
+        inner = Mail(mime.parse(data), mail.catalog)
+        for decoder in decoders():
+            decoded = decoder.decode(inner)
+            if decoded is not None and decoded.recipients:
+                decoded.decoder = f"{self.name}+{decoded.decoder}"
+                return decoded
+        return None
 
     @staticmethod
     def recipient(address: str, scan: textscan.Scan, lay: textscan.Layout, reporting: str | None,
@@ -93,7 +118,8 @@ class Fallback:
             status = f"{klass}.0.0"
         action = "delayed" if delayed and status[0] == "4" else "failed"
         remote = host_in_text(diagnostic) or (
-            textscan.first_group(lay.remote_mta, diagnostic) if diagnostic else None) or reporting
+            textscan.first_group(lay.remote_mta, diagnostic) if diagnostic else None) or (
+            textscan.first_group(lay.remote_mta, scan.text)) or reporting
         return RawRecipient(recipient=address, action=action, status=status, reply_code=reply,
                             diagnostic=one_line(diagnostic), remote_mta=remote,
                             reporting_mta=reporting)

@@ -1,0 +1,224 @@
+"""The generic fallback and the text scan: hand-written bounces in formats no layout describes,
+the gate that keeps ordinary mail out, and a property: arbitrary non-bounce text never yields a
+recipient, and nothing raises."""
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import ndr
+from ndr import Kind
+from ndr.catalog import load_catalog
+from ndr.decoders import textscan
+from ndr.decoders.fallback import Fallback
+from ndr.decoders.base import Mail
+from ndr.mime import parse as mime_parse
+
+from .conftest import with_eol
+
+
+def _mail(text: str) -> Mail:
+    return Mail(mime_parse(text.encode("utf-8")), load_catalog())
+
+
+def _one(text: str):
+    report = ndr.parse(text.encode("utf-8"))
+    assert report.kind is Kind.BOUNCE, report
+    return report
+
+
+TRANSCRIPT = """\
+From: Mail Delivery Subsystem <MAILER-DAEMON@relay.example.net>
+To: alice@example.org
+Subject: Returned mail: see transcript for details
+
+Delivery failed for one recipient.
+
+   ----- Transcript of session follows -----
+... while talking to mx.example.com.:
+>>> MAIL From:<alice@example.org>
+<<< 250 2.1.0 Sender ok
+>>> RCPT To:<bob@example.com>
+<<< 550 5.1.1 <bob@example.com>... No such user here
+"""
+
+HOST_SAID = """\
+From: MAILER-DAEMON@mail.example.net (Mail Delivery System)
+To: alice@example.org
+Subject: Undelivered Mail Returned to Sender
+
+This is the mail system at host mail.example.net.
+
+<carol@example.com>: host mx1.example.com[192.0.2.7] said: 552 5.2.2 Mailbox
+    over quota (in reply to RCPT TO command)
+"""
+
+INDENTED = """\
+From: postmaster@example.net
+To: alice@example.org
+Subject: failure notice
+
+I could not deliver your message to these addresses.
+
+dave@example.com
+    Remote host said: 550 5.7.1 Relaying denied
+
+erin@example.com
+    Remote host said: 452 4.2.2 Mailbox full, try later
+"""
+
+NO_CODE = """\
+From: "Mail Delivery System" <mailer-daemon@example.net>
+To: alice@example.org
+Subject: Undeliverable message
+
+Your message to the following address could not be delivered.
+
+Recipient address: frank@example.com
+Reason: the mailbox is disabled
+"""
+
+DELAY = """\
+From: mailer-daemon@example.net
+To: alice@example.org
+Subject: Delivery delayed
+
+THIS IS A WARNING MESSAGE ONLY. Delivery will be retried.
+
+<gina@example.com>: connection timed out
+"""
+
+INLINE_DSN = """\
+From: mailer-daemon@example.net
+To: alice@example.org
+Subject: Delivery Status Notification (Failure)
+
+A message could not be delivered.
+
+Reporting-MTA: dns; out.example.net
+Final-Recipient: rfc822; hank@example.com
+Action: failed
+Status: 5.1.1
+Diagnostic-Code: smtp; 550 5.1.1 user unknown
+"""
+
+FORWARDED = """\
+From: Alice <alice@example.org>
+To: helpdesk@example.org
+Subject: Fwd: Undelivered Mail Returned to Sender
+
+Can you look at this?
+
+From: MAILER-DAEMON@relay.example.net
+Subject: Undelivered Mail Returned to Sender
+To: alice@example.org
+
+<ivan@example.com>: host mx.example.com[192.0.2.9] said: 550 5.1.1 unknown user
+"""
+
+
+def test_transcript_gives_recipient_code_and_host() -> None:
+    [r] = _one(TRANSCRIPT).recipients
+    assert (r.recipient, r.status, r.reply_code, r.remote_mta) == ("bob@example.com", "5.1.1", "550",
+                                                                   "mx.example.com")
+    assert "2.1.0" not in (r.diagnostic_code or "")  # success replies are not the diagnostic
+
+
+def test_host_said_line_with_continuation() -> None:
+    [r] = _one(HOST_SAID).recipients
+    assert (r.recipient, r.status, r.reply_code, r.remote_mta) == ("carol@example.com", "5.2.2", "552",
+                                                                   "mx1.example.com")
+    assert "in reply to RCPT TO" in r.diagnostic_code
+    assert r.reporting_mta == "mail.example.net"
+
+
+def test_address_line_then_indented_reason_per_recipient() -> None:
+    report = _one(INDENTED)
+    found = {r.recipient: (r.status, r.reply_code) for r in report.recipients}
+    assert found == {"dave@example.com": ("5.7.1", "550"), "erin@example.com": ("4.2.2", "452")}
+
+
+def test_no_code_means_final_failure_class() -> None:
+    [r] = _one(NO_CODE).recipients
+    assert r.recipient == "frank@example.com" and r.status == "5.0.0" and r.action == "failed"
+
+
+def test_delay_notice_is_delayed_and_class_4() -> None:
+    [r] = _one(DELAY).recipients
+    assert r.action == "delayed" and r.status == "4.0.0" and not r.hard
+
+
+def test_status_fields_written_into_text() -> None:
+    [r] = _one(INLINE_DSN).recipients
+    assert (r.recipient, r.status, r.reply_code, r.reporting_mta) == ("hank@example.com", "5.1.1", "550",
+                                                                      "out.example.net")
+
+
+def test_bounce_forwarded_in_the_text() -> None:
+    [r] = _one(FORWARDED).recipients
+    assert (r.recipient, r.status, r.remote_mta) == ("ivan@example.com", "5.1.1", "mx.example.com")
+
+
+@pytest.mark.parametrize("eol", ["lf", "crlf", "cr"])
+def test_line_endings_parse_alike(eol: str) -> None:
+    for text in (TRANSCRIPT, HOST_SAID, INDENTED, INLINE_DSN):
+        base = [(r.recipient, r.status, r.remote_mta) for r in ndr.parse(text.encode()).recipients]
+        other = [(r.recipient, r.status, r.remote_mta)
+                 for r in ndr.parse(with_eol(text.encode(), eol)).recipients]
+        assert base == other and base
+
+
+def test_ordinary_mail_is_not_a_bounce_even_with_addresses_and_codes() -> None:
+    text = ("From: bob@example.com\nTo: alice@example.org\nSubject: lunch\n\n"
+            "<carol@example.com>: host mx.example.com said: 550 5.1.1 no\n"
+            "RCPT TO:<dave@example.com>\n550 5.1.1 unknown\n")
+    assert ndr.parse(text.encode()).kind is Kind.NONE
+    assert Fallback().decode(_mail(text)) is None
+
+
+def test_the_bounce_own_addresses_are_never_recipients() -> None:
+    text = ("From: MAILER-DAEMON@example.net\nTo: alice@example.org\nSubject: failure notice\n\n"
+            "alice@example.org: your message failed\n<bob@example.com>: 550 5.1.1 unknown\n")
+    assert [r.recipient for r in _one(text).recipients] == ["bob@example.com"]
+
+
+def test_layout_is_compiled_once_per_catalog() -> None:
+    catalog = load_catalog()
+    assert textscan.layout(catalog) is textscan.layout(catalog)
+
+
+def test_layout_problems_are_reported() -> None:
+    bad = {"id": "fallback", "decoder": "fallback", "source": "x", "recipients": ["^no address here", "no anchor {address}"],
+           "senders": ["Upper"], "remote_mta": ["\\bby (a)(b)"], "bogus": 1}
+    problems = textscan.problems(bad)
+    assert any("unknown field 'bogus'" in p for p in problems)
+    assert any("{address}" in p for p in problems)
+    assert any("lowercase" in p for p in problems)
+    assert any("exactly one group" in p for p in problems)
+    assert any("anchored" in p for p in problems)
+
+
+_LINES = st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=60)
+                  | st.sampled_from(["550 5.1.1 <x@example.com>... unknown", "RCPT TO:<y@example.com>",
+                                     "<z@example.com>: host mx[1.2.3.4] said: 550", "w@example.com",
+                                     "Final-Recipient: rfc822; v@example.com", "Action: failed"]),
+                  max_size=12)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(lines=_LINES, subject=st.sampled_from(["hello", "Re: minutes", "invoice 42", ""]))
+def test_non_bounce_text_never_yields_a_recipient(lines: list[str], subject: str) -> None:
+    text = "From: Bob <bob@example.com>\nTo: alice@example.org\nSubject: " + subject + "\n\n" + "\n".join(lines)
+    mail = _mail(text)
+    assert Fallback().decode(mail) is None
+    assert not ndr.parse(text.encode("utf-8", "surrogatepass")).is_bounce
+
+
+@settings(max_examples=100, deadline=None)
+@given(lines=_LINES)
+def test_bounce_shaped_text_never_raises(lines: list[str]) -> None:
+    text = "From: MAILER-DAEMON@example.net\nSubject: failure notice\n\n" + "\n".join(lines)
+    decoded = Fallback().decode(_mail(text))
+    if decoded is not None:
+        assert all(r.recipient and "@" in r.recipient for r in decoded.recipients)

@@ -1,0 +1,173 @@
+"""Provider formats and the enrichment of standard reports: hand-written messages, then the
+corpus families of the fallback/provider/RFC 3464 paths under LF, CRLF and CR (skipped when
+../shared/corpus is absent)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import ndr
+from ndr import Kind
+from ndr.dsn import parse_fields
+
+from .conftest import CORPUS, corpus_rows, with_eol
+
+DSN_TEMPLATE = """\
+From: MAILER-DAEMON@out.example.net (Mail Delivery System)
+To: alice@example.org
+Subject: Undelivered Mail Returned to Sender
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="B"
+
+--B
+Content-Type: text/plain
+
+{human}
+
+--B
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; out.example.net
+
+{fields}
+
+--B--
+"""
+
+
+def _dsn(human: str, fields: str) -> ndr.Report:
+    return ndr.parse(DSN_TEMPLATE.format(human=human, fields=fields).encode())
+
+
+def test_status_part_without_diagnostic_is_filled_from_the_text() -> None:
+    report = _dsn("<bob@example.com>: host mx.example.com[192.0.2.1] said: 550 5.1.1 no such\n"
+                  "    user (in reply to RCPT TO command)",
+                  "Final-Recipient: rfc822; bob@example.com\nAction: failed\nStatus: 5.0.0")
+    [r] = report.recipients
+    assert (r.status, r.reply_code, r.remote_mta) == ("5.1.1", "550", "mx.example.com")
+    assert "no such user" in r.diagnostic_code
+
+
+def test_exchange_remote_server_returned_text() -> None:
+    report = _dsn("Delivery has failed to these recipients or groups:\n\ncarol@example.com\n"
+                  "Generating server: gw.example.net\n\ncarol@example.com\n"
+                  "Remote Server returned '550 5.4.1 Recipient address rejected: Access denied'",
+                  "Final-Recipient: rfc822; carol@example.com\nAction: failed\nStatus: 5.0.0")
+    [r] = report.recipients
+    assert (r.status, r.reply_code) == ("5.4.1", "550")
+
+
+def test_without_a_named_server_the_reporting_mta_is_the_remote() -> None:
+    [r] = _dsn("Mailbox full.", "Final-Recipient: rfc822; dan@example.com\nAction: failed\n"
+                                "Status: 5.2.2\nDiagnostic-Code: smtp; 552 5.2.2 full").recipients
+    assert r.remote_mta == "out.example.net"
+
+
+def test_remote_servers_own_code_wins_over_the_summary_status() -> None:
+    [r] = _dsn("", "Final-Recipient: rfc822; erin@example.com\nAction: failed\nStatus: 5.1.1\n"
+                   "Diagnostic-Code: smtp; 550 5.7.1 client host blocked").recipients
+    assert r.status == "5.7.1"
+    [r] = _dsn("", "Final-Recipient: rfc822; erin@example.com\nAction: failed\nStatus: 5.1.1\n"
+                   "Diagnostic-Code: smtp; 450 4.7.1 try later").recipients
+    assert r.status == "5.1.1"  # another class: the report's own verdict stands
+
+
+def test_mangled_final_recipient_is_recovered_from_the_text() -> None:
+    report = _dsn("   ----- The following addresses had permanent fatal errors -----\n<frank@example.com>\n"
+                  "    (reason: 550 Host unknown)",
+                  "Final-Recipient: RFC822; @mx.example.com\nAction: failed\nStatus: 5.1.2")
+    assert [(r.recipient, r.status) for r in report.recipients] == [("frank@example.com", "5.1.2")]
+
+
+def test_action_before_final_recipient_is_one_block() -> None:
+    fields = parse_fields("Reporting-MTA: dns; a.example\n\nAction: failed\nFinal-Recipient: rfc822; a@b.example\n"
+                          "Original-Recipient: rfc822; a@b.example\nStatus: 5.1.1\n")
+    assert len(fields.recipients) == 1 and fields.recipients[0]["status"] == "5.1.1"
+    two = parse_fields("Original-Recipient: rfc822; a@b.example\nFinal-Recipient: rfc822; a@b.example\n"
+                       "Action: failed\nStatus: 5.1.1\nOriginal-Recipient: rfc822; c@b.example\n"
+                       "Final-Recipient: rfc822; c@b.example\nAction: failed\nStatus: 5.2.2\n")
+    assert [b["status"] for b in two.recipients] == ["5.1.1", "5.2.2"]
+
+
+def _ses(event: dict) -> bytes:
+    envelope = {"Type": "Notification", "Message": json.dumps(event)}
+    return ("From: AWS Notifications <no-reply@sns.amazonaws.com>\nTo: ops@example.org\n"
+            "Subject: AWS Notification Message\n\n" + json.dumps(envelope, indent=2) + "\n").encode()
+
+
+def test_amazon_ses_bounce_json() -> None:
+    report = ndr.parse(_ses({"notificationType": "Bounce", "bounce": {
+        "bounceType": "Permanent", "reportingMTA": "dsn; out.ses.example",
+        "bouncedRecipients": [{"emailAddress": "gina@example.com", "action": "failed", "status": "5.1.1",
+                               "diagnosticCode": "smtp; 550 5.1.1 unknown user"}]}}))
+    [r] = report.recipients
+    assert report.kind is Kind.BOUNCE and report.decoder == "amazonses"
+    assert (r.recipient, r.status, r.reply_code, r.reporting_mta) == ("gina@example.com", "5.1.1", "550",
+                                                                      "out.ses.example")
+
+
+def test_amazon_ses_complaint_and_delivery_json() -> None:
+    complaint = ndr.parse(_ses({"notificationType": "Complaint", "complaint": {
+        "complainedRecipients": [{"emailAddress": "hank@example.com"}], "complaintFeedbackType": "abuse"}}))
+    assert complaint.kind is Kind.FEEDBACK and complaint.recipients[0].reason == "feedback"
+    delivery = ndr.parse(_ses({"notificationType": "Delivery", "delivery": {
+        "recipients": ["ivy@example.com"], "smtpResponse": "250 2.6.0 Message received",
+        "reportingMTA": "out.ses.example", "remoteMtaIp": "192.0.2.5"}}))
+    [r] = delivery.recipients
+    assert delivery.kind is Kind.DELIVERED and (r.status, r.remote_mta) == ("2.6.0", "192.0.2.5")
+
+
+def test_json_that_is_not_an_ses_event_is_ignored() -> None:
+    text = b'From: bob@example.com\nSubject: data\n\n{"notificationType": 3, "x": [1, 2]}\n'
+    assert ndr.parse(text).kind is Kind.NONE
+
+
+# ---- corpus families (fallback, providers, standard reports) ------------------------------------
+
+FAMILIES = ("lhost-gmail", "lhost-google", "lhost-yahoo", "lhost-amazon", "lhost-receivingses",
+            "lhost-zoho", "lhost-office365", "lhost-outlook", "lhost-postfix", "lhost-sendmail",
+            "lhost-powermta", "lhost-sendgrid", "lhost-barracuda", "lhost-mimecast", "lhost-amavis",
+            "rfc3464", "rhost-", "rfc3834", "not")
+ROWS = [r for r in corpus_rows() if r["family"].startswith(FAMILIES) and r["kind"] != "unknown"]
+# Expected values judged wrong (see the issue note): the truth takes the address of a mailto:
+# link that differs from the Final-Recipient and the visible text.
+SUSPECT = {"eml/lhost-office365-04.eml"}
+
+
+def _records(data: bytes) -> list[tuple]:
+    return [(r.recipient, r.status, r.reply_code, r.remote_mta, r.action)
+            for r in ndr.parse(data).recipients]
+
+
+@pytest.mark.parametrize("row", ROWS, ids=lambda row: row["file"].split("/")[-1])
+def test_corpus_file_parses_alike_with_every_line_ending(row: dict) -> None:
+    data = (CORPUS / row["file"]).read_bytes()
+    lf = _records(with_eol(data, "lf"))
+    assert _records(with_eol(data, "crlf")) == lf
+    assert _records(with_eol(data, "cr")) == lf
+    decoder = ndr.parse(data).decoder or ""
+    # Files a catalog table layout claims are that layout's business (tests of the table decoder).
+    if row["kind"] == "bounce" and row["recipients"] and row["file"] not in SUSPECT \
+            and not decoder.startswith("table:"):
+        wanted = {w["recipient"].lower() for w in row["recipients"]}
+        assert wanted & {(r[0] or "").lower() for r in lf}, "no expected recipient found"
+
+
+def test_corpus_families_agreement_floor(corpus: list[dict]) -> None:
+    expected = found = status = 0
+    for row in ROWS:
+        if row["kind"] != "bounce" or not row["recipients"]:
+            continue
+        got = {(r[0] or "").lower(): r for r in _records((CORPUS / row["file"]).read_bytes())}
+        for want in row["recipients"]:
+            expected += 1
+            hit = got.get(want["recipient"].lower())
+            if hit is None:
+                continue
+            found += 1
+            code = want["status"]
+            status += not code or (hit[1] is not None and (hit[1] == code or
+                                                           (code[2:5] == "0.9" and hit[1][0] == code[0])))
+    assert found / expected >= 0.97
+    assert status / expected >= 0.93
