@@ -28,7 +28,8 @@ _MIB = 1024 * 1024
 MAX_LINE = _MIB
 """Longest piece read at once; longer lines come in pieces so a 1 GB line never sits in memory."""
 
-_DECOMPRESSORS = {".gz": gzip.GzipFile, ".bz2": bz2.BZ2File, ".xz": lzma.LZMAFile}
+_DECOMPRESSORS = {".gz": lambda f: gzip.GzipFile(fileobj=f, mode="rb"),
+                  ".bz2": lambda f: bz2.BZ2File(f, "rb"), ".xz": lambda f: lzma.LZMAFile(f, "rb")}
 _TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
 _READ_ERRORS = (OSError, EOFError, lzma.LZMAError, zlib.error, tarfile.TarError,
                 zipfile.BadZipFile, ValueError)
@@ -299,7 +300,7 @@ def _iter_plain_or_compressed(path: str, source: str, limits: Limits) -> Iterato
                 lines = _lines(raw, None)
             else:
                 counting = _Counting(raw)
-                stream = _DECOMPRESSORS[suffix](fileobj=counting)  # type: ignore[call-arg]
+                stream = _DECOMPRESSORS[suffix](counting)
                 lines = _lines(stream, _Guard(limits, counting))  # type: ignore[arg-type]
             for message in split_stream(lines, source, None, limits):
                 count += 1
@@ -316,7 +317,7 @@ def _member_stream(handle: IO[bytes], name: str, limits: Limits,
     suffix = compression_of(name)
     if suffix is not None:
         inner_count = _Counting(handle)
-        stream: IO[bytes] = _DECOMPRESSORS[suffix](fileobj=inner_count)  # type: ignore[call-arg,assignment]
+        stream: IO[bytes] = _DECOMPRESSORS[suffix](inner_count)
         return _lines(stream, _Guard(limits, inner_count))
     if compressed_size is None and counting is None:
         return _lines(handle, None)

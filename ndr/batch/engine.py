@@ -3,8 +3,8 @@
 Results come back in unit order, so ``--jobs 2`` writes exactly what ``--jobs 1`` writes, and
 only a bounded window of units is in flight, so memory stays flat however big the input. The
 context (catalog path, limits, known hashes) reaches each worker once, through the initializer.
-A worker that dies (killed, out of memory) breaks the pool: the pool is rebuilt, the units in
-flight are retried once, and a unit that breaks it again becomes a problem record.
+A worker that dies (killed, out of memory) breaks the pool: the units in flight are rerun one at
+a time on fresh pools, and the unit that kills a worker again becomes a problem record.
 """
 from __future__ import annotations
 
@@ -82,33 +82,46 @@ class LocalEngine:
 
     def _pool(self, units: Iterator[Unit]) -> Iterator[UnitResult]:
         window = self.jobs * 3
-        pool = self._new_pool()
-        pending: deque[tuple[Unit, Future[UnitResult], int]] = deque()
+        self._executor = self._new_pool()
+        pending: deque[tuple[Unit, Future[UnitResult]]] = deque()
         try:
             while True:
                 while len(pending) < window:
                     unit = next(units, None)
                     if unit is None:
                         break
-                    pending.append((unit, pool.submit(_run_in_worker, unit), 0))
+                    pending.append((unit, self._submit(unit)))
                 if not pending:
                     return
-                unit, future, tries = pending.popleft()
+                unit, future = pending.popleft()
                 try:
-                    result = future.result()
+                    yield future.result()
                 except BrokenProcessPool:
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    pool = self._new_pool()
-                    retry = [(unit, tries)] + [(u, t) for u, _, t in pending]
+                    # Some unit in flight killed its worker; which one is unknown. Rerun them one
+                    # at a time on a fresh pool: the one that breaks it again is lost, alone.
+                    suspects = [unit] + [u for u, _ in pending]
                     pending.clear()
-                    for again, count in retry:
-                        if count >= 1:
-                            yield lost_unit(again, "a worker died twice on these messages")
-                            continue
-                        pending.append((again, pool.submit(_run_in_worker, again), count + 1))
-                    continue
+                    for suspect in suspects:
+                        yield self._isolated(suspect)
                 except Exception as exc:  # e.g. a result that cannot be pickled: lose the unit only
-                    result = lost_unit(unit, f"internal error: {type(exc).__name__}: {exc}")
-                yield result
+                    yield lost_unit(unit, f"internal error: {type(exc).__name__}: {exc}")
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            self._executor.shutdown(wait=True, cancel_futures=True)
+
+    def _submit(self, unit: Unit) -> Future[UnitResult]:
+        try:
+            return self._executor.submit(_run_in_worker, unit)
+        except BrokenProcessPool as exc:  # broken since the last result: report it in order
+            failed: Future[UnitResult] = Future()
+            failed.set_exception(exc)
+            return failed
+
+    def _isolated(self, unit: Unit) -> UnitResult:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        self._executor = self._new_pool()
+        try:
+            return self._executor.submit(_run_in_worker, unit).result()
+        except BrokenProcessPool:
+            return lost_unit(unit, "a worker died on these messages")
+        except Exception as exc:
+            return lost_unit(unit, f"internal error: {type(exc).__name__}: {exc}")

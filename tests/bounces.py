@@ -1,0 +1,108 @@
+"""Hand-written RFC 3464 bounces for the batch tests (our own fixtures, built at test time)."""
+from __future__ import annotations
+
+import gzip
+import io
+import tarfile
+import zipfile
+from pathlib import Path
+
+
+def dsn(recipient: str, status: str = "5.1.1", reply: str = "550", *, mta: str = "mx1.example.net",
+        date: str = "Mon, 06 May 2024 09:15:00 +0000", serial: int = 0, action: str = "failed",
+        text: str = "user unknown") -> bytes:
+    """A small multipart/report bounce for one recipient; ``serial`` makes each one unique."""
+    return (
+        f"From: MAILER-DAEMON@mail.example.org\n"
+        f"To: sender@example.org\n"
+        f"Date: {date}\n"
+        f"Subject: Undelivered Mail Returned to Sender\n"
+        f"Message-ID: <bounce-{serial}@mail.example.org>\n"
+        f"MIME-Version: 1.0\n"
+        f'Content-Type: multipart/report; report-type=delivery-status; boundary="b{serial}"\n'
+        f"\n"
+        f"--b{serial}\n"
+        f"Content-Type: text/plain\n"
+        f"\n"
+        f"Delivery to {recipient} {action}.\n"
+        f"\n"
+        f"From the archive of 1999, a line that an mbox writer quotes.\n"
+        f"\n"
+        f"--b{serial}\n"
+        f"Content-Type: message/delivery-status\n"
+        f"\n"
+        f"Reporting-MTA: dns; mail.example.org\n"
+        f"\n"
+        f"Final-Recipient: rfc822; {recipient}\n"
+        f"Action: {action}\n"
+        f"Status: {status}\n"
+        f"Remote-MTA: dns; {mta}\n"
+        f"Diagnostic-Code: smtp; {reply} {status} {text}\n"
+        f"Last-Attempt-Date: {date}\n"
+        f"\n"
+        f"--b{serial}\n"
+        f"Content-Type: text/rfc822-headers\n"
+        f"\n"
+        f"From: sender@example.org\n"
+        f"To: {recipient}\n"
+        f"Subject: newsletter {serial}\n"
+        f"Message-ID: <orig-{serial}@example.org>\n"
+        f"\n"
+        f"--b{serial}--\n"
+    ).encode()
+
+
+def mixed(count: int) -> list[bytes]:
+    """``count`` distinct bounces: user unknown, mailbox full and connection-refused delays."""
+    out = []
+    for i in range(count):
+        hour = 9 + i % 3
+        date = f"Mon, {6 + i % 4:02d} May 2024 {hour:02d}:{i % 60:02d}:00 +0000"
+        if i % 3 == 0:
+            out.append(dsn(f"user{i}@example.com", "5.1.1", "550", date=date, serial=i,
+                           mta="mx1.example.com"))
+        elif i % 3 == 1:
+            out.append(dsn(f"full{i % 5}@example.net", "4.2.2", "452", date=date, serial=i,
+                           mta="mx.example.net", text="mailbox full"))
+        else:
+            out.append(dsn(f"far{i}@contoso.example", "4.4.1", "450", date=date, serial=i,
+                           mta="mx1.contoso.example", action="delayed", text="connection refused"))
+    return out
+
+
+def mbox(messages: list[bytes]) -> bytes:
+    """An mboxrd file: ``From `` separators, ``From `` body lines quoted with ``>``."""
+    chunks = []
+    for i, data in enumerate(messages):
+        body = b"\n".join(b">" + line if line.startswith(b"From ") else line
+                          for line in data.split(b"\n"))
+        chunks.append(b"From MAILER-DAEMON Mon May  6 09:15:%02d 2024\n" % (i % 60) + body.rstrip(b"\n") + b"\n\n")
+    return b"".join(chunks)
+
+
+def write_maildir(root: Path, messages: list[bytes]) -> Path:
+    for sub in ("cur", "new", "tmp"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    for i, data in enumerate(messages):
+        (root / "cur" / f"{1700000000 + i}.M{i}.host:2,S").write_bytes(data)
+    return root
+
+
+def write_tar(path: Path, members: dict[str, bytes], mode: str = "w:gz") -> Path:
+    with tarfile.open(path, mode) as archive:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return path
+
+
+def write_zip(path: Path, members: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+def gz(data: bytes) -> bytes:
+    return gzip.compress(data, mtime=0)

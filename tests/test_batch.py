@@ -1,0 +1,120 @@
+"""The batch engine: identical records for any --jobs, crashing messages become problems."""
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from ndr.archives import DEFAULT_LIMITS, Problem
+from ndr.batch import units, work
+from ndr.batch.engine import LocalEngine
+from ndr.batch.units import Files, Payload, Spans, ZipMembers, plan
+from ndr.batch.work import WorkContext
+
+from .bounces import gz, mbox, mixed, write_maildir, write_tar, write_zip
+from .conftest import run_ndr
+
+
+@pytest.fixture
+def inputs(tmp_path, monkeypatch):
+    """An mbox split by offsets, a Maildir, a folder, a .gz, a tar.gz and a zip."""
+    monkeypatch.setattr(units, "SPAN_THRESHOLD", 10_000)  # small files, yet planned by offsets
+    monkeypatch.setattr(units, "UNIT_MESSAGES", 7)
+    messages = mixed(60)
+    (tmp_path / "big.mbox").write_bytes(mbox(messages[:30]))
+    write_maildir(tmp_path / "md", messages[30:36])
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    for i, data in enumerate(messages[36:42]):
+        (folder / f"{i}.eml").write_bytes(data)
+    (folder / "small.mbox.gz").write_bytes(gz(mbox(messages[42:46])))
+    write_tar(tmp_path / "x.tar.gz", {f"t{i}.eml": d for i, d in enumerate(messages[46:52])})
+    write_zip(tmp_path / "x.zip", {f"z{i}.eml": d for i, d in enumerate(messages[52:60])})
+    return [str(tmp_path / n) for n in ("big.mbox", "md", "folder", "x.tar.gz", "x.zip")]
+
+
+def _run(paths, jobs, context=WorkContext()):
+    results = list(LocalEngine(context, jobs).run(plan(paths, DEFAULT_LIMITS)))
+    rows = [row for r in results for m in r.messages for row in m.records]
+    problems = [p for r in results for p in r.problems]
+    return rows, problems, results
+
+
+def test_plan_uses_offsets_and_member_names(inputs):
+    kinds = {type(u) for u in plan(inputs, DEFAULT_LIMITS)}
+    assert {Spans, Files, ZipMembers, Payload} <= kinds
+
+
+def test_two_jobs_give_the_same_records_as_one(inputs):
+    one, problems, _ = _run(inputs, 1)
+    two, problems2, _ = _run(inputs, 2)
+    assert len(one) == 60 and problems == problems2 == []
+    assert json.dumps(one) == json.dumps(two)
+
+
+def test_records_equal_ndr_parse(inputs):
+    rows, _, _ = _run(inputs[:3], 1)
+    parsed = run_ndr("parse", "--format", "jsonl", *inputs[:3])
+    assert [json.loads(line) for line in parsed.stdout.splitlines()] == rows
+
+
+def test_crashing_message_is_a_problem_and_the_batch_goes_on(inputs, monkeypatch):
+    real = work.parse_bytes
+
+    def fragile(data, catalog, policy):
+        if b"user9@example.com" in data:
+            raise RuntimeError("decoder exploded")
+        return real(data, catalog, policy)
+
+    monkeypatch.setattr(work, "parse_bytes", fragile)
+    for jobs in (1, 2):  # the pool forks, so workers see the patched parser too
+        rows, problems, _ = _run(inputs, jobs)
+        assert len(rows) == 59
+        (problem,) = problems
+        assert problem.source.endswith("big.mbox") and problem.index == 9
+        assert "crashed the parser: RuntimeError: decoder exploded" in problem.error
+
+
+@pytest.mark.skipif(os.name != "posix", reason="needs fork to inject the fault")
+def test_dead_worker_loses_only_its_unit(inputs, monkeypatch):
+    real = work.parse_bytes
+
+    def deadly(data, catalog, policy):
+        if b"user9@example.com" in data:
+            os._exit(9)  # as if killed by the OOM killer
+        return real(data, catalog, policy)
+
+    monkeypatch.setattr(work, "parse_bytes", deadly)
+    rows, problems, _ = _run(inputs, 2)
+    assert len(problems) == 1 and "worker died" in problems[0].error
+    assert 45 <= len(rows) < 60  # the unit of 7 with the deadly message is lost, nothing else
+
+
+def test_known_digests_are_skipped(inputs):
+    _, _, first = _run(inputs, 1)
+    known = frozenset(m.digest for r in first for m in r.messages)
+    rows, _, again = _run(inputs, 2, WorkContext(known=known))
+    assert rows == [] and sum(r.skipped for r in again) == 60
+
+
+def test_unreadable_input_is_a_problem_record(tmp_path):
+    (tmp_path / "junk.zip").write_bytes(b"garbage")
+    (tmp_path / "empty.eml").write_bytes(b"")
+    (tmp_path / "text.txt").write_bytes(b"\x00\x01 just bytes, no headers")
+    rows, problems, _ = _run([str(tmp_path), str(tmp_path / "missing.mbox")], 1)
+    assert rows == []
+    assert all(isinstance(p, Problem) for p in problems)
+    assert {os.path.basename(p.source) for p in problems} == {"junk.zip", "empty.eml", "text.txt", "missing.mbox"}
+
+
+def test_dask_local_cluster_equals_local(inputs):
+    distributed = pytest.importorskip("distributed")
+    from ndr.batch.dask_engine import DaskEngine
+
+    local, _, _ = _run(inputs, 1)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:
+        results = list(DaskEngine(WorkContext(), cluster.scheduler_address).run(plan(inputs, DEFAULT_LIMITS)))
+    rows = [row for r in results for m in r.messages for row in m.records]
+    assert json.dumps(rows) == json.dumps(local)
