@@ -45,7 +45,7 @@ Layout fields (``id`` and ``source`` are checked by the catalog itself)::
       remote_mta: [{regex: '\\bhost {host} \\['}]   # {host} marks the host; searched per line
                                         #   of the diagnostic, before the shared host_in_text
       reporting_mta: [{regex: '^hi\\. this is the qmail-send program at {host}'}]
-                                        #   searched per line of the whole text
+                                        #   searched in the first 40 lines of the text
       reply: [{regex: '...'}]           # one group: where a reply code sits when the shared
                                         #   finder cannot see it
       when:                             # the first phrase found in a recipient's diagnostic
@@ -78,6 +78,7 @@ from .base import ADDRESS_PATTERN, Decoded, Mail, RawRecipient, find_address, ho
 
 _CACHE_KEY = "decoders.table"
 _BODY_SCAN = 65536  # detection markers sit near the top; never search a huge body to its end
+_HEAD_LINES = 40  # the reporting MTA introduces itself in the first lines
 _ADDRESS_GROUP = f"(?P<address>{ADDRESS_PATTERN})"
 _ADDRESSES = re.compile(ADDRESS_PATTERN)
 _WORD = re.compile(r"\w")
@@ -376,7 +377,8 @@ class TableDecoder:
         if not order:
             return None
         shared = _section(layout, lines, lowers) if layout.section else None
-        reporting = _first_group(layout.reporting_mta, text[:_BODY_SCAN].split("\n"))
+        reporting = (_first_group(layout.reporting_mta, text[:_BODY_SCAN].split("\n", _HEAD_LINES)[:_HEAD_LINES])
+                     if layout.reporting_mta else None)
         recipients: list[RawRecipient] = []
         for key in order:
             raw, diagnostic_lines = found[key]
