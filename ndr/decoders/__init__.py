@@ -4,8 +4,15 @@ Order is by reliability, first match wins:
 
 1. Standards with a machine-readable part: ARF feedback reports (RFC 5965), then delivery status
    notifications (RFC 3464 / RFC 6533).
-2. Vendor formats: the catalog's ``vendors`` entries run by the table decoder, and the few code
-   decoders a table cannot express.
+2. Vendor formats: the catalog's ``vendors`` layouts run by the table decoder (cheap header tests
+   first, one marker search of the body, then one pass over the winning layout's block), and the
+   few code decoders a table cannot express.
+
+   Why standards come before vendors although many vendor bounces are also multipart/report: a
+   delivery-status part is the sender's own machine-readable statement, and the RFC 3464 decoder
+   already enriches its records from the human-readable part; a layout only sees the messages
+   that carry no usable delivery-status part (or whose part names no recipient), so a vendor's
+   text never overrides the fields of a standard report.
 3. RFC 3834 automatic replies (after vendors, because some MTAs mark bounces auto-replied).
 4. The generic fallback for bounces in formats nobody described.
 
