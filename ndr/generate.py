@@ -41,6 +41,7 @@ from .catalog import Catalog, load_catalog
 from .classify import Classification, classify
 from .decide import MessageDecision, Verdict, human
 from .errors import InputError
+from .match import fold
 from .queue import QueuedMessage, QueueRecipient, RecordError, check_address, check_host
 
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
@@ -160,6 +161,13 @@ def recipient_report(recipient: QueueRecipient, catalog: Catalog, lang: str = "e
     status = given or (codes.find_status(text) if text else None)
     reply = codes.find_reply(text) if text and attempt is not None and attempt.reply else None
     remote = _host(attempt.remote_mta, "remote_mta") if attempt is not None else None
+    if status is None and text:
+        # No code in the text: a code entry whose own patterns name this failure gives the
+        # code (catalog.md: "connection refused" → the 4.4.316 entry), then classification
+        # runs on that code so reason, causes and fixes agree with it.
+        named = [e for e in catalog.entries_for_pattern(fold(text)) if e.status and "X" not in e.status]
+        if named:
+            status = _with_class(named[0].status or "", reply)
     verdict = classify(catalog, status=status, reply=reply, text=text or "message expired",
                        remote_mta=remote, recipient=address, lang=lang)
     if status is None:
@@ -178,17 +186,16 @@ def recipient_report(recipient: QueueRecipient, catalog: Catalog, lang: str = "e
 
 
 def _status_for(verdict: Classification, catalog: Catalog, reply: str | None) -> str:
-    # No code in the text: the catalog entry that recognised it gives the code (a refused
-    # connection → the 4.4.316 entry), else the reason's default status. The class is the
-    # reply's, else 4: a message still queued without a permanent answer failed transiently.
-    klass = reply[0] if reply and reply[0] in "45" else "4"
+    # The entry that classification found gives the code, else the reason's default status.
     entry_status = verdict.entry.status if verdict.entry is not None else None
-    status = None
-    if entry_status:
-        status = entry_status.split("-")[0] if "-" in entry_status else entry_status
-    if status is None:
-        status = catalog.reason(verdict.reason).default_status or "4.0.0"
-    return klass + status[1:]
+    return _with_class(entry_status or catalog.reason(verdict.reason).default_status or "4.0.0", reply)
+
+
+def _with_class(status: str, reply: str | None) -> str:
+    # A concrete code (ranges give their first) whose class is the reply's, else 4: a message
+    # still queued without a permanent answer failed transiently.
+    klass = reply[0] if reply and reply[0] in "45" else "4"
+    return klass + status.split("-")[0][1:]
 
 
 # ---- the report ------------------------------------------------------------------------------

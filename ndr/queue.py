@@ -56,7 +56,7 @@ class LocalError(enum.StrEnum):
 # reference/standards.md); the catalog's patterns then classify these texts like any other.
 LOCAL_ERROR_TEXT = {
     LocalError.DNS: "DNS query failed for {host}: Temporary failure in name resolution",
-    LocalError.TIMEOUT: "connect to {host}: Connection timed out",
+    LocalError.TIMEOUT: "conversation with {host} timed out while receiving the initial server greeting",
     LocalError.REFUSED: "connect to {host}: Connection refused",
     LocalError.DROPPED: "lost connection with {host} while receiving the initial server greeting",
     LocalError.TLS_CERTIFICATE: "Server certificate not verified ({host})",
