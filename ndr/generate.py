@@ -498,7 +498,10 @@ def _original_part(original: bytes, returned: str, utf8: bool) -> _Part:
         headers = b"Content-Type: text/rfc822-headers; charset=utf-8\r\n" if not data.isascii() else headers
     if not data.isascii():
         headers += b"Content-Transfer-Encoding: 8bit\r\n"
-    return _Part(headers + b"Content-Description: Undelivered message\r\n", data)
+    # The stdlib reads message/global-headers as a message: a header block, its blank line, an
+    # empty body; written that way, a strict re-parse gives back the same bytes.
+    gap = kind == b"message/global-headers"
+    return _Part(headers + b"Content-Description: Undelivered message\r\n", data + (b"\r\n" if gap else b""), gap=gap)
 
 
 def _boundary(digest: str, level: str, parts: Sequence[_Part]) -> str:
