@@ -25,6 +25,7 @@ LANGS = ("en", "pt-BR")
 HARD_RULES = ("always", "never", "permanent")
 WHO = ("sender", "sender-admin", "recipient", "recipient-admin")
 SECTIONS = ("reasons", "codes", "hosts", "vendors")
+SMTP_COMMANDS = ("connect", "helo", "ehlo", "mail", "rcpt", "data")
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -75,6 +76,9 @@ class Reason:
     after_data: str | None = None
     """The reason this one becomes when the server said it in answer to DATA (the address was
     accepted at RCPT, so a "user unknown" then is the content being refused: ``filtered``)."""
+    commands: tuple[str, ...] = ()
+    """SMTP commands (``connect``, ``helo``, ``ehlo``, ``mail``, ``rcpt``, ``data``) whose
+    failure means this reason when no host rule, decisive code or phrase said more."""
 
     def is_hard(self, klass: str | None) -> bool:
         """Whether a failure of this reason is hard, given the class digit of its code."""
@@ -373,6 +377,9 @@ def validate(data: dict[str, Any]) -> list[str]:
         _check_patterns(item.get("patterns"), where, problems)
         if item.get("after_data") is not None and not isinstance(item["after_data"], str):
             problems.append(f"{where}: after_data must be a reason id")
+        commands = item.get("commands") or []
+        if not isinstance(commands, list) or any(c not in SMTP_COMMANDS for c in commands):
+            problems.append(f"{where}: commands must be a list of {', '.join(SMTP_COMMANDS)}")
         for raw in item.get("patterns") or []:
             if pattern_problem(raw) is None:
                 key = pattern_key(raw)
@@ -518,6 +525,7 @@ def build(data: dict[str, Any], label: str = "", overrides: tuple[str, ...] = ()
             default_status=item.get("default_status"), summary=_text(item.get("summary")),
             advice=_text(item.get("advice")), patterns=_patterns(item.get("patterns")),
             source=str(item.get("source", "")), after_data=item.get("after_data"),
+            commands=tuple(item.get("commands") or ()),
         )
         for item in data["reasons"]
     }

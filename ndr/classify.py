@@ -8,21 +8,24 @@ gives an answer decides, and names itself in ``rule``:
 1. ``hosts`` rules of the catalog, keyed by the remote server or the recipient's domain
    (``host:<id>#<n>``, the n-th rule of that host);
 2. the exact enhanced status code, when its catalog entry is ``decisive`` (``code:<entry id>``);
-   a vendor's entry applies only when that vendor's host is involved (remote, reporting MTA or
-   recipient domain);
+   a vendor's entry applies only when that vendor's host is involved (remote MTA, reporting MTA
+   or recipient domain);
 3. phrase patterns, reasons in priority order, a code entry's own patterns first
    (``phrase:<reason>:<pattern>``);
-4. the code's entry even when not decisive (``code:<entry id>``), else its class and subject
+4. the SMTP command that failed, when the code says nothing more specific than ``X.0.0``: a
+   reason listing that command in ``commands`` (``command:<name>``, e.g. refused at EHLO →
+   ``blocked``);
+5. the code's entry even when not decisive (``code:<entry id>``), else its class and subject
    (``subject:<entry id>``, the ``X.S.0`` entry);
-5. ``undefined``.
+6. ``undefined``.
 
 Two facts about the SMTP dialogue adjust the outcome:
 
-* a delay (action ``delayed``) keeps a reason found in steps 1–3, else it is ``expired``
+* a delay (action ``delayed``) keeps a reason found in steps 1–4, else it is ``expired``
   (``action:delayed``); a delay is never hard;
-* a recipient reason given in answer to DATA (the address was accepted at RCPT) becomes the
-  reason the catalog names in ``after_data`` (``userunknown`` → ``filtered``), rule suffix
-  ``+after-data``.
+* a reason given in answer to DATA, not by a host rule or decisive code, becomes the reason the
+  catalog names in its ``after_data`` (``userunknown`` → ``filtered``: the address was
+  accepted at RCPT, so the content was refused), rule suffix ``+after-data``.
 """
 from __future__ import annotations
 
@@ -36,15 +39,17 @@ from .match import fold
 _SUCCESS = {"delivered", "relayed", "expanded"}
 _FEEDBACK = {"feedback", "vacation"}
 _INDEX = "classify.hosts"
+_COMMANDS = "classify.commands"
 
 # The command a reply answered, as MTAs write it in the diagnostic when the decoder did not
 # isolate it: Postfix "(in reply to end of DATA command)", Exim "after end of data" /
-# "after RCPT TO:<x>", Sendmail transcripts ">>> DATA".
+# "after RCPT TO:<x>" / "after initial connection", Sendmail transcripts ">>> DATA".
 _COMMAND = re.compile(
-    r"in reply to (?:the )?(end of data|data|rcpt to|mail from|ehlo|helo)\b"
-    r"|\bafter (end of data|data|rcpt to|mail from|ehlo|helo)\b"
-    r"|>>> ?(data|rcpt to|mail from|ehlo|helo)\b")
-_DATA = {"data", "end of data", "."}
+    r"(?:in reply to (?:the )?|\bafter |>>> ?)"
+    r"(end of data|data|rcpt to|mail from|ehlo|helo|initial connection|greeting)\b")
+_CANONICAL = {"end of data": "data", ".": "data", "rcpt to": "rcpt", "mail from": "mail",
+              "initial connection": "connect", "greeting": "connect", "conn": "connect",
+              "banner": "connect", "starttls": "ehlo"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,13 +111,18 @@ def hosts_for(catalog: Catalog, remote_mta: str | None, recipient: str | None,
 
 
 def command_of(smtp_command: str | None, folded: str) -> str | None:
-    """The SMTP command the error answered (lowercase), from the decoder or the text."""
+    """The SMTP command the error answered — ``connect``, ``helo``, ``ehlo``, ``mail``, ``rcpt``
+    or ``data`` — from the decoder's field, else from the text; None when unknown."""
     if smtp_command:
-        return " ".join(smtp_command.lower().split())
-    match = _COMMAND.search(folded)
-    if match is None:
-        return None
-    return next(group for group in match.groups() if group)
+        word = " ".join(smtp_command.lower().split())
+    else:
+        match = _COMMAND.search(folded)
+        if match is None:
+            return None
+        word = match.group(1)
+    word = _CANONICAL.get(word, word)
+    first = word.split(" ")[0]
+    return _CANONICAL.get(first, first)
 
 
 def _host_rule(hosts: list[Host], status: str | None, reply: str | None,
@@ -144,19 +154,37 @@ def decide(catalog: Catalog, *, status: str | None, reply: str | None, text: str
     rule_hosts = hosts_for(catalog, remote_mta, recipient)
     context = rule_hosts + [h for h in hosts_for(catalog, reporting_mta, None) if h not in rule_hosts]
     entry = catalog.code_entry(status, frozenset(h.id for h in context))
-    reason, rule, found = _decide(catalog, status, folded, reply, rule_hosts, entry)
-    if action == "delayed" and not (rule.startswith("host:") or rule.startswith("phrase:")
-                                    or (rule.startswith("code:") and entry is not None and entry.decisive)):
+    command = command_of(smtp_command, folded)
+    reason, rule, found = _decide(catalog, status, folded, reply, rule_hosts, entry, command)
+    specific = rule.startswith(("host:", "phrase:", "command:")) or (
+        rule.startswith("code:") and entry is not None and entry.decisive)
+    if action == "delayed" and not specific:
         return "expired", "action:delayed", entry
-    if not rule.startswith("host:") and not (rule.startswith("code:") and entry is not None and entry.decisive):
+    if command == "data" and not rule.startswith("host:") and not (
+            rule.startswith("code:") and entry is not None and entry.decisive):
         after = catalog.reason(reason).after_data
-        if after and command_of(smtp_command, folded) in _DATA:
+        if after:
             return after, rule + "+after-data", found
     return reason, rule, found
 
 
+def _command_reason(catalog: Catalog, command: str | None) -> str | None:
+    """The reason whose ``commands`` lists ``command`` (first by priority), if any."""
+    if command is None:
+        return None
+    table = catalog.cache.get(_COMMANDS)
+    if table is None:
+        table = {}
+        for reason in sorted(catalog.reasons.values(), key=lambda r: r.priority):
+            for name in reason.commands:
+                table.setdefault(name, reason.id)
+        catalog.cache[_COMMANDS] = table
+    return table.get(command)
+
+
 def _decide(catalog: Catalog, status: str | None, folded: str, reply: str | None,
-            hosts: list[Host], entry: CodeEntry | None) -> tuple[str, str, CodeEntry | None]:
+            hosts: list[Host], entry: CodeEntry | None,
+            command: str | None = None) -> tuple[str, str, CodeEntry | None]:
     """Steps 1–5 of the precedence."""
     hit = _host_rule(hosts, status, reply, folded)
     if hit is not None:
@@ -168,6 +196,10 @@ def _decide(catalog: Catalog, status: str | None, folded: str, reply: str | None
         if phrase is not None:
             pattern, (reason, code_entry) = phrase
             return reason, f"phrase:{reason}:{pattern.source}", entry or code_entry
+    by_command = _command_reason(catalog, command)
+    if by_command is not None and (entry is None or not entry.status or entry.status.endswith(".0.0")
+                                   or entry.status.startswith("X.0.")):
+        return by_command, f"command:{command}", entry
     if entry is not None:
         return entry.reason, f"code:{entry.id}", entry
     if status:

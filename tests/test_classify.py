@@ -1,0 +1,299 @@
+"""Reason classification: every precedence step on a tiny hand-made catalog, the shipped
+catalog's phrase table (index == linear scan, no dead patterns), "a delay is never hard", and
+the reason/hard agreement reached on the corpus (skipped when ../shared/corpus is absent)."""
+from __future__ import annotations
+
+import re
+import textwrap
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import ndr
+from ndr.catalog import Catalog, load_catalog
+from ndr.classify import classify, command_of, hosts_for
+from ndr.match import fold
+
+from .conftest import CORPUS, corpus_rows
+
+TINY = textwrap.dedent("""\
+    reasons:
+      - {id: hasmoved, priority: 10, hard: always, summary: moved, source: test}
+      - {id: mailboxfull, priority: 20, hard: never, summary: full, source: test,
+         patterns: ["mailbox full", "over quota"]}
+      - id: userunknown
+        priority: 50
+        hard: always
+        after_data: filtered
+        summary: unknown
+        source: test
+        patterns: ["user unknown", ["no such", "user"]]
+      - {id: notaccept, priority: 70, hard: permanent, summary: null mx, source: test}
+      - {id: blocked, priority: 260, hard: never, summary: blocked, source: test,
+         commands: [connect, helo, ehlo], patterns: ["blocklist"]}
+      - {id: filtered, priority: 270, hard: never, summary: filtered, source: test}
+      - {id: rejected, priority: 280, hard: never, summary: rejected, source: test, commands: [mail]}
+      - {id: securityerror, priority: 290, hard: never, summary: security, source: test}
+      - {id: networkerror, priority: 295, hard: never, summary: network, source: test}
+      - {id: expired, priority: 305, hard: never, summary: expired, source: test,
+         patterns: ["connection timed out"]}
+      - {id: feedback, priority: 310, hard: never, summary: feedback, source: test}
+      - {id: delivered, priority: 330, hard: never, summary: delivered, source: test}
+      - {id: undefined, priority: 999, hard: never, summary: undefined, source: test}
+    codes:
+      - {id: x-0-0, status: X.0.0, title: other, reason: undefined, source: test}
+      - {id: x-1-1, status: X.1.1, title: bad mailbox, reason: userunknown, decisive: true, source: test}
+      - {id: x-4-0, status: X.4.0, title: network, reason: networkerror, source: test}
+      - {id: x-7-1, status: X.7.1, title: not authorised, reason: securityerror, source: test}
+      - {id: x-1-10, status: X.1.10, title: null mx, reason: notaccept, source: test}
+      - {id: ms-5-1-10, status: 5.1.10, title: not found, reason: userunknown, decisive: true,
+         permanent: true, vendor: bigmail, source: test}
+      - {id: ms-4-4-316, status: 4.4.316, title: refused, reason: networkerror, decisive: true,
+         permanent: false, vendor: bigmail, source: test}
+    hosts:
+      - id: bigmail
+        remote_hosts: [bigmail.example]
+        domains: [bigmail.example]
+        rules:
+          - {reason: mailboxfull, status: 5.1.1, phrase: "quota"}
+          - {reason: hasmoved, reply: "551"}
+        source: test
+    vendors: []
+    """)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
+    path = tmp_path_factory.mktemp("catalog") / "tiny.yaml"
+    path.write_text(TINY, encoding="utf-8")
+    return load_catalog(path=path)
+
+
+def decide(catalog: Catalog, **kwargs: object) -> tuple[str, str, bool]:
+    fields = {"status": None, "reply": None, "text": None, **kwargs}
+    verdict = classify(catalog, **fields)  # type: ignore[arg-type]
+    return verdict.reason, verdict.rule, verdict.hard
+
+
+# ---- each precedence step -------------------------------------------------------------------
+
+def test_step0_format_and_success_win_over_everything(tiny: Catalog) -> None:
+    assert decide(tiny, status="5.1.1", text="user unknown", preset="feedback") == \
+        ("feedback", "format:feedback", False)
+    assert decide(tiny, status="2.0.0", text="user unknown", action="delivered") == \
+        ("delivered", "action:delivered", False)
+
+
+def test_step1_host_rule_beats_decisive_code(tiny: Catalog) -> None:
+    # remote host suffix
+    assert decide(tiny, status="5.1.1", text="550 5.1.1 over quota", remote_mta="mx1.bigmail.example")[:2] \
+        == ("mailboxfull", "host:bigmail#0")
+    # recipient domain; a rule with only a reply code
+    assert decide(tiny, reply="551", text="", recipient="a@bigmail.example")[:2] == ("hasmoved", "host:bigmail#1")
+    # not a host: a longer label that merely ends in the same characters
+    assert decide(tiny, status="5.1.1", text="over quota", remote_mta="mx.notbigmail.example")[1] == "code:x-1-1"
+
+
+def test_host_rules_need_every_part(tiny: Catalog) -> None:
+    # status matches but the phrase does not: falls through to the decisive code
+    assert decide(tiny, status="5.1.1", text="user unknown", remote_mta="bigmail.example")[1] == "code:x-1-1"
+
+
+def test_hosts_for_matches_suffixes_and_domains(tiny: Catalog) -> None:
+    assert [h.id for h in hosts_for(tiny, "MX.BigMail.Example.", None)] == ["bigmail"]
+    assert [h.id for h in hosts_for(tiny, None, "<a@sub.bigmail.example>")] == ["bigmail"]
+    assert hosts_for(tiny, "bigmail.example.org", "a@example.org") == []
+
+
+def test_step2_decisive_code_beats_phrase(tiny: Catalog) -> None:
+    assert decide(tiny, status="5.1.1", text="mailbox full") == ("userunknown", "code:x-1-1", True)
+
+
+def test_step2_vendor_entry_only_in_its_vendor_context(tiny: Catalog) -> None:
+    # 5.1.10 is also a registry code (null MX): the vendor meaning needs the vendor's host
+    assert decide(tiny, status="5.1.10", text="")[:2] == ("notaccept", "code:x-1-10")
+    assert decide(tiny, status="5.1.10", text="", reporting_mta="out.bigmail.example")[:2] == \
+        ("userunknown", "code:ms-5-1-10")
+    # a code only the vendor defines applies everywhere
+    assert decide(tiny, status="4.4.316", text="")[:2] == ("networkerror", "code:ms-4-4-316")
+
+
+def test_step3_phrases_in_priority_order(tiny: Catalog) -> None:
+    # both phrases occur; mailboxfull (20) is tried before userunknown (50)
+    assert decide(tiny, status="5.0.0", text="User unknown: mailbox full")[:2] == \
+        ("mailboxfull", "phrase:mailboxfull:mailbox full")
+    assert decide(tiny, status="5.7.1", text="No such local user")[:2] == \
+        ("userunknown", "phrase:userunknown:no such … user")
+
+
+def test_step4_failed_command_when_code_says_nothing(tiny: Catalog) -> None:
+    assert decide(tiny, status="5.0.0", text="SMTP error from remote mail server after EHLO x: 550 Rejected")[:2] \
+        == ("blocked", "command:ehlo")
+    assert decide(tiny, status=None, text="550 go away", smtp_command="MAIL")[:2] == ("rejected", "command:mail")
+    # a meaningful code outranks the command
+    assert decide(tiny, status="5.7.1", text="after EHLO x: 550 go away")[:2] == ("securityerror", "code:x-7-1")
+
+
+def test_step5_code_then_subject(tiny: Catalog) -> None:
+    assert decide(tiny, status="5.7.1", text="go away")[:2] == ("securityerror", "code:x-7-1")
+    assert decide(tiny, status="4.4.99", text="")[:2] == ("networkerror", "subject:x-4-0")
+
+
+def test_step6_undefined(tiny: Catalog) -> None:
+    assert decide(tiny, status=None, text="something odd") == ("undefined", "undefined", False)
+
+
+def test_delay_keeps_a_found_reason_else_expired_and_is_never_hard(tiny: Catalog) -> None:
+    assert decide(tiny, status="4.2.2", text="mailbox full", action="delayed") == \
+        ("mailboxfull", "phrase:mailboxfull:mailbox full", False)
+    assert decide(tiny, status="4.4.99", text="", action="delayed") == ("expired", "action:delayed", False)
+    assert decide(tiny, status="5.1.1", text="", action="delayed") == ("userunknown", "code:x-1-1", False)
+
+
+def test_after_data_turns_userunknown_into_filtered(tiny: Catalog) -> None:
+    text = "host mx said: 550 User unknown (in reply to end of DATA command)"
+    assert decide(tiny, status="5.0.0", text=text) == \
+        ("filtered", "phrase:userunknown:user unknown+after-data", False)
+    assert decide(tiny, status="5.0.0", text="550 User unknown", smtp_command="DATA")[0] == "filtered"
+    # at RCPT it stays userunknown; a decisive code is never adjusted
+    assert decide(tiny, status="5.0.0", text="550 User unknown", smtp_command="RCPT")[0] == "userunknown"
+    assert decide(tiny, status="5.1.1", text=text)[:2] == ("userunknown", "code:x-1-1")
+
+
+def test_command_of() -> None:
+    assert command_of("RCPT", "") == "rcpt"
+    assert command_of(None, fold("(in reply to RCPT TO command)")) == "rcpt"
+    assert command_of(None, fold("SMTP error from remote mail server after end of data: 550")) == "data"
+    assert command_of(None, fold("after initial connection: 554")) == "connect"
+    assert command_of(None, fold(">>> MAIL From:<a@b>")) == "mail"
+    assert command_of(None, "user unknown") is None
+
+
+def test_hard_follows_the_reason_and_class(tiny: Catalog) -> None:
+    assert decide(tiny, status="5.1.10", text="")[2] is True      # notaccept, permanent, 5xx
+    assert decide(tiny, status="4.1.10", text="")[2] is False     # notaccept on a 4xx
+    assert decide(tiny, status="5.0.0", text="mailbox full")[2] is False
+
+
+# ---- the shipped catalog --------------------------------------------------------------------
+
+SHIPPED = load_catalog()
+
+
+@pytest.mark.parametrize(("kwargs", "reason"), [
+    ({"status": "5.1.1", "reply": "550", "text": "550 5.1.1 <a@example.org>: User unknown"}, "userunknown"),
+    ({"status": "4.2.2", "text": "452 4.2.2 Mailbox full", "action": "delayed"}, "mailboxfull"),
+    ({"status": "4.4.1", "text": "The recipient server did not accept our requests to connect."}, "expired"),
+    ({"status": "5.7.9", "text": "554 5.7.9 Message not accepted for policy reasons",
+      "remote_mta": "mta5.am0.yahoodns.net"}, "policyviolation"),
+    ({"status": "5.0.0", "text": "550 : User unknown", "remote_mta": "lsean.ezweb.ne.jp"}, "filtered"),
+    ({"status": "5.1.10", "text": "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found"},
+     "userunknown"),
+    ({"status": "5.4.312", "text": "550 5.4.312 Message expired, DNS query failed"}, "networkerror"),
+    ({"status": "4.4.7", "text": "Deferred: host name lookup failure. Message could not be delivered "
+                                  "for 5 days"}, "networkerror"),
+    ({"status": "5.0.0", "text": "550 Rejected", "smtp_command": "EHLO"}, "blocked"),
+])
+def test_shipped_catalog_examples(kwargs: dict, reason: str) -> None:
+    fields = {"reply": None, **kwargs}
+    assert classify(SHIPPED, **fields).reason == reason  # type: ignore[arg-type]
+
+
+def test_every_shipped_host_rule_reason_exists() -> None:
+    for host in SHIPPED.hosts:
+        assert host.remote_hosts or host.domains
+        for rule in host.rules:
+            assert rule.reason in SHIPPED.reasons
+
+
+def _minimal_text(fragments: tuple[str, ...]) -> str:
+    return " ".join(fragments)
+
+
+def test_no_phrase_is_dead() -> None:
+    """No phrase is unreachable because an earlier one matches every text it matches.
+
+    Checked cheaply: an earlier single-fragment phrase that occurs inside one of a later
+    pattern's fragments occurs in every text the later pattern matches.
+    """
+    entries = SHIPPED.phrases.entries
+    earlier: list[tuple[str, str]] = []
+    dead = []
+    for pattern, (reason, _) in entries:
+        if pattern.regex is None:
+            for source, owner in earlier:
+                if any(source in fragment for fragment in pattern.fragments):
+                    dead.append(f"{reason}: {pattern.source!r} is shadowed by {owner}: {source!r}")
+                    break
+            if len(pattern.fragments) == 1:
+                earlier.append((pattern.fragments[0], reason))
+    assert not dead, "\n".join(dead)
+
+
+def test_every_phrase_reaches_its_own_entry() -> None:
+    """Each non-regex phrase, as a text by itself, is won by itself or an equivalent earlier one."""
+    wrong = []
+    for index, (pattern, (reason, _)) in enumerate(SHIPPED.phrases.entries):
+        if pattern.regex is not None:
+            continue
+        hit = SHIPPED.phrases.first(_minimal_text(pattern.fragments))
+        assert hit is not None
+        if hit[1][0] != reason:
+            wrong.append(f"{pattern.source!r} ({reason}) is won by {hit[0].source!r} ({hit[1][0]})")
+    assert not wrong, "\n".join(wrong)
+
+
+WORDS = st.sampled_from(["user", "unknown", "mailbox", "full", "quota", "over", "no", "such", "550",
+                         "5.1.1", "relay", "denied", "spamhaus", "blocked", "timed", "out", "connection",
+                         "dns", "ptr", "record", "x", "-", ":", "unknownuser", "superuser"])
+
+
+@given(st.lists(WORDS, max_size=14))
+@settings(max_examples=300, deadline=None)
+def test_indexed_phrase_table_equals_linear_scan(words: list[str]) -> None:
+    text = fold(" ".join(words))
+    assert SHIPPED.phrases.first(text) == SHIPPED.phrases.first_linear(text)
+
+
+@given(st.sampled_from(sorted(SHIPPED.reasons)), st.sampled_from(["4.0.0", "5.0.0", "5.1.1", "4.2.2", None]),
+       st.lists(WORDS, max_size=8))
+@settings(max_examples=200, deadline=None)
+def test_a_delay_is_never_hard(preset_reason: str, status: str | None, words: list[str]) -> None:
+    text = " ".join(words) + " " + preset_reason
+    assert classify(SHIPPED, status=status, reply=None, text=text, action="delayed").hard is False
+
+
+# ---- the corpus -----------------------------------------------------------------------------
+
+# Reached on the corpus (over recipients found; see the README and the issue-3 report for the
+# truth entries we do not follow). Raise these as decoders and the catalog improve.
+REASON_FLOOR = 78.0
+HARD_FLOOR = 88.0
+
+
+def test_corpus_reason_and_hard_agreement() -> None:
+    rows = [r for r in corpus_rows() if r["kind"] == "bounce" and r["recipients"]]
+    if not rows:
+        pytest.skip("../shared/corpus is not present")
+    catalog = ndr.load_catalog()
+    found = reason = hard = 0
+    texts = []
+    for row in rows:
+        got = {(r.recipient or "").lower().strip("<>"): r
+               for r in ndr.parse((CORPUS / row["file"]).read_bytes(), catalog=catalog).recipients}
+        for want in row["recipients"]:
+            hit = got.get(want["recipient"].lower())
+            if hit is None:
+                continue
+            found += 1
+            reason += hit.reason == want["reason"]
+            hard += bool(hit.hard) == want["hard"]
+            texts.append(fold(hit.diagnostic_code or ""))
+            assert re.match(r"^(format|action|host|code|phrase|command|subject|undefined)", hit.rule)
+    assert found
+    # the phrase index agrees with a linear scan on every real diagnostic
+    assert all(catalog.phrases.first(t) == catalog.phrases.first_linear(t) for t in texts)
+    assert 100.0 * reason / found >= REASON_FLOOR, (reason, found)
+    assert 100.0 * hard / found >= HARD_FLOOR, (hard, found)
+
