@@ -22,11 +22,10 @@ _CONTEXT: WorkContext | None = None
 
 
 def _init_worker(context: WorkContext) -> None:
+    # The context arrives once per worker; the catalog is compiled on the first message that
+    # needs it and cached for the life of the worker (a re-run that skips everything never pays).
     global _CONTEXT
     _CONTEXT = context
-    from ..catalog import load_catalog
-
-    load_catalog(context.catalog)  # compile once, before the first unit arrives
 
 
 def _run_in_worker(unit: Unit) -> UnitResult:

@@ -103,7 +103,6 @@ def read_unit(unit: Unit, limits: Limits) -> Iterator[RawMessage | Problem]:
 
 def process_unit(unit: Unit, context: WorkContext) -> UnitResult:
     """Read, dedup and parse the messages of one unit; never raises for a bad message."""
-    catalog = load_catalog(context.catalog)
     policy = DEFAULT.clone(lang=context.lang, max_message_bytes=context.limits.max_message_bytes)
     result = UnitResult(nbytes=unit.nbytes)
     items = read_unit(unit, context.limits)
@@ -121,7 +120,7 @@ def process_unit(unit: Unit, context: WorkContext) -> UnitResult:
             result.problems.append(item)
             continue
         try:
-            outcome = _one_message(item, context, catalog, policy)
+            outcome = _one_message(item, context, policy)
         except Exception as exc:  # a crashing message is a problem record; the batch goes on
             outcome = Problem(item.source, item.index,
                               f"crashed the parser: {type(exc).__name__}: {exc}", item.member)
@@ -134,13 +133,13 @@ def process_unit(unit: Unit, context: WorkContext) -> UnitResult:
     return result
 
 
-def _one_message(raw: RawMessage, context: WorkContext, catalog: Any, policy: Any) -> MessageResult | Problem | None:
+def _one_message(raw: RawMessage, context: WorkContext, policy: Any) -> MessageResult | Problem | None:
     if not raw.data.strip():
         return Problem(raw.source, raw.index, "empty message", raw.member)
     digest = digest_of(raw.data)
     if digest in context.known:
         return None
-    report = parse_bytes(raw.data, catalog, policy)
+    report = parse_bytes(raw.data, load_catalog(context.catalog), policy)  # cached per process
     if any(d.kind == "not-a-message" for d in report.defects):
         return Problem(raw.source, raw.index, "not readable as a mail message (no header fields)",
                        raw.member)
