@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO, Iterator
 
 from ..archives import DEFAULT_LIMITS, Limits
+from ..batch.dask_engine import DaskEngine, DaskUnavailable
 from ..batch.engine import LocalEngine, default_jobs
 from ..batch.findings import FindingsBuilder, Thresholds
 from ..batch.findings import render_text as render_findings
@@ -26,7 +27,7 @@ from ..batch.summary import Summary
 from ..batch.units import plan
 from ..batch.findings import Finding
 from ..batch.work import WorkContext
-from ..errors import InputError, NdrError
+from ..errors import InputError
 from ..sources import folder_files, is_maildir, maildir_files
 from .common import (EXIT_DATAERR, EXIT_NOTHING, EXIT_OK, EXIT_USAGE, add_catalog_option,
                      add_lang_option, catalog_from)
@@ -114,11 +115,9 @@ def run(args: argparse.Namespace) -> int:
     thresholds = Thresholds(min_count=args.min_count, group_by=args.group_by, limit=args.max_findings)
     try:
         return _analyze(args, limits, thresholds)
-    except NdrError as exc:
-        if type(exc).__name__ == "DaskUnavailable":  # a missing optional extra: a usage problem
-            print(f"ndr: {exc}", file=sys.stderr)
-            return EXIT_USAGE
-        raise
+    except DaskUnavailable as exc:  # a missing optional extra is a usage problem, not a failure
+        print(f"ndr: {exc}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 def _analyze(args: argparse.Namespace, limits: Limits, thresholds: Thresholds) -> int:
@@ -174,11 +173,9 @@ def exit_code(summary: Summary) -> int:
     return EXIT_OK if summary.messages or summary.skipped else EXIT_NOTHING
 
 
-def _engine(args: argparse.Namespace, context: WorkContext) -> LocalEngine:
+def _engine(args: argparse.Namespace, context: WorkContext) -> LocalEngine | DaskEngine:
     if args.engine == "dask":
-        from ..batch.dask_engine import DaskEngine
-
-        return DaskEngine(context, args.scheduler)  # type: ignore[return-value]
+        return DaskEngine(context, args.scheduler)
     return LocalEngine(context, args.jobs)
 
 
