@@ -37,11 +37,11 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from . import codes, mime, render
-from .catalog import Catalog, load_catalog
+from .catalog import Catalog, CodeEntry, load_catalog
 from .classify import Classification, classify
 from .decide import MessageDecision, Verdict, human
 from .errors import InputError
-from .match import fold
+from .match import PatternTable, fold
 from .queue import QueuedMessage, QueueRecipient, RecordError, check_address, check_host
 
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
@@ -165,9 +165,9 @@ def recipient_report(recipient: QueueRecipient, catalog: Catalog, lang: str = "e
         # No code in the text: a code entry whose own patterns name this failure gives the
         # code (catalog.md: "connection refused" → the 4.4.316 entry), then classification
         # runs on that code so reason, causes and fixes agree with it.
-        named = [e for e in catalog.entries_for_pattern(fold(text)) if e.status and "X" not in e.status]
-        if named:
-            status = _with_class(named[0].status or "", reply)
+        hit = _entry_patterns(catalog).first(fold(text))
+        if hit is not None:
+            status = _with_class(hit[1].status or "", reply)
     verdict = classify(catalog, status=status, reply=reply, text=text or "message expired",
                        remote_mta=remote, recipient=address, lang=lang)
     if status is None:
@@ -183,6 +183,16 @@ def recipient_report(recipient: QueueRecipient, catalog: Catalog, lang: str = "e
         remote_mta=remote, last_attempt=attempt.time if attempt is not None else None,
         original_recipient=recipient.orcpt, verdict=verdict,
     )
+
+
+def _entry_patterns(catalog: Catalog) -> PatternTable[CodeEntry]:
+    """Code entries' own patterns (entries with a concrete code), compiled once per catalog."""
+    table = catalog.cache.get("generate.entry-patterns")
+    if table is None:
+        table = PatternTable.build((pattern, entry) for entry in catalog.codes
+                                   if entry.status and "X" not in entry.status for pattern in entry.patterns)
+        catalog.cache["generate.entry-patterns"] = table
+    return table  # type: ignore[no-any-return]
 
 
 def _status_for(verdict: Classification, catalog: Catalog, reply: str | None) -> str:

@@ -28,6 +28,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from .errors import TemplateError
 
 
+@functools.lru_cache(maxsize=1)
 def shipped_templates_path() -> Path:
     """The shipped templates folder: inside the installed package, else the source tree."""
     packaged = resources.files("ndr") / "templates"
