@@ -188,6 +188,23 @@ def _lines(handle: IO[bytes], guard: _Guard | None) -> Iterator[bytes]:
         yield line
 
 
+def _cr_lines(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    """Lines of a stream whose line ends are bare CRs (each line keeps its CR)."""
+    pending = b""
+    chunk = first
+    while chunk:
+        pieces = (pending + chunk).split(b"\r")
+        pending = pieces.pop()
+        for piece in pieces:
+            yield piece + b"\r"
+        if len(pending) >= MAX_LINE:  # a long line comes in pieces, as readline gives them
+            yield pending
+            pending = b""
+        chunk = next(rest, b"")
+    if pending:
+        yield pending
+
+
 def split_stream(lines: Iterable[bytes], source: str, member: str | None = None,
                  limits: Limits = DEFAULT_LIMITS) -> Iterator[RawMessage]:
     """Split a stream of lines into messages: an mbox if it starts with ``From ``, else one message.
@@ -198,6 +215,10 @@ def split_stream(lines: Iterable[bytes], source: str, member: str | None = None,
     cap = limits.max_message_bytes
     iterator = iter(lines)
     first = next(iterator, b"")
+    if first.startswith(b"From ") and b"\r" in first.rstrip(b"\r\n"):
+        # bare CR line ends: the whole file reads as one "line"; split it at CR instead
+        iterator = _cr_lines(first, iterator)
+        first = next(iterator, b"")
     parts: list[bytes] = []
     size = 0
     truncated = False
@@ -224,7 +245,7 @@ def split_stream(lines: Iterable[bytes], source: str, member: str | None = None,
             continue
         if line.startswith(b">From "):
             line = line[1:]
-        previous_blank = line in (b"\n", b"\r\n")
+        previous_blank = line in (b"\n", b"\r\n", b"\r")
         if size + len(line) > cap:
             truncated = True
             line = line[: max(cap - size, 0)]
