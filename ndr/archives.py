@@ -256,33 +256,55 @@ def split_stream(lines: Iterable[bytes], source: str, member: str | None = None,
     yield RawMessage(source, index, b"".join(parts), member, truncated)
 
 
-def mbox_spans(path: str | Path) -> Iterator[tuple[int, int]]:
-    """The byte ranges of the messages of a plain (uncompressed) file, read as a stream.
+def mbox_spans(path: str | Path, chunk: int = _MIB) -> Iterator[tuple[int, int]]:
+    """The byte ranges of the messages of a plain (uncompressed) file, read in chunks.
 
-    Splits by the same rule as ``split_stream``; the range excludes the ``From `` separator line.
-    Lets the batch engine hand out (path, offsets) instead of message bytes.
+    Splits by the same rule as ``split_stream`` (a ``From `` line after a blank line, in a message
+    that has content), but searches with ``bytes.find`` instead of looping over lines. The range
+    excludes the ``From `` separator line. Lets the batch engine hand out (path, offsets) instead
+    of message bytes.
     """
     with open(path, "rb") as handle:
         first = handle.readline(MAX_LINE)
         if not first.startswith(b"From "):
             yield 0, os.fstat(handle.fileno()).st_size
             return
-        position = len(first)
-        start = position
-        previous_blank = True
-        seen_content = False
-        for line in _lines(handle, None):
-            if line.startswith(b"From ") and previous_blank and seen_content:
-                yield start, position
-                position += len(line)
-                start = position
-                previous_blank = False
-                seen_content = False
-                continue
-            position += len(line)
-            seen_content = True
-            previous_blank = line in (b"\n", b"\r\n")
-        yield start, position
+        start: int | None = len(first)  # None while the separator line's end is still ahead
+        separator = 0
+        last_hit = -1
+        offset = 0
+        buffer = first
+        while True:
+            data = handle.read(chunk)
+            keep = buffer[-7:]  # a hit may straddle the chunks; two bytes of context before it
+            offset += len(buffer) - len(keep)
+            buffer = keep + data
+            if start is None:
+                end_of_line = buffer.find(b"\n", max(separator - offset, 0))
+                if end_of_line < 0 and data:
+                    continue
+                start = offset + end_of_line + 1 if end_of_line >= 0 else offset + len(buffer)
+            at = buffer.find(b"\nFrom ")
+            while at >= 0:
+                hit = offset + at
+                if hit > last_hit and hit + 1 > start and at >= 1 and (
+                        buffer[at - 1] == 10 or (buffer[at - 1] == 13 and at >= 2 and buffer[at - 2] == 10)):
+                    last_hit = hit
+                    yield start, hit + 1
+                    separator = hit + 1
+                    end_of_line = buffer.find(b"\n", at + 1)
+                    if end_of_line < 0:
+                        start = None
+                        break
+                    start = offset + end_of_line + 1
+                elif hit > last_hit:
+                    last_hit = hit
+                at = buffer.find(b"\nFrom ", at + 1)
+            if not data:
+                break
+        if start is None:
+            start = offset + len(buffer)
+        yield start, offset + len(buffer)
 
 
 def read_span(handle: IO[bytes], start: int, end: int, limits: Limits = DEFAULT_LIMITS) -> tuple[bytes, bool]:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..archives import DEFAULT_LIMITS, Limits, Problem, RawMessage, iter_messages, iter_zip, read_span
-from ..catalog import load_catalog
+from ..catalog import Catalog, load_catalog
 from ..decoders.base import parse_date
 from ..parse import parse_bytes
 from ..policy import DEFAULT
@@ -60,6 +60,18 @@ class UnitResult:
     skipped: int = 0
     """Messages skipped because the ledger already has them."""
     nbytes: int = 0
+
+
+_CATALOGS: dict[str | None, Catalog] = {}
+
+
+def _catalog(user: str | None) -> Catalog:
+    """The catalog, loaded once per worker process on first use (``load_catalog`` itself stats
+    the files on every call to notice edits; a worker parsing thousands of messages must not)."""
+    catalog = _CATALOGS.get(user)
+    if catalog is None:
+        catalog = _CATALOGS[user] = load_catalog(user)
+    return catalog
 
 
 def digest_of(data: bytes) -> str:
@@ -139,7 +151,7 @@ def _one_message(raw: RawMessage, context: WorkContext, policy: Any) -> MessageR
     digest = digest_of(raw.data)
     if digest in context.known:
         return None
-    report = parse_bytes(raw.data, load_catalog(context.catalog), policy)  # cached per process
+    report = parse_bytes(raw.data, _catalog(context.catalog), policy)
     if any(d.kind == "not-a-message" for d in report.defects):
         return Problem(raw.source, raw.index, "not readable as a mail message (no header fields)",
                        raw.member)
@@ -149,10 +161,11 @@ def _one_message(raw: RawMessage, context: WorkContext, policy: Any) -> MessageR
                 f"the first {context.limits.max_message_bytes} were read")
         for row in rows:
             row["defects"] = [*row["defects"], note]
-    sent = _header_date(raw.data)
-    times = tuple(_utc(row.get("last_attempt_date")) or _utc(row.get("arrival_date")) or sent
-                  for row in rows)
-    return MessageResult(raw.label, raw.index, digest, tuple(rows), times)
+    times = [_utc(row.get("last_attempt_date")) or _utc(row.get("arrival_date")) for row in rows]
+    if None in times:  # only then read the bounce's own Date header (parsing dates is not free)
+        sent = _header_date(raw.data)
+        times = [when or sent for when in times]
+    return MessageResult(raw.label, raw.index, digest, tuple(rows), tuple(times))
 
 
 def _header_date(data: bytes) -> str | None:
