@@ -49,8 +49,9 @@ class Pattern:
         return True
 
 
-# A group that is itself quantified and contains a quantifier: (a+)+, (\w*\s?)*, (?:x|y+){2,}
-_NESTED = re.compile(r"\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)[+*{?]")
+# A group that is itself repeated and contains a repeat: (a+)+, (\w*\s?)*, (?:x|y+){2,}.
+# An optional group, (?:x+)?, runs at most once and cannot blow up.
+_NESTED = re.compile(r"\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)[+*{]")
 
 
 def regex_problem(expression: str) -> str | None:
