@@ -157,10 +157,38 @@ def recipient_report(recipient: QueueRecipient, catalog: Catalog, lang: str = "e
     address = _address(recipient.address, "recipient")
     attempt = recipient.last_attempt
     text = one_line(attempt.text) if attempt is not None else ""
-    given = attempt.status if attempt is not None else None
-    status = given or (codes.find_status(text) if text else None)
-    reply = codes.find_reply(text) if text and attempt is not None and attempt.reply else None
     remote = _host(attempt.remote_mta, "remote_mta") if attempt is not None else None
+    status, verdict, diagnostic_type = _explain(
+        catalog, text, attempt.status if attempt is not None else None,
+        attempt is not None and bool(attempt.reply), remote, address, lang)
+    return RecipientReport(
+        address=address, status=status, diagnostic=text or None, diagnostic_type=diagnostic_type,
+        remote_mta=remote, last_attempt=attempt.time if attempt is not None else None,
+        original_recipient=recipient.orcpt, verdict=verdict,
+    )
+
+
+_EXPLAINED = "generate.explained"
+_EXPLAINED_MAX = 4096
+"""Cached explanations per catalog; a queue listing repeats a few errors many times."""
+
+
+def _explain(catalog: Catalog, text: str, given: str | None, replied: bool, remote: str | None,
+             address: str, lang: str) -> tuple[str, Classification, str | None]:
+    """(status, classification, diagnostic type) of one last error, cached per catalog.
+
+    Classification reads the recipient only through its domain (the catalog's hosts rules,
+    ``classify.hosts_for``), so the domain, not the whole address, is part of the key: every
+    recipient of a listing that met the same error at the same destination shares one entry.
+    """
+    domain = address.rpartition("@")[2].lower() if "@" in address else None
+    key = (text, given, replied, remote, domain, lang)
+    cache = catalog.cache.setdefault(_EXPLAINED, {})
+    found = cache.get(key)
+    if found is not None:
+        return found  # type: ignore[no-any-return]
+    status = given or (codes.find_status(text) if text else None)
+    reply = codes.find_reply(text) if text and replied else None
     if status is None and text:
         # No code in the text: a code entry whose own patterns name this failure gives the
         # code (catalog.md: "connection refused" → the 4.4.316 entry), then classification
@@ -172,17 +200,17 @@ def recipient_report(recipient: QueueRecipient, catalog: Catalog, lang: str = "e
                        remote_mta=remote, recipient=address, lang=lang)
     if status is None:
         status = _status_for(verdict, catalog, reply)
-    if attempt is None or not text:
+    if not text:
         diagnostic_type = None
-    elif attempt.reply or reply:
+    elif replied or reply:
         diagnostic_type = "smtp"
     else:
         diagnostic_type = "X-NDR"
-    return RecipientReport(
-        address=address, status=status, diagnostic=text or None, diagnostic_type=diagnostic_type,
-        remote_mta=remote, last_attempt=attempt.time if attempt is not None else None,
-        original_recipient=recipient.orcpt, verdict=verdict,
-    )
+    found = (status, verdict, diagnostic_type)
+    if len(cache) >= _EXPLAINED_MAX:
+        cache.clear()  # a listing with that many distinct errors gains little from more
+    cache[key] = found
+    return found
 
 
 def _entry_patterns(catalog: Catalog) -> PatternTable[CodeEntry]:
@@ -355,11 +383,11 @@ def _context(catalog: Catalog, message: QueuedMessage, action: Verdict, reports:
     }
 
 
-def _recipient_context(report: RecipientReport, lang: str, catalog: Catalog) -> dict[str, Any]:
+def _recipient_context(report: RecipientReport, lang: str, catalog: Catalog) -> render.Record:
     verdict = report.verdict
     summary = catalog.reason(verdict.reason).summary.get(lang) or verdict.summary
     entry = verdict.entry
-    return {
+    return render.Record({
         "address": report.address,
         "status": report.status,
         "title": entry.title.get(lang) if entry is not None else "",
@@ -375,7 +403,7 @@ def _recipient_context(report: RecipientReport, lang: str, catalog: Catalog) -> 
         "diagnostic": report.diagnostic or "",
         "last_attempt": format_datetime(report.last_attempt) if report.last_attempt else "",
         "original_recipient": one_line(report.original_recipient, 300) if report.original_recipient else "",
-    }
+    })
 
 
 # ---- MIME, built by hand so that nothing from input decides the structure -----------------

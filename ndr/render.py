@@ -67,6 +67,20 @@ def _environment(user_dir: str | None, shipped: str) -> jinja2.Environment:
     return env
 
 
+class Record(dict):  # type: ignore[type-arg]
+    """A dict whose keys are also attributes, for template contexts.
+
+    Jinja2 looks ``r.address`` up as an attribute first and only falls back to ``r["address"]``
+    after an AttributeError; for a plain dict that exception costs more than the rest of the
+    lookup. Here the attribute exists, and the value is still an ordinary dict for everything
+    else (``r["address"]``, ``r.items()``, JSON).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.__dict__ = self
+
+
 def _indent_lines(text: str, prefix: str = "  ") -> str:
     return "\n".join(prefix + line if line else line for line in str(text).splitlines())
 

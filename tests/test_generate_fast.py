@@ -1,0 +1,43 @@
+"""The generator's speed-ups keep the output exact: caches, the template record, encodings, writes."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from ndr.catalog import load_catalog
+from ndr.classify import classify
+from ndr.generate import _EXPLAINED, recipient_report
+from ndr.queue import Attempt, LocalError, QueueRecipient
+from ndr.render import Record
+
+T0 = datetime(2024, 5, 1, 8, tzinfo=timezone.utc)
+
+
+def _recipient(address, **attempt):
+    return QueueRecipient(address, attempts=(Attempt(T0, **attempt),))
+
+
+def test_cached_explanation_equals_a_fresh_classification():
+    catalog = load_catalog()
+    catalog.cache.pop(_EXPLAINED, None)
+    cases = [
+        dict(remote_mta="smarthost.example.net", error=LocalError.REFUSED),
+        dict(remote_mta="mx.example.org", reply="550 5.1.1 <x@example.org>: Recipient address rejected: User unknown"),
+        dict(remote_mta="gmail-smtp-in.l.google.com", reply="421 4.7.0 Try again later, closing connection."),
+        dict(remote_mta=None, error=LocalError.DNS),
+    ]
+    for attempt in cases:
+        for domain in ("example.org", "gmail.com", "outlook.com"):
+            first = recipient_report(_recipient(f"ann@{domain}", **attempt), catalog)
+            second = recipient_report(_recipient(f"bob@{domain}", **attempt), catalog)  # from the cache
+            assert second.verdict is first.verdict and second.status == first.status
+            fresh = classify(catalog, status=first.status, reply=attempt.get("reply", "")[:3] or None,
+                             text=first.diagnostic, remote_mta=attempt["remote_mta"],
+                             recipient=f"bob@{domain}")
+            assert (fresh.reason, fresh.rule) == (second.verdict.reason, second.verdict.rule)
+    assert catalog.cache[_EXPLAINED]
+
+
+def test_record_is_a_dict_with_attributes():
+    record = Record(address="a@example.org", causes=["x"])
+    assert record.address == record["address"] == "a@example.org"
+    assert record == {"address": "a@example.org", "causes": ["x"]} and list(record.items())[1] == ("causes", ["x"])
