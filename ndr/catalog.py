@@ -106,6 +106,13 @@ class CodeEntry:
     who: tuple[str, ...]
     patterns: tuple[Pattern, ...]
     source: str
+    yields_to: tuple[str, ...] = ()
+    """Reasons whose phrases, when they are the first to occur in the text, overrule this
+    (decisive) code: the text names a more specific condition than the code (a ``5.1.1`` from
+    an MDA whose text says the mailbox is over quota)."""
+    explains: tuple[Pattern, ...] = ()
+    """Texts this entry explains without deciding their reason (``connection timed out`` is
+    explained by the connection-timeout entry even when the queue gave up: reason ``expired``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -441,6 +448,10 @@ def validate(data: dict[str, Any]) -> list[str]:
         if not isinstance(who, list) or any(w not in WHO for w in who):
             problems.append(f"{where}: who must be a list of {', '.join(WHO)}")
         _check_patterns(item.get("patterns"), where, problems)
+        _check_patterns(item.get("explains"), where, problems)
+        yields = item.get("yields_to") or []
+        if not isinstance(yields, list) or any(y not in reason_ids for y in yields):
+            problems.append(f"{where}: yields_to must be a list of reason ids")
         if not item.get("source"):
             problems.append(f"{where}: missing source")
 
@@ -542,6 +553,7 @@ def build(data: dict[str, Any], label: str = "", overrides: tuple[str, ...] = ()
             vendor=item.get("vendor"), causes=_text_list(item.get("causes")),
             fixes=_text_list(item.get("fixes")), who=tuple(item.get("who") or ()),
             patterns=_patterns(item.get("patterns")), source=str(item.get("source", "")),
+            yields_to=tuple(item.get("yields_to") or ()), explains=_patterns(item.get("explains")),
         )
         for item in data["codes"]
     )

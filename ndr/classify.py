@@ -34,12 +34,13 @@ from dataclasses import dataclass
 
 from . import codes
 from .catalog import Catalog, CodeEntry, Host
-from .match import fold
+from .match import Pattern, fold
 
 _SUCCESS = {"delivered", "relayed", "expanded"}
 _FEEDBACK = {"feedback", "vacation"}
 _INDEX = "classify.hosts"
 _COMMANDS = "classify.commands"
+_EXPLAINS = "classify.explains"
 
 # The command a reply answered, as MTAs write it in the diagnostic when the decoder did not
 # isolate it: Postfix "(in reply to end of DATA command)", Exim "after end of data" /
@@ -126,7 +127,7 @@ def command_of(smtp_command: str | None, folded: str) -> str | None:
 
 
 def _host_rule(hosts: list[Host], status: str | None, reply: str | None,
-               folded: str) -> tuple[str, str] | None:
+               folded: str) -> tuple[str, str, Pattern | None] | None:
     for host in hosts:
         for index, rule in enumerate(host.rules):
             if rule.status is not None and rule.status != status:
@@ -135,7 +136,7 @@ def _host_rule(hosts: list[Host], status: str | None, reply: str | None,
                 continue
             if rule.phrase is not None and not rule.phrase.search(folded):
                 continue
-            return rule.reason, f"host:{host.id}#{index}"
+            return rule.reason, f"host:{host.id}#{index}", rule.phrase
     return None
 
 
@@ -155,7 +156,10 @@ def decide(catalog: Catalog, *, status: str | None, reply: str | None, text: str
     context = rule_hosts + [h for h in hosts_for(catalog, reporting_mta, None) if h not in rule_hosts]
     entry = catalog.code_entry(status, frozenset(h.id for h in context))
     command = command_of(smtp_command, folded)
-    reason, rule, found = _decide(catalog, status, folded, reply, rule_hosts, entry, command)
+    reason, rule, found, pattern = _decide(catalog, status, folded, reply, rule_hosts, entry, command)
+    if pattern is not None and (found is None or not found.decisive):
+        # The phrase that decided may be explained by a more specific entry than the code's.
+        found = _explainers(catalog).get(pattern.source, found)
     specific = rule.startswith(("host:", "phrase:", "command:")) or (
         rule.startswith("code:") and entry is not None and entry.decisive)
     if action == "delayed" and not specific:
@@ -166,6 +170,18 @@ def decide(catalog: Catalog, *, status: str | None, reply: str | None, text: str
         if after:
             return after, rule + "+after-data", found
     return reason, rule, found
+
+
+def _explainers(catalog: Catalog) -> dict[str, CodeEntry]:
+    """Phrase (as written) → the code entry that ``explains`` it (built once)."""
+    table = catalog.cache.get(_EXPLAINS)
+    if table is None:
+        table = {}
+        for entry in catalog.codes:
+            for pattern in entry.explains:
+                table.setdefault(pattern.source, entry)
+        catalog.cache[_EXPLAINS] = table
+    return table
 
 
 def _command_reason(catalog: Catalog, command: str | None) -> str | None:
@@ -183,30 +199,36 @@ def _command_reason(catalog: Catalog, command: str | None) -> str | None:
 
 
 def _decide(catalog: Catalog, status: str | None, folded: str, reply: str | None,
-            hosts: list[Host], entry: CodeEntry | None,
-            command: str | None = None) -> tuple[str, str, CodeEntry | None]:
-    """Steps 1–5 of the precedence."""
+            hosts: list[Host], entry: CodeEntry | None, command: str | None = None
+            ) -> tuple[str, str, CodeEntry | None, Pattern | None]:
+    """Steps 1–5 of the precedence: (reason, rule, entry, the phrase that decided or None)."""
     hit = _host_rule(hosts, status, reply, folded)
     if hit is not None:
-        return hit[0], hit[1], entry
+        return hit[0], hit[1], entry, hit[2]
     if entry is not None and entry.decisive:
-        return entry.reason, f"code:{entry.id}", entry
-    if folded:
-        phrase = catalog.phrases.first(folded)
-        if phrase is not None:
-            pattern, (reason, code_entry) = phrase
-            return reason, f"phrase:{reason}:{pattern.source}", entry or code_entry
+        # A decisive code decides, unless the text first names a reason it yields to.
+        phrase = catalog.phrases.first(folded) if folded and entry.yields_to else None
+        if phrase is None or phrase[1][0] not in entry.yields_to:
+            return entry.reason, f"code:{entry.id}", entry, None
+        pattern, (reason, code_entry) = phrase
+        return reason, f"phrase:{reason}:{pattern.source}", code_entry, pattern
+    phrase = catalog.phrases.first(folded) if folded else None
+    if phrase is not None:
+        pattern, (reason, code_entry) = phrase
+        # The phrase's own entry (4.4.316 for "connection refused") explains better than a
+        # generic registry entry of the code (X.4.1).
+        return reason, f"phrase:{reason}:{pattern.source}", code_entry or entry, pattern
     by_command = _command_reason(catalog, command)
     if by_command is not None and (entry is None or not entry.status or entry.status.endswith(".0.0")
                                    or entry.status.startswith("X.0.")):
-        return by_command, f"command:{command}", entry
+        return by_command, f"command:{command}", entry, None
     if entry is not None:
-        return entry.reason, f"code:{entry.id}", entry
+        return entry.reason, f"code:{entry.id}", entry, None
     if status:
         subject = catalog.by_subject.get(status[2:].split(".")[0] + ".0")
         if subject is not None:
-            return subject.reason, f"subject:{subject.id}", subject
-    return "undefined", "undefined", None
+            return subject.reason, f"subject:{subject.id}", subject, None
+    return "undefined", "undefined", None, None
 
 
 def classify(catalog: Catalog, *, status: str | None, reply: str | None, text: str | None,
