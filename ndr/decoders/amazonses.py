@@ -12,7 +12,8 @@ from typing import Any
 
 from .. import codes
 from ..model import Kind
-from .base import Decoded, Mail, RawRecipient, host_in_text, mta_name, one_line
+from . import hosts
+from .base import Decoded, Mail, RawRecipient, mta_name, one_line
 from .rfc3464 import diagnostic_parts, normalise_action
 
 _MARKERS = ("notificationtype", "eventtype")  # quoted, or escaped inside the SNS Message string
@@ -53,14 +54,14 @@ class AmazonSES:
         detail = event.get(kind) if isinstance(event.get(kind), dict) else {}
         reporting = mta_name(detail.get("reportingMTA"))
         if kind == "bounce":
-            return self._bounce(detail, reporting)
+            return hosts.settle(mail, self._bounce(detail, reporting))
         if kind == "complaint":
             feedback = str(detail.get("complaintFeedbackType") or "abuse").lower()
             recipients = [RawRecipient(recipient=r.get("emailAddress"), feedback_type=feedback,
                                        reason="feedback", reporting_mta=reporting)
                           for r in detail.get("complainedRecipients") or () if isinstance(r, dict)]
-            return Decoded(decoder=self.name, kind=Kind.FEEDBACK, recipients=recipients,
-                           reporting_mta=reporting)
+            return hosts.settle(mail, Decoded(decoder=self.name, kind=Kind.FEEDBACK, recipients=recipients,
+                                              reporting_mta=reporting))
         if kind == "delivery":
             response = one_line(detail.get("smtpResponse"))
             remote = detail.get("remoteMtaIp") or reporting
@@ -89,7 +90,7 @@ class AmazonSES:
                 recipient=item["emailAddress"], action=normalise_action(item.get("action")) or "failed",
                 status=status, reply_code=reply if codes.agree(reply, status) else None,
                 diagnostic=diagnostic, diagnostic_type=diag_type,
-                remote_mta=host_in_text(diagnostic) or reporting, reporting_mta=reporting))
+                reporting_mta=reporting))
         return Decoded(decoder=self.name, recipients=recipients, reporting_mta=reporting)
 
 

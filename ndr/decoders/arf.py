@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..dsn import parse_fields
 from ..model import Kind
+from . import hosts
 from .base import Decoded, Mail, RawRecipient, clean_address, mta_name, one_line, parse_date
 
 
@@ -36,8 +37,9 @@ class ARF:
                          diagnostic=diagnostic, remote_mta=source_ip, reporting_mta=reporting)
             for address in addresses
         ]
-        return Decoded(decoder=self.name, kind=Kind.FEEDBACK, recipients=recipients,
-                       reporting_mta=reporting, arrival_date=parse_date(values.get("arrival-date")))
+        return hosts.settle(mail, Decoded(decoder=self.name, kind=Kind.FEEDBACK, recipients=recipients,
+                                          reporting_mta=reporting,
+                                          arrival_date=parse_date(values.get("arrival-date"))))
 
 
 def _all(text: str, name: str) -> list[str]:

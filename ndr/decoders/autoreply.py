@@ -8,6 +8,7 @@ the address that answered (From), the diagnostic the first lines of the reply.
 from __future__ import annotations
 
 from ..model import Kind
+from . import hosts
 from .base import Decoded, Mail, RawRecipient, find_address, one_line
 
 _SUBJECT_STARTS = ("auto:", "automatic reply", "autoreply", "auto reply", "auto-reply", "auto response",
@@ -52,6 +53,6 @@ class AutoReply:
             if line.startswith(">") or (line.startswith("On ") and line.endswith("wrote:")):
                 break
             text.append(line)
-        return Decoded(decoder=self.name, kind=Kind.VACATION, recipients=[
+        return hosts.settle(mail, Decoded(decoder=self.name, kind=Kind.VACATION, recipients=[
             RawRecipient(recipient=address, reason="vacation", diagnostic=one_line(" ".join(text)))
-        ])
+        ]))

@@ -11,7 +11,7 @@ bounce. In order, it reads:
 
 Each recipient gets the status and reply code of its own block, else of the message-wide
 diagnostic paragraph; without a code, the class comes from the text (``permanent`` /
-``temporary`` phrases). The remote MTA is the host the diagnostic names, else the reporting MTA.
+``temporary`` phrases). ``remote_mta`` follows the shared rule of ``hosts.py``.
 
 Catalog entry (``vendors``, ``decoder: fallback``), every field data::
 
@@ -33,9 +33,8 @@ from __future__ import annotations
 import re
 
 from .. import codes, mime
-from . import textscan
-from .base import (Decoded, Mail, RawRecipient, clean_address, find_address, host_in_text, mta_name,
-                   one_line)
+from . import hosts, textscan
+from .base import Decoded, Mail, RawRecipient, clean_address, find_address, mta_name, one_line
 from .rfc3464 import enrich, recipients_in_text
 
 # The header of a message inside the text that comes from a mail system: a returned bounce.
@@ -62,9 +61,9 @@ class Fallback:
         if inline is not None:
             recipients, message_fields = inline
             reporting = reporting or mta_name(message_fields.get("reporting-mta"))
-            enrich(recipients, scan, reporting or textscan.received_by(mail))
-            return Decoded(decoder=self.name, recipients=recipients,
-                           reporting_mta=reporting or textscan.received_by(mail))
+            enrich(recipients, scan, reporting or textscan.received_by(mail), lay)
+            return hosts.settle(mail, Decoded(decoder=self.name, recipients=recipients,
+                                              reporting_mta=reporting or textscan.received_by(mail)))
         reporting = reporting or textscan.received_by(mail)
         addresses = _failed_header(mail)
         if not addresses:
@@ -77,7 +76,7 @@ class Fallback:
             return self.forwarded(mail)
         delayed = any(p in scan.lower for p in lay.delayed)
         recipients = [self.recipient(address, scan, lay, reporting, delayed) for address in addresses]
-        return Decoded(decoder=self.name, recipients=recipients, reporting_mta=reporting)
+        return hosts.settle(mail, Decoded(decoder=self.name, recipients=recipients, reporting_mta=reporting))
 
     def forwarded(self, mail: Mail) -> Decoded | None:
         """A bounce returned inside the text of another message (forwarded, or re-bounced to a
@@ -117,9 +116,10 @@ class Fallback:
             klass = reply[0] if reply else _class_from_text(scan.lower, lay) or ("4" if delayed else "5")
             status = f"{klass}.0.0"
         action = "delayed" if delayed and status[0] == "4" else "failed"
-        remote = host_in_text(diagnostic) or (
-            textscan.first_group(lay.remote_mta, diagnostic) if diagnostic else None) or (
-            textscan.first_group(lay.remote_mta, scan.text)) or reporting
+        # the server this recipient's diagnostic (else the notice) says answered; hosts.settle
+        # applies the rest of the rule
+        remote = (textscan.first_group(lay.remote_mta, diagnostic) if diagnostic else None) or (
+            textscan.first_group(lay.remote_mta, scan.text))
         return RawRecipient(recipient=address, action=action, status=status, reply_code=reply,
                             diagnostic=one_line(diagnostic), remote_mta=remote,
                             reporting_mta=reporting)

@@ -7,18 +7,17 @@ code come from the Diagnostic-Code text.
 Many reports say less in their status part than in their human-readable part (Postfix's
 ``host x[ip] said: ...``, Exchange's ``Remote Server returned '...'``, Sendmail's transcript), so
 each recipient is enriched from its block of the text (``textscan``): a missing diagnostic, a
-class-only status, a missing reply code. The destination server is Remote-MTA, else the host the
-diagnostic names, else the reporting MTA: when no other server is named, the failure happened
-where it was reported.
+class-only status, a missing reply code, the server that answered. ``remote_mta`` follows the
+shared rule of ``hosts.py``: Remote-MTA, else the server the text says answered, else the
+reporting MTA.
 """
 from __future__ import annotations
 
 from .. import codes
 from ..dsn import parse_fields
 from ..model import Action, Kind
-from . import textscan
-from .base import (Decoded, Mail, RawRecipient, clean_address, host_in_text, mta_name, one_line,
-                   parse_date)
+from . import hosts, textscan
+from .base import Decoded, Mail, RawRecipient, clean_address, mta_name, one_line, parse_date
 
 STATUS_TYPES = ("message/delivery-status", "message/global-delivery-status")
 _NOT_FAILED = {Action.DELIVERED.value, Action.RELAYED.value, Action.EXPANDED.value}
@@ -55,7 +54,7 @@ def recipient_from_fields(fields: dict[str, str]) -> RawRecipient:
     if found and (status is None or (found[0] == status[0] and not codes.is_class_only(found))):
         status = found
     reply = codes.find_reply(diagnostic) if diagnostic else None
-    remote = mta_name(fields.get("remote-mta")) or host_in_text(diagnostic)
+    remote = mta_name(fields.get("remote-mta"))
     return RawRecipient(
         recipient=clean_address(fields.get("final-recipient")) or clean_address(fields.get("original-recipient")),
         original_recipient=clean_address(fields.get("original-recipient")),
@@ -99,16 +98,16 @@ class RFC3464:
         reporting = mta_name(fields.message.get("reporting-mta"))
         for recipient in recipients:
             recipient.reporting_mta = reporting
-        enrich(recipients, scan, reporting or textscan.received_by(mail))
+        enrich(recipients, scan, reporting, lay)
         kind = Kind.BOUNCE
         if all(r.action in _NOT_FAILED for r in recipients):
             kind = Kind.DELIVERED
-        return Decoded(
+        return hosts.settle(mail, Decoded(
             decoder=self.name, kind=kind, recipients=recipients, reporting_mta=reporting,
             received_from_mta=mta_name(fields.message.get("received-from-mta")),
             arrival_date=parse_date(fields.message.get("arrival-date")),
             original_envelope_id=fields.message.get("original-envelope-id") or None,
-        )
+        ))
 
 
 def _valid(address: str | None) -> bool:
@@ -139,8 +138,11 @@ def recipients_in_text(text: str) -> tuple[list[RawRecipient], dict[str, str]] |
     return recipients, fields.message
 
 
-def enrich(recipients: list[RawRecipient], scan: "textscan.Scan | None", reporting: str | None) -> None:
-    """Fill what the status fields left out from each recipient's block of the human text."""
+def enrich(recipients: list[RawRecipient], scan: "textscan.Scan | None", reporting: str | None,
+           lay: "textscan.Layout | None" = None) -> None:
+    """Fill what the status fields left out from each recipient's block of the human text (the
+    answering server only where the block quotes one: ``hosts.settle`` applies the rest of the
+    remote_mta rule)."""
     for raw in recipients:
         block = scan.blocks.get((raw.recipient or "").lower()) if scan is not None else None
         text = block.text if block is not None else None
@@ -166,7 +168,7 @@ def enrich(recipients: list[RawRecipient], scan: "textscan.Scan | None", reporti
             # the reply's class; else the Action says it: failed is final, delayed is not
             klass = raw.reply_code[0] if raw.reply_code else {"failed": "5", "delayed": "4"}.get(raw.action or "")
             raw.status = f"{klass}.0.0" if klass else None
-        if raw.remote_mta is None:
-            raw.remote_mta = host_in_text(text) or raw.reporting_mta or reporting
+        if raw.remote_mta is None and text and lay is not None:
+            raw.remote_mta = textscan.first_group(lay.remote_mta, text)
         if raw.reporting_mta is None:
             raw.reporting_mta = reporting

@@ -43,7 +43,7 @@ Layout fields (``id`` and ``source`` are checked by the catalog itself)::
                                         #   line: the addresses in these headers, each with the
                                         #   block's text as diagnostic
       remote_mta: [{regex: '\\bhost {host} \\['}]   # {host} marks the host; searched per line
-                                        #   of the diagnostic, before the shared host_in_text
+                                        #   of the diagnostic, before the shared rule of hosts.py
       reporting_mta: [{regex: '^hi\\. this is the qmail-send program at {host}'}]
                                         #   searched in the first 40 lines of the text
       reply: [{regex: '...'}]           # one group: where a reply code sits when the shared
@@ -74,7 +74,8 @@ from ..catalog import Catalog
 from ..match import regex_problem
 from ..mime import parse_headers
 from ..model import Action, Kind
-from .base import ADDRESS_PATTERN, Decoded, Mail, RawRecipient, find_address, host_in_text, one_line
+from . import hosts
+from .base import ADDRESS_PATTERN, Decoded, Mail, RawRecipient, find_address, one_line
 
 _CACHE_KEY = "decoders.table"
 _BODY_SCAN = 65536  # detection markers sit near the top; never search a huge body to its end
@@ -390,7 +391,7 @@ class TableDecoder:
                           reporting_mta=reporting)
         if layout.original and mail.original is None:
             decoded.original_headers = self.original(layout, text, lower, stop)
-        return decoded
+        return hosts.settle(mail, decoded)
 
     @staticmethod
     def fill(layout: Layout, raw: RawRecipient, diagnostic: str | None, lines: list[str]) -> None:
@@ -400,9 +401,7 @@ class TableDecoder:
         if diagnostic:
             raw.status = codes.find_status(diagnostic)
             raw.reply_code = _first_group(layout.reply, lines) or codes.find_reply(diagnostic)
-            raw.remote_mta = (_first_group(layout.remote_mta, lines) or host_in_text(diagnostic))
-            if raw.remote_mta:
-                raw.remote_mta = raw.remote_mta.strip("[]").rstrip(".").lower()
+            raw.remote_mta = _first_group(layout.remote_mta, lines)  # then hosts.settle's rule
             if layout.when:
                 lower = diagnostic.lower()
                 for phrase, status, action in layout.when:

@@ -34,7 +34,7 @@ _QUOTE = re.compile(r"^(?:> ?)+(?!>)")
 _REPLY_LINE = re.compile(r"(?:^|said:|returned was:|<<<|out:) ?[\"'(\[]?[45][0-5]\d(?:[ \-:]|$)", re.I)
 # A success reply in a transcript (250 Ok, 354 go ahead): not a diagnostic.
 _SUCCESS_LINE = re.compile(r"^ ?(?:out: ?|<<< ?|>>> ?)?[23]\d\d(?:[ \-]|$)", re.I)
-_RECEIVED_BY = re.compile(r"\bby\s+\[?([A-Za-z0-9][A-Za-z0-9.:\-]*[A-Za-z0-9])\]?", re.I)
+_RECEIVED_BY = re.compile(r"\bby\s+\[?([A-Za-z0-9][A-Za-z0-9.:\-]*)", re.I)
 FIELDS = {"id", "name", "decoder", "source", "senders", "subjects", "ends", "headers_end",
           "recipients", "remote_mta", "reporting_mta", "reply", "delayed", "permanent", "temporary",
           "__line__"}
@@ -94,15 +94,15 @@ def compile_layout(item: dict[str, Any]) -> Layout:
     def phrases(name: str) -> tuple[str, ...]:
         return tuple(item.get(name) or ())
 
-    def regexes(name: str) -> tuple[re.Pattern[str], ...]:
-        return tuple(re.compile(_expand(r), re.I) for r in item.get(name) or ())
+    def regexes(name: str, flags: int = 0) -> tuple[re.Pattern[str], ...]:
+        return tuple(re.compile(_expand(r), re.I | flags) for r in item.get(name) or ())
 
     heads = item.get("headers_end") or ()
     return Layout(
         senders=phrases("senders"), subjects=phrases("subjects"), ends=phrases("ends"),
         headers_end=re.compile("|".join(f"(?:{h})" for h in heads), re.I | re.M) if heads else None,
         recipients=regexes("recipients"), remote_mta=regexes("remote_mta"),
-        reporting_mta=regexes("reporting_mta"), reply=regexes("reply"), delayed=phrases("delayed"),
+        reporting_mta=regexes("reporting_mta", re.M), reply=regexes("reply"), delayed=phrases("delayed"),
         permanent=phrases("permanent"), temporary=phrases("temporary"),
     )
 
@@ -177,12 +177,17 @@ def human_text(mail: Mail, lay: Layout) -> tuple[str, str]:
 
 
 def received_by(mail: Mail) -> str | None:
-    """The host that first handled this message (``by`` of its oldest Received header): the
-    system that wrote the bounce, when nothing names one."""
+    """The first server that signed this message's trace: the ``by`` host of its oldest Received
+    header (written by the host it names, unlike the ``from`` part)."""
     for value in reversed(mail.headers.get_all("received")):
+        if value.lstrip().startswith("(") and " invoked " in value:  # qmail's "(qmail 1 invoked by
+            continue  # uid 910)" notes a local program, not a hop
         match = _RECEIVED_BY.search(value)
         if match:
-            return match.group(1).rstrip(".").lower()
+            host = match.group(1).rstrip(".-")
+            if host.count(":") < 2:  # an IPv6 literal may end in "::"; a name never ends in ":"
+                host = host.rstrip(":")
+            return host.lower() or None
     return None
 
 
