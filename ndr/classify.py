@@ -44,13 +44,16 @@ _EXPLAINS = "classify.explains"
 
 # The command a reply answered, as MTAs write it in the diagnostic when the decoder did not
 # isolate it: Postfix "(in reply to end of DATA command)", Exim "after end of data" /
-# "after RCPT TO:<x>" / "after initial connection", Sendmail transcripts ">>> DATA".
+# "after RCPT TO:<x>" / "after initial connection", Sendmail transcripts ">>> DATA",
+# DragonFly "did not like our RCPT TO", Yahoo "[RCPT_TO]", X3 "SMTP:RCPT host",
+# 1&1 "for TEXT command" (the message text, i.e. DATA), qmail "does not like recipient".
 _COMMAND = re.compile(
-    r"(?:in reply to (?:the )?|\bafter |>>> ?)"
-    r"(end of data|data|rcpt to|mail from|ehlo|helo|initial connection|greeting)\b")
-_CANONICAL = {"end of data": "data", ".": "data", "rcpt to": "rcpt", "mail from": "mail",
-              "initial connection": "connect", "greeting": "connect", "conn": "connect",
-              "banner": "connect", "starttls": "ehlo"}
+    r"(?:in reply to (?:the )?|\bafter (?:pipelined )?|>>> ?|did not like our |\bsmtp:)"
+    r"(end of data|data|rcpt to|rcpt|mail from|ehlo|helo|initial connection|greeting)\b"
+    r"|\[(rcpt_to)\]|\bfor (text) command\b|does not like (recipient)\b")
+_CANONICAL = {"end of data": "data", ".": "data", "text": "data", "rcpt to": "rcpt", "rcpt_to": "rcpt",
+              "recipient": "rcpt", "mail from": "mail", "initial connection": "connect",
+              "greeting": "connect", "conn": "connect", "banner": "connect", "starttls": "ehlo"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +123,7 @@ def command_of(smtp_command: str | None, folded: str) -> str | None:
         match = _COMMAND.search(folded)
         if match is None:
             return None
-        word = match.group(1)
+        word = next(group for group in match.groups() if group)
     word = _CANONICAL.get(word, word)
     first = word.split(" ")[0]
     return _CANONICAL.get(first, first)
