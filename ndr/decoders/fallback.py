@@ -106,6 +106,8 @@ class Fallback:
         diagnostic = own
         if not (codes.find_status(own) or codes.find_reply(own)) and scan.diagnostic:
             diagnostic = f"{own} {scan.diagnostic}" if own else scan.diagnostic
+        if not diagnostic:
+            diagnostic = scan.summary or ""
         status = codes.find_status(diagnostic) if diagnostic else None
         reply = (codes.find_reply(diagnostic) or textscan.first_group(lay.reply, diagnostic)) if diagnostic else None
         if reply and status and reply[0] != status[0]:

@@ -151,6 +151,8 @@ def enrich(recipients: list[RawRecipient], scan: "textscan.Scan | None", reporti
             text = f"{text} {scan.diagnostic}"
         if not raw.diagnostic and (text or (scan is not None and len(recipients) == 1)):
             raw.diagnostic = one_line(text or (scan.diagnostic if scan is not None else None))
+        if not raw.diagnostic and scan is not None:
+            raw.diagnostic = scan.summary  # the notice's own words, when it quotes no reply
         source = raw.diagnostic or ""
         if codes.is_class_only(raw.status):
             for candidate in (source, text or ""):

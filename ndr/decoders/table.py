@@ -27,7 +27,8 @@ Layout fields (``id`` and ``source`` are checked by the catalog itself)::
       recipient:                        # recipient line shapes, tried in order on every line
         - address                       #   a line holding only an address (<>, ":" allowed)
         - address-text                  #   an address (<>, ":" allowed), then text on the line
-        - {after: "delivering your mail to"}    # the first address after this phrase
+        - {after: "delivering your mail to"}    # the first address after this phrase (the
+                                        #   whole line starts the diagnostic)
         - {regex: '^unknown user: {address}'}   # anchored; {address} marks the recipient; a
                                         #   group (?P<diagnostic>...) adds its text to the
                                         #   diagnostic (the rest of the line always does)
@@ -273,8 +274,9 @@ def _recipient(shapes: tuple[Shape, ...], line: str, lower: str) -> tuple[str, s
             tail = line[found + len(shape.after):]
             address = find_address(tail)
             if address:
-                rest = tail[tail.find(address) + len(address):].lstrip(">)]:;,. ")
-                return address, rest
+                # the phrase is half of what the line says ("unable to deliver message to <x>
+                # (and other recipients ...)"): the whole line starts the diagnostic
+                return address, line.strip()
             continue
         assert shape.regex is not None
         match = shape.regex.match(lower)
@@ -333,7 +335,8 @@ class TableDecoder:
     def run(self, layout: Layout, mail: Mail) -> Decoded | None:
         """Read ``mail``'s text with ``layout``; None when it yields no recipient."""
         text, lower = mail.body_folded, mail.body_lower
-        begin = (_find_line(lower, layout.start) or 0) if layout.start else 0
+        found_start = _find_line(lower, layout.start) if layout.start else None
+        begin = found_start or 0
         end = _find_line(lower, layout.end, begin + 1) if layout.end else None
         stop = len(lower) if end is None or end <= begin else end
         lines = text[begin:stop].split("\n")
@@ -360,7 +363,7 @@ class TableDecoder:
                 if current is not None and layout.until == "blank" and not line.strip():
                     ended = True
                 continue
-            if index or not begin:  # the start line is a heading, not a diagnostic
+            if index or found_start is None:  # the start line is a heading, not a diagnostic
                 loose.append(line)
             if current is not None and not ended:
                 current.append(line)
@@ -383,7 +386,8 @@ class TableDecoder:
         recipients: list[RawRecipient] = []
         for key in order:
             raw, diagnostic_lines = found[key]
-            diagnostic = whole or one_line("\n".join(diagnostic_lines)) or shared
+            # a recipient the block says nothing particular about gets the block's own words
+            diagnostic = whole or one_line("\n".join(diagnostic_lines)) or shared or one_line("\n".join(loose))
             self.fill(layout, raw, diagnostic, diagnostic_lines)
             raw.reporting_mta = reporting
             recipients.append(raw)

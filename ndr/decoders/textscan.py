@@ -29,6 +29,8 @@ CACHE_KEY = "decoders.fallback"
 DECODER = "fallback"
 _ADDRESS_GROUP = f"(?P<address>{ADDRESS_PATTERN})"
 _SEPARATOR = re.compile(r"^ ?[-=_#*|]{5,}")
+_WORD = re.compile(r"\w")
+SUMMARY_LIMIT = 1000
 _QUOTE = re.compile(r"^(?:> ?)+(?!>)")
 # A status code anywhere, or a reply code opening a line or after a marker: a line that answers.
 _REPLY_LINE = re.compile(r"(?:^|said:|returned was:|<<<|out:) ?[\"'(\[]?[45][0-5]\d(?:[ \-:]|$)", re.I)
@@ -83,6 +85,17 @@ class Scan:
     diagnostic: str | None
     """The first paragraph holding a reply or status code (message-wide)."""
     reporting_mta: str | None
+
+    @property
+    def summary(self) -> str | None:
+        """The notice's own words on one line (rules of dashes dropped, at most ``SUMMARY_LIMIT``
+        characters): the diagnostic of last resort, for notices that carry no code and no
+        recipient block (Google Groups, "Address not found" pages) — the classifier reads it."""
+        words = " ".join(line.strip() for line in self.text.split("\n")
+                         if _WORD.search(line) and not _SEPARATOR.match(line)).strip()
+        if len(words) > SUMMARY_LIMIT:
+            words = words[:SUMMARY_LIMIT].rsplit(" ", 1)[0]
+        return words or None
 
 
 def _expand(expression: str) -> str:
