@@ -31,7 +31,7 @@ from email import policy as email_policy
 from email.header import Header
 from email.message import EmailMessage
 from email.parser import BytesParser
-from email.utils import format_datetime
+from email.utils import format_datetime as _format_datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Sequence
@@ -123,6 +123,23 @@ def one_line(text: str | None, limit: int = MAX_DIAGNOSTIC) -> str:
     return line if len(line) <= limit else line[: limit - 3].rstrip() + "..."
 
 
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def format_datetime(moment: datetime) -> str:
+    """RFC 5322 date-time, the same text as ``email.utils.format_datetime`` at a fraction of its
+    cost (a report writes half a dozen of them)."""
+    offset = moment.utcoffset()
+    if offset is None or offset.microseconds or offset.seconds % 60:
+        return _format_datetime(moment)  # naive (-0000) or an offset in seconds: the stdlib's way
+    minutes = offset.days * 1440 + offset.seconds // 60
+    sign = "-" if minutes < 0 else "+"
+    hours, minutes = divmod(abs(minutes), 60)
+    return (f"{_DAYS[moment.weekday()]}, {moment.day:02d} {_MONTHS[moment.month - 1]} {moment.year:04d} "
+            f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d} {sign}{hours:02d}{minutes:02d}")
+
+
 def xtext(value: str) -> str:
     """RFC 3461 xtext: ``+`` and ``=``, controls and spaces as ``+XX``; non-ASCII kept."""
     return "".join(f"+{ord(c):02X}" if (ord(c) < 33 or c in "+=" or ord(c) == 127) else c for c in value)
@@ -130,6 +147,8 @@ def xtext(value: str) -> str:
 
 def unicode_escape(value: str) -> str:
     """RFC 6533 §3 ``\\x{HHHH}`` for non-ASCII characters, for US-ASCII-only DSN fields."""
+    if value.isascii():
+        return value
     return "".join(c if ord(c) < 128 else f"\\x{{{ord(c):X}}}" for c in value)
 
 

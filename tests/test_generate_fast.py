@@ -1,11 +1,15 @@
 """The generator's speed-ups keep the output exact: caches, the template record, encodings, writes."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import email.utils
+from datetime import datetime, timedelta, timezone
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ndr.catalog import load_catalog
 from ndr.classify import classify
-from ndr.generate import _EXPLAINED, recipient_report
+from ndr.generate import _EXPLAINED, format_datetime, recipient_report
 from ndr.queue import Attempt, LocalError, QueueRecipient
 from ndr.render import Record
 
@@ -41,3 +45,13 @@ def test_record_is_a_dict_with_attributes():
     record = Record(address="a@example.org", causes=["x"])
     assert record.address == record["address"] == "a@example.org"
     assert record == {"address": "a@example.org", "causes": ["x"]} and list(record.items())[1] == ("causes", ["x"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.datetimes(min_value=datetime(1000, 1, 1), max_value=datetime(9999, 12, 31)),
+       st.integers(min_value=-23 * 3600, max_value=23 * 3600))
+def test_format_datetime_is_the_stdlib_text(moment, offset):
+    for tz in (timezone.utc, timezone(timedelta(seconds=offset)), timezone(timedelta(minutes=offset // 60))):
+        aware = moment.replace(tzinfo=tz)
+        assert format_datetime(aware) == email.utils.format_datetime(aware)
+    assert format_datetime(moment) == email.utils.format_datetime(moment)
