@@ -9,7 +9,8 @@ gives an answer decides, and names itself in ``rule``:
    (``host:<id>#<n>``, the n-th rule of that host);
 2. the exact enhanced status code, when its catalog entry is ``decisive`` (``code:<entry id>``);
    a vendor's entry applies only when that vendor's host is involved (remote MTA, reporting MTA
-   or recipient domain);
+   or recipient domain); the entry's ``yields_to`` reasons win when their phrase is the first
+   one in the text (a ``5.1.1`` whose text says "over quota" is ``mailboxfull``);
 3. phrase patterns, reasons in priority order, a code entry's own patterns first
    (``phrase:<reason>:<pattern>``);
 4. the SMTP command that failed, when the code says nothing more specific than ``X.0.0``: a
@@ -26,6 +27,11 @@ Two facts about the SMTP dialogue adjust the outcome:
 * a reason given in answer to DATA, not by a host rule or decisive code, becomes the reason the
   catalog names in its ``after_data`` (``userunknown`` → ``filtered``: the address was
   accepted at RCPT, so the content was refused), rule suffix ``+after-data``.
+
+The explaining entry (``catalog_id``) is chosen apart from the reason: a decisive code's entry,
+else the entry whose own phrase matched, else the entry that ``explains`` the deciding phrase
+(``connection timed out`` → ``expired``, explained by the connection-timeout entry), else the
+code's entry.
 """
 from __future__ import annotations
 
