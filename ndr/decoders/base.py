@@ -72,10 +72,12 @@ class Decoded:
 class Mail:
     """A parsed message with the views decoders need, computed once on demand."""
 
-    def __init__(self, root: Part, catalog: Catalog) -> None:
+    def __init__(self, root: Part, catalog: Catalog, depth: int = 0) -> None:
         self.root = root
         self.headers = root.headers
         self.catalog = catalog
+        self.depth = depth
+        """0 for the message itself; 1 for a bounce found inside it (never decoded deeper)."""
 
     @cached_property
     def subject(self) -> str:
@@ -196,6 +198,25 @@ def clean_address(value: str | None) -> str | None:
     if found:
         return found
     return value or None
+
+
+def sole_addressee(headers: Headers | None) -> str | None:
+    """The one recipient of a returned message (its To and Cc name exactly one address), else None.
+
+    The last resort of a decoder whose notice names nobody: the failure can only be that
+    recipient's."""
+    if headers is None:
+        return None
+    found: set[str] = set()
+    first: str | None = None
+    for name in ("to", "cc"):
+        for value in headers.get_all(name):
+            for address in _ADDRESS.findall(value):
+                address = address.strip(".")
+                if first is None:
+                    first = address
+                found.add(address.lower())
+    return first if len(found) == 1 else None
 
 
 def mta_name(value: str | None) -> str | None:

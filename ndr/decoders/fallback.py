@@ -79,18 +79,24 @@ class Fallback:
         return hosts.settle(mail, Decoded(decoder=self.name, recipients=recipients, reporting_mta=reporting))
 
     def forwarded(self, mail: Mail) -> Decoded | None:
-        """A bounce returned inside the text of another message (forwarded, or re-bounced to a
-        postmaster): decode the inner message once with the whole registry."""
-        if mail.headers.get("x-ndr-inner") is not None:
+        """A bounce returned inside another message — attached (a filter re-wrapping the bounce
+        it caught), or in the text (forwarded, or re-bounced to a postmaster): decode the inner
+        message once with the whole registry."""
+        if mail.depth or mail.headers.get("x-ndr-inner") is not None:
             return None
-        text = mail.body_text
-        match = _INNER_FROM.search(text)
-        if match is None:
-            return None
+        inner: Mail | None = None
+        attached = mail.original
+        if attached is not None and _is_bounce(Mail(attached, mail.catalog, depth=1)):
+            inner = Mail(attached, mail.catalog, depth=1)
+        else:
+            text = mail.body_text
+            match = _INNER_FROM.search(text)
+            if match is None:
+                return None
+            data = b"X-NDR-Inner: 1\n" + text[match.start():].encode("utf-8", "surrogateescape")
+            inner = Mail(mime.parse(data), mail.catalog, depth=1)
         from . import decoders  # the registry imports this module: late import
 
-        data = b"X-NDR-Inner: 1\n" + text[match.start():].encode("utf-8", "surrogateescape")
-        inner = Mail(mime.parse(data), mail.catalog)
         for decoder in decoders():
             decoded = decoder.decode(inner)
             if decoded is not None and decoded.recipients:
@@ -125,6 +131,11 @@ class Fallback:
         return RawRecipient(recipient=address, action=action, status=status, reply_code=reply,
                             diagnostic=one_line(diagnostic), remote_mta=remote,
                             reporting_mta=reporting)
+
+
+def _is_bounce(mail: Mail) -> bool:
+    lay = textscan.layout(mail.catalog)
+    return lay is not None and textscan.looks_like_bounce(mail, lay)
 
 
 def _class_from_text(lower: str, lay: textscan.Layout) -> str | None:

@@ -35,7 +35,8 @@ Layout fields (``id`` and ``source`` are checked by the catalog itself)::
       diagnostic:                       # optional, how a recipient's diagnostic is gathered
         until: blank                    #   following lines end at a blank line (after some
                                         #   text) or at the next recipient line ("recipient",
-                                        #   the default) or at the block end ("end")
+                                        #   the default) or at the block end ("end"); "line":
+                                        #   only the rest of the recipient line
         block: false                    #   true: all non-recipient text of the block is every
                                         #   recipient's diagnostic
         section: ["because:"]           #   lines after this phrase (to a blank line) are the
@@ -76,7 +77,7 @@ from ..match import regex_problem
 from ..mime import parse_headers
 from ..model import Action, Kind
 from . import hosts
-from .base import ADDRESS_PATTERN, Decoded, Mail, RawRecipient, find_address, one_line
+from .base import ADDRESS_PATTERN, Decoded, Mail, RawRecipient, find_address, one_line, sole_addressee
 
 _CACHE_KEY = "decoders.table"
 _BODY_SCAN = 65536  # detection markers sit near the top; never search a huge body to its end
@@ -92,7 +93,7 @@ _FIELDS = {"id", "name", "decoder", "source", "detect", "start", "end", "origina
            "defaults", "__line__"}
 _DETECT_KEYS = {"from", "subject", "headers", "body"}
 _DIAGNOSTIC_KEYS = {"until", "block", "section"}
-_UNTIL = ("recipient", "blank", "end")
+_UNTIL = ("recipient", "blank", "end", "line")
 _SHAPES = ("address", "address-text")
 
 
@@ -355,7 +356,7 @@ class TableDecoder:
                     found[key] = (RawRecipient(recipient=address), [])
                     order.append(key)
                 current = found[key][1]
-                ended = False
+                ended = layout.until == "line"
                 if rest:
                     current.append(rest)
                 continue
@@ -375,6 +376,15 @@ class TableDecoder:
                         if address.lower() not in found:
                             found[address.lower()] = (RawRecipient(recipient=address), [])
                             order.append(address.lower())
+            if not order:
+                # the notice names nobody (Sendmail V5's "example.com (smtp)... Deferred"): the
+                # failure is the returned message's, when it was addressed to one recipient
+                address = sole_addressee(mail.original.headers if mail.original is not None
+                                         else self.original(layout, text, lower, stop) if layout.original
+                                         else None)
+                if address:
+                    found[address.lower()] = (RawRecipient(recipient=address), [])
+                    order.append(address.lower())
             whole = one_line("\n".join(loose))
             for key in order:
                 found[key][1].extend(loose)
