@@ -22,8 +22,13 @@ Catalog entry (``vendors``, ``decoder: fallback``), every field data::
       ends: ["----- original message -----", ...]   # the human text ends at the line holding one
       headers_end: ['^received: ', ...]  # regexes (multiline): a line opening the returned header
       recipients: ['^<{address}>', ...]  # line shapes; {address} marks the recipient
-      remote_mta: ['\\bby ([\\w.-]+)\\.? \\[', ...]   # one group: the server a diagnostic names
-      reporting_mta: ['^this is the mail system at host ([\\w.-]+)', ...]  # one group
+      remote_mta: ['\\bhost ([\\w.-]+) ?\\[[0-9.]+\\] said:', ...]  # one group: the server a
+                                         #   diagnostic quotes as having answered (hosts.py)
+      reporting_mta: ['^this is the mail system at host ([\\w.-]+)', ...]  # one group: the
+                                         #   host a text introduces as its author (multiline)
+      commands: {RCPT: ['\\bin reply to rcpt to command', ...], DATA: [...]}  # per SMTP
+                                         #   command (CONNECT HELO EHLO MAIL RCPT DATA): the
+                                         #   markers saying it failed; no groups
       delayed: ["will be retried", ...]  # the message is still queued (action delayed)
       permanent: [...]                   # class 5 when the text carries no code
       temporary: [...]                   # class 4 when the text carries no code
@@ -130,7 +135,8 @@ class Fallback:
             textscan.first_group(lay.remote_mta, scan.text))
         return RawRecipient(recipient=address, action=action, status=status, reply_code=reply,
                             diagnostic=one_line(diagnostic), remote_mta=remote,
-                            reporting_mta=reporting)
+                            reporting_mta=reporting,
+                            smtp_command=block.command(lay) if block is not None else None)
 
 
 def _is_bounce(mail: Mail) -> bool:

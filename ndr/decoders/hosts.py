@@ -1,4 +1,6 @@
-"""The one rule for ``remote_mta``, shared by every decoder (``settle``).
+"""The shared last step of every decoder (``settle``): the one rule for ``remote_mta``, and the
+SMTP command a diagnostic says failed (``smtp_command``: CONNECT, HELO, EHLO, MAIL, RCPT or DATA,
+from the MTAs' own markers listed in the catalog's fallback entry, ``commands``).
 
 ``remote_mta`` is the server whose answer a record reports — the server that said the words in
 the diagnostic. In order:
@@ -62,7 +64,7 @@ def trace_host(mail: Mail) -> str | None:
 
 
 def settle(mail: Mail, decoded: Decoded, recipients: Iterable[RawRecipient] | None = None) -> Decoded:
-    """Apply the module's rule to the recipients of ``decoded`` (or the given ones)."""
+    """Apply the module's rules to the recipients of ``decoded`` (or the given ones)."""
     fallback: list[str | None] = []  # computed once, only when some recipient needs it
 
     def report_author() -> str | None:
@@ -70,9 +72,12 @@ def settle(mail: Mail, decoded: Decoded, recipients: Iterable[RawRecipient] | No
             fallback.append(normalise(decoded.reporting_mta) or author_in_text(mail) or trace_host(mail))
         return fallback[0]
 
+    lay = textscan.layout(mail.catalog)
     for raw in decoded.recipients if recipients is None else recipients:
         remote = normalise(raw.remote_mta) or answering_host(mail, raw.diagnostic)
         raw.remote_mta = remote or normalise(raw.reporting_mta) or report_author()
+        if raw.smtp_command is None:
+            raw.smtp_command = textscan.command_in(lay, raw.diagnostic)
     return decoded
 
 

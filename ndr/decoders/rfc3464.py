@@ -99,6 +99,11 @@ class RFC3464:
         for recipient in recipients:
             recipient.reporting_mta = reporting
         enrich(recipients, scan, reporting, lay)
+        if len(recipients) == 1 and recipients[0].smtp_command is None and lay is not None \
+                and recipients[0].action not in _NOT_FAILED:
+            # Postfix writes "(in reply to RCPT TO command)" in the human part only
+            recipients[0].smtp_command = textscan.command_in(lay, textscan.human_text(mail, lay)[0]) \
+                or textscan.command_in(lay, recipients[0].diagnostic)
         kind = Kind.BOUNCE
         if all(r.action in _NOT_FAILED for r in recipients):
             kind = Kind.DELIVERED
@@ -172,5 +177,7 @@ def enrich(recipients: list[RawRecipient], scan: "textscan.Scan | None", reporti
             raw.status = f"{klass}.0.0" if klass else None
         if raw.remote_mta is None and text and lay is not None:
             raw.remote_mta = textscan.first_group(lay.remote_mta, text)
+        if raw.smtp_command is None and block is not None and lay is not None:
+            raw.smtp_command = block.command(lay)
         if raw.reporting_mta is None:
             raw.reporting_mta = reporting

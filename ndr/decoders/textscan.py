@@ -39,7 +39,9 @@ _SUCCESS_LINE = re.compile(r"^ ?(?:out: ?|<<< ?|>>> ?)?[23]\d\d(?:[ \-]|$)", re.
 _RECEIVED_BY = re.compile(r"\bby\s+\[?([A-Za-z0-9][A-Za-z0-9.:\-]*)", re.I)
 FIELDS = {"id", "name", "decoder", "source", "senders", "subjects", "ends", "headers_end",
           "recipients", "remote_mta", "reporting_mta", "reply", "delayed", "permanent", "temporary",
-          "__line__"}
+          "commands", "__line__"}
+COMMANDS = ("CONNECT", "HELO", "EHLO", "MAIL", "RCPT", "DATA")
+"""The SMTP commands a ``commands`` entry may name (CONNECT: the greeting, before any command)."""
 _PHRASE_FIELDS = ("senders", "subjects", "ends", "delayed", "permanent", "temporary")
 _REGEX_FIELDS = ("headers_end", "recipients", "remote_mta", "reporting_mta", "reply")
 
@@ -59,6 +61,8 @@ class Layout:
     delayed: tuple[str, ...]
     permanent: tuple[str, ...]
     temporary: tuple[str, ...]
+    commands: re.Pattern[str] | None = None
+    """One alternation, a named group per SMTP command: which command a diagnostic says failed."""
 
 
 @dataclass(slots=True)
@@ -67,10 +71,16 @@ class Block:
 
     address: str
     lines: list[str] = field(default_factory=list)
+    head: str = ""
+    """The line that opened the block (``>>> RCPT To:<x>``, ``<x>: host y said: ...``)."""
 
     @property
     def text(self) -> str:
         return " ".join(line.strip() for line in self.lines if line.strip())
+
+    def command(self, lay: "Layout") -> str | None:
+        """The SMTP command this block says failed (its opening line included)."""
+        return command_in(lay, f"{self.head} {self.text}")
 
 
 @dataclass(slots=True)
@@ -117,7 +127,26 @@ def compile_layout(item: dict[str, Any]) -> Layout:
         recipients=regexes("recipients"), remote_mta=regexes("remote_mta"),
         reporting_mta=regexes("reporting_mta", re.M), reply=regexes("reply"), delayed=phrases("delayed"),
         permanent=phrases("permanent"), temporary=phrases("temporary"),
+        commands=_commands(item.get("commands")),
     )
+
+
+def _commands(raw: dict[str, list[str]] | None) -> re.Pattern[str] | None:
+    if not raw:
+        return None
+    groups = [f"(?P<{name}>{'|'.join(f'(?:{r})' for r in raw[name])})" for name in COMMANDS if raw.get(name)]
+    return re.compile("|".join(groups), re.I)
+
+
+def command_in(lay: Layout | None, text: str | None) -> str | None:
+    """The SMTP command ``text`` says failed (the last one it names: in a transcript, the command
+    the error answered comes last), as one of ``COMMANDS``; None when it names none."""
+    if lay is None or lay.commands is None or not text:
+        return None
+    last = None
+    for last in lay.commands.finditer(text):
+        pass
+    return last.lastgroup if last is not None else None
 
 
 def layout(catalog: Catalog) -> Layout | None:
@@ -158,6 +187,25 @@ def problems(item: dict[str, Any]) -> list[str]:
                 found.append(f"recipients: {expression!r} has no {{address}}")
             elif name in ("remote_mta", "reporting_mta", "reply") and re.compile(expression).groups != 1:
                 found.append(f"{name}: {expression!r} needs exactly one group")
+    commands = item.get("commands")
+    if commands is not None:
+        if not isinstance(commands, dict):
+            found.append("commands must map SMTP commands to lists of regexes")
+        else:
+            for name, value in commands.items():
+                if name == "__line__":
+                    continue
+                if name not in COMMANDS:
+                    found.append(f"commands: {name!r} is not one of {', '.join(COMMANDS)}")
+                elif not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+                    found.append(f"commands.{name} must be a list of regexes")
+                else:
+                    for expression in value:
+                        problem = regex_problem(expression)
+                        if problem:
+                            found.append(f"commands.{name}: {expression!r}: {problem}")
+                        elif re.compile(expression).groups:
+                            found.append(f"commands.{name}: {expression!r} must have no group")
     if not item.get("recipients"):
         found.append("recipients: at least one line shape is needed")
     return found
@@ -250,7 +298,7 @@ def scan(mail: Mail, lay: Layout) -> Scan:
                 continue
             block = blocks.get(key)
             if block is None:
-                block = blocks[key] = Block(address)
+                block = blocks[key] = Block(address, head=stripped)
             rest = line[match.end():].strip(" :")
             if rest:
                 block.lines.append(rest)
