@@ -35,11 +35,14 @@ class Pattern:
     """The pattern as written in the catalog, for display (``rule`` ids, explain)."""
     fragments: tuple[str, ...] = ()
     regex: re.Pattern[str] | None = None
+    needle: str = ""
+    """For a regex: literal text every match contains (its leading literal), checked with
+    ``str.find`` before the regex runs and used as the regex's key in the phrase index."""
 
     def search(self, folded: str) -> bool:
         """True when the pattern occurs in ``folded`` (text already passed through ``fold``)."""
         if self.regex is not None:
-            return self.regex.search(folded) is not None
+            return (not self.needle or self.needle in folded) and self.regex.search(folded) is not None
         position = 0
         for fragment in self.fragments:
             found = folded.find(fragment, position)
@@ -91,13 +94,51 @@ def pattern_problem(raw: Any) -> str | None:
     return None
 
 
+_META = frozenset(".^$*+?{}[]\\|()")
+
+
+def literal_prefix(expression: str) -> str:
+    """The literal text at the start of an anchored regex that every match contains, or "".
+
+    ``\\bhost not found(?!, try again)`` → ``host not found``. Empty when the regex has an
+    alternation outside a group (then no single prefix is required).
+    """
+    depth, escaped, in_class = 0, False, False
+    for char in expression:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            return ""
+    body = expression[1:] if expression.startswith("^") else expression[2:] \
+        if expression.startswith("\\b") else expression
+    literal: list[str] = []
+    for char in body:
+        if char in _META:
+            if char in "*?{" and literal:
+                literal.pop()  # the character before may occur zero times
+            break
+        literal.append(char)
+    return "".join(literal)
+
+
 def compile_pattern(raw: Any) -> Pattern:
     """Compile a validated pattern."""
     if isinstance(raw, str):
         return Pattern(source=raw, fragments=(raw,))
     if isinstance(raw, list):
         return Pattern(source=" … ".join(raw), fragments=tuple(raw))
-    return Pattern(source="regex:" + raw["regex"], regex=re.compile(raw["regex"]))
+    return Pattern(source="regex:" + raw["regex"], regex=re.compile(raw["regex"]),
+                   needle=literal_prefix(raw["regex"]))
 
 
 def pattern_key(raw: Any) -> str:
@@ -120,10 +161,11 @@ def _keys(pattern: Pattern) -> list[tuple[str, str]]:
     Kinds: ``w`` a whole word of the text; ``p`` the first four characters of a text word;
     ``s`` its last four. A fragment word preceded (followed) by a non-word character inside the
     fragment starts (ends) a word of any text containing the fragment, so it yields a key even
-    though fragments match as plain substrings. Regexes and lone words yield none.
+    though fragments match as plain substrings. A regex is keyed by its literal prefix
+    (``needle``); lone words, and regexes without a needle, yield none.
     """
     keys: list[tuple[str, str]] = []
-    for fragment in pattern.fragments:
+    for fragment in pattern.fragments or ((pattern.needle,) if pattern.needle else ()):
         for word in _WORD.finditer(fragment):
             starts, ends = word.start() > 0, word.end() < len(fragment)
             text = word.group()

@@ -325,9 +325,30 @@ def test_every_phrase_reaches_its_own_entry() -> None:
     assert not wrong, "\n".join(wrong)
 
 
+@pytest.mark.parametrize(("expression", "needle"), [
+    (r"\bhost not found(?!, try again)", "host not found"),
+    (r"^abc+d", "abc"),
+    (r"\bab?c", "a"),           # b may be absent
+    (r"^foo|bar", ""),          # an alternation outside a group: nothing is required
+    (r"\b(?:in|out)-13", ""),
+    (r"\bx[|]y", "x"),          # a | inside a class is a literal
+])
+def test_regex_literal_prefix(expression: str, needle: str) -> None:
+    from ndr.match import literal_prefix
+
+    assert literal_prefix(expression) == needle
+
+
+def test_regex_needle_keys_the_phrase_index() -> None:
+    # the regexes are filed under a key of their literal prefix, so most texts never run them
+    regexes = [i for i, (p, _) in enumerate(SHIPPED.phrases.entries) if p.regex is not None and p.needle]
+    assert regexes and not set(regexes) & set(SHIPPED.phrases.unkeyed)
+
+
 WORDS = st.sampled_from(["user", "unknown", "mailbox", "full", "quota", "over", "no", "such", "550",
                          "5.1.1", "relay", "denied", "spamhaus", "blocked", "timed", "out", "connection",
-                         "dns", "ptr", "record", "x", "-", ":", "unknownuser", "superuser"])
+                         "dns", "ptr", "record", "x", "-", ":", "unknownuser", "superuser", "host",
+                         "not", "found,", "try", "again", "or", "domain", "name"])
 
 
 @given(st.lists(WORDS, max_size=14))
