@@ -47,6 +47,7 @@ _FEEDBACK = {"feedback", "vacation"}
 _INDEX = "classify.hosts"
 _COMMANDS = "classify.commands"
 _EXPLAINS = "classify.explains"
+_MEMO = "classify.host-memo"
 
 # The command a reply answered, as MTAs write it in the diagnostic when the decoder did not
 # isolate it: Postfix "(in reply to end of DATA command)", Exim "after end of data" /
@@ -101,14 +102,24 @@ def _suffixes(name: str) -> list[str]:
     return [".".join(labels[i:]) for i in range(len(labels))]
 
 
-def _lookup(index: dict[str, list[Host]], name: str | None, found: list[Host]) -> None:
-    name = (name or "").strip().strip("[]<>").rstrip(".").lower()
+_MEMO_LIMIT = 4096
+"""Host names remembered per index: archives repeat the same MTAs, so most lookups are hits."""
+
+
+def _lookup(index: dict[str, list[Host]], memo: dict[str, tuple[Host, ...]], name: str | None,
+            found: list[Host]) -> None:
     if not name or not index:
         return
-    for suffix in _suffixes(name):
-        for host in index.get(suffix, ()):
-            if host not in found:
-                found.append(host)
+    hosts = memo.get(name)
+    if hosts is None:
+        clean = name.strip().strip("[]<>").rstrip(".").lower()
+        hosts = tuple(host for suffix in _suffixes(clean) if clean for host in index.get(suffix, ()))
+        if len(memo) >= _MEMO_LIMIT:
+            memo.clear()
+        memo[name] = hosts
+    for host in hosts:
+        if host not in found:
+            found.append(host)
 
 
 def hosts_for(catalog: Catalog, remote_mta: str | None, recipient: str | None,
@@ -116,12 +127,20 @@ def hosts_for(catalog: Catalog, remote_mta: str | None, recipient: str | None,
     """Catalog hosts whose remote host suffix (remote or reporting MTA) or recipient domain
     suffix matches, remote host matches first."""
     remote, domains = _host_index(catalog)
+    memo_remote, memo_domains = _host_memo(catalog)
     found: list[Host] = []
-    _lookup(remote, remote_mta, found)
-    _lookup(remote, reporting_mta, found)
+    _lookup(remote, memo_remote, remote_mta, found)
+    _lookup(remote, memo_remote, reporting_mta, found)
     if recipient and "@" in recipient:
-        _lookup(domains, recipient.rpartition("@")[2], found)
+        _lookup(domains, memo_domains, recipient.rpartition("@")[2], found)
     return found
+
+
+def _host_memo(catalog: Catalog) -> tuple[dict[str, tuple[Host, ...]], dict[str, tuple[Host, ...]]]:
+    memo = catalog.cache.get(_MEMO)
+    if memo is None:
+        memo = catalog.cache[_MEMO] = ({}, {})
+    return memo
 
 
 def command_of(smtp_command: str | None, folded: str) -> str | None:
