@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..decide import MessageDecision, Verdict, decide, human
-from ..deliver import FolderSink, MboxSink, Sink, SmtpSettings, SmtpSink
+from ..deliver import FSYNC_MODES, FolderSink, MboxSink, Sink, SmtpSettings, SmtpSink
 from ..errors import InputError
 from ..generate import ReportOptions, generate_reports, recipient_report
 from ..queue import QueuedMessage, RecordError, RecordProblem, load_original, parse_duration, parse_time, read_listing
@@ -47,6 +47,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     out.add_argument("--out", metavar="DIR", help="write one .eml per report into DIR")
     out.add_argument("--mbox", metavar="FILE", help="append reports to an mbox")
     out.add_argument("--smtp", metavar="HOST:PORT", help="send reports by SMTP with MAIL FROM:<>")
+    parser.add_argument("--fsync", choices=FSYNC_MODES, default="end",
+                        help="--out durability: 'end' (default) makes reports durable in groups "
+                             "(one file-system flush per 1000 reports and at the end, then renames); "
+                             "'each' fsyncs every file before renaming it (slower, files appear one by one)")
     parser.add_argument("--starttls", action="store_true", help="use STARTTLS with --smtp")
     parser.add_argument("--smtp-user", help="SMTP AUTH user; the password is read from "
                                             "$NDR_SMTP_PASSWORD or --smtp-password-file")
@@ -139,7 +143,7 @@ def _messages(listings: list[str], command: str | None):  # type: ignore[no-unty
 
 def _sink(args: argparse.Namespace) -> Sink:
     if args.out:
-        return FolderSink(args.out)
+        return FolderSink(args.out, fsync=args.fsync)
     if args.mbox:
         return MboxSink(args.mbox)
     host, _, port = args.smtp.rpartition(":")
