@@ -19,12 +19,17 @@ from .conftest import CORPUS, corpus_rows, with_eol
 # reached: (recipient %, status %). Where a family stays below 100 the reason is a truth entry
 # that disagrees with the text (see the layout notes) or a format variant not described yet.
 FLOORS: dict[str, tuple[float, float]] = {
-    "lhost-exim": (100, 96),
+    "lhost-exim": (100, 97),
     "lhost-qmail": (100, 100),
     "lhost-dragonfly": (100, 100),
-    "lhost-v5sendmail": (90, 90),
-    "lhost-x2": (85, 85),
-    "lhost-x3": (100, 75),
+    "lhost-v5sendmail": (91, 91),  # v5sendmail-01: the truth's address is cut ("kijitora@exampl")
+    "lhost-x2": (100, 100),
+    "lhost-x3": (100, 100),
+    "lhost-zoho": (100, 100),
+    "lhost-notes": (100, 100),
+    "lhost-domino": (66, 66),  # domino-03: the truth names a domain the message never mentions
+    "lhost-biglobe": (100, 100),
+    "lhost-verizon": (100, 100),
     "lhost-exchange2003": (100, 100),
     "lhost-ezweb": (100, 100),
     "lhost-imailserver": (100, 100),

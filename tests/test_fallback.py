@@ -222,3 +222,72 @@ def test_bounce_shaped_text_never_raises(lines: list[str]) -> None:
     decoded = Fallback().decode(_mail(text))
     if decoded is not None:
         assert all(r.recipient and "@" in r.recipient for r in decoded.recipients)
+
+
+GROUPS_NOTICE = """\
+From: Mail Delivery Subsystem <mailer-daemon@googlemail.example>
+To: alice@example.org
+Subject: Delivery Status Notification (Failure)
+X-Failed-Recipients: team@groups.example.com
+
+Hello alice@example.org,
+
+The group you tried to contact (team) may not exist, or you may not have permission to post
+messages to the group.
+
+----- Original message -----
+From: alice@example.org
+To: team@groups.example.com
+"""
+
+
+def test_a_notice_without_code_or_block_gives_its_own_words() -> None:
+    record = _one(GROUPS_NOTICE).recipients[0]
+    assert record.recipient == "team@groups.example.com"
+    assert "may not have permission to post" in (record.diagnostic_code or "")
+    assert "Original message" not in (record.diagnostic_code or "")
+
+
+ATTACHED_BOUNCE = """\
+From: MAILER-DAEMON@filter.example.net
+To: notifications@filter.example.net
+Subject: Returned mail: User unknown
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="outer"
+
+--outer
+Content-Type: text/plain
+
+----- The following addresses had permanent delivery errors -----
+
+--outer
+Content-Type: message/rfc822
+
+From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.net>
+To: alice@example.org
+Subject: Returned mail: see transcript for details
+
+----- Transcript of session follows -----
+... while talking to mx.example.com.:
+>>> RCPT To:<bob@example.com>
+<<< 550 5.1.1 <bob@example.com>... User unknown
+
+--outer--
+"""
+
+
+def test_a_bounce_attached_to_an_empty_notice_is_decoded() -> None:
+    record = _one(ATTACHED_BOUNCE).recipients[0]
+    assert record.recipient == "bob@example.com" and record.status == "5.1.1"
+    assert record.smtp_command == "RCPT"
+    assert record.remote_mta == "mx.example.com"
+
+
+@pytest.mark.parametrize("eol", ["lf", "crlf", "cr"])
+def test_delivery_failed_label_and_transcript_command(eol: str) -> None:
+    text = ("From: postmaster@mx.example.net\nTo: alice@example.org\nSubject: Delivery failure\n\n"
+            "Your delivery to the following address has been failed.\n\n"
+            "Delivery failed: bob@example.com\n"
+            "Remote host said: 554 5.4.14 Hop count exceeded - possible mail loop\n")
+    report = ndr.parse(with_eol(text.encode(), eol))
+    assert [(r.recipient, r.status) for r in report.recipients] == [("bob@example.com", "5.4.14")]

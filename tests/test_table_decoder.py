@@ -137,6 +137,46 @@ def test_recipient_headers_when_no_line_names_an_address() -> None:
     assert "mailbox is full" in decoded.recipients[0].diagnostic
 
 
+def test_after_shape_keeps_the_whole_line() -> None:
+    data = (b"From: mailer-daemon@x.example\nSubject: ACME failure\n\n"
+            b"The following recipients failed:\n\nWe could not reach <x@example.com> (and others in the domain).\n")
+    decoded = _run(data)
+    assert decoded.recipients[0].diagnostic == "We could not reach <x@example.com> (and others in the domain)."
+
+
+def test_until_line_takes_the_section_not_the_following_lines() -> None:
+    layout = dict(LAYOUT, start=["error message below:"], recipient=[{"regex": "^ ?rcpt to: ?<?{address}"}],
+                  diagnostic={"until": "line", "section": ["error message below:"]})
+    data = (b"From: mailer-daemon@x.example\nSubject: ACME failure\n\nError message below:\n"
+            b"550 5.1.1 no such user here\n\nMessage details:\n RCPT TO: x@example.com\n From: a@example.org\n")
+    raw = _run(data, layout).recipients[0]
+    assert raw.recipient == "x@example.com"
+    assert raw.diagnostic == "550 5.1.1 no such user here" and raw.status == "5.1.1"
+
+
+@pytest.mark.parametrize("to, want", [("x@example.com", "x@example.com"),
+                                      ("x@example.com, y@example.com", None)])
+def test_sole_addressee_of_the_original_when_the_notice_names_nobody(to: str, want: str | None) -> None:
+    data = (b"From: mailer-daemon@x.example\nSubject: ACME failure\n\nThe following recipients failed:\n"
+            b"450 example.com (smtp)... Deferred: Connection timed out\n\n--- original message ---\n"
+            b"From: a@example.org\nTo: " + to.encode() + b"\nSubject: hi\n\nbody\n")
+    decoded = _run(data)
+    if want is None:
+        assert decoded is None  # two addressees: the notice does not say whose failure it is
+    else:
+        assert [r.recipient for r in decoded.recipients] == [want]
+        assert decoded.recipients[0].status == "4.0.0"
+
+
+def test_shared_rule_fills_remote_mta_and_smtp_command() -> None:
+    data = (b"Received: by relay.example.net (ACME) id 1\nFrom: mailer-daemon@x.example\nSubject: ACME failure\n\n"
+            b"The following recipients failed:\n\n  <a@example.com>\n"
+            b"    SMTP error from remote mail server after RCPT TO:<a@example.com>: 550 5.1.1 unknown\n")
+    raw = _run(data).recipients[0]
+    assert raw.smtp_command == "RCPT"
+    assert raw.remote_mta == "relay.example.net"  # nobody named: the bounce's first signed hop
+
+
 def test_nothing_found_is_none() -> None:
     assert _run(b"From: mailer-daemon@x.example\nSubject: ACME failure\n\nno addresses here\n") is None
 

@@ -101,9 +101,10 @@ class RFC3464:
         enrich(recipients, scan, reporting, lay)
         if len(recipients) == 1 and recipients[0].smtp_command is None and lay is not None \
                 and recipients[0].action not in _NOT_FAILED:
-            # Postfix writes "(in reply to RCPT TO command)" in the human part only
-            recipients[0].smtp_command = textscan.command_in(lay, textscan.human_text(mail, lay)[0]) \
-                or textscan.command_in(lay, recipients[0].diagnostic)
+            # Postfix writes "(in reply to RCPT TO command)" in the human part only: read the
+            # paragraph that names the recipient (a bounded window, not the whole text)
+            recipients[0].smtp_command = textscan.command_in(lay, textscan.paragraph_of(
+                mail, recipients[0].recipient)) or textscan.command_in(lay, recipients[0].diagnostic)
         kind = Kind.BOUNCE
         if all(r.action in _NOT_FAILED for r in recipients):
             kind = Kind.DELIVERED

@@ -63,6 +63,9 @@ class Layout:
     temporary: tuple[str, ...]
     commands: re.Pattern[str] | None = None
     """One alternation, a named group per SMTP command: which command a diagnostic says failed."""
+    command_keys: tuple[str, ...] | None = None
+    """Literal words every ``commands`` expression starts with: a text holding none of them is
+    not searched (None: some expression has no literal start, always search)."""
 
 
 @dataclass(slots=True)
@@ -127,7 +130,7 @@ def compile_layout(item: dict[str, Any]) -> Layout:
         recipients=regexes("recipients"), remote_mta=regexes("remote_mta"),
         reporting_mta=regexes("reporting_mta", re.M), reply=regexes("reply"), delayed=phrases("delayed"),
         permanent=phrases("permanent"), temporary=phrases("temporary"),
-        commands=_commands(item.get("commands")),
+        commands=_commands(item.get("commands")), command_keys=_command_keys(item.get("commands")),
     )
 
 
@@ -135,13 +138,33 @@ def _commands(raw: dict[str, list[str]] | None) -> re.Pattern[str] | None:
     if not raw:
         return None
     groups = [f"(?P<{name}>{'|'.join(f'(?:{r})' for r in raw[name])})" for name in COMMANDS if raw.get(name)]
-    return re.compile("|".join(groups), re.I)
+    return re.compile("|".join(groups))  # matched against lowercased text
+
+
+_LITERAL = re.compile(r"[a-z0-9 :_<>'-]*")
+
+
+def _command_keys(raw: dict[str, list[str]] | None) -> tuple[str, ...] | None:
+    keys: list[str] = []
+    for name in COMMANDS:
+        for expression in (raw or {}).get(name) or ():
+            body = expression[2:] if expression.startswith("\\b") else expression.lstrip("^")
+            literal = _LITERAL.match(body).group(0)  # type: ignore[union-attr]
+            if body[len(literal):len(literal) + 1] in ("?", "*", "{"):
+                literal = literal[:-1]  # the last character is optional
+            if len(literal.strip()) < 3:
+                return None
+            keys.append(literal)
+    return tuple(keys)
 
 
 def command_in(lay: Layout | None, text: str | None) -> str | None:
     """The SMTP command ``text`` says failed (the last one it names: in a transcript, the command
     the error answered comes last), as one of ``COMMANDS``; None when it names none."""
     if lay is None or lay.commands is None or not text:
+        return None
+    text = text.lower()
+    if lay.command_keys is not None and not any(key in text for key in lay.command_keys):
         return None
     last = None
     for last in lay.commands.finditer(text):
@@ -235,6 +258,19 @@ def human_text(mail: Mail, lay: Layout) -> tuple[str, str]:
         if match:
             end = match.start()
     return text[:end], lower[:end]
+
+
+def paragraph_of(mail: Mail, address: str | None, limit: int = 600) -> str | None:
+    """The text from the first mention of ``address`` in the human-readable part to the end of
+    its paragraph (at most ``limit`` characters), or None when the text does not name it."""
+    if not address:
+        return None
+    lower = mail.body_lower
+    at = lower.find(address.lower(), 0, 65536)
+    if at < 0:
+        return None
+    end = lower.find("\n\n", at, at + limit)
+    return mail.body_folded[at:end if end >= 0 else at + limit]
 
 
 def received_by(mail: Mail) -> str | None:
