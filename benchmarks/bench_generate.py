@@ -6,7 +6,8 @@
 Target: at least 2,000 reports per second. Each report has two recipients (a refused smart host
 and a greylisting 4.2.0), a returned original, and goes through decide → generate → FolderSink
 (temporary file, made durable, renamed; ``--fsync end`` commits in groups, ``each`` fsyncs every
-file). ``--jobs N`` generates in N worker processes, as ``ndr generate --jobs`` does. With
+file). Generation goes through ``ndr.generate_pool.generate_all`` like ``ndr generate``;
+``--jobs N`` uses N worker processes. With
 ``--runs R`` the whole run is repeated R times and the median is printed, because a shared
 machine is noisy. Prints the figures; it is a script, not a test.
 """
@@ -26,7 +27,8 @@ from ndr.catalog import load_catalog  # noqa: E402
 from ndr.decide import decide  # noqa: E402
 from ndr.deliver import FSYNC_MODES, FolderSink  # noqa: E402
 from ndr.generate import ReportOptions, generate_reports  # noqa: E402
-from ndr.queue import Attempt, LocalError, QueuedMessage, QueueRecipient  # noqa: E402
+from ndr.generate_pool import generate_all  # noqa: E402
+from ndr.queue import Attempt, LocalError, Original, QueuedMessage, QueueRecipient  # noqa: E402
 
 T0 = datetime(2024, 5, 1, 8, tzinfo=timezone.utc)
 NOW = T0 + timedelta(days=6)
@@ -41,7 +43,7 @@ def messages(count: int) -> list[QueuedMessage]:
         QueueRecipient("bob@example.net", attempts=(Attempt(T0, "smarthost.example.net", error=LocalError.REFUSED),)),
         QueueRecipient(f"user{i}@example.org", attempts=(Attempt(T0, "mx.example.org",
                        reply="450 4.2.0 <user@example.org>: Recipient address rejected: Greylisted"),)),
-    )) for i in range(count)]
+    ), original=Original(inline=ORIGINAL)) for i in range(count)]
 
 
 def _generate(message: QueuedMessage) -> list:  # type: ignore[type-arg]
@@ -51,35 +53,23 @@ def _generate(message: QueuedMessage) -> list:  # type: ignore[type-arg]
 
 def one_run(queue: list[QueuedMessage], out: Path, fsync: str, jobs: int) -> tuple[int, float, float, float, float]:
     """(reports, seconds in all, seconds generating, seconds writing, CPU seconds of this process)
-    for one pass over ``queue``."""
+    for one pass over ``queue``, through the same ``generate_all`` as ``ndr generate``."""
     sink = FolderSink(out, fsync=fsync)
     rendered = stored = 0.0
     written = 0
     started = time.perf_counter()
     cpu = time.process_time()
-    if jobs > 1:
-        from concurrent.futures import ProcessPoolExecutor
-
-        with ProcessPoolExecutor(jobs) as pool:
-            t = time.perf_counter()
-            for reports in pool.map(_generate, queue, chunksize=64):
-                rendered += time.perf_counter() - t
-                t = time.perf_counter()
-                for report in reports:
-                    sink.put(report)
-                    written += 1
-                stored += time.perf_counter() - t
-                t = time.perf_counter()
-    else:
-        for message in queue:
-            t = time.perf_counter()
-            reports = _generate(message)
-            t2 = time.perf_counter()
-            for report in reports:
-                sink.put(report)
-                written += 1
-            stored += time.perf_counter() - t2
-            rendered += t2 - t
+    decisions = [decide(message, now=NOW, lifetime=LIFETIME) for message in queue]
+    t = time.perf_counter()
+    for _, outcome in generate_all(decisions, now=NOW, options=OPTIONS, catalog=load_catalog(), jobs=jobs):
+        t2 = time.perf_counter()
+        rendered += t2 - t
+        assert isinstance(outcome, list), outcome
+        for report in outcome:
+            sink.put(report)
+            written += 1
+        t = time.perf_counter()
+        stored += t - t2
     t = time.perf_counter()
     sink.close()
     stored += time.perf_counter() - t

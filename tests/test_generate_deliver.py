@@ -1,7 +1,9 @@
 """FolderSink durability modes: group commit (``end``) and per-file fsync (``each``)."""
 from __future__ import annotations
 
+import json
 import os
+import re
 import stat
 from datetime import datetime, timezone
 from pathlib import Path
@@ -96,3 +98,41 @@ def test_cli_fsync_modes_write_the_same_reports(tmp_path, mode):
     assert code == 0
     visible, hidden = _names(out)
     assert len(visible) == 2 and hidden == []
+
+
+def _listing(path: Path, count: int, bad: int | None = None) -> Path:
+    records = []
+    for i in range(count):
+        attempt = {"time": "2024-05-01T09:00:00Z", "remote_mta": "mx.example.net"}
+        attempt.update({"error": "refused"} if i % 3 == 0 else {"reply": f"550 5.1.1 <r{i}@example.net>: User unknown"})
+        records.append({"id": f"M{i:03d}", "sender": f"s{i}@example.com", "arrival": "2024-05-01T08:00:00Z",
+                        "recipients": [{"address": f"r{i}@example.net", "attempts": [attempt]}],
+                        "original": {"inline": f"Subject: note {i}\r\nMessage-ID: <m{i}@example.com>\r\n\r\nHi.\r\n"}})
+    if bad is not None:
+        records[bad]["original"] = {"path": str(path.parent / "missing.eml")}
+    path.write_text(json.dumps(records))
+    return path
+
+
+def test_jobs_write_the_same_reports_in_the_same_order(tmp_path, capsys):
+    listing = _listing(tmp_path / "big.json", 80, bad=41)
+    common = ["generate", str(listing), "--now", "2024-05-03T12:00:00Z", "--lifetime", "24h",
+              "--reporting-mta", "mx.example.com"]
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert main([*common, "--out", str(one)]) == 65
+    err_one = capsys.readouterr().err
+    assert main([*common, "--out", str(two), "--jobs", "2"]) == 65
+    err_two = capsys.readouterr().err
+    assert "record 42 id=M041" in err_one and "original.path" in err_one and err_one == err_two
+    names = sorted(p.name for p in one.iterdir())
+    assert len(names) == 79 and names == sorted(p.name for p in two.iterdir())
+    assert all((one / n).read_bytes() == (two / n).read_bytes() for n in names)
+    mbox_one, mbox_two = tmp_path / "one.mbox", tmp_path / "two.mbox"
+    main([*common, "--mbox", str(mbox_one)])
+    main([*common, "--mbox", str(mbox_two), "--jobs", "3"])
+    strip = re.compile(rb"(?m)^From MAILER-DAEMON .*$")  # the mbox separator carries the current time
+    assert strip.sub(b"", mbox_one.read_bytes()) == strip.sub(b"", mbox_two.read_bytes())
+
+
+def test_jobs_must_be_positive(tmp_path):
+    assert main(["generate", str(EXAMPLES / "listing.yaml"), "--out", str(tmp_path), "--jobs", "0"]) == 2

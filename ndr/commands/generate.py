@@ -16,8 +16,9 @@ from pathlib import Path
 from ..decide import MessageDecision, Verdict, decide, human
 from ..deliver import FSYNC_MODES, FolderSink, MboxSink, Sink, SmtpSettings, SmtpSink
 from ..errors import InputError
-from ..generate import ReportOptions, generate_reports, recipient_report
-from ..queue import QueuedMessage, RecordError, RecordProblem, load_original, parse_duration, parse_time, read_listing
+from ..generate import ReportOptions, recipient_report
+from ..generate_pool import generate_all
+from ..queue import QueuedMessage, RecordError, RecordProblem, parse_duration, parse_time, read_listing
 from .common import EXIT_DATAERR, EXIT_NOTHING, EXIT_OK, EXIT_TEMPFAIL, EXIT_USAGE, add_catalog_option, catalog_from
 
 NAME = "generate"
@@ -59,6 +60,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--retry-delay", type=float, default=5.0, help="seconds between attempts")
     parser.add_argument("--keep", metavar="DIR", default="ndr-unsent",
                         help="where reports that could not be sent are kept (default ./ndr-unsent)")
+    parser.add_argument("--jobs", type=int, default=1, metavar="N",
+                        help="generate in N worker processes (large listings; default 1); reports are "
+                             "still written in listing order")
     parser.add_argument("--dry-run", action="store_true", help="print the decisions as a table, write nothing")
     add_catalog_option(parser)
 
@@ -69,6 +73,8 @@ def run(args: argparse.Namespace) -> int:
         lifetime = parse_duration(args.lifetime, "--lifetime")
         warn_after = [parse_duration(v, "--warn-after") for v in args.warn_after.split(",") if v.strip()]
         max_original = int(args.max_original)
+        if args.jobs < 1:
+            raise ValueError(f"--jobs: at least 1, not {args.jobs}")
     except (RecordError, ValueError) as exc:
         print(f"ndr generate: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -94,21 +100,16 @@ def run(args: argparse.Namespace) -> int:
         _table(decisions, catalog, options.lang or "en")
         return EXIT_DATAERR if problems else (EXIT_OK if decisions else EXIT_NOTHING)
 
+    due = [d for d in decisions if d.to_report(Verdict.FAILED) or d.to_report(Verdict.DELAYED)]
     sink = _sink(args)
     written = 0
     try:
-        for decision in decisions:
-            if not (decision.to_report(Verdict.FAILED) or decision.to_report(Verdict.DELAYED)):
-                continue
-            try:
-                original = load_original(decision.message)
-                reports = generate_reports(decision, now=now, original=original, options=options,
-                                           catalog=catalog)
-            except (RecordError, InputError) as exc:
-                print(f"ndr generate: {decision.message.label}: {exc}", file=sys.stderr)
+        for decision, outcome in generate_all(due, now=now, options=options, catalog=catalog, jobs=args.jobs):
+            if isinstance(outcome, (RecordError, InputError)):
+                print(f"ndr generate: {decision.message.label}: {outcome}", file=sys.stderr)
                 problems += 1
                 continue
-            for report in reports:
+            for report in outcome:
                 sink.put(report)
                 written += 1
     finally:
