@@ -23,6 +23,7 @@ against the content it encloses.
 from __future__ import annotations
 
 import binascii
+import functools
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -271,9 +272,8 @@ def generate(message: QueuedMessage, action: Verdict | str,
     if action is Verdict.NONE:
         raise ValueError("generate() needs action 'failed' or 'delayed'")
     catalog = catalog if catalog is not None else load_catalog()
-    reporting_mta = _host(options.reporting_mta, "reporting_mta") or "localhost"
+    reporting_mta, from_address = _reporter(options.reporting_mta, options.from_address)
     sender = _address(message.sender, "sender")
-    from_address = _address(options.from_address or f"MAILER-DAEMON@{reporting_mta}", "from_address")
     chosen = tuple(recipients) if recipients is not None else message.recipients
     if not chosen:
         raise ValueError("generate() needs at least one recipient")
@@ -329,6 +329,13 @@ def generate(message: QueuedMessage, action: Verdict | str,
                            sender=sender, message_id=message_id, recipients=reports, smtputf8=utf8)
 
 
+@functools.lru_cache(maxsize=64)
+def _reporter(reporting_mta: str, from_address: str | None) -> tuple[str, str]:
+    """(Reporting-MTA, From address), checked once per set of options."""
+    host = _host(reporting_mta, "reporting_mta") or "localhost"
+    return host, _address(from_address or f"MAILER-DAEMON@{host}", "from_address")
+
+
 def generate_reports(decision: MessageDecision, *, now: datetime, original: bytes | None = None,
                      options: ReportOptions = ReportOptions(),
                      catalog: Catalog | None = None) -> list[GeneratedReport]:
@@ -350,12 +357,27 @@ def _original_headers(original: bytes | None) -> mime.Headers | None:
     return mime.parse_headers(head)
 
 
+_LANGUAGES: dict[tuple[Any, str | None, str], str] = {}
+"""(environment, --lang, declared Content-Language) → the language used, once found."""
+
+
 def _language(env: Any, wanted: str | None, headers: mime.Headers | None) -> str:
-    candidates = [wanted] if wanted else []
+    declared = ""
     if not wanted and headers is not None:
         declared = (headers.get("content-language") or "").split(",")[0].strip()
-        if declared:
-            candidates += [declared, declared.split("-")[0], "pt-BR" if declared.lower().startswith("pt") else ""]
+    key = (env, wanted, declared)
+    found = _LANGUAGES.get(key)
+    if found is None:
+        found = _find_language(env, wanted, declared)
+        if len(_LANGUAGES) < 1024:
+            _LANGUAGES[key] = found
+    return found
+
+
+def _find_language(env: Any, wanted: str | None, declared: str) -> str:
+    candidates = [wanted] if wanted else []
+    if declared:
+        candidates += [declared, declared.split("-")[0], "pt-BR" if declared.lower().startswith("pt") else ""]
     for lang in candidates + ["en"]:
         if lang and re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?", lang):
             try:
