@@ -22,7 +22,6 @@ from typing import Iterator
 from .errors import Defect
 from .policy import DEFAULT, Policy
 
-_FIELD_NAME = re.compile(rb"[!-9;-~]+[ \t]*:")
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?]*)\?=")
 _ENCODED_GAP = re.compile(r"(\?=)\s+(=\?)")
 _PARAM = re.compile(r';\s*([^\s=;]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"?|([^;\s]*))')
@@ -171,40 +170,38 @@ def split_content_type(value: str | None) -> tuple[str, dict[str, str]]:
     return ctype, params
 
 
+# One field: its name, and its value with any continuation lines (unfolded afterwards).
+_FIELD = re.compile(r"^([!-9;-~]+)[ \t]*:[ \t]*(.*(?:\n[ \t].*)*)", re.M)
+_FOLD = re.compile(r"\s*\n\s*")
+_LINE_START = re.compile(r"^[^ \t\n]", re.M)
+_STRAY_LINE = re.compile(r"^(?![ \t]|[!-9;-~]+[ \t]*:).+$", re.M)
+# The first line of a header block that is neither a field nor a continuation.
+_NOT_HEADER_LINE = re.compile(rb"^(?![ \t]|[!-9;-~]+[ \t]*:)", re.M)
+
+
 def parse_headers(block: bytes, policy: Policy = DEFAULT,
                   defects: list[Defect] | None = None) -> Headers:
-    """Parse a header block (LF line ends) into ``Headers``; stray lines become defects."""
+    """Parse a header block (LF line ends) into ``Headers``; stray lines become defects.
+
+    Regular expressions do the line work in C: this runs for every part of every message.
+    """
     try:
         text = block.decode("utf-8")
     except UnicodeDecodeError:
         text = block.decode("latin-1")
     fields: list[tuple[str, str]] = []
-    name: str | None = None
-    chunks: list[str] = []
     limit = policy.max_header_count
-    for line in text.split("\n"):
-        if line[:1] in (" ", "\t"):
-            if name is not None:
-                chunks.append(line.strip())
-            continue
-        if name is not None:
-            fields.append((name, " ".join(c for c in chunks if c)))
-            name = None
-        if not line:
-            continue
-        colon = line.find(":")
-        if colon <= 0 or not _FIELD_NAME.match(line[: colon + 1].encode("utf-8", "replace")):
-            if defects is not None:
-                defects.append(Defect("malformed-header", line[:80]))
-            continue
+    for match in _FIELD.finditer(text):
         if len(fields) >= limit:
             if defects is not None:
                 defects.append(Defect("header-limit", f"more than {limit} header fields"))
             break
-        name = line[:colon].rstrip()
-        chunks = [line[colon + 1:].strip()]
-    if name is not None:
-        fields.append((name, " ".join(c for c in chunks if c)))
+        value = match.group(2)
+        if "\n" in value:
+            value = _FOLD.sub(" ", value)
+        fields.append((match.group(1), value.strip()))
+    if defects is not None and len(fields) < limit and len(_LINE_START.findall(text)) > len(fields):
+        defects.extend(Defect("malformed-header", line[:80]) for line in _STRAY_LINE.findall(text))
     return Headers(fields)
 
 
@@ -214,19 +211,14 @@ def split_header_body(data: bytes) -> tuple[bytes, bytes]:
         return b"", data[1:]
     end = data.find(b"\n\n")
     head = data if end < 0 else data[:end]
-    # A block that turns into body text without a blank line (a common defect): stop at the
+    # A block that turns into body text without a blank line (a common defect) ends at the
     # first line that is neither a field nor a continuation.
-    position = 0
-    while position < len(head):
-        line_end = head.find(b"\n", position)
-        if line_end < 0:
-            line_end = len(head)
-        line = head[position:line_end]
-        if line[:1] not in (b" ", b"\t") and not _FIELD_NAME.match(line):
-            if position == 0:
-                return b"", data
-            return data[: position - 1], data[position:]
-        position = line_end + 1
+    stray = _NOT_HEADER_LINE.search(head)
+    if stray is not None and stray.start() < len(head):
+        position = stray.start()
+        if position == 0:
+            return b"", data
+        return data[: position - 1], data[position:]
     if end < 0:
         return data, b""
     return data[:end], data[end + 2:]
