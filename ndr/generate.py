@@ -537,10 +537,29 @@ class _Part:
     (so that a strict stdlib re-parse and re-generation gives back the same bytes)."""
 
 
+_QP_LINES: dict[str, bytes] = {}
+_QP_LINES_MAX = 20000
+"""Encoded lines by text. Quoted-printable encodes each line on its own, and reports repeat most
+of their lines (labels, markup, the catalog's causes and fixes), so most lines are encoded once."""
+
+
 def _qp(text: str) -> bytes:
-    data = text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8")
-    encoded = binascii.b2a_qp(data, quotetabs=False, istext=True, header=False)
-    return encoded.replace(b"\n", b"\r\n").rstrip(b"\r\n") + b"\r\n"
+    """``binascii.b2a_qp`` of ``text`` with CRLF line ends, the same bytes, a line at a time."""
+    cache = _QP_LINES
+    lines = []
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").rstrip("\n").split("\n"):
+        encoded = cache.get(line)
+        if encoded is None:
+            # With its newline, a line is encoded exactly as within the whole text (trailing
+            # blanks escaped, soft breaks at 76).
+            encoded = binascii.b2a_qp(line.encode("utf-8") + b"\n", quotetabs=False, istext=True,
+                                      header=False)[:-1].replace(b"\n", b"\r\n")
+            if len(cache) >= _QP_LINES_MAX:
+                cache.clear()
+            cache[line] = encoded
+        lines.append(encoded)
+    lines.append(b"")
+    return b"\r\n".join(lines)
 
 
 def _alternative(text: str, html: str, lang: str, digest: str) -> _Part:

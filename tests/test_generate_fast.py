@@ -1,6 +1,7 @@
 """The generator's speed-ups keep the output exact: caches, the template record, encodings, writes."""
 from __future__ import annotations
 
+import binascii
 import email.utils
 from datetime import datetime, timedelta, timezone
 
@@ -9,7 +10,7 @@ from hypothesis import strategies as st
 
 from ndr.catalog import load_catalog
 from ndr.classify import classify
-from ndr.generate import _EXPLAINED, format_datetime, recipient_report
+from ndr.generate import _EXPLAINED, _qp, format_datetime, recipient_report
 from ndr.queue import Attempt, LocalError, QueueRecipient
 from ndr.render import Record
 
@@ -55,3 +56,17 @@ def test_format_datetime_is_the_stdlib_text(moment, offset):
         aware = moment.replace(tzinfo=tz)
         assert format_datetime(aware) == email.utils.format_datetime(aware)
     assert format_datetime(moment) == email.utils.format_datetime(moment)
+
+
+def _whole_text_qp(text: str) -> bytes:
+    data = text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8")
+    encoded = binascii.b2a_qp(data, quotetabs=False, istext=True, header=False)
+    return encoded.replace(b"\n", b"\r\n").rstrip(b"\r\n") + b"\r\n"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300)
+       | st.text(alphabet=" \t=.-<>\"'abcxyzé\r\n", max_size=400))
+def test_line_by_line_quoted_printable_is_the_whole_text_encoding(text):
+    assert _qp(text) == _whole_text_qp(text)
+    assert _qp(text) == _whole_text_qp(text)  # the second time from the line cache
