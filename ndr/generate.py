@@ -27,7 +27,7 @@ import functools
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from email import policy as email_policy
 from email.header import Header
 from email.message import EmailMessage
@@ -120,7 +120,10 @@ def one_line(text: str | None, limit: int = MAX_DIAGNOSTIC) -> str:
     """Free text as one printable line: controls become spaces, runs of spaces one space."""
     if not text:
         return ""
-    line = _SPACES.sub(" ", _CONTROLS.sub(" ", text)).strip()
+    if text.isascii() and text.isprintable() and "  " not in text:
+        line = text.strip()  # the common case: nothing to replace (ASCII whitespace is only " ")
+    else:
+        line = _SPACES.sub(" ", _CONTROLS.sub(" ", text)).strip()
     return line if len(line) <= limit else line[: limit - 3].rstrip() + "..."
 
 
@@ -130,8 +133,13 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 
 def format_datetime(moment: datetime) -> str:
     """RFC 5322 date-time, the same text as ``email.utils.format_datetime`` at a fraction of its
-    cost (a report writes half a dozen of them)."""
-    offset = moment.utcoffset()
+    cost; cached, because a report writes the same few times half a dozen times."""
+    # The offset is part of the key: equal instants in different zones are equal datetimes.
+    return _format_datetime_cached(moment, moment.utcoffset())
+
+
+@functools.lru_cache(maxsize=1024)
+def _format_datetime_cached(moment: datetime, offset: timedelta | None) -> str:
     if offset is None or offset.microseconds or offset.seconds % 60:
         return _format_datetime(moment)  # naive (-0000) or an offset in seconds: the stdlib's way
     minutes = offset.days * 1440 + offset.seconds // 60

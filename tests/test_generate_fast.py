@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from ndr.catalog import load_catalog
 from ndr.classify import classify
-from ndr.generate import _EXPLAINED, _qp, format_datetime, recipient_report
+from ndr.generate import _EXPLAINED, _qp, format_datetime, one_line, recipient_report
 from ndr.queue import Attempt, LocalError, QueueRecipient
 from ndr.render import Record
 
@@ -70,3 +70,17 @@ def _whole_text_qp(text: str) -> bytes:
 def test_line_by_line_quoted_printable_is_the_whole_text_encoding(text):
     assert _qp(text) == _whole_text_qp(text)
     assert _qp(text) == _whole_text_qp(text)  # the second time from the line cache
+
+
+def test_format_datetime_keeps_the_zone_of_equal_instants():
+    utc = datetime(2024, 5, 1, 8, tzinfo=timezone.utc)
+    local = utc.astimezone(timezone(timedelta(hours=-3)))
+    assert utc == local
+    assert format_datetime(utc) == "Wed, 01 May 2024 08:00:00 +0000"
+    assert format_datetime(local) == "Wed, 01 May 2024 05:00:00 -0300"
+
+
+def test_one_line_fast_path_agrees_with_the_general_one():
+    for text in ("plain text", "  padded  ", "two  spaces", "tab\there", "new\r\nline", "nul\x00", "ünï  côdé\u2028x"):
+        general = " ".join(text.replace("\x00", " ").replace("\u2028", " ").split())
+        assert one_line(text) == general
