@@ -14,6 +14,7 @@ machine is noisy. Prints the figures; it is a script, not a test.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -76,6 +77,20 @@ def one_run(queue: list[QueuedMessage], out: Path, fsync: str, jobs: int) -> tup
     return written, time.perf_counter() - started, rendered, stored, time.process_time() - cpu
 
 
+def file_system_alone(out: Path, count: int, size: int) -> float:
+    """Files per second for creating, writing and renaming ``count`` files of ``size`` bytes, with
+    no report generation: the ceiling the folder's file system sets for any writer."""
+    data = b"x" * size
+    started = time.perf_counter()
+    for i in range(count):
+        temporary = out / f".bare-{i}.tmp"
+        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.write(handle, data)
+        os.close(handle)
+        os.replace(temporary, out / f"bare-{i}.eml")
+    return count / (time.perf_counter() - started)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=5000)
@@ -101,7 +116,10 @@ def main() -> None:
           f"(min {min(rates):,.0f}, max {max(rates):,.0f}; target >= 2,000)")
     print(f"per report:         {per_generate:,.0f} us generating{' (waiting for workers)' if args.jobs > 1 else ''}, "
           f"{per_write:,.0f} us writing (wall clock); {per_cpu:,.0f} us CPU in this process")
+    with tempfile.TemporaryDirectory(dir=args.out) as scratch:
+        ceiling = file_system_alone(Path(scratch), written, int(size))
     print(f"average size:       {size:,.0f} bytes")
+    print(f"file system alone:  {ceiling:,.0f} files per second (create, write, rename; no generation, no sync)")
 
 
 if __name__ == "__main__":
