@@ -231,9 +231,9 @@ class PatternTable(Generic[T]):
                 found = suffixes.get(word[-_KEY:])
                 if found:
                     indexes.extend(found)
-        indexes.sort()
         entries = self.entries
-        for index in indexes:
+        # Many words share a prefix or suffix key: each pattern is tried once, not once per word.
+        for index in sorted(set(indexes)):
             pattern, payload = entries[index]
             if pattern.search(folded):
                 return pattern, payload

@@ -231,6 +231,38 @@ def normalise_newlines(data: bytes) -> bytes:
     return data
 
 
+def cut_long_lines(data: bytes, limit: int, defects: list[Defect]) -> bytes:
+    """``data`` with every line longer than ``limit`` bytes cut to ``limit`` (one defect).
+
+    Looks only at every ``limit // 2``-th byte window: a line longer than ``limit`` holds a whole
+    window without a newline, so a message of short lines costs a few ``bytes.find`` calls.
+    """
+    if limit <= 0 or len(data) <= limit:
+        return data
+    step = max(limit // 2, 1)
+    kept: list[bytes] = []
+    kept_from = position = 0
+    cut = 0
+    while position + step <= len(data):
+        if data.find(b"\n", position, position + step) >= 0:
+            position += step
+            continue
+        start = data.rfind(b"\n", 0, position) + 1
+        end = data.find(b"\n", position)
+        if end < 0:
+            end = len(data)
+        if end - start > limit:
+            kept.append(data[kept_from: start + limit])
+            kept_from = end
+            cut += 1
+        position = end
+    if not cut:
+        return data
+    defects.append(Defect("line-limit", f"{cut} line(s) longer than {limit} bytes were cut"))
+    kept.append(data[kept_from:])
+    return b"".join(kept)
+
+
 def parse(data: bytes, policy: Policy = DEFAULT) -> Part:
     """Scan a whole message. Never raises on bad input; defects land on the returned part."""
     defects: list[Defect] = []
@@ -238,7 +270,7 @@ def parse(data: bytes, policy: Policy = DEFAULT) -> Part:
         defects.append(Defect("size-limit", f"{len(data)} bytes; only the first "
                                             f"{policy.max_message_bytes} were read"))
         data = data[: policy.max_message_bytes]
-    data = normalise_newlines(data)
+    data = cut_long_lines(normalise_newlines(data), policy.max_line_bytes, defects)
     if data.startswith(b"From "):  # an mbox separator line left in front of the message
         first = data.find(b"\n")
         data = data[first + 1:] if first >= 0 else b""
@@ -274,7 +306,8 @@ def _entity(data: bytes, policy: Policy, defects: list[Defect], depth: int,
             part.parts = [_entity(chunk, policy, defects, depth + 1, counter) for chunk in chunks]
     elif ctype in ("message/rfc822", "message/global"):
         inner = part.payload() if headers.get("content-transfer-encoding") else body
-        part.message = _entity(normalise_newlines(inner), policy, defects, depth + 1, counter)
+        inner = cut_long_lines(normalise_newlines(inner), policy.max_line_bytes, defects)
+        part.message = _entity(inner, policy, defects, depth + 1, counter)
     elif ctype in ("text/rfc822-headers", "message/global-headers", "message/partial-headers"):
         inner = normalise_newlines(part.payload())
         # Some MTAs put a blank line first, or return the body too; read the header block only.

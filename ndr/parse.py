@@ -70,7 +70,7 @@ def parse_bytes(data: bytes, catalog: Catalog, policy: Policy = DEFAULT) -> Repo
     if not root.headers.fields:
         defects.append(Defect("not-a-message", "no header fields found"))
         return _finish(Report(kind=Kind.NONE, defects=tuple(defects)), policy)
-    mail = Mail(root, catalog)
+    mail = Mail(root, catalog, text_limit=policy.max_text_chars)
     decoded: Decoded | None = None
     for decoder in decoders():
         try:
@@ -82,11 +82,19 @@ def parse_bytes(data: bytes, catalog: Catalog, policy: Policy = DEFAULT) -> Repo
         if decoded is not None and decoded.recipients:
             break
         decoded = None
+    if mail.text_cut:
+        defects.append(Defect("text-limit", f"only the first {policy.max_text_chars} characters "
+                                            "of the text were read"))
     if decoded is None:
         return _finish(Report(kind=Kind.NONE, subject=mail.subject or None, defects=tuple(defects),
                               original=_original(mail.original.headers if mail.original else None)),
                        policy)
     original_headers = decoded.original_headers or (mail.original.headers if mail.original else None)
+    limit = policy.max_text_chars
+    for raw in decoded.recipients:
+        if raw.diagnostic and len(raw.diagnostic) > limit:  # classification reads a bounded text
+            raw.diagnostic = raw.diagnostic[:limit]
+            defects.append(Defect("text-limit", f"a diagnostic longer than {limit} characters was cut"))
     recipients = tuple(_result(raw, decoded, catalog, policy) for raw in decoded.recipients)
     report = Report(
         kind=decoded.kind, decoder=decoded.decoder, recipients=recipients,

@@ -30,6 +30,10 @@ class Policy:
     """Most header fields read from one header block."""
     max_line_bytes: int = 1024 * 1024
     """Longest line kept intact; longer lines are cut (a defect)."""
+    max_text_chars: int = 256 * 1024
+    """Most characters of human-readable text (the notice's text parts, one diagnostic) that
+    decoders and classification read; what a bounce says comes first, the rest is ignored
+    (a defect). Keeps every text scan bounded however large the message."""
     templates: str | Path | None = None
     """A folder of user templates that override the shipped ones."""
 

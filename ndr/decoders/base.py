@@ -16,15 +16,19 @@ from typing import Protocol
 from ..catalog import Catalog
 from ..mime import Headers, Part
 from ..model import Kind
+from ..policy import DEFAULT
 
 _TAGS = re.compile(r"<[^>]*>")
 _SPACES = re.compile(r"[ \t\u00a0]+")
 _LINE_END_SPACES = re.compile(r" +\n")
-ADDRESS_PATTERN = (r"[^\s<>()\[\]\"',;:]+@[^\s<>()\[\]\"',;:]+\.[A-Za-z0-9-]+"
-                   r"|[^\s<>()\[\]\"',;:]+@\[[0-9.:a-fA-F]+\]")
+# Local part and domain hold no "@" and start only after a delimiter or an "@", so a search
+# tries each stretch of text a bounded number of times: linear even on "@@@@..." or a megabyte
+# without a delimiter (the unrestricted form backtracks cubically there).
+ADDRESS_PATTERN = (r"(?<![^\s<>()\[\]\"',;:@])[^\s<>()\[\]\"',;:@]+@[^\s<>()\[\]\"',;:@]+\.[A-Za-z0-9-]+"
+                   r"|(?<![^\s<>()\[\]\"',;:@])[^\s<>()\[\]\"',;:@]+@\[[0-9.:a-fA-F]+\]")
 """An e-mail address in free text (no group), for decoders that build their own expressions."""
 _ADDRESS = re.compile(ADDRESS_PATTERN)
-_HOST_SAID = re.compile(r"\bhost\s+([A-Za-z0-9][A-Za-z0-9.\-]*\.[A-Za-z0-9\-]+|\[[0-9.:a-fA-F]+\])\s*\[[^\]]*\]\s*said:", re.I)
+_HOST_SAID = re.compile(r"\bhost\s+([A-Za-z0-9][A-Za-z0-9.\-]*\.[A-Za-z0-9\-]+|\[[0-9.:a-fA-F]+\])\s*\[[^\]]{0,100}\]\s*said:", re.I)
 _HOST_NAMED = re.compile(
     r"(?:remote server returned|generating server:|remote host said:|(?:connect|connection) to|conversation with|"
     r"lost connection with|by host|from host|mx host|remote mta)\s*[:'\"]?\s*"
@@ -72,12 +76,17 @@ class Decoded:
 class Mail:
     """A parsed message with the views decoders need, computed once on demand."""
 
-    def __init__(self, root: Part, catalog: Catalog, depth: int = 0) -> None:
+    def __init__(self, root: Part, catalog: Catalog, depth: int = 0,
+                 text_limit: int = DEFAULT.max_text_chars) -> None:
         self.root = root
         self.headers = root.headers
         self.catalog = catalog
         self.depth = depth
         """0 for the message itself; 1 for a bounce found inside it (never decoded deeper)."""
+        self.text_limit = text_limit
+        """Most characters of ``body_text`` (``Policy.max_text_chars``): bounds every scan."""
+        self.text_cut = False
+        """True once ``body_text`` was cut at ``text_limit``."""
 
     @cached_property
     def subject(self) -> str:
@@ -115,18 +124,25 @@ class Mail:
         HTML reduced to text when there is no plain text, line ends as LF."""
         plain: list[str] = []
         html: list[str] = []
+        limit = self.text_limit
         for part in self.parts:
             ctype = part.content_type
             if part.is_multipart or part.message is not None:
                 continue
             if ctype == "text/html":
-                html.append(html_to_text(part.text()))
+                html.append(html_to_text(self._cut(part.text(), limit)))
             elif ctype.startswith("text/"):
-                plain.append(part.text())
-        text = "\n".join(plain) if plain else "\n".join(html)
+                plain.append(self._cut(part.text(), limit))
+        text = self._cut("\n".join(plain) if plain else "\n".join(html), limit)
         if "\r" in text:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
         return text
+
+    def _cut(self, text: str, limit: int) -> str:
+        if len(text) <= limit:
+            return text
+        self.text_cut = True
+        return text[:limit]
 
     @cached_property
     def body_folded(self) -> str:
