@@ -13,7 +13,7 @@ _STATUS = re.compile(r"(?<![\w.])([245])\.([0-7])\.(\d{1,3})(?![\w]|\.\d)")
 _REPLY_AT_START = re.compile(r"\s*[(\[<\"']?([245][0-5]\d)(?:[\s\-:)\]]|$)")
 _REPLY_BEFORE_STATUS = re.compile(r"(?<![\w.#])([245][0-5]\d)[\s\-]+[(\[]?#?[245]\.[0-7]\.\d{1,3}")
 _REPLY_AFTER_MARKER = re.compile(
-    r"(?:said:|returned|response:|reply:|error:|<<<|\bsmtp;|\bsmtp error)\s*[\"'(\[<]*([245][0-5]\d)(?=[\s\-:]|$)",
+    r"(?:said:|returned|response:|reply:|error:|<<<|\bsmtp;|\bsmtp error)\s*[\"'(\[<]{0,4}([245][0-5]\d)(?=[\s\-:]|$)",
     re.IGNORECASE,
 )
 STATUS_SHAPE = re.compile(r"^[245X]\.\d{1,3}\.\d{1,3}$")

@@ -172,7 +172,6 @@ def split_content_type(value: str | None) -> tuple[str, dict[str, str]]:
 
 # One field: its name, and its value with any continuation lines (unfolded afterwards).
 _FIELD = re.compile(r"^([!-9;-~]+)[ \t]*:[ \t]*(.*(?:\n[ \t].*)*)", re.M)
-_FOLD = re.compile(r"\s*\n\s*")
 _LINE_START = re.compile(r"^[^ \t\n]", re.M)
 _STRAY_LINE = re.compile(r"^(?![ \t]|[!-9;-~]+[ \t]*:).+$", re.M)
 # The first line of a header block that is neither a field nor a continuation.
@@ -198,7 +197,8 @@ def parse_headers(block: bytes, policy: Policy = DEFAULT,
             break
         value = match.group(2)
         if "\n" in value:
-            value = _FOLD.sub(" ", value)
+            # not a regex: \s*\n\s* rescans a long run of blanks from each of its positions
+            value = " ".join(piece for piece in (line.strip() for line in value.split("\n")) if piece)
         fields.append((match.group(1), value.strip()))
     if defects is not None and len(fields) < limit and len(_LINE_START.findall(text)) > len(fields):
         defects.extend(Defect("malformed-header", line[:80]) for line in _STRAY_LINE.findall(text))

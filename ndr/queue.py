@@ -29,7 +29,7 @@ import yaml
 from .decoders.base import host_in_text
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([wdhms])", re.I)
+_DURATION = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*([wdhms])", re.I)  # not mid-number: linear
 _DURATION_UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
 NOTIFY_VALUES = ("NEVER", "SUCCESS", "FAILURE", "DELAY")
 RET_VALUES = ("FULL", "HDRS")

@@ -18,9 +18,10 @@ from ..mime import Headers, Part
 from ..model import Kind
 from ..policy import DEFAULT
 
-_TAGS = re.compile(r"<[^>]*>")
+_TAGS = re.compile(r"<[^<>]*>")  # not [^>]*: each "<" must not rescan to the next ">"
+_SCRIPT_OPEN = re.compile(r"<(script|style)\b")
 _SPACES = re.compile(r"[ \t\u00a0]+")
-_LINE_END_SPACES = re.compile(r" +\n")
+_LINE_END_SPACES = re.compile(r"(?<! ) +\n")  # from the first blank of a run only: linear
 # Local part and domain hold no "@" and start only after a delimiter or an "@", so a search
 # tries each stretch of text a bounded number of times: linear even on "@@@@..." or a megabyte
 # without a delimiter (the unrestricted form backtracks cubically there).
@@ -183,9 +184,32 @@ def html_to_text(html: str) -> str:
     """Tags removed, common entities decoded, block ends kept as line breaks."""
     import html as html_module
 
-    html = re.sub(r"(?is)<(script|style)\b.*?</\1>", " ", html)
+    html = _drop_scripts(html)
     html = re.sub(r"(?i)<br\s*/?>|</(p|div|tr|li|h\d)>", "\n", html)
     return html_module.unescape(_TAGS.sub(" ", html))
+
+
+def _drop_scripts(html: str) -> str:
+    """``<script>`` and ``<style>`` elements replaced by a space, in linear time (a lazy regex
+    rescans to the end of the text from every unclosed opening tag)."""
+    lower = html.lower()
+    kept: list[str] = []
+    position = 0
+    unclosed: set[str] = set()
+    for opening in _SCRIPT_OPEN.finditer(lower):
+        name = opening.group(1)
+        if opening.start() < position or name in unclosed:
+            continue
+        close = lower.find(f"</{name}>", opening.end())
+        if close < 0:  # no later element of this name closes either
+            unclosed.add(name)
+            continue
+        kept += [html[position:opening.start()], " "]
+        position = close + len(name) + 3
+    if not kept:
+        return html
+    kept.append(html[position:])
+    return "".join(kept)
 
 
 def find_address(text: str | None) -> str | None:

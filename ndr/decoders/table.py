@@ -87,7 +87,9 @@ _ADDRESSES = re.compile(ADDRESS_PATTERN)
 _WORD = re.compile(r"\w")
 _ADDRESS_ONLY = re.compile(rf"^ ?[<\[(]?(?:mailto:)?{_ADDRESS_GROUP}[>\])]?:?$", re.I)
 _ADDRESS_TEXT = re.compile(rf"^ ?[<\[(]?(?:mailto:)?{_ADDRESS_GROUP}[>\])]?:?(?: |$)", re.I)
-_HOST_GROUP = r"\[?(?P<host>[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)+|[0-9a-f]*:[0-9a-f:.]+)\]?"
+# Each alternative starts only where a host name (an IPv6 literal) can start, not inside one: a
+# search stays linear on "a.a.a.a..." (from every word boundary it would rescan the rest).
+_HOST_GROUP = r"\[?(?P<host>(?<![a-z0-9.-])[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)+|(?<![0-9a-f:.])[0-9a-f]*:[0-9a-f:.]+)\]?"
 _FIELDS = {"id", "name", "decoder", "source", "detect", "start", "end", "original", "recipient",
            "recipient_headers", "diagnostic", "remote_mta", "reporting_mta", "reply", "when",
            "defaults", "__line__"}
