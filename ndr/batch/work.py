@@ -19,7 +19,7 @@ from ..archives import DEFAULT_LIMITS, Limits, Problem, RawMessage, iter_message
 from ..catalog import Catalog, load_catalog
 from ..decoders.base import parse_date
 from ..parse import parse_bytes
-from ..policy import DEFAULT
+from ..policy import DEFAULT, Policy
 from ..records import records
 from .units import Files, Payload, Spans, Unit, ZipMembers
 
@@ -37,6 +37,8 @@ class WorkContext:
     include_all: bool = False
     known: frozenset[str] = frozenset()
     """Content hashes already in the ledger: these messages are skipped, not parsed."""
+    policy: Policy = DEFAULT
+    """Parser limits (``--max-depth`` ...); ``lang`` and ``limits.max_message_bytes`` win."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +117,7 @@ def read_unit(unit: Unit, limits: Limits) -> Iterator[RawMessage | Problem]:
 
 def process_unit(unit: Unit, context: WorkContext) -> UnitResult:
     """Read, dedup and parse the messages of one unit; never raises for a bad message."""
-    policy = DEFAULT.clone(lang=context.lang, max_message_bytes=context.limits.max_message_bytes)
+    policy = context.policy.clone(lang=context.lang, max_message_bytes=context.limits.max_message_bytes)
     result = UnitResult(nbytes=unit.nbytes)
     items = read_unit(unit, context.limits)
     while True:

@@ -30,7 +30,7 @@ from ..batch.work import WorkContext
 from ..errors import InputError
 from ..sources import folder_files, is_maildir, maildir_files
 from .common import (EXIT_DATAERR, EXIT_NOTHING, EXIT_OK, EXIT_USAGE, add_catalog_option,
-                     add_lang_option, catalog_from)
+                     add_lang_option, add_limit_options, catalog_from, parse_size, policy_from)
 
 NAME = "analyze"
 HELP = "analyse bounce archives: summary, mail-flow findings, records, HTML report, ledger"
@@ -84,19 +84,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"most findings shown (default {_DEFAULTS.limit})")
     parser.add_argument("--top", type=_positive, default=10, metavar="N",
                         help="rows per terminal table (default 10)")
-    parser.add_argument("--max-decompressed", type=_positive, metavar="BYTES",
+    parser.add_argument("--max-decompressed", type=parse_size, metavar="BYTES",
                         default=DEFAULT_LIMITS.max_decompressed_bytes,
                         help="most bytes one compressed file or archive member may produce "
                              f"(default {DEFAULT_LIMITS.max_decompressed_bytes})")
     parser.add_argument("--max-ratio", type=_ratio, default=DEFAULT_LIMITS.max_ratio, metavar="R",
                         help=f"most decompressed bytes per compressed byte (default "
                              f"{DEFAULT_LIMITS.max_ratio:g})")
-    parser.add_argument("--max-message", type=_positive, metavar="BYTES",
-                        default=DEFAULT_LIMITS.max_message_bytes,
-                        help="longer messages keep their first BYTES only "
-                             f"(default {DEFAULT_LIMITS.max_message_bytes})")
     add_catalog_option(parser)
     add_lang_option(parser)
+    add_limit_options(parser, max_message_bytes="--max-message")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -110,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
     if missing and len(missing) == len(args.paths):
         raise InputError(f"{missing[0]}: no such file or directory")
     catalog_from(args)  # validate once here, and report overrides, before any worker starts
-    limits = Limits(max_message_bytes=args.max_message, max_decompressed_bytes=args.max_decompressed,
+    limits = Limits(max_message_bytes=args.max_message_bytes, max_decompressed_bytes=args.max_decompressed,
                     max_ratio=args.max_ratio)
     thresholds = Thresholds(min_count=args.min_count, group_by=args.group_by, limit=args.max_findings)
     try:
@@ -126,6 +123,7 @@ def _analyze(args: argparse.Namespace, limits: Limits, thresholds: Thresholds) -
     with ExitStack() as stack:
         ledger = _open_ledger(stack, args.db)
         context = WorkContext(catalog=args.catalog, lang=args.lang, limits=limits,
+                              policy=policy_from(args),
                               include_all=args.all,
                               known=ledger.known_digests() if ledger else frozenset())
         writer, terminal = _open_records(stack, args.records)

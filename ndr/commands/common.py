@@ -7,6 +7,7 @@ import sys
 from typing import IO, Any, Iterable
 
 from ..catalog import Catalog, load_catalog
+from ..policy import DEFAULT, Policy
 
 EXIT_OK = 0
 EXIT_NOTHING = 1
@@ -23,6 +24,66 @@ def add_catalog_option(parser: argparse.ArgumentParser) -> None:
 def add_lang_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lang", default="en", choices=["en", "pt-BR"],
                         help="language of causes and fixes (default: en)")
+
+
+_UNITS = {"": 1, "K": 1024, "M": 1024 ** 2, "G": 1024 ** 3}
+
+
+def parse_size(text: str) -> int:
+    """A positive byte count: ``4096``, ``512K``, ``32M``, ``1G`` (binary units, case-insensitive,
+    an optional trailing ``B``)."""
+    raw = text.strip().upper().removesuffix("B")
+    unit = raw[-1:] if raw[-1:] in ("K", "M", "G") else ""
+    number = raw[: len(raw) - len(unit)]
+    if not number.isdigit() or int(number) < 1:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (e.g. 4096, 512K, 32M)")
+    return int(number) * _UNITS[unit]
+
+
+def _count(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+    return int(text)
+
+
+def _size_text(value: int) -> str:
+    for unit in ("G", "M", "K"):
+        if value % _UNITS[unit] == 0:
+            return f"{value // _UNITS[unit]}{unit}"
+    return str(value)
+
+
+# option, Policy field, type, what it bounds
+_LIMITS = (
+    ("--max-message-size", "max_message_bytes", parse_size, "longer messages: headers and the first SIZE bytes"),
+    ("--max-depth", "max_depth", _count, "deepest MIME nesting followed"),
+    ("--max-parts", "max_parts", _count, "most MIME parts read from one message"),
+    ("--max-headers", "max_header_count", _count, "most header fields read from one header block"),
+    ("--max-line", "max_line_bytes", parse_size, "longer lines are cut"),
+    ("--max-text", "max_text_chars", _count, "most characters of text (and of one diagnostic) read"),
+)
+
+
+def add_limit_options(parser: argparse.ArgumentParser, **aliases: str) -> None:
+    """The parser limits of ``Policy`` as options (hitting one is a defect on the report, never a
+    crash). ``aliases`` maps a Policy field to an extra option string (kept for compatibility)."""
+    group = parser.add_argument_group("limits on hostile input (a limit hit is a defect on the report)")
+    for option, name, kind, what in _LIMITS:
+        default = getattr(DEFAULT, name)
+        shown = _size_text(default) if kind is parse_size else str(default)
+        strings = [option] + ([aliases[name]] if name in aliases else [])
+        group.add_argument(*strings, dest=name, type=kind, default=default,
+                           metavar="SIZE" if kind is parse_size else "N",
+                           help=f"{what} (default {shown})")
+
+
+def policy_from(args: argparse.Namespace, policy: Policy = DEFAULT) -> Policy:
+    """``policy`` with the language and the limits given on the command line."""
+    changes: dict[str, object] = {name: getattr(args, name) for _, name, _, _ in _LIMITS
+                                  if getattr(args, name, None) is not None}
+    if getattr(args, "lang", None):
+        changes["lang"] = args.lang
+    return policy.clone(**changes)
 
 
 def catalog_from(args: argparse.Namespace) -> Catalog:

@@ -20,12 +20,12 @@ from typing import Any
 
 from ..catalog import Catalog
 from ..parse import parse_bytes
-from ..policy import DEFAULT, Policy
+from ..policy import Policy
 from ..records import records
 from ..sources import Problem, RawMessage, iter_path
 from ..spool import Spool
 from .common import (EXIT_DATAERR, EXIT_NOTHING, EXIT_OK, EXIT_TEMPFAIL, add_catalog_option,
-                     add_lang_option, bullet_lines, catalog_from)
+                     add_lang_option, add_limit_options, bullet_lines, catalog_from, policy_from)
 
 NAME = "parse"
 HELP = "parse bounce messages (files, mbox, Maildir, folders or stdin)"
@@ -47,6 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="how long --exec may take per record (default 60)")
     add_catalog_option(parser)
     add_lang_option(parser)
+    add_limit_options(parser)
 
 
 @dataclass
@@ -71,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"ndr: cannot use spool {args.spool}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_TEMPFAIL
-    state = _Run(args=args, catalog=catalog_from(args), policy=DEFAULT.clone(lang=args.lang),
+    state = _Run(args=args, catalog=catalog_from(args), policy=policy_from(args),
                  fmt=args.format or ("text" if sys.stdout.isatty() else "jsonl"), spool=spool)
     for given in args.paths or ["-"]:
         for item in iter_path(given):
