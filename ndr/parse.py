@@ -117,16 +117,18 @@ def _result(raw: RawRecipient, decoded: Decoded, catalog: Catalog, policy: Polic
                        preset=raw.reason, lang=policy.lang,
                        reporting_mta=raw.reporting_mta or decoded.reporting_mta,
                        smtp_command=raw.smtp_command)
+    # Text taken from the input is one line, without control characters, in every record.
     return RecipientResult(
-        recipient=raw.recipient, action=raw.action, status=raw.status, reply_code=raw.reply_code,
-        diagnostic_code=one_line(raw.diagnostic), diagnostic_type=raw.diagnostic_type,
-        original_recipient=raw.original_recipient, remote_mta=raw.remote_mta,
-        reporting_mta=raw.reporting_mta or decoded.reporting_mta,
+        recipient=one_line(raw.recipient), action=raw.action, status=raw.status,
+        reply_code=raw.reply_code, diagnostic_code=one_line(raw.diagnostic),
+        diagnostic_type=one_line(raw.diagnostic_type),
+        original_recipient=one_line(raw.original_recipient), remote_mta=one_line(raw.remote_mta),
+        reporting_mta=one_line(raw.reporting_mta or decoded.reporting_mta),
         last_attempt_date=raw.last_attempt_date, will_retry_until=raw.will_retry_until,
-        smtp_command=raw.smtp_command, reason=verdict.reason, hard=verdict.hard, rule=verdict.rule,
-        catalog_id=verdict.entry.id if verdict.entry is not None else None,
+        smtp_command=one_line(raw.smtp_command), reason=verdict.reason, hard=verdict.hard,
+        rule=verdict.rule, catalog_id=verdict.entry.id if verdict.entry is not None else None,
         summary=verdict.summary or None, causes=verdict.causes, fixes=verdict.fixes, who=verdict.who,
-        feedback_type=raw.feedback_type,
+        feedback_type=one_line(raw.feedback_type),
     )
 
 

@@ -20,6 +20,7 @@ from ..policy import DEFAULT
 
 _TAGS = re.compile(r"<[^<>]*>")  # not [^>]*: each "<" must not rescan to the next ">"
 _SCRIPT_OPEN = re.compile(r"<(script|style)\b")
+_CONTROLS = dict.fromkeys([*range(0x20), 0x7F], " ")
 _SPACES = re.compile(r"[ \t\u00a0]+")
 _LINE_END_SPACES = re.compile(r"(?<! ) +\n")  # from the first blank of a run only: linear
 # Local part and domain hold no "@" and start only after a delimiter or an "@", so a search
@@ -173,9 +174,12 @@ def fold_spaces(text: str) -> str:
 
 
 def one_line(text: str | None) -> str | None:
-    """Whitespace of every kind folded to single spaces; None for empty text."""
+    """Whitespace of every kind, and control characters (NUL ...), folded to single spaces;
+    None for empty text."""
     if not text:
         return None
+    if not text.isprintable():
+        text = text.translate(_CONTROLS)
     folded = " ".join(text.split())
     return folded or None
 
