@@ -18,7 +18,7 @@ from ndr.commands.common import add_limit_options, parse_size, policy_from
 from ndr.decoders import base
 from ndr.match import Pattern, PatternTable
 
-from .bounces import dsn
+from .bounces import dsn, mbox
 from .conftest import run_ndr
 
 CATALOG = ndr.load_catalog()
@@ -99,6 +99,15 @@ def test_ndr_parse_takes_the_limits(tmp_path) -> None:
     assert any(d.startswith("line-limit") for d in row["defects"])
     bad = run_ndr("parse", "--max-depth", "0", str(path))
     assert bad.returncode == 2 and b"Traceback" not in bad.stderr
+
+
+def test_ndr_parse_reads_mbox_messages_up_to_the_size_limit(tmp_path) -> None:
+    path = tmp_path / "in.mbox"
+    path.write_bytes(mbox([dsn("bob@example.net", text="x" * 3000), dsn("carol@example.net", serial=1)]))
+    result = run_ndr("parse", "--max-message-size", "2K", str(path))
+    rows = {row["recipient"]: row for row in map(json.loads, result.stdout.splitlines())}
+    assert any(d.startswith("size-limit") for d in rows["bob@example.net"]["defects"])
+    assert rows["carol@example.net"]["defects"] == []
 
 
 def test_analyze_workers_honour_the_policy() -> None:

@@ -22,6 +22,7 @@ from ..catalog import Catalog
 from ..parse import parse_bytes
 from ..policy import Policy
 from ..records import records
+from ..archives import Limits
 from ..sources import Problem, RawMessage, iter_path
 from ..spool import Spool
 from .common import (EXIT_DATAERR, EXIT_NOTHING, EXIT_OK, EXIT_TEMPFAIL, add_catalog_option,
@@ -75,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     state = _Run(args=args, catalog=catalog_from(args), policy=policy_from(args),
                  fmt=args.format or ("text" if sys.stdout.isatty() else "jsonl"), spool=spool)
     for given in args.paths or ["-"]:
-        for item in iter_path(given):
+        for item in iter_path(given, limits=Limits(max_message_bytes=state.policy.max_message_bytes)):
             if isinstance(item, Problem):
                 print(f"ndr: {item.source}: {item.error}", file=sys.stderr)
                 state.unreadable += 1
@@ -124,6 +125,10 @@ def _process(state: _Run, item: RawMessage) -> bool:
         state.unreadable += 1
         return False
     rows = records(report, item.source, item.index, include_all=state.args.all)
+    if item.truncated:  # the reader kept the first bytes of a message in an mbox or archive
+        note = f"size-limit: only the first {state.policy.max_message_bytes} bytes were read"
+        for row in rows:
+            row["defects"] = [*row["defects"], note]
     for row in rows:
         if state.fmt == "jsonl":
             sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
