@@ -34,6 +34,9 @@ _CHARSET_ALIASES = {
     "ansi_x3.4-1968": "ascii", "iso-8859-8-i": "iso-8859-8", "gb2312": "gb18030", "gbk": "gb18030",
 }
 
+# Python codecs that are no mail charset; punycode and idna also decode in quadratic time.
+_NOT_CHARSETS = frozenset({"punycode", "idna", "unicode-escape", "raw-unicode-escape", "undefined"})
+
 
 class Headers:
     """An ordered header block: (name, unfolded value) pairs, looked up case-insensitively."""
@@ -117,11 +120,15 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
     if name and name not in ("us-ascii", "ascii"):
         name = _CHARSET_ALIASES.get(name, name)
         try:
-            codecs.lookup(name)
-        except LookupError:
-            name = ""
-        else:
-            return data.decode(name, "replace")
+            info = codecs.lookup(name)
+        except (LookupError, ValueError):  # unknown, or a name holding a NUL
+            info = None
+        if (info is not None and getattr(info, "_is_text_encoding", True)  # not hex, rot13 ...
+                and info.name not in _NOT_CHARSETS):
+            try:
+                return data.decode(info.name, "replace")
+            except (UnicodeError, ValueError, TypeError):  # idna & co. fail even with "replace"
+                pass
     if data.isascii():
         if b"\x1b$" in data or b"\x1b(" in data:
             return data.decode("iso2022_jp", "replace")

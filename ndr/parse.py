@@ -86,7 +86,7 @@ def parse_bytes(data: bytes, catalog: Catalog, policy: Policy = DEFAULT) -> Repo
         defects.append(Defect("text-limit", f"only the first {policy.max_text_chars} characters "
                                             "of the text were read"))
     if decoded is None:
-        return _finish(Report(kind=Kind.NONE, subject=mail.subject or None, defects=tuple(defects),
+        return _finish(Report(kind=Kind.NONE, subject=one_line(mail.subject), defects=tuple(defects),
                               original=_original(mail.original.headers if mail.original else None)),
                        policy)
     original_headers = decoded.original_headers or (mail.original.headers if mail.original else None)
@@ -98,9 +98,10 @@ def parse_bytes(data: bytes, catalog: Catalog, policy: Policy = DEFAULT) -> Repo
     recipients = tuple(_result(raw, decoded, catalog, policy) for raw in decoded.recipients)
     report = Report(
         kind=decoded.kind, decoder=decoded.decoder, recipients=recipients,
-        reporting_mta=decoded.reporting_mta, received_from_mta=decoded.received_from_mta,
-        arrival_date=decoded.arrival_date, original_envelope_id=decoded.original_envelope_id,
-        original=_original(original_headers), subject=mail.subject or None, defects=tuple(defects),
+        reporting_mta=one_line(decoded.reporting_mta),
+        received_from_mta=one_line(decoded.received_from_mta), arrival_date=decoded.arrival_date,
+        original_envelope_id=one_line(decoded.original_envelope_id),
+        original=_original(original_headers), subject=one_line(mail.subject), defects=tuple(defects),
     )
     return _finish(report, policy)
 
@@ -142,6 +143,6 @@ def _original(headers: Headers | None) -> OriginalMessage:
 
     message_id = headers.get("message-id")
     return OriginalMessage(
-        message_id=message_id.strip() if message_id else None, subject=value("subject"),
+        message_id=one_line(message_id), subject=value("subject"),
         from_=value("from"), to=value("to"), date=value("date"),
     )

@@ -55,7 +55,8 @@ _ACTIONS = {a.value for a in Action}
 _KINDS = {k.value for k in Kind}
 _ONE_LINE = ("recipient", "original_recipient", "status", "reply_code", "diagnostic_code",
              "diagnostic_type", "remote_mta", "reporting_mta", "received_from_mta", "smtp_command",
-             "reason", "rule", "catalog_id", "feedback_type")
+             "reason", "rule", "catalog_id", "feedback_type", "decoder", "subject", "original_message_id",
+             "original_subject", "original_from", "original_to", "original_date", "original_envelope_id")
 _DATES = ("arrival_date", "last_attempt_date", "will_retry_until")
 
 

@@ -227,3 +227,27 @@ def test_control_characters_never_reach_a_record() -> None:
     (recipient,) = report.recipients
     for value in (recipient.diagnostic_code, recipient.remote_mta, recipient.recipient):
         assert value is None or not re.search(r"[\x00-\x1f\x7f]", value), value
+
+
+def test_charset_names_that_break_codecs() -> None:
+    """A NUL in an encoded word's charset made ``codecs.lookup`` raise ValueError out of parse."""
+    report = ndr.parse(b"Subject: =?\x00utf-8?b??=\nFrom: a@example.org\n\nhi\n", catalog=CATALOG)
+    assert isinstance(report, ndr.Report)
+    for charset in (b"hex", b"rot13", b"idna", b"undefined", b"unicode_escape"):
+        data = BOUNCE_HEAD + b"Content-Type: text/plain; charset=" + charset + b"\n\n550 5.1.1 <b@example.net> unknown\n"
+        ndr.parse(data, catalog=CATALOG)
+
+
+def test_punycode_is_no_charset() -> None:
+    """Python's punycode decoder is quadratic: a 1 MB part declared in it took an hour."""
+    data = BOUNCE_HEAD + b"Content-Type: text/plain; charset=punycode\n\n-" + b"bc" * 500_000
+    _, took = timed(lambda: ndr.parse(data, catalog=CATALOG))
+    assert took < FAST
+
+
+def test_control_characters_never_reach_report_fields() -> None:
+    data = dsn("bob@example.net").replace(b"Subject: Undelivered", b"Subject: Undel\x00ivered").replace(
+        b"Reporting-MTA: dns; mail.example.org", b"Reporting-MTA: dns; mail.exa\x01mple.org")
+    report = ndr.parse(data, catalog=CATALOG)
+    for value in (report.subject, report.reporting_mta, report.recipients[0].reporting_mta):
+        assert value is None or not re.search(r"[\x00-\x1f]", value), value
