@@ -3,6 +3,7 @@ variants, and a helper to run the CLI in a subprocess."""
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -44,3 +45,34 @@ def run_ndr(*args: str, stdin: bytes | None = None, cwd: Path | None = None,
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     return subprocess.run([sys.executable, "-m", "ndr", *args], input=stdin if stdin is not None else b"",
                           capture_output=True, cwd=cwd or ROOT, env=env, timeout=timeout)
+
+
+_PSEUDO = re.compile(r"^[245]\.0\.9\d\d$")
+
+
+def same_status(want: str | None, got: str | None) -> bool:
+    """score.py's rule: Sisimai's pseudo codes (X.0.9NN) are compared on their class only."""
+    if not want:
+        return True
+    if not got:
+        return False
+    return got[0] == want[0] if _PSEUDO.match(want) else got == want
+
+
+def agreement(rows: list[dict], eol: str = "lf") -> tuple[float, float]:
+    """(recipient %, status %) of the expected recipients of ``rows`` that ndr reproduces."""
+    import ndr
+
+    expected = found = status = 0
+    for row in rows:
+        report = ndr.parse(with_eol((CORPUS / row["file"]).read_bytes(), eol))
+        got = {(r.recipient or "").lower(): r for r in report.recipients}
+        for want in row["recipients"] or []:
+            expected += 1
+            hit = got.get(want["recipient"].lower())
+            if hit is not None:
+                found += 1
+                status += same_status(want["status"], hit.status)
+    if not expected:
+        pytest.skip("no corpus rows to compare")
+    return 100.0 * found / expected, 100.0 * status / expected

@@ -10,7 +10,7 @@ import pytest
 from ndr.archives import Limits, Problem, RawMessage, iter_messages, mbox_spans, read_span
 from ndr.sources import iter_path
 
-from .bounces import dsn, gz, mbox, mixed, write_maildir, write_tar, write_zip
+from .bounces import gz, mbox, mixed, write_maildir, write_tar, write_zip
 
 MESSAGES = mixed(6)
 

@@ -7,9 +7,8 @@ import re
 import pytest
 
 import ndr
-from ndr import Kind
 
-from .conftest import CORPUS, corpus_rows, with_eol
+from .conftest import CORPUS, agreement, corpus_rows
 
 ACTIONS = {None, "failed", "delayed", "delivered", "relayed", "expanded"}
 STATUS = re.compile(r"^[245]\.\d{1,3}\.\d{1,3}$")
@@ -35,29 +34,10 @@ def test_every_record_is_well_formed(row: dict) -> None:
         assert not report.is_bounce, "ordinary mail reported as a bounce"
 
 
-def _agreement(rows: list[dict], eol: str) -> tuple[float, float]:
-    expected = found = status = 0
-    for row in rows:
-        data = with_eol((CORPUS / row["file"]).read_bytes(), eol)
-        got = {(r.recipient or "").lower(): r for r in ndr.parse(data).recipients}
-        for want in row["recipients"] or []:
-            expected += 1
-            hit = got.get(want["recipient"].lower())
-            if hit is None:
-                continue
-            found += 1
-            want_status = want["status"] or ""
-            if re.match(r"^[245]\.0\.9\d\d$", want_status):
-                status += bool(hit.status) and hit.status[0] == want_status[0]
-            else:
-                status += not want_status or hit.status == want_status
-    return 100.0 * found / expected, 100.0 * status / expected
-
-
 @pytest.mark.parametrize("eol", ["lf", "crlf", "cr"])
 def test_standard_reports_floor(eol: str) -> None:
     rows = [r for r in ROWS if r["family"] == "rfc3464" and r["kind"] == "bounce"]
     if not rows:
         pytest.skip("../shared/corpus is not present")
-    recipient, status = _agreement(rows, eol)
+    recipient, status = agreement(rows, eol)
     assert recipient >= 95 and status >= 90, (recipient, status)

@@ -7,13 +7,12 @@ does). Skipped cleanly when ../shared/corpus is absent.
 """
 from __future__ import annotations
 
-import re
 
 import pytest
 
 import ndr
 
-from .conftest import CORPUS, corpus_rows, with_eol
+from .conftest import CORPUS, agreement, corpus_rows
 
 # The families whose formats are table layouts in catalog.yaml, and the agreement floor each one
 # reached: (recipient %, status %). Where a family stays below 100 the reason is a truth entry
@@ -37,35 +36,14 @@ FLOORS: dict[str, tuple[float, float]] = {
     "lhost-trendmicro": (100, 100),
     "lhost-fml": (100, 100),
 }
-PSEUDO = re.compile(r"^[245]\.0\.9\d\d$")
 ROWS = [row for row in corpus_rows() if row["family"] in FLOORS and row["kind"] == "bounce"]
 
 
-def _same_status(want: str | None, got: str | None) -> bool:
-    if not want:
-        return True
-    if not got:
-        return False
-    return got[0] == want[0] if PSEUDO.match(want) else got == want
-
-
 def _agreement(family: str, eol: str) -> tuple[float, float]:
-    expected = found = status = 0
-    for row in ROWS:
-        if row["family"] != family:
-            continue
-        report = ndr.parse(with_eol((CORPUS / row["file"]).read_bytes(), eol))
-        got = {(r.recipient or "").lower(): r for r in report.recipients}
-        for want in row["recipients"] or []:
-            expected += 1
-            hit = got.get(want["recipient"].lower())
-            if hit is None:
-                continue
-            found += 1
-            status += _same_status(want["status"], hit.status)
-    if not expected:
+    rows = [row for row in ROWS if row["family"] == family]
+    if not rows:
         pytest.skip(f"no corpus files for {family}")
-    return 100.0 * found / expected, 100.0 * status / expected
+    return agreement(rows, eol)
 
 
 @pytest.mark.parametrize("eol", ["lf", "crlf", "cr"])

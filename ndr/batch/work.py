@@ -21,7 +21,7 @@ from ..decoders.base import parse_date
 from ..parse import parse_bytes
 from ..policy import DEFAULT, Policy
 from ..records import records
-from .units import Files, Payload, Spans, Unit, ZipMembers
+from .units import Payload, Spans, Unit, ZipMembers
 
 _DATE = re.compile(rb"(?im)^date:[ \t]*([^\r\n]*)")
 _HEADER_SCAN = 64 * 1024
