@@ -26,7 +26,10 @@ Two facts about the SMTP dialogue adjust the outcome:
   (``action:delayed``); a delay is never hard;
 * a reason given in answer to DATA, not by a host rule or decisive code, becomes the reason the
   catalog names in its ``after_data`` (``userunknown`` → ``filtered``: the address was
-  accepted at RCPT, so the content was refused), rule suffix ``+after-data``.
+  accepted at RCPT, so the content was refused), rule suffix ``+after-data``; so does a reason
+  decided by a phrase when nothing says which command failed (``+no-rcpt``): a user-unknown
+  text is hard only with evidence that the address itself was refused — at RCPT TO, by an
+  X.1.1 code, or in a phrase of the decisive X.1.1 entry (a vendor's wording of that code).
 
 The explaining entry (``catalog_id``) is chosen apart from the reason: a decisive code's entry,
 else the entry whose own phrase matched, else the entry that ``explains`` the deciding phrase
@@ -198,11 +201,16 @@ def decide(catalog: Catalog, *, status: str | None, reply: str | None, text: str
         rule.startswith("code:") and entry is not None and entry.decisive)
     if action == "delayed" and not specific:
         return "expired", "action:delayed", entry
-    if command == "data" and not rule.startswith("host:") and not (
-            rule.startswith("code:") and entry is not None and entry.decisive):
+    if command == "data" or (command is None and rule.startswith("phrase:")):
         after = catalog.reason(reason).after_data
-        if after:
-            return after, rule + "+after-data", found
+        # Not when a host rule, a decisive code, or a phrase standing for a decisive code (a
+        # vendor's rendering of 5.1.1 without the code) decided: those name the address itself.
+        if after and not rule.startswith("host:") and not (
+                rule.startswith("code:") and entry is not None and entry.decisive) and not (
+                rule.startswith("phrase:") and found is not None and found.decisive
+                and found.reason == reason):
+            suffix = "+after-data" if command == "data" else "+no-rcpt"
+            return after, rule + suffix, found
     return reason, rule, found
 
 

@@ -30,6 +30,7 @@ from . import textscan
 from .base import Decoded, Mail, RawRecipient
 
 _HEAD = 8192  # a text introduces its author near the top
+_NOT_FAILED = frozenset({"delivered", "relayed", "expanded"})
 
 
 def normalise(host: str | None) -> str | None:
@@ -72,12 +73,26 @@ def settle(mail: Mail, decoded: Decoded, recipients: Iterable[RawRecipient] | No
             fallback.append(normalise(decoded.reporting_mta) or author_in_text(mail) or trace_host(mail))
         return fallback[0]
 
+    transcript: list[str | None] = []  # the whole text's last command, computed once if needed
+
+    def text_command() -> str | None:
+        if not transcript:
+            transcript.append(textscan.text_command(mail, lay))
+        return transcript[0]
+
     lay = textscan.layout(mail.catalog)
     for raw in decoded.recipients if recipients is None else recipients:
         remote = normalise(raw.remote_mta) or answering_host(mail, raw.diagnostic)
         raw.remote_mta = remote or normalise(raw.reporting_mta) or report_author()
         if raw.smtp_command is None:
             raw.smtp_command = textscan.command_in(lay, raw.diagnostic)
+        if raw.smtp_command is None and raw.action not in _NOT_FAILED and lay is not None:
+            # The recipient's own paragraph of the human text (up to another recipient), else
+            # the last command of the whole text (a session transcript, m-FILTER's section).
+            others = tuple(r.recipient.lower() for r in decoded.recipients
+                           if r.recipient and r is not raw)
+            raw.smtp_command = textscan.paragraph_command(mail, lay, raw.recipient, others) \
+                or text_command()
     return decoded
 
 

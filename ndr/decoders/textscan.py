@@ -172,6 +172,39 @@ def command_in(lay: Layout | None, text: str | None) -> str | None:
     return last.lastgroup if last is not None else None
 
 
+def paragraph_command(mail: Mail, lay: Layout | None, address: str | None,
+                      others: tuple[str, ...] = ()) -> str | None:
+    """The SMTP command the paragraph naming ``address`` says failed (Postfix writes
+    "(in reply to RCPT TO command)" in the human part only), read up to the next mention of
+    another recipient (``others``, lowercase) so that no recipient takes its neighbour's."""
+    paragraph = paragraph_of(mail, address)
+    if not paragraph:
+        return None
+    lower = paragraph.lower()
+    skip = len(address or "")
+    ends = [at for at in (lower.find(other, skip) for other in others if other) if at >= 0]
+    return command_in(lay, paragraph[:min(ends)] if ends else paragraph)
+
+
+TRANSCRIPT_LIMIT = 8192
+"""Characters of a session transcript searched for its last command."""
+_TRANSCRIPT_MARKS = ("\n>>> ", "smtp command\n")
+
+
+def text_command(mail: Mail, lay: Layout | None) -> str | None:
+    """The last SMTP command a session transcript in the notice names (Sendmail's ``>>> DATA``
+    followed by ``<<< 550 ...``, m-FILTER's ``SMTP command`` section): what the session had
+    reached when it failed, for recipients whose own text names none. None without one."""
+    if lay is None or lay.commands is None:
+        return None
+    text = mail.body_lower
+    for mark in _TRANSCRIPT_MARKS:
+        start = text.find(mark, 0, 65536)
+        if start >= 0:
+            return command_in(lay, text[start:start + TRANSCRIPT_LIMIT].replace("\n", " "))
+    return None
+
+
 def layout(catalog: Catalog) -> Layout | None:
     """The catalog's fallback layout, compiled once per catalog; None when it has none."""
     cached = catalog.cache.get(CACHE_KEY, False)
