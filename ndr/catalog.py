@@ -83,6 +83,11 @@ class Reason:
     commands: tuple[str, ...] = ()
     """SMTP commands (``connect``, ``helo``, ``ehlo``, ``mail``, ``rcpt``, ``data``) whose
     failure means this reason when no host rule, decisive code or phrase said more."""
+    diagnostic_types: tuple[str, ...] = ()
+    """Diagnostic-Code types (lowercase, e.g. ``x-unix``: a local delivery program, not an SMTP
+    server) whose diagnostics mean this reason, ahead of codes and phrases."""
+    yields_to: tuple[str, ...] = ()
+    """For ``diagnostic_types``: reasons whose phrase, found first in the text, decides instead."""
 
     def is_hard(self, klass: str | None) -> bool:
         """Whether a failure of this reason is hard, given the class digit of its code."""
@@ -391,6 +396,12 @@ def validate(data: dict[str, Any]) -> list[str]:
         commands = item.get("commands") or []
         if not isinstance(commands, list) or any(c not in SMTP_COMMANDS for c in commands):
             problems.append(f"{where}: commands must be a list of {', '.join(SMTP_COMMANDS)}")
+        types = item.get("diagnostic_types") or []
+        if not isinstance(types, list) or any(not isinstance(t, str) or not t or t != t.lower()
+                                              for t in types):
+            problems.append(f"{where}: diagnostic_types must be a list of lowercase type names")
+        if not isinstance(item.get("yields_to") or [], list):
+            problems.append(f"{where}: yields_to must be a list of reason ids")
         for raw in item.get("patterns") or []:
             if pattern_problem(raw) is None:
                 key = pattern_key(raw)
@@ -406,6 +417,11 @@ def validate(data: dict[str, Any]) -> list[str]:
                 and item["after_data"] not in reason_ids:
             problems.append(f"{_where('reasons', item, index)}: after_data names unknown reason "
                             f"{item['after_data']!r}")
+        if isinstance(item, dict) and isinstance(item.get("yields_to"), list):
+            for other in item["yields_to"]:
+                if other not in reason_ids:
+                    problems.append(f"{_where('reasons', item, index)}: yields_to names unknown "
+                                    f"reason {other!r}")
 
     ids: set[str] = set()
     statuses: dict[str, str] = {}
@@ -541,6 +557,8 @@ def build(data: dict[str, Any], label: str = "", overrides: tuple[str, ...] = ()
             advice=_text(item.get("advice")), patterns=_patterns(item.get("patterns")),
             source=str(item.get("source", "")), after_data=item.get("after_data"),
             commands=tuple(item.get("commands") or ()),
+            diagnostic_types=tuple(item.get("diagnostic_types") or ()),
+            yields_to=tuple(item.get("yields_to") or ()),
         )
         for item in data["reasons"]
     }

@@ -6,7 +6,9 @@ gives an answer decides, and names itself in ``rule``:
 0. the format itself (``format:feedback``, ``format:vacation``), then a successful action
    (``action:delivered``);
 1. ``hosts`` rules of the catalog, keyed by the remote server or the recipient's domain
-   (``host:<id>#<n>``, the n-th rule of that host);
+   (``host:<id>#<n>``, the n-th rule of that host); then the Diagnostic-Code type, when a reason
+   claims it in ``diagnostic_types`` (``type:x-unix`` → ``mailererror``: a local delivery
+   program failed), unless a phrase of a reason it ``yields_to`` comes first in the text;
 2. the exact enhanced status code, when its catalog entry is ``decisive`` (``code:<entry id>``);
    a vendor's entry applies only when that vendor's host is involved (remote MTA, reporting MTA
    or recipient domain); the entry's ``yields_to`` reasons win when their phrase is the first
@@ -42,7 +44,7 @@ import re
 from dataclasses import dataclass
 
 from . import codes
-from .catalog import Catalog, CodeEntry, Host
+from .catalog import Catalog, CodeEntry, Host, Reason
 from .match import Pattern, fold
 
 _SUCCESS = {"delivered", "relayed", "expanded"}
@@ -50,6 +52,7 @@ _FEEDBACK = {"feedback", "vacation"}
 _INDEX = "classify.hosts"
 _COMMANDS = "classify.commands"
 _EXPLAINS = "classify.explains"
+_TYPES = "classify.types"
 _MEMO = "classify.host-memo"
 
 # The command a reply answered, as MTAs write it in the diagnostic when the decoder did not
@@ -180,7 +183,8 @@ def _host_rule(hosts: list[Host], status: str | None, reply: str | None,
 def decide(catalog: Catalog, *, status: str | None, reply: str | None, text: str | None,
            action: str | None = None, remote_mta: str | None = None, recipient: str | None = None,
            preset: str | None = None, reporting_mta: str | None = None,
-           smtp_command: str | None = None) -> tuple[str, str, CodeEntry | None]:
+           smtp_command: str | None = None, diagnostic_type: str | None = None
+           ) -> tuple[str, str, CodeEntry | None]:
     """(reason id, rule id, explaining code entry) by the precedence in the module docstring."""
     if preset:
         return preset, f"format:{preset}", catalog.code_entry(status)
@@ -193,11 +197,12 @@ def decide(catalog: Catalog, *, status: str | None, reply: str | None, text: str
     context = rule_hosts + [h for h in hosts_for(catalog, reporting_mta, None) if h not in rule_hosts]
     entry = catalog.code_entry(status, frozenset(h.id for h in context))
     command = command_of(smtp_command, folded)
-    reason, rule, found, pattern = _decide(catalog, status, folded, reply, rule_hosts, entry, command)
+    reason, rule, found, pattern = _decide(catalog, status, folded, reply, rule_hosts, entry, command,
+                                           _typed(catalog, diagnostic_type))
     if pattern is not None and (found is None or not found.decisive):
         # The phrase that decided may be explained by a more specific entry than the code's.
         found = _explainers(catalog).get(pattern.source, found)
-    specific = rule.startswith(("host:", "phrase:", "command:")) or (
+    specific = rule.startswith(("host:", "type:", "phrase:", "command:")) or (
         rule.startswith("code:") and entry is not None and entry.decisive)
     if action == "delayed" and not specific:
         return "expired", "action:delayed", entry
@@ -226,6 +231,24 @@ def _explainers(catalog: Catalog) -> dict[str, CodeEntry]:
     return table
 
 
+def _typed(catalog: Catalog, diagnostic_type: str | None) -> tuple[str, Reason] | None:
+    """(type, reason) when a reason claims this Diagnostic-Code type (``x-unix``), else None."""
+    if not diagnostic_type:
+        return None
+    table = catalog.cache.get(_TYPES)
+    if table is None:
+        table = {}
+        for reason in sorted(catalog.reasons.values(), key=lambda r: r.priority):
+            for name in reason.diagnostic_types:
+                table.setdefault(name, reason)
+        catalog.cache[_TYPES] = table
+    if not table:
+        return None
+    name = diagnostic_type.strip().lower()
+    reason = table.get(name)
+    return (name, reason) if reason is not None else None
+
+
 def _command_reason(catalog: Catalog, command: str | None) -> str | None:
     """The reason whose ``commands`` lists ``command`` (first by priority), if any."""
     if command is None:
@@ -241,12 +264,22 @@ def _command_reason(catalog: Catalog, command: str | None) -> str | None:
 
 
 def _decide(catalog: Catalog, status: str | None, folded: str, reply: str | None,
-            hosts: list[Host], entry: CodeEntry | None, command: str | None = None
+            hosts: list[Host], entry: CodeEntry | None, command: str | None = None,
+            typed: tuple[str, Reason] | None = None
             ) -> tuple[str, str, CodeEntry | None, Pattern | None]:
     """Steps 1–5 of the precedence: (reason, rule, entry, the phrase that decided or None)."""
     hit = _host_rule(hosts, status, reply, folded)
     if hit is not None:
         return hit[0], hit[1], entry, hit[2]
+    if typed is not None:
+        # A local program's diagnostic: its failure, unless it first names a reason the type
+        # yields to (a delivery agent reporting the mailbox over quota).
+        name, owner = typed
+        phrase = catalog.phrases.first(folded) if folded and owner.yields_to else None
+        if phrase is not None and phrase[1][0] in owner.yields_to:
+            pattern, (reason, code_entry) = phrase
+            return reason, f"phrase:{reason}:{pattern.source}", code_entry or entry, pattern
+        return owner.id, f"type:{name}", entry, None
     if entry is not None and entry.decisive:
         # A decisive code decides, unless the text first names a reason it yields to.
         phrase = catalog.phrases.first(folded) if folded and entry.yields_to else None
@@ -276,7 +309,7 @@ def _decide(catalog: Catalog, status: str | None, folded: str, reply: str | None
 def classify(catalog: Catalog, *, status: str | None, reply: str | None, text: str | None,
              action: str | None = None, remote_mta: str | None = None, recipient: str | None = None,
              preset: str | None = None, lang: str = "en", reporting_mta: str | None = None,
-             smtp_command: str | None = None) -> Classification:
+             smtp_command: str | None = None, diagnostic_type: str | None = None) -> Classification:
     """Decide the reason and gather the catalog's summary, causes, fixes and who should act.
 
     >>> from ndr.catalog import load_catalog
@@ -285,7 +318,8 @@ def classify(catalog: Catalog, *, status: str | None, reply: str | None, text: s
     """
     reason_id, rule, entry = decide(catalog, status=status, reply=reply, text=text, action=action,
                                     remote_mta=remote_mta, recipient=recipient, preset=preset,
-                                    reporting_mta=reporting_mta, smtp_command=smtp_command)
+                                    reporting_mta=reporting_mta, smtp_command=smtp_command,
+                                    diagnostic_type=diagnostic_type)
     reason = catalog.reason(reason_id)
     # STYLE.md: hard only where the address itself is bad; a delay or a non-failure never is.
     hard = (action != "delayed" and action not in _SUCCESS and preset not in _FEEDBACK

@@ -32,6 +32,8 @@ TINY = textwrap.dedent("""\
       - {id: notaccept, priority: 70, hard: permanent, summary: null mx, source: test}
       - {id: blocked, priority: 260, hard: never, summary: blocked, source: test,
          commands: [connect, helo, ehlo], patterns: ["blocklist"]}
+      - {id: mailererror, priority: 220, hard: never, summary: mailer, source: test,
+         diagnostic_types: [x-unix], yields_to: [mailboxfull]}
       - {id: filtered, priority: 270, hard: never, summary: filtered, source: test}
       - {id: rejected, priority: 280, hard: never, summary: rejected, source: test, commands: [mail]}
       - {id: securityerror, priority: 290, hard: never, summary: security, source: test}
@@ -112,6 +114,20 @@ def test_hosts_for_matches_suffixes_and_domains(tiny: Catalog) -> None:
     assert hosts_for(tiny, "bigmail.example.org", "a@example.org") == []
 
 
+def test_diagnostic_type_of_a_local_program(tiny: Catalog) -> None:
+    # X-Unix: a delivery program failed; its "No such user" is no verdict on the address
+    assert decide(tiny, status="5.1.1", text="procmail: No such user", diagnostic_type="X-Unix") == \
+        ("mailererror", "type:x-unix", False)
+    # ... unless it first names a reason the type yields to
+    assert decide(tiny, status="4.3.0", text="maildir: over quota", diagnostic_type="x-unix")[:2] == \
+        ("mailboxfull", "phrase:mailboxfull:over quota")
+    # a delay keeps it (not expired); an SMTP diagnostic is not concerned
+    assert decide(tiny, status="4.5.0", text="71", diagnostic_type="X-Unix", action="delayed") == \
+        ("mailererror", "type:x-unix", False)
+    assert decide(tiny, status="5.1.1", text="No such user", diagnostic_type="smtp")[:2] == \
+        ("userunknown", "code:x-1-1")
+
+
 def test_step2_decisive_code_beats_phrase(tiny: Catalog) -> None:
     assert decide(tiny, status="5.1.1", text="mailbox full") == ("userunknown", "code:x-1-1", True)
 
@@ -157,6 +173,19 @@ def test_explaining_entry_is_chosen_apart_from_the_reason(tiny: Catalog) -> None
 def test_yields_to_and_explains_are_validated(tmp_path, field: str, value: str, message: str) -> None:
     path = tmp_path / "broken.yaml"
     path.write_text(TINY.replace("yields_to: [mailboxfull]", f"{field}: {value}"), encoding="utf-8")
+    with pytest.raises(ndr.CatalogError) as caught:
+        load_catalog(path=path)
+    assert message in str(caught.value)
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("diagnostic_types: [x-unix], yields_to: [nosuchreason]", "yields_to names unknown reason"),
+    ("diagnostic_types: [X-Unix], yields_to: [mailboxfull]", "diagnostic_types must be a list of lowercase"),
+])
+def test_reason_diagnostic_types_are_validated(tmp_path, value: str, message: str) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text(TINY.replace("diagnostic_types: [x-unix], yields_to: [mailboxfull]", value),
+                    encoding="utf-8")
     with pytest.raises(ndr.CatalogError) as caught:
         load_catalog(path=path)
     assert message in str(caught.value)
@@ -511,7 +540,7 @@ def test_corpus_reason_and_hard_agreement() -> None:
             reason += hit.reason == want["reason"]
             hard += bool(hit.hard) == want["hard"]
             texts.append(fold(hit.diagnostic_code or ""))
-            assert re.match(r"^(format|action|host|code|phrase|command|subject|undefined)", hit.rule)
+            assert re.match(r"^(format|action|host|type|code|phrase|command|subject|undefined)", hit.rule)
     assert found
     # the phrase index agrees with a linear scan on every real diagnostic
     assert all(catalog.phrases.first(t) == catalog.phrases.first_linear(t) for t in texts)
