@@ -41,23 +41,30 @@ _NOT_CHARSETS = frozenset({"punycode", "idna", "unicode-escape", "raw-unicode-es
 class Headers:
     """An ordered header block: (name, unfolded value) pairs, looked up case-insensitively."""
 
-    __slots__ = ("fields", "_index")
+    __slots__ = ("fields", "_names", "_first")
 
     def __init__(self, fields: list[tuple[str, str]]) -> None:
         self.fields = fields
-        index: dict[str, list[str]] = {}
-        for name, value in fields:
-            index.setdefault(name.lower(), []).append(value)
-        self._index = index
+        # Built by C-level zip/map/dict (this runs for every part of every message): the
+        # lowercased names in order, and each name's first value (later duplicates are
+        # overwritten by earlier ones, the dict being built from the reversed lists).
+        if fields:
+            names, values = zip(*fields)
+            self._names: tuple[str, ...] = tuple(map(str.lower, names))
+            self._first: dict[str, str] = dict(zip(self._names[::-1], values[::-1]))
+        else:
+            self._names, self._first = (), {}
 
     def get(self, name: str, default: str | None = None) -> str | None:
         """The first value of field ``name`` (raw, RFC 2047 words not decoded)."""
-        values = self._index.get(name.lower())
-        return values[0] if values else default
+        return self._first.get(name.lower(), default)
 
     def get_all(self, name: str) -> list[str]:
         """Every value of field ``name``, in order."""
-        return list(self._index.get(name.lower(), ()))
+        key = name.lower()
+        if key not in self._first:
+            return []
+        return [value for lowered, (_, value) in zip(self._names, self.fields) if lowered == key]
 
     def decoded(self, name: str) -> str | None:
         """The first value of ``name`` with RFC 2047 encoded words decoded."""
@@ -65,7 +72,7 @@ class Headers:
         return decode_words(value) if value is not None else None
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name.lower() in self._index
+        return isinstance(name, str) and name.lower() in self._first
 
     def __len__(self) -> int:
         return len(self.fields)
@@ -181,8 +188,11 @@ def split_content_type(value: str | None) -> tuple[str, dict[str, str]]:
 _FIELD = re.compile(r"^([!-9;-~]+)[ \t]*:[ \t]*(.*(?:\n[ \t].*)*)", re.M)
 _LINE_START = re.compile(r"^[^ \t\n]", re.M)
 _STRAY_LINE = re.compile(r"^(?![ \t]|[!-9;-~]+[ \t]*:).+$", re.M)
-# The first line of a header block that is neither a field nor a continuation.
-_NOT_HEADER_LINE = re.compile(rb"^(?![ \t]|[!-9;-~]+[ \t]*:)", re.M)
+# A line of a header block that is neither a field nor a continuation: after a newline (a
+# literal first character lets the search skip from newline to newline in C; ``^`` with
+# re.M would try every position), and at the very start.
+_HEADER_LINE = re.compile(rb"\A(?:[ \t]|[!-9;-~]+[ \t]*:)")  # \A: linear even under search
+_NOT_HEADER_LINE = re.compile(rb"\n(?![ \t]|[!-9;-~]+[ \t]*:)")
 
 
 def parse_headers(block: bytes, policy: Policy = DEFAULT,
@@ -191,25 +201,40 @@ def parse_headers(block: bytes, policy: Policy = DEFAULT,
 
     Regular expressions do the line work in C: this runs for every part of every message.
     """
-    try:
-        text = block.decode("utf-8")
-    except UnicodeDecodeError:
-        text = block.decode("latin-1")
-    fields: list[tuple[str, str]] = []
-    limit = policy.max_header_count
-    for match in _FIELD.finditer(text):
-        if len(fields) >= limit:
-            if defects is not None:
-                defects.append(Defect("header-limit", f"more than {limit} header fields"))
-            break
-        value = match.group(2)
-        if "\n" in value:
-            # not a regex: \s*\n\s* rescans a long run of blanks from each of its positions
-            value = " ".join(piece for piece in (line.strip() for line in value.split("\n")) if piece)
-        fields.append((match.group(1), value.strip()))
-    if defects is not None and len(fields) < limit and len(_LINE_START.findall(text)) > len(fields):
+    text = _header_text(block)
+    fields = _fields(text, policy, defects)
+    if defects is not None and len(fields) < policy.max_header_count \
+            and len(_LINE_START.findall(text)) > len(fields):
         defects.extend(Defect("malformed-header", line[:80]) for line in _STRAY_LINE.findall(text))
     return Headers(fields)
+
+
+def _header_text(block: bytes) -> str:
+    try:
+        return block.decode("utf-8")
+    except UnicodeDecodeError:
+        return block.decode("latin-1")
+
+
+def _fields(text: str, policy: Policy, defects: list[Defect] | None) -> list[tuple[str, str]]:
+    """The (name, unfolded value) pairs of a header text, at most ``policy.max_header_count``."""
+    limit = policy.max_header_count
+    if len(text) > limit and text.count("\n") >= limit:  # maybe too many: stop at one too many
+        found = []
+        for match in _FIELD.finditer(text):
+            if len(found) >= limit:
+                if defects is not None:
+                    defects.append(Defect("header-limit", f"more than {limit} header fields"))
+                break
+            found.append(match.groups())
+    else:  # fewer lines than the limit allows fields: all of them at once, in C
+        found = _FIELD.findall(text)
+    return [(name, _unfold(value) if "\n" in value else value.strip()) for name, value in found]
+
+
+def _unfold(value: str) -> str:
+    # not a regex: \s*\n\s* rescans a long run of blanks from each of its positions
+    return " ".join(piece for piece in (line.strip() for line in value.split("\n")) if piece)
 
 
 def split_header_body(data: bytes) -> tuple[bytes, bytes]:
@@ -220,11 +245,11 @@ def split_header_body(data: bytes) -> tuple[bytes, bytes]:
     head = data if end < 0 else data[:end]
     # A block that turns into body text without a blank line (a common defect) ends at the
     # first line that is neither a field nor a continuation.
+    if not _HEADER_LINE.match(head):
+        return b"", data
     stray = _NOT_HEADER_LINE.search(head)
-    if stray is not None and stray.start() < len(head):
-        position = stray.start()
-        if position == 0:
-            return b"", data
+    if stray is not None and stray.end() < len(head):
+        position = stray.end()
         return data[: position - 1], data[position:]
     if end < 0:
         return data, b""
@@ -290,7 +315,9 @@ def parse(data: bytes, policy: Policy = DEFAULT) -> Part:
 def _entity(data: bytes, policy: Policy, defects: list[Defect], depth: int,
             counter: list[int]) -> Part:
     head, body = split_header_body(data)
-    headers = parse_headers(head, policy, defects)
+    # split_header_body ends the block before any line that is neither a field nor a
+    # continuation, so it holds no stray line: no need for parse_headers' check
+    headers = Headers(_fields(_header_text(head), policy, defects))
     ctype, params = split_content_type(headers.get("content-type"))
     part = Part(headers=headers, content_type=ctype, params=params, body=body)
     counter[0] += 1
@@ -320,7 +347,7 @@ def _entity(data: bytes, policy: Policy, defects: list[Defect], depth: int,
         # Some MTAs put a blank line first, or return the body too; read the header block only.
         inner = inner.lstrip(b"\n")
         head_only, _ = split_header_body(inner)
-        part.message = Part(headers=parse_headers(head_only, policy, defects))
+        part.message = Part(headers=Headers(_fields(_header_text(head_only), policy, defects)))
     return part
 
 
