@@ -20,7 +20,8 @@ gives an answer decides, and names itself in ``rule``:
    ``blocked``);
 5. the code's entry even when not decisive (``code:<entry id>``), else its class and subject
    (``subject:<entry id>``, the ``X.S.0`` entry);
-6. ``undefined``.
+6. ``undefined``; but a failure with a text that names nothing the catalog knows is ``onhold``
+   (rule suffix ``+unstated``): the receiving side did not say why.
 
 Two facts about the SMTP dialogue adjust the outcome:
 
@@ -202,6 +203,10 @@ def decide(catalog: Catalog, *, status: str | None, reply: str | None, text: str
     if pattern is not None and (found is None or not found.decisive):
         # The phrase that decided may be explained by a more specific entry than the code's.
         found = _explainers(catalog).get(pattern.source, found)
+    if reason == "undefined" and folded and "onhold" in catalog.reasons:
+        # A failure whose text names nothing the catalog knows: the receiving side did not say
+        # why (onhold); undefined is left for a bounce with no text at all.
+        reason, rule = "onhold", rule + "+unstated"
     specific = rule.startswith(("host:", "type:", "phrase:", "command:")) or (
         rule.startswith("code:") and entry is not None and entry.decisive)
     if action == "delayed" and not specific:
