@@ -88,6 +88,10 @@ class Reason:
     server) whose diagnostics mean this reason, ahead of codes and phrases."""
     yields_to: tuple[str, ...] = ()
     """For ``diagnostic_types``: reasons whose phrase, found first in the text, decides instead."""
+    dsn_fields: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Extension fields of a recipient's delivery-status block (lowercase name → lowercase
+    values) whose value is a vendor's own verdict meaning this reason (PowerMTA's
+    ``x-powermta-bouncecategory: bad-mailbox`` → ``userunknown``)."""
 
     def is_hard(self, klass: str | None) -> bool:
         """Whether a failure of this reason is hard, given the class digit of its code."""
@@ -302,6 +306,31 @@ def _check_text(value: Any, where: str, name: str, problems: list[str], required
     problems.append(f"{where}: {name} must be a string or a mapping of language to string")
 
 
+def _check_dsn_fields(value: Any, where: str, rid: str, owner: dict[tuple[str, str], str],
+                      problems: list[str]) -> None:
+    """``dsn_fields``: lowercase ``x-`` field names to lists of lowercase values, each
+    (field, value) pair meaning one reason only."""
+    if value is None:
+        return
+    if not isinstance(value, dict):
+        problems.append(f"{where}: dsn_fields must be a mapping of field name to list of values")
+        return
+    for name, values in value.items():
+        if name == "__line__":
+            continue
+        if not isinstance(name, str) or not name.startswith("x-") or name != name.lower().strip():
+            problems.append(f"{where}: dsn_fields name {name!r} must be a lowercase extension "
+                            f"field (x-…)")
+        if not isinstance(values, list) or not values or any(
+                not isinstance(v, str) or not v or v != v.lower().strip() for v in values):
+            problems.append(f"{where}: dsn_fields {name!r} must be a list of lowercase values")
+            continue
+        for v in values:
+            other = owner.setdefault((str(name), v), rid)
+            if other != rid:
+                problems.append(f"{where}: dsn_fields {name}: {v} is also claimed by reason {other!r}")
+
+
 def _check_text_list(value: Any, where: str, name: str, problems: list[str]) -> None:
     if value is None:
         return
@@ -365,6 +394,7 @@ def validate(data: dict[str, Any]) -> list[str]:
     reason_ids: set[str] = set()
     priorities: dict[int, str] = {}
     owner: dict[str, str] = {}
+    field_owner: dict[tuple[str, str], str] = {}
     for index, item in enumerate(data["reasons"]):
         where = _where("reasons", item, index)
         if not isinstance(item, dict):
@@ -402,6 +432,7 @@ def validate(data: dict[str, Any]) -> list[str]:
             problems.append(f"{where}: diagnostic_types must be a list of lowercase type names")
         if not isinstance(item.get("yields_to") or [], list):
             problems.append(f"{where}: yields_to must be a list of reason ids")
+        _check_dsn_fields(item.get("dsn_fields"), where, rid, field_owner, problems)
         for raw in item.get("patterns") or []:
             if pattern_problem(raw) is None:
                 key = pattern_key(raw)
@@ -559,6 +590,8 @@ def build(data: dict[str, Any], label: str = "", overrides: tuple[str, ...] = ()
             commands=tuple(item.get("commands") or ()),
             diagnostic_types=tuple(item.get("diagnostic_types") or ()),
             yields_to=tuple(item.get("yields_to") or ()),
+            dsn_fields={name: tuple(values) for name, values in (item.get("dsn_fields") or {}).items()
+                        if name != "__line__"},
         )
         for item in data["reasons"]
     }

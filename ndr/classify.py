@@ -6,7 +6,10 @@ gives an answer decides, and names itself in ``rule``:
 0. the format itself (``format:feedback``, ``format:vacation``), then a successful action
    (``action:delivered``);
 1. ``hosts`` rules of the catalog, keyed by the remote server or the recipient's domain
-   (``host:<id>#<n>``, the n-th rule of that host); then the Diagnostic-Code type, when a reason
+   (``host:<id>#<n>``, the n-th rule of that host); then a vendor's own verdict in an extension
+   field of the recipient's delivery-status block, when a reason lists it in ``dsn_fields``
+   (``field:x-powermta-bouncecategory=bad-mailbox`` → ``userunknown``); then the Diagnostic-Code
+   type, when a reason
    claims it in ``diagnostic_types`` (``type:x-unix`` → ``mailererror``: a local delivery
    program failed), unless a phrase of a reason it ``yields_to`` comes first in the text;
 2. the exact enhanced status code, when its catalog entry is ``decisive`` (``code:<entry id>``);
@@ -42,6 +45,7 @@ code's entry.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from . import codes
@@ -55,6 +59,7 @@ _COMMANDS = "classify.commands"
 _EXPLAINS = "classify.explains"
 _TYPES = "classify.types"
 _MEMO = "classify.host-memo"
+_FIELDS = "classify.dsn-fields"
 
 # The command a reply answered, as MTAs write it in the diagnostic when the decoder did not
 # isolate it: Postfix "(in reply to end of DATA command)", Exim "after end of data" /
@@ -184,8 +189,8 @@ def _host_rule(hosts: list[Host], status: str | None, reply: str | None,
 def decide(catalog: Catalog, *, status: str | None, reply: str | None, text: str | None,
            action: str | None = None, remote_mta: str | None = None, recipient: str | None = None,
            preset: str | None = None, reporting_mta: str | None = None,
-           smtp_command: str | None = None, diagnostic_type: str | None = None
-           ) -> tuple[str, str, CodeEntry | None]:
+           smtp_command: str | None = None, diagnostic_type: str | None = None,
+           extensions: Mapping[str, str] | None = None) -> tuple[str, str, CodeEntry | None]:
     """(reason id, rule id, explaining code entry) by the precedence in the module docstring."""
     if preset:
         return preset, f"format:{preset}", catalog.code_entry(status)
@@ -199,7 +204,8 @@ def decide(catalog: Catalog, *, status: str | None, reply: str | None, text: str
     entry = catalog.code_entry(status, frozenset(h.id for h in context))
     command = command_of(smtp_command, folded)
     reason, rule, found, pattern = _decide(catalog, status, folded, reply, rule_hosts, entry, command,
-                                           _typed(catalog, diagnostic_type))
+                                           _typed(catalog, diagnostic_type),
+                                           _field_verdict(catalog, extensions))
     if pattern is not None and (found is None or not found.decisive):
         # The phrase that decided may be explained by a more specific entry than the code's.
         found = _explainers(catalog).get(pattern.source, found)
@@ -207,15 +213,15 @@ def decide(catalog: Catalog, *, status: str | None, reply: str | None, text: str
         # A failure whose text names nothing the catalog knows: the receiving side did not say
         # why (onhold); undefined is left for a bounce with no text at all.
         reason, rule = "onhold", rule + "+unstated"
-    specific = rule.startswith(("host:", "type:", "phrase:", "command:")) or (
+    specific = rule.startswith(("host:", "field:", "type:", "phrase:", "command:")) or (
         rule.startswith("code:") and entry is not None and entry.decisive)
     if action == "delayed" and not specific:
         return "expired", "action:delayed", entry
     if command == "data" or (command is None and rule.startswith("phrase:")):
         after = catalog.reason(reason).after_data
-        # Not when a host rule, a decisive code, or a phrase standing for a decisive code (a
+        # Not when a host rule, a vendor's verdict, a decisive code, or a phrase standing for a decisive code (a
         # vendor's rendering of 5.1.1 without the code) decided: those name the address itself.
-        if after and not rule.startswith("host:") and not (
+        if after and not rule.startswith(("host:", "field:")) and not (
                 rule.startswith("code:") and entry is not None and entry.decisive) and not (
                 rule.startswith("phrase:") and found is not None and found.decisive
                 and found.reason == reason):
@@ -234,6 +240,29 @@ def _explainers(catalog: Catalog) -> dict[str, CodeEntry]:
                 table.setdefault(pattern.source, entry)
         catalog.cache[_EXPLAINS] = table
     return table
+
+
+def _field_verdict(catalog: Catalog, extensions: Mapping[str, str] | None) -> tuple[str, str] | None:
+    """(reason, rule) when an extension field of the recipient's block carries a vendor's
+    verdict a reason lists in ``dsn_fields``, else None."""
+    if not extensions:
+        return None
+    table = catalog.cache.get(_FIELDS)
+    if table is None:
+        table = {}
+        for reason in catalog.reasons.values():
+            for name, values in reason.dsn_fields.items():
+                for value in values:
+                    table.setdefault(name, {})[value] = reason.id
+        catalog.cache[_FIELDS] = table
+    for name, value in extensions.items():
+        known = table.get(name)
+        if known is not None:
+            verdict = " ".join(value.lower().split())
+            reason = known.get(verdict)
+            if reason is not None:
+                return reason, f"field:{name}={verdict}"
+    return None
 
 
 def _typed(catalog: Catalog, diagnostic_type: str | None) -> tuple[str, Reason] | None:
@@ -270,12 +299,15 @@ def _command_reason(catalog: Catalog, command: str | None) -> str | None:
 
 def _decide(catalog: Catalog, status: str | None, folded: str, reply: str | None,
             hosts: list[Host], entry: CodeEntry | None, command: str | None = None,
-            typed: tuple[str, Reason] | None = None
+            typed: tuple[str, Reason] | None = None, verdict: tuple[str, str] | None = None
             ) -> tuple[str, str, CodeEntry | None, Pattern | None]:
     """Steps 1–5 of the precedence: (reason, rule, entry, the phrase that decided or None)."""
     hit = _host_rule(hosts, status, reply, folded)
     if hit is not None:
         return hit[0], hit[1], entry, hit[2]
+    if verdict is not None:
+        # The sending MTA's own classification of the reply (it knows its vendor's texts).
+        return verdict[0], verdict[1], entry, None
     if typed is not None:
         # A local program's diagnostic: its failure, unless it first names a reason the type
         # yields to (a delivery agent reporting the mailbox over quota).
@@ -314,7 +346,8 @@ def _decide(catalog: Catalog, status: str | None, folded: str, reply: str | None
 def classify(catalog: Catalog, *, status: str | None, reply: str | None, text: str | None,
              action: str | None = None, remote_mta: str | None = None, recipient: str | None = None,
              preset: str | None = None, lang: str = "en", reporting_mta: str | None = None,
-             smtp_command: str | None = None, diagnostic_type: str | None = None) -> Classification:
+             smtp_command: str | None = None, diagnostic_type: str | None = None,
+             extensions: Mapping[str, str] | None = None) -> Classification:
     """Decide the reason and gather the catalog's summary, causes, fixes and who should act.
 
     >>> from ndr.catalog import load_catalog
@@ -324,7 +357,7 @@ def classify(catalog: Catalog, *, status: str | None, reply: str | None, text: s
     reason_id, rule, entry = decide(catalog, status=status, reply=reply, text=text, action=action,
                                     remote_mta=remote_mta, recipient=recipient, preset=preset,
                                     reporting_mta=reporting_mta, smtp_command=smtp_command,
-                                    diagnostic_type=diagnostic_type)
+                                    diagnostic_type=diagnostic_type, extensions=extensions)
     reason = catalog.reason(reason_id)
     # STYLE.md: hard only where the address itself is bad; a delay or a non-failure never is.
     hard = (action != "delayed" and action not in _SUCCESS and preset not in _FEEDBACK

@@ -117,7 +117,8 @@ def _result(raw: RawRecipient, decoded: Decoded, catalog: Catalog, policy: Polic
                        action=raw.action, remote_mta=raw.remote_mta, recipient=raw.recipient,
                        preset=raw.reason, lang=policy.lang,
                        reporting_mta=raw.reporting_mta or decoded.reporting_mta,
-                       smtp_command=raw.smtp_command, diagnostic_type=raw.diagnostic_type)
+                       smtp_command=raw.smtp_command, diagnostic_type=raw.diagnostic_type,
+                       extensions=raw.extensions)
     # Text taken from the input is one line, without control characters, in every record.
     return RecipientResult(
         recipient=one_line(raw.recipient), action=raw.action, status=raw.status,

@@ -29,6 +29,7 @@ TINY = textwrap.dedent("""\
         summary: unknown
         source: test
         patterns: ["user unknown", ["no such", "user"]]
+        dsn_fields: {x-powermta-bouncecategory: [bad-mailbox]}
       - {id: notaccept, priority: 70, hard: permanent, summary: null mx, source: test}
       - {id: blocked, priority: 260, hard: never, summary: blocked, source: test,
          commands: [connect, helo, ehlo], patterns: ["blocklist"]}
@@ -126,6 +127,79 @@ def test_diagnostic_type_of_a_local_program(tiny: Catalog) -> None:
         ("mailererror", "type:x-unix", False)
     assert decide(tiny, status="5.1.1", text="No such user", diagnostic_type="smtp")[:2] == \
         ("userunknown", "code:x-1-1")
+
+
+def test_vendor_verdict_in_a_dsn_extension_field(tiny: Catalog) -> None:
+    verdict = {"x-powermta-bouncecategory": "Bad-Mailbox "}
+    # the sending MTA's own classification decides, and is not demoted for lack of RCPT evidence
+    assert decide(tiny, status="5.0.0", text="554 delivery error: dd not a user here", extensions=verdict) == \
+        ("userunknown", "field:x-powermta-bouncecategory=bad-mailbox", True)
+    assert decide(tiny, status="5.2.1", text="550 User Unknown", extensions=verdict, smtp_command="DATA")[0] \
+        == "userunknown"
+    # after host rules; ahead of codes and phrases
+    assert decide(tiny, status="5.1.1", text="over quota", remote_mta="mx.bigmail.example",
+                  extensions=verdict)[1] == "host:bigmail#0"
+    assert decide(tiny, status="5.7.1", text="mailbox full", extensions=verdict)[0] == "userunknown"
+    # a value no reason lists, or another field, says nothing
+    assert decide(tiny, status="5.7.1", text="go away", extensions={"x-powermta-bouncecategory": "other"})[1] \
+        == "code:x-7-1"
+    assert decide(tiny, status="5.7.1", text="go away", extensions={"x-other": "bad-mailbox"})[1] == "code:x-7-1"
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("{X-PowerMTA-BounceCategory: [bad-mailbox]}", "must be a lowercase extension field"),
+    ("{reporting-mta: [bad-mailbox]}", "must be a lowercase extension field"),
+    ("{x-powermta-bouncecategory: bad-mailbox}", "must be a list of lowercase values"),
+    ("{x-powermta-bouncecategory: [Bad-Mailbox]}", "must be a list of lowercase values"),
+    ("[x-powermta-bouncecategory]", "dsn_fields must be a mapping"),
+])
+def test_dsn_fields_are_validated(tmp_path, value: str, message: str) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text(TINY.replace("dsn_fields: {x-powermta-bouncecategory: [bad-mailbox]}",
+                                 f"dsn_fields: {value}"), encoding="utf-8")
+    with pytest.raises(ndr.CatalogError) as caught:
+        load_catalog(path=path)
+    assert message in str(caught.value)
+
+
+def test_a_dsn_field_value_means_one_reason(tmp_path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text(TINY.replace("summary: full, source: test,",
+                                 "summary: full, source: test, dsn_fields: {x-powermta-bouncecategory: "
+                                 "[bad-mailbox]},"), encoding="utf-8")
+    with pytest.raises(ndr.CatalogError) as caught:
+        load_catalog(path=path)
+    assert "is also claimed by reason 'mailboxfull'" in str(caught.value)
+
+
+def test_extension_fields_reach_classification() -> None:
+    message = textwrap.dedent("""\
+        From: MAILER-DAEMON@mta.example.net
+        To: sender@example.net
+        Subject: Delivery report
+        MIME-Version: 1.0
+        Content-Type: multipart/report; report-type=delivery-status; boundary="b"
+
+        --b
+        Content-Type: text/plain
+
+        Your message could not be delivered.
+        --b
+        Content-Type: message/delivery-status
+
+        Reporting-MTA: dns; mta.example.net
+
+        Final-Recipient: rfc822; someone@example.org
+        Action: failed
+        Status: 5.0.0
+        Diagnostic-Code: smtp; 554 delivery error: not a valid recipient here
+        X-PowerMTA-BounceCategory: bad-mailbox
+
+        --b--
+        """).encode()
+    (result,) = ndr.parse(message).recipients
+    assert (result.reason, result.rule, result.hard) == \
+        ("userunknown", "field:x-powermta-bouncecategory=bad-mailbox", True)
 
 
 def test_step2_decisive_code_beats_phrase(tiny: Catalog) -> None:
@@ -546,7 +620,7 @@ def test_corpus_reason_and_hard_agreement() -> None:
             reason += hit.reason == want["reason"]
             hard += bool(hit.hard) == want["hard"]
             texts.append(fold(hit.diagnostic_code or ""))
-            assert re.match(r"^(format|action|host|type|code|phrase|command|subject|undefined)", hit.rule)
+            assert re.match(r"^(format|action|host|field|type|code|phrase|command|subject|undefined)", hit.rule)
     assert found
     # the phrase index agrees with a linear scan on every real diagnostic
     assert all(catalog.phrases.first(t) == catalog.phrases.first_linear(t) for t in texts)

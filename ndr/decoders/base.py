@@ -57,6 +57,9 @@ class RawRecipient:
     feedback_type: str | None = None
     reason: str | None = None
     """Set only where the format itself decides the reason (feedback, vacation, delivered)."""
+    extensions: dict[str, str] | None = None
+    """Extension fields (``x-…``, names lowercased) of the recipient's delivery-status block:
+    a vendor's own verdict such as PowerMTA's ``x-powermta-bouncecategory``."""
 
 
 @dataclass(slots=True)

@@ -66,6 +66,7 @@ def recipient_from_fields(fields: dict[str, str]) -> RawRecipient:
         remote_mta=remote,
         last_attempt_date=parse_date(fields.get("last-attempt-date")),
         will_retry_until=parse_date(fields.get("will-retry-until")),
+        extensions={k: v for k, v in fields.items() if k.startswith("x-")} or None,
     )
 
 
