@@ -130,6 +130,8 @@ class HostRule:
     status: str | None
     reply: str | None
     phrase: Pattern | None
+    command: str | None = None
+    """The SMTP command the reply answered (``rcpt``, ``data`` …), when the rule needs it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -532,6 +534,8 @@ def validate(data: dict[str, Any]) -> list[str]:
                 problem = pattern_problem(rule["phrase"])
                 if problem:
                     problems.append(f"{rwhere}: {problem}")
+            if rule.get("command") is not None and rule["command"] not in SMTP_COMMANDS:
+                problems.append(f"{rwhere}: command must be one of {', '.join(SMTP_COMMANDS)}")
             if not any(rule.get(k) is not None for k in ("status", "reply", "phrase")):
                 problems.append(f"{rwhere}: needs at least one of status, reply, phrase")
         if not item.get("source"):
@@ -629,7 +633,8 @@ def build(data: dict[str, Any], label: str = "", overrides: tuple[str, ...] = ()
             rules=tuple(
                 HostRule(reason=r["reason"], status=r.get("status"),
                          reply=str(r["reply"]) if r.get("reply") is not None else None,
-                         phrase=compile_pattern(r["phrase"]) if r.get("phrase") is not None else None)
+                         phrase=compile_pattern(r["phrase"]) if r.get("phrase") is not None else None,
+                         command=r.get("command"))
                 for r in item.get("rules") or ()
             ),
             source=str(item.get("source", "")),

@@ -173,12 +173,14 @@ def command_of(smtp_command: str | None, folded: str) -> str | None:
 
 
 def _host_rule(hosts: list[Host], status: str | None, reply: str | None,
-               folded: str) -> tuple[str, str, Pattern | None] | None:
+               folded: str, command: str | None = None) -> tuple[str, str, Pattern | None] | None:
     for host in hosts:
         for index, rule in enumerate(host.rules):
             if rule.status is not None and rule.status != status:
                 continue
             if rule.reply is not None and rule.reply != reply:
+                continue
+            if rule.command is not None and rule.command != command:
                 continue
             if rule.phrase is not None and not rule.phrase.search(folded):
                 continue
@@ -302,7 +304,7 @@ def _decide(catalog: Catalog, status: str | None, folded: str, reply: str | None
             typed: tuple[str, Reason] | None = None, verdict: tuple[str, str] | None = None
             ) -> tuple[str, str, CodeEntry | None, Pattern | None]:
     """Steps 1–5 of the precedence: (reason, rule, entry, the phrase that decided or None)."""
-    hit = _host_rule(hosts, status, reply, folded)
+    hit = _host_rule(hosts, status, reply, folded, command)
     if hit is not None:
         return hit[0], hit[1], entry, hit[2]
     if verdict is not None:

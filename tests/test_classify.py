@@ -67,6 +67,7 @@ TINY = textwrap.dedent("""\
         rules:
           - {reason: mailboxfull, status: 5.1.1, phrase: "quota"}
           - {reason: hasmoved, reply: "551"}
+          - {reason: rejected, status: 5.0.0, command: data, phrase: "user unknown"}
         source: test
     vendors: []
     """)
@@ -107,6 +108,27 @@ def test_step1_host_rule_beats_decisive_code(tiny: Catalog) -> None:
 def test_host_rules_need_every_part(tiny: Catalog) -> None:
     # status matches but the phrase does not: falls through to the decisive code
     assert decide(tiny, status="5.1.1", text="user unknown", remote_mta="bigmail.example")[1] == "code:x-1-1"
+
+
+def test_host_rule_with_a_command(tiny: Catalog) -> None:
+    # the rule holds only for the command it names
+    assert decide(tiny, status="5.0.0", text="550 User unknown", smtp_command="DATA",
+                  remote_mta="mx.bigmail.example") == ("rejected", "host:bigmail#2", False)
+    text = "host mx.bigmail.example said: 550 User unknown (in reply to end of DATA command)"
+    assert decide(tiny, status="5.0.0", text=text, remote_mta="mx.bigmail.example")[1] == "host:bigmail#2"
+    assert decide(tiny, status="5.0.0", text="550 User unknown", smtp_command="RCPT",
+                  remote_mta="mx.bigmail.example") == ("userunknown", "phrase:userunknown:user unknown", True)
+    # no command known: the rule does not apply
+    assert decide(tiny, status="5.0.0", text="550 User unknown", remote_mta="mx.bigmail.example")[1] \
+        == "phrase:userunknown:user unknown+no-rcpt"
+
+
+def test_host_rule_command_is_validated(tmp_path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text(TINY.replace("command: data,", "command: quit,"), encoding="utf-8")
+    with pytest.raises(ndr.CatalogError) as caught:
+        load_catalog(path=path)
+    assert "command must be one of connect, helo, ehlo, mail, rcpt, data" in str(caught.value)
 
 
 def test_hosts_for_matches_suffixes_and_domains(tiny: Catalog) -> None:
