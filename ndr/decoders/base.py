@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import Protocol
 
 from ..catalog import Catalog
+from ..match import literal_prefix
 from ..mime import Headers, Part
 from ..model import Kind
 from ..policy import DEFAULT
@@ -230,6 +231,68 @@ def _drop_scripts(html: str) -> str:
         return html
     kept.append(html[position:])
     return "".join(kept)
+
+
+_LITERALS: dict[int, tuple[re.Pattern[str], str]] = {}
+"""Literal prefixes by ``id`` of the pattern (hashing a Pattern hashes its whole code)."""
+
+
+def literal_search(pattern: re.Pattern[str], text: str, lower: str | None = None) -> re.Match[str] | None:
+    """``pattern.search(text)``, found by ``str.find`` of the literal every match starts with.
+
+    A regex that starts with ``\\b`` (or is compiled with ``re.I``) is tried by ``search`` at
+    every position of the text; over a whole notice that costs about 20 ns a character per
+    expression. Where every match must start with a literal (``\\bhost (...)`` starts with
+    ``host ``; ``match.literal_prefix``), only the positions holding it are tried, with
+    ``match`` (which still sees the character before, for ``\\b`` and ``^``): the same first
+    match. ``lower``: ``aligned_lower(text)``, when the caller has it.
+    """
+    known = _LITERALS.get(id(pattern))
+    if known is not None and known[0] is pattern:
+        literal = known[1]
+    else:
+        literal = _literal_of(pattern)
+        if len(_LITERALS) < 4096:  # catalogs are compiled once; bounded all the same
+            _LITERALS[id(pattern)] = (pattern, literal)  # holding the pattern keeps its id
+    if not literal:
+        return pattern.search(text)
+    if pattern.flags & re.IGNORECASE:
+        haystack = lower if lower is not None else aligned_lower(text)
+        if haystack is None:
+            return pattern.search(text)
+    else:
+        haystack = text
+    at = haystack.find(literal)
+    while at >= 0:
+        match = pattern.match(text, at)
+        if match is not None:
+            return match
+        at = haystack.find(literal, at + 1)
+    return None
+
+
+_UNALIGNED = ("\u0130", "\u0131", "\u017f")
+"""The characters that lower to two characters (İ) or that ``re.I`` matches with an ASCII
+letter they do not lower to (ı, ſ); none other, checked over all of Unicode."""
+
+
+def aligned_lower(text: str) -> str | None:
+    """``text.lower()`` when its characters sit where ``text``'s do and an ASCII literal found
+    in it is exactly where ``re.I`` would match it in ``text``; else None."""
+    if not text.isascii() and any(char in text for char in _UNALIGNED):
+        return None
+    return text.lower()
+
+
+def _literal_of(pattern: re.Pattern[str]) -> str:
+    if not isinstance(pattern.pattern, str) or pattern.flags & re.VERBOSE:
+        return ""
+    literal = literal_prefix(pattern.pattern)
+    if pattern.flags & re.IGNORECASE:
+        literal = literal.lower()
+    # an ASCII literal only: under re.I a non-ASCII letter may match an ASCII one (K and the
+    # Kelvin sign), which a plain find would miss
+    return literal if literal.isascii() else ""
 
 
 def find_address(text: str | None) -> str | None:

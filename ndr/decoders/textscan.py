@@ -23,7 +23,7 @@ from typing import Any
 from .. import codes
 from ..catalog import Catalog
 from ..match import regex_problem
-from .base import ADDRESS_PATTERN, Mail, find_address
+from .base import ADDRESS_PATTERN, Mail, aligned_lower, find_address, literal_search
 
 CACHE_KEY = "decoders.fallback"
 DECODER = "fallback"
@@ -323,8 +323,9 @@ def received_by(mail: Mail) -> str | None:
 
 def first_group(expressions: tuple[re.Pattern[str], ...], text: str) -> str | None:
     """The first group of the first expression that matches a line of ``text``."""
+    lower = aligned_lower(text)
     for expression in expressions:
-        match = expression.search(text)
+        match = literal_search(expression, text, lower)
         if match:
             return match.group(1).strip("[]").rstrip(".").lower()
     return None
