@@ -9,7 +9,8 @@ A pattern is one of:
 
 Text is compared after ``fold()``: lowercased, whitespace runs folded to one space. Phrases and
 fragments use ``str.find`` (linear time); regexes are checked for catastrophic shapes when the
-catalog is validated (``regex_problem``).
+catalog is validated (``regex_problem``): a repeated group that holds a repeat is refused unless
+each repetition starts with a literal character its repeats cannot match.
 """
 from __future__ import annotations
 
@@ -52,16 +53,73 @@ class Pattern:
         return True
 
 
-# A group that is itself repeated and contains a repeat: (a+)+, (\w*\s?)*, (?:x|y+){2,}.
-# An optional group, (?:x+)?, runs at most once and cannot blow up.
-_NESTED = re.compile(r"\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)[+*{]")
+# A group that is itself repeated and contains a repeat: (a+)+, (\w*\s?)*, (?:x|y+){2,},
+# ((a+))+. An optional group, (?:x+)?, runs at most once and cannot blow up.
+_QUANTIFIED = re.compile(r"(?:[^()\\\[]|\\.|\[\^?\]?(?:[^\]\\]|\\.)*\])*?[+*}]")
+
+
+def _repeated_groups(expression: str) -> list[str]:
+    """Bodies of the groups that are repeated (``+``, ``*``, ``{``) and hold a repeat."""
+    found: list[str] = []
+    starts: list[int] = []
+    escaped = in_class = False
+    for index, char in enumerate(expression):
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "(":
+            starts.append(index)
+        elif char == ")" and starts:
+            start = starts.pop()
+            body = expression[start + 1:index]
+            if expression[index + 1:index + 2] in ("+", "*", "{") and (
+                    "(" in body or _QUANTIFIED.match(body) is not None):
+                found.append(body)
+    return found
+
+
+# One item of a group body: an escape, a class, or one character; then its quantifier.
+_ITEM = re.compile(r"(\\.|\[\^?\]?(?:[^\]\\]|\\.)*\]|[^\\\[|()])([*+?]|\{\d*(?:,\d*)?\})?\??", re.S)
+
+
+def _delimited(body: str) -> bool:
+    """True when a repeated group's body starts with one literal character that none of its
+    repeated items can match: ``\\.[a-z0-9-]+`` in ``(?:\\.[a-z0-9-]+)+``. Each repetition then
+    begins exactly where that character stands, so there is one way to split the text into
+    repetitions and matching stays linear per start position (like a plain ``[a-z]+``)."""
+    body = body[2:] if body.startswith("?:") else body
+    if body.startswith("?"):  # a named group, lookaround or flags: not this shape
+        return False
+    items: list[tuple[str, str | None]] = []
+    position = 0
+    while position < len(body):
+        item = _ITEM.match(body, position)
+        if item is None:  # alternation, lookaround, a group: not this shape
+            return False
+        items.append((item.group(1), item.group(2)))
+        position = item.end()
+    if not items or items[0][1] is not None:
+        return False
+    first = items[0][0]
+    if first.startswith("\\") and first[1:2].isalnum() or first in (".", "^", "$") or first.startswith("["):
+        return False  # a class of characters, not one literal
+    delimiter = first[-1]
+    try:
+        return all(re.fullmatch(token, delimiter) is None for token, quantifier in items[1:] if quantifier)
+    except re.error:
+        return False
 
 
 def regex_problem(expression: str) -> str | None:
     """Why ``expression`` may not be used as a catalog regex, or None when it is acceptable."""
     if not (expression.startswith("^") or expression.startswith("\\b")):
         return "regex must be anchored with ^ or \\b"
-    if _NESTED.search(expression):
+    if any(not _delimited(body) for body in _repeated_groups(expression)):
         return "regex has a nested quantifier (catastrophic backtracking)"
     if re.search(r"\\[1-9]", expression):
         return "regex uses a backreference"

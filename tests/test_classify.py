@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import textwrap
+import time
 
 import pytest
 from hypothesis import given, settings
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 import ndr
 from ndr.catalog import Catalog, load_catalog
 from ndr.classify import classify, command_of, hosts_for
-from ndr.match import fold
+from ndr.match import fold, regex_problem
 
 from .conftest import CORPUS, corpus_rows
 
@@ -587,6 +588,32 @@ def test_regex_literal_prefix(expression: str, needle: str) -> None:
     from ndr.match import literal_prefix
 
     assert literal_prefix(expression) == needle
+
+
+@pytest.mark.parametrize("expression", [
+    r"^(a+)+$", r"^(\w*\s?)*x", r"^(?:x|y+){2,}", r"^((a+))+", r"^(?:\.(?:[a-z]+))+",
+    r"^(?:a[a-z]+)+",         # the first character is one the repeat can match
+    r"^(?:\.[a-z.]+)+x",      # the delimiter also inside the repeat
+    r"^(?:\.[a-z]+\.?)+",     # ... or in an optional item
+    r"^(?:[.][a-z]+)+", r"^(?:\d[a-z]+)+",  # a class, not one character
+    r"^(?:-[^x]+)+", r"^(?:\.[a-z]+|\.b)+", r"^(?P<n>a+)+", r"^(?:\.[a-z]+(?=x))+",
+])
+def test_catastrophic_regex_shapes_are_refused(expression: str) -> None:
+    assert regex_problem(expression) == "regex has a nested quantifier (catastrophic backtracking)"
+
+
+@pytest.mark.parametrize("expression", [
+    r"\b[a-z0-9-]+(?:\.[a-z0-9-]+)+ does not exist", r"^(?:\.\w+)+", r"^(?:-[^-]+)+",
+    r"^(?:, \w+)+", r"^(?:\.[a-z]+\s?)+", r"^(?:\.[a-z]{2,})+", r"^(?:ab)+c", r"^(a){3}",
+])
+def test_delimited_repeats_are_accepted(expression: str) -> None:
+    # each repetition starts with a character its repeats cannot match: one way to split
+    assert regex_problem(expression) is None
+    compiled = re.compile(expression)
+    hostile = "a" + ".aaaaaaaaaa" * 300 + "!"  # (a+)+ would not finish on 40 characters
+    start = time.perf_counter()
+    compiled.search(hostile)
+    assert time.perf_counter() - start < 0.5
 
 
 def test_regex_needle_keys_the_phrase_index() -> None:
