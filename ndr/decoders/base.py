@@ -195,7 +195,12 @@ def one_line(text: str | None) -> str | None:
     None for empty text."""
     if not text:
         return None
-    if not text.isprintable():
+    if text.isprintable():
+        # the only blank a printable text holds is " ": already one line unless doubled or
+        # at an end (most fields of most records; this runs for every field of every record)
+        if "  " not in text and text[0] != " " and text[-1] != " ":
+            return text
+    else:
         text = text.translate(_CONTROLS)
     folded = " ".join(text.split())
     return folded or None

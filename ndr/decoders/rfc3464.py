@@ -38,10 +38,13 @@ def normalise_action(value: str | None) -> str | None:
     if not value:
         return None
     action = value.strip().lower().split()[0].rstrip(".;")
-    aliases = {"failure": "failed", "fail": "failed", "delay": "delayed", "deliverable": "delivered",
-               "expired": "failed", "relay": "relayed", "expand": "expanded"}
-    action = aliases.get(action, action)
-    return action if action in {a.value for a in Action} else None
+    action = _ACTION_ALIASES.get(action, action)
+    return action if action in _ACTIONS else None
+
+
+_ACTION_ALIASES = {"failure": "failed", "fail": "failed", "delay": "delayed", "deliverable": "delivered",
+                   "expired": "failed", "relay": "relayed", "expand": "expanded"}
+_ACTIONS = frozenset(a.value for a in Action)  # built once: iterating an Enum is slow
 
 
 def recipient_from_fields(fields: dict[str, str]) -> RawRecipient:
