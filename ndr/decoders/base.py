@@ -238,8 +238,9 @@ def _drop_scripts(html: str) -> str:
     return "".join(kept)
 
 
-_LITERALS: dict[int, tuple[re.Pattern[str], str]] = {}
-"""Literal prefixes by ``id`` of the pattern (hashing a Pattern hashes its whole code)."""
+_LITERALS: dict[int, tuple[re.Pattern[str], str, bool]] = {}
+"""(pattern, literal prefix, ignores case) by ``id`` of the pattern (hashing a Pattern hashes
+its whole code; ``flags & re.I`` goes through the RegexFlag enum's Python ``__and__``)."""
 
 
 def literal_search(pattern: re.Pattern[str], text: str, lower: str | None = None) -> re.Match[str] | None:
@@ -253,15 +254,14 @@ def literal_search(pattern: re.Pattern[str], text: str, lower: str | None = None
     match. ``lower``: ``aligned_lower(text)``, when the caller has it.
     """
     known = _LITERALS.get(id(pattern))
-    if known is not None and known[0] is pattern:
-        literal = known[1]
-    else:
-        literal = _literal_of(pattern)
+    if known is None or known[0] is not pattern:
+        known = (pattern, *_literal_of(pattern))
         if len(_LITERALS) < 4096:  # catalogs are compiled once; bounded all the same
-            _LITERALS[id(pattern)] = (pattern, literal)  # holding the pattern keeps its id
+            _LITERALS[id(pattern)] = known  # holding the pattern keeps its id
+    _, literal, ignores_case = known
     if not literal:
         return pattern.search(text)
-    if pattern.flags & re.IGNORECASE:
+    if ignores_case:
         haystack = lower if lower is not None else aligned_lower(text)
         if haystack is None:
             return pattern.search(text)
@@ -289,15 +289,16 @@ def aligned_lower(text: str) -> str | None:
     return text.lower()
 
 
-def _literal_of(pattern: re.Pattern[str]) -> str:
+def _literal_of(pattern: re.Pattern[str]) -> tuple[str, bool]:
+    ignores_case = bool(pattern.flags & re.IGNORECASE)
     if not isinstance(pattern.pattern, str) or pattern.flags & re.VERBOSE:
-        return ""
+        return "", ignores_case
     literal = literal_prefix(pattern.pattern)
-    if pattern.flags & re.IGNORECASE:
+    if ignores_case:
         literal = literal.lower()
     # an ASCII literal only: under re.I a non-ASCII letter may match an ASCII one (K and the
     # Kelvin sign), which a plain find would miss
-    return literal if literal.isascii() else ""
+    return (literal if literal.isascii() else ""), ignores_case
 
 
 def find_address(text: str | None) -> str | None:

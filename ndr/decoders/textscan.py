@@ -66,6 +66,9 @@ class Layout:
     command_keys: tuple[str, ...] | None = None
     """Literal words every ``commands`` expression starts with: a text holding none of them is
     not searched (None: some expression has no literal start, always search)."""
+    command_anchored: bool = False
+    """True when every match of ``commands`` starts with one of ``command_keys`` (no expression
+    has an alternation outside a group): only the positions of the keys need trying."""
 
 
 @dataclass(slots=True)
@@ -131,6 +134,7 @@ def compile_layout(item: dict[str, Any]) -> Layout:
         reporting_mta=regexes("reporting_mta", re.M), reply=regexes("reply"), delayed=phrases("delayed"),
         permanent=phrases("permanent"), temporary=phrases("temporary"),
         commands=_commands(item.get("commands")), command_keys=_command_keys(item.get("commands")),
+        command_anchored=_command_anchored(item.get("commands")),
     )
 
 
@@ -158,12 +162,53 @@ def _command_keys(raw: dict[str, list[str]] | None) -> tuple[str, ...] | None:
     return tuple(keys)
 
 
+def _command_anchored(raw: dict[str, list[str]] | None) -> bool:
+    return all(not _top_level_bar(expression) for name in COMMANDS for expression in (raw or {}).get(name) or ())
+
+
+def _top_level_bar(expression: str) -> bool:
+    depth, escaped, in_class = 0, False, False
+    for char in expression:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            return True
+    return False
+
+
 def command_in(lay: Layout | None, text: str | None) -> str | None:
     """The SMTP command ``text`` says failed (the last one it names: in a transcript, the command
     the error answered comes last), as one of ``COMMANDS``; None when it names none."""
     if lay is None or lay.commands is None or not text:
         return None
     text = text.lower()
+    if lay.command_keys is not None and lay.command_anchored:
+        # Every match starts where a key stands: try those positions in order, as finditer
+        # would meet them (the alternation, tried at every character, costs ~30 ns each).
+        starts: list[int] = []
+        for key in lay.command_keys:
+            at = text.find(key)
+            while at >= 0:
+                starts.append(at)
+                at = text.find(key, at + 1)
+        found = None
+        position = 0
+        for at in sorted(starts):
+            if at >= position:
+                match = lay.commands.match(text, at)
+                if match is not None:
+                    found, position = match, match.end()
+        return found.lastgroup if found is not None else None
     if lay.command_keys is not None and not any(key in text for key in lay.command_keys):
         return None
     last = None
