@@ -10,8 +10,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from functools import cached_property
-from typing import Protocol
+from typing import Any, Callable, Generic, Protocol, TypeVar
 
 from ..catalog import Catalog
 from ..match import literal_prefix
@@ -76,6 +75,29 @@ class Decoded:
     original_envelope_id: str | None = None
     original_headers: Headers | None = None
     """Header of the returned message, where the decoder found it outside a MIME part."""
+
+
+_T = TypeVar("_T")
+
+
+class cached_property(Generic[_T]):
+    """``functools.cached_property`` without its per-class lock (Python 3.11 takes it on every
+    first access; a Mail is used by one thread): the value lands in the instance dict, so later
+    reads do not come here at all."""
+
+    def __init__(self, func: Callable[[Any], _T]) -> None:
+        self.func = func
+        self.name = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.func(instance)
+        return value
 
 
 class Mail:
