@@ -228,31 +228,57 @@ def layouts(catalog: Catalog) -> tuple[Layout, ...]:
     return cached
 
 
+@dataclass(frozen=True, slots=True)
+class _Group:
+    """A list of header tests compiled for one check: it passes when any test passes."""
+
+    contains: tuple[str, ...]
+    prefixes: tuple[str, ...]
+    equals: frozenset[str]
+
+    def check(self, text: str) -> bool:
+        if self.prefixes and text.startswith(self.prefixes):
+            return True
+        if text in self.equals:
+            return True
+        for value in self.contains:
+            if value in text:
+                return True
+        return False
+
+
+def _group(tests: tuple[Test, ...]) -> _Group | None:
+    if not tests:
+        return None
+    return _Group(contains=tuple(t.value for t in tests if t.kind == "contains"),
+                  prefixes=tuple(t.value for t in tests if t.kind == "prefix"),
+                  equals=frozenset(t.value for t in tests if t.kind == "equals"))
+
+
+_Check = tuple[_Group | None, _Group | None, tuple[tuple[str, _Group | None], ...], tuple[str, ...]]
+_DETECT_KEY = "decoders.table.detect"
+
+
+def _detectors(catalog: Catalog) -> tuple[tuple[Layout, tuple[_Check, ...]], ...]:
+    """Every layout with its alternatives as (sender, subject, headers, body) checks, built once
+    per catalog: detection runs for every message no standard decoder claimed."""
+    cached = catalog.cache.get(_DETECT_KEY)
+    if cached is None:
+        cached = tuple(
+            (layout, tuple((_group(alt.sender), _group(alt.subject),
+                            tuple((name, _group(tests)) for name, tests in alt.headers), alt.body)
+                           for alt in layout.alternatives))
+            for layout in layouts(catalog))
+        catalog.cache[_DETECT_KEY] = cached
+    return cached
+
+
 # ---------------------------------------------------------------------------------------------
 # matching
 
 def _header_value(mail: Mail, name: str) -> str | None:
     value = mail.headers.decoded(name)
     return " ".join(value.split()).lower() if value is not None else None
-
-
-def _matches(alt: Alternative, mail: Mail, flat: list[str]) -> bool:
-    if alt.sender and not any(t.check(mail.sender) for t in alt.sender):
-        return False
-    if alt.subject:
-        subject = mail.subject.lower()
-        if not any(t.check(subject) for t in alt.subject):
-            return False
-    for name, tests in alt.headers:
-        value = _header_value(mail, name)
-        if value is None or (tests and not any(t.check(value) for t in tests)):
-            return False
-    if alt.body:
-        if not flat:  # computed once per message, only when a layout gets this far
-            flat.append(" ".join(mail.body_lower[:_BODY_SCAN].split()))
-        if not any(marker in flat[0] for marker in alt.body):
-            return False
-    return True
 
 
 def _find_line(lower: str, phrases: Iterable[str], start: int = 0) -> int | None:
@@ -327,12 +353,42 @@ class TableDecoder:
     name = "table"
 
     def decode(self, mail: Mail) -> Decoded | None:
-        flat: list[str] = []
-        for layout in layouts(mail.catalog):
-            if any(_matches(alt, mail, flat) for alt in layout.alternatives):
-                decoded = self.run(layout, mail)
-                if decoded is not None:
-                    return decoded
+        # What the tests read is computed once per message, and only when a test gets to it:
+        # sender, subject, header values, then the body with all whitespace folded.
+        subject: str | None = None
+        headers: dict[str, str | None] = {}
+        flat: str | None = None
+        for layout, checks in _detectors(mail.catalog):
+            for sender, subject_tests, header_tests, body in checks:
+                if sender is not None and not sender.check(mail.sender):
+                    continue
+                if subject_tests is not None:
+                    if subject is None:
+                        subject = mail.subject.lower()
+                    if not subject_tests.check(subject):
+                        continue
+                passed = True
+                for name, tests in header_tests:
+                    if name in headers:
+                        value = headers[name]
+                    else:
+                        value = headers[name] = _header_value(mail, name)
+                    if value is None or (tests is not None and not tests.check(value)):
+                        passed = False
+                        break
+                if not passed:
+                    continue
+                if body:
+                    if flat is None:
+                        flat = " ".join(mail.body_lower[:_BODY_SCAN].split())
+                    if not any(marker in flat for marker in body):
+                        continue
+                break  # this alternative detects the layout
+            else:
+                continue
+            decoded = self.run(layout, mail)
+            if decoded is not None:
+                return decoded
         return None
 
     def run(self, layout: Layout, mail: Mail) -> Decoded | None:

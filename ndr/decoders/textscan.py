@@ -210,7 +210,24 @@ def command_in(lay: Layout | None, text: str | None) -> str | None:
     the error answered comes last), as one of ``COMMANDS``; None when it names none."""
     if lay is None or lay.commands is None or not text:
         return None
-    text = text.lower()
+    # Decoders and hosts.settle ask about the same diagnostic or paragraph several times per
+    # message (a quarter of the calls on the corpus): remember the last few answers.
+    known = _COMMAND_MEMO.get(text)
+    if known is not None and known[0] is lay:
+        return known[1]
+    if len(_COMMAND_MEMO) >= 64:
+        _COMMAND_MEMO.clear()
+    found = _command_in(lay, text.lower())
+    _COMMAND_MEMO[text] = (lay, found)
+    return found
+
+
+_COMMAND_MEMO: dict[str, tuple[Layout, str | None]] = {}
+
+
+def _command_in(lay: Layout, text: str) -> str | None:
+    if lay.commands is None:
+        return None
     if lay.command_keys is not None and lay.command_anchored:
         # Every match starts where a key stands: try those positions in order, as finditer
         # would meet them (the alternation, tried at every character, costs ~30 ns each).
