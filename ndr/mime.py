@@ -171,6 +171,20 @@ def split_content_type(value: str | None) -> tuple[str, dict[str, str]]:
     """``('maintype/subtype', params)`` from a Content-Type value; text/plain when absent."""
     if not value:
         return "text/plain", {}
+    known = _CONTENT_TYPES.get(value)
+    if known is None:
+        known = _split_content_type(value)
+        if len(_CONTENT_TYPES) >= 512:
+            _CONTENT_TYPES.clear()
+        _CONTENT_TYPES[value] = known
+    return known[0], dict(known[1])  # a part's own params: callers may change them
+
+
+# Most values recur (text/plain; charset=us-ascii, message/delivery-status ...): parsed once.
+_CONTENT_TYPES: dict[str, tuple[str, dict[str, str]]] = {}
+
+
+def _split_content_type(value: str) -> tuple[str, dict[str, str]]:
     head, _, rest = value.partition(";")
     ctype = head.strip().lower() or "text/plain"
     if "/" not in ctype:
