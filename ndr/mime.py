@@ -41,19 +41,14 @@ _NOT_CHARSETS = frozenset({"punycode", "idna", "unicode-escape", "raw-unicode-es
 class Headers:
     """An ordered header block: (name, unfolded value) pairs, looked up case-insensitively."""
 
-    __slots__ = ("fields", "_names", "_first")
+    __slots__ = ("fields", "_first")
 
     def __init__(self, fields: list[tuple[str, str]]) -> None:
         self.fields = fields
-        # Built by C-level zip/map/dict (this runs for every part of every message): the
-        # lowercased names in order, and each name's first value (later duplicates are
-        # overwritten by earlier ones, the dict being built from the reversed lists).
-        if fields:
-            names, values = zip(*fields)
-            self._names: tuple[str, ...] = tuple(map(str.lower, names))
-            self._first: dict[str, str] = dict(zip(self._names[::-1], values[::-1]))
-        else:
-            self._names, self._first = (), {}
+        # Each lowercased name's first value: built from the end, so an earlier duplicate
+        # overwrites a later one. (A comprehension: this runs for every part of every message,
+        # and beats zip/map/dict at every header size measured, 1 to 30 fields.)
+        self._first: dict[str, str] = {name.lower(): value for name, value in reversed(fields)}
 
     def get(self, name: str, default: str | None = None) -> str | None:
         """The first value of field ``name`` (raw, RFC 2047 words not decoded)."""
@@ -64,7 +59,7 @@ class Headers:
         key = name.lower()
         if key not in self._first:
             return []
-        return [value for lowered, (_, value) in zip(self._names, self.fields) if lowered == key]
+        return [value for field, value in self.fields if field.lower() == key]
 
     def decoded(self, name: str) -> str | None:
         """The first value of ``name`` with RFC 2047 encoded words decoded."""
