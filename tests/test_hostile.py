@@ -207,7 +207,8 @@ def test_every_code_and_catalog_regex_is_linear_on_repetition_baits() -> None:
              "1.", "a-", "a:", "<<<", "\n ", "=?", "0", "by ", "a ", "\u00a0"]
     slow = []
     for name, pattern in patterns.items():
-        if name == "ndr.codes._REPLY_AT_START":  # used with .match (one position) only
+        # Used with .match (one position) only; ndr.match's two read catalog regexes, not mail.
+        if name in ("ndr.codes._REPLY_AT_START", "ndr.match._QUANTIFIED", "ndr.match._ITEM"):
             continue
         for unit in units:
             text = (unit * (6000 // len(unit)))[:6000] + "!"
