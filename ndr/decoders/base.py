@@ -150,17 +150,25 @@ class Mail:
         """The human-readable text of the message: its text parts outside the returned original,
         HTML reduced to text when there is no plain text, line ends as LF."""
         plain: list[str] = []
-        html: list[str] = []
+        html: list[Part] = []
         limit = self.text_limit
         for part in self.parts:
             ctype = part.content_type
             if part.is_multipart or part.message is not None:
                 continue
             if ctype == "text/html":
-                html.append(html_to_text(self._cut(part.text(), limit)))
+                html.append(part)
             elif ctype.startswith("text/"):
                 plain.append(self._cut(part.text(), limit))
-        text = self._cut("\n".join(plain) if plain else "\n".join(html), limit)
+        if plain:
+            # The HTML alternative is not read. Only whether its text would have been cut
+            # matters (text_cut): a text has at most as many characters as its body has bytes.
+            for part in html:
+                if len(part.body) > limit:
+                    self._cut(part.text(), limit)
+            text = self._cut("\n".join(plain), limit)
+        else:
+            text = self._cut("\n".join(html_to_text(self._cut(part.text(), limit)) for part in html), limit)
         if "\r" in text:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
         return text
