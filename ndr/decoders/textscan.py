@@ -55,6 +55,10 @@ def _reply_line(text: str) -> bool:
     return False
 # A success reply in a transcript (250 Ok, 354 go ahead): not a diagnostic.
 _SUCCESS_LINE = re.compile(r"^ ?(?:out: ?|<<< ?|>>> ?)?[23]\d\d(?:[ \-]|$)", re.I)
+# The characters a line matching _SEPARATOR or _SUCCESS_LINE can start with (re.I folds no
+# other character to "o").
+_SEPARATOR_STARTS = frozenset(" -=_#*|")
+_SUCCESS_STARTS = frozenset(" oO<>23")
 _RECEIVED_BY = re.compile(r"\bby\s+\[?([A-Za-z0-9][A-Za-z0-9.:\-]*)", re.I)
 FIELDS = {"id", "name", "decoder", "source", "senders", "subjects", "ends", "headers_end",
           "recipients", "remote_mta", "reporting_mta", "reply", "delayed", "permanent", "temporary",
@@ -423,16 +427,17 @@ def scan(mail: Mail, lay: Layout) -> Scan:
     diagnostic: str | None = None
     for raw_line in text.split("\n"):
         line = _QUOTE.sub("", raw_line) if raw_line.startswith(">") else raw_line
-        if not line.strip():
+        stripped = line.strip()
+        if not stripped:
             if diagnostic is None and paragraph and _reply_line(" ".join(paragraph)):
                 diagnostic = " ".join(paragraph)
             paragraph = []
             if current is not None and current.text:
                 current = None
             continue
-        stripped = line.strip()
         paragraph.append(stripped)
-        if _SEPARATOR.match(line):
+        first = line[0]  # the line regexes below can only match lines starting so
+        if first in _SEPARATOR_STARTS and _SEPARATOR.match(line):
             current = None
             continue
         match = None
@@ -455,7 +460,7 @@ def scan(mail: Mail, lay: Layout) -> Scan:
                 block.lines.append(rest)
             current = block
             continue
-        if _SUCCESS_LINE.match(line):
+        if first in _SUCCESS_STARTS and _SUCCESS_LINE.match(line):
             continue
         if current is not None:
             current.lines.append(stripped)
