@@ -7,23 +7,27 @@ retries later instead of losing the bounce.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from typing import Sequence
 
-from .commands import analyze as analyze_command
-from .commands import catalog as catalog_command
-from .commands import explain as explain_command
-from .commands import generate as generate_command
-from .commands import parse as parse_command
-from .commands import suppressions as suppressions_command
 from .commands.common import EXIT_DATAERR, EXIT_TEMPFAIL, EXIT_USAGE
 from .errors import CatalogError, InputError, NdrError, TemplateError
 
-COMMANDS = [parse_command, explain_command, catalog_command, analyze_command, generate_command,
-            suppressions_command]
+# name → (module, one-line help). A command's module is imported only when it runs, so that
+# `ndr parse` in a mailbox rule does not pay for the generator's or the batch engine's imports.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "parse": ("parse", "parse bounce messages (files, mbox, Maildir, folders or stdin)"),
+    "explain": ("explain", "explain a status code (4.4.316, '450 4.4.316') or a diagnostic line"),
+    "catalog": ("catalog", "work with the catalog (check)"),
+    "analyze": ("analyze", "analyse bounce archives: summary, mail-flow findings, records, HTML report, ledger"),
+    "generate": ("generate", "generate RFC 3464 bounces and delay warnings for queued messages that expire"),
+    "suppressions": ("suppressions", "list the addresses to stop mailing, from an analyze --db ledger"),
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The argument parser; only the subcommand named in ``argv`` gets its options loaded."""
     parser = argparse.ArgumentParser(
         prog="ndr", description="Read and write bounce messages (NDRs, DSNs).",
         epilog="Exit codes: 0 done, 1 nothing to report, 2 usage error, "
@@ -31,10 +35,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"ndr {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in COMMANDS:
-        child = sub.add_parser(command.NAME, help=command.HELP, description=command.HELP)
-        command.add_arguments(child)
-        child.set_defaults(run=command.run)
+    wanted = next((a for a in argv if not a.startswith("-")), None)
+    for name, (module_name, text) in COMMANDS.items():
+        child = sub.add_parser(name, help=text, description=text)
+        if name == wanted:
+            module = importlib.import_module(f".commands.{module_name}", __package__)
+            module.add_arguments(child)
+            child.set_defaults(run=module.run)
     return parser
 
 
@@ -49,9 +56,10 @@ def _version() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    parser = build_parser()
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(arguments)
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(arguments)
     except SystemExit as exc:
         return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
     try:

@@ -33,7 +33,6 @@ from .common import (EXIT_DATAERR, EXIT_NOTHING, EXIT_OK, EXIT_USAGE, add_catalo
                      add_lang_option, add_limit_options, catalog_from, parse_size, policy_from)
 
 NAME = "analyze"
-HELP = "analyse bounce archives: summary, mail-flow findings, records, HTML report, ledger"
 EXIT_PROBLEMS = 3
 _DEFAULTS = Thresholds()
 """Done, but some inputs could not be read or parsed (they are listed as problems)."""
@@ -54,7 +53,7 @@ def _ratio(text: str) -> float:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.description = (f"{HELP}. Exit codes: 0 done, no problems; {EXIT_PROBLEMS} done, with "
+    parser.description = (f"{parser.description}. Exit codes: 0 done, no problems; {EXIT_PROBLEMS} done, with "
                           "problems; 1 no message found; 2 usage error; 65 nothing readable; "
                           "75 internal failure.")
     parser.add_argument("paths", nargs="+", metavar="PATH",

@@ -9,7 +9,6 @@ from ..errors import CatalogError
 from .common import EXIT_DATAERR, EXIT_OK
 
 NAME = "catalog"
-HELP = "work with the catalog (check)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -8,7 +8,6 @@ from ..explain import explain
 from .common import EXIT_OK, add_catalog_option, add_lang_option, bullet_lines, catalog_from, write_json
 
 NAME = "explain"
-HELP = "explain a status code (4.4.316, '450 4.4.316') or a diagnostic line"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

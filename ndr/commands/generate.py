@@ -22,7 +22,6 @@ from ..queue import QueuedMessage, RecordError, RecordProblem, parse_duration, p
 from .common import EXIT_DATAERR, EXIT_NOTHING, EXIT_OK, EXIT_TEMPFAIL, EXIT_USAGE, add_catalog_option, catalog_from
 
 NAME = "generate"
-HELP = "generate RFC 3464 bounces and delay warnings for queued messages that expire"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -29,7 +29,6 @@ from .common import (EXIT_DATAERR, EXIT_NOTHING, EXIT_OK, EXIT_TEMPFAIL, add_cat
                      add_lang_option, add_limit_options, bullet_lines, catalog_from, policy_from)
 
 NAME = "parse"
-HELP = "parse bounce messages (files, mbox, Maildir, folders or stdin)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

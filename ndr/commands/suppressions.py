@@ -15,7 +15,6 @@ from ..errors import InputError
 from .common import EXIT_NOTHING, EXIT_OK
 
 NAME = "suppressions"
-HELP = "list the addresses to stop mailing, from an analyze --db ledger"
 
 
 def _positive(text: str) -> int:
