@@ -169,9 +169,10 @@ def split_content_type(value: str | None) -> tuple[str, dict[str, str]]:
     known = _CONTENT_TYPES.get(value)
     if known is None:
         known = _split_content_type(value)
-        if len(_CONTENT_TYPES) >= 512:
-            _CONTENT_TYPES.clear()
-        _CONTENT_TYPES[value] = known
+        if len(value) <= 512:  # bounded memory: at most 512 values of at most 512 characters
+            if len(_CONTENT_TYPES) >= 512:
+                _CONTENT_TYPES.clear()
+            _CONTENT_TYPES[value] = known
     return known[0], dict(known[1])  # a part's own params: callers may change them
 
 

@@ -58,9 +58,10 @@ def recipient_from_fields(fields: dict[str, str]) -> RawRecipient:
         status = found
     reply = codes.find_reply(diagnostic) if diagnostic else None
     remote = mta_name(fields.get("remote-mta"))
+    original = clean_address(fields.get("original-recipient"))
     return RawRecipient(
-        recipient=clean_address(fields.get("final-recipient")) or clean_address(fields.get("original-recipient")),
-        original_recipient=clean_address(fields.get("original-recipient")),
+        recipient=clean_address(fields.get("final-recipient")) or original,
+        original_recipient=original,
         action=normalise_action(fields.get("action")),
         status=status,
         reply_code=reply,

@@ -216,6 +216,8 @@ def command_in(lay: Layout | None, text: str | None) -> str | None:
         return None
     # Decoders and hosts.settle ask about the same diagnostic or paragraph several times per
     # message (a quarter of the calls on the corpus): remember the last few answers.
+    if len(text) > _MEMO_TEXT:  # a long text is not kept alive for a memo
+        return _command_in(lay, text.lower())
     known = _COMMAND_MEMO.get(text)
     if known is not None and known[0] is lay:
         return known[1]
@@ -227,6 +229,7 @@ def command_in(lay: Layout | None, text: str | None) -> str | None:
 
 
 _COMMAND_MEMO: dict[str, tuple[Layout, str | None]] = {}
+_MEMO_TEXT = 4096
 
 
 def _command_in(lay: Layout, text: str) -> str | None:
