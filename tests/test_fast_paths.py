@@ -1,0 +1,73 @@
+"""The parse path's fast forms give what the plain forms they replace give.
+
+Each speed-up of the decoders keeps a slower, obvious form of the same question (a regex over the
+whole text, a character-class substitution): these properties check the two agree on texts built
+from the pieces that decide them (markers, case variants, quotes, blanks, and the few characters
+that lowercase or case-fold unlike ASCII).
+"""
+from __future__ import annotations
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import ndr
+from ndr.decoders import textscan
+from ndr.decoders.base import fold_blanks, literal_search, one_line
+from ndr.decoders.table import layouts
+
+CATALOG = ndr.load_catalog()
+LAYOUT = textscan.layout(CATALOG)
+assert LAYOUT is not None
+
+PATTERNS = [*LAYOUT.remote_mta, *LAYOUT.reporting_mta, *LAYOUT.reply, *LAYOUT.recipients]
+for _layout in layouts(CATALOG):
+    PATTERNS += [*_layout.remote_mta, *_layout.reporting_mta, *_layout.reply]
+    PATTERNS += [shape.regex for shape in _layout.shapes if shape.regex is not None]
+
+PIECES = ["host ", "HOST ", "Host: ", "mx.example.com ", "[192.0.2.1] ", "said:", "SAID: ", " ", "\n",
+          "by ", "remote host ", "while talking to ", "reporting-mta: dns; ", "generating server: ",
+          "This is the mail system at host ", "error_code:", "550 ", "5.1.1 ", "x@example.org",
+          "<x@example.org>", "rcpt to:<x@example.org> <<< ", "after helo ", "in reply to RCPT TO command",
+          "after end of data", "data <<< ", '"', "'", "(", "[", "\t", "\u00a0", "\u0130", "\u0131",
+          "\u017f", "\u212a", "\u03a3", "ſaid:", "Ünïcode ", "a", "-", ":", "45", "0"]
+texts = st.lists(st.sampled_from(PIECES), max_size=14).map("".join)
+
+
+def _same(a: re.Match[str] | None, b: re.Match[str] | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return a.span() == b.span() and a.groups() == b.groups()
+
+
+@given(texts)
+@settings(max_examples=300, deadline=None)
+def test_literal_search_finds_what_search_finds(text: str) -> None:
+    for pattern in PATTERNS:
+        assert _same(literal_search(pattern, text), pattern.search(text)), pattern.pattern
+
+
+@given(texts)
+@settings(max_examples=300, deadline=None)
+def test_reply_line_agrees_with_its_regex(text: str) -> None:
+    for candidate in (text, text.strip(), " ".join(text.split())):
+        assert textscan._reply_line(candidate) == bool(textscan._REPLY_LINE.search(candidate))
+
+
+@given(texts)
+@settings(max_examples=300, deadline=None)
+def test_command_in_agrees_with_finditer(text: str) -> None:
+    assert LAYOUT.commands is not None
+    last = None
+    for last in LAYOUT.commands.finditer(text.lower()):
+        pass
+    assert textscan.command_in(LAYOUT, text) == (last.lastgroup if last is not None else None)
+
+
+@given(texts)
+@settings(max_examples=300, deadline=None)
+def test_blank_folding_agrees_with_the_regex_forms(text: str) -> None:
+    assert fold_blanks(text) == re.sub(r"[ \t\u00a0]+", " ", text)
+    folded = " ".join(text.translate(dict.fromkeys([*range(0x20), 0x7F], " ")).split()) or None
+    assert one_line(text) == folded
