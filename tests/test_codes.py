@@ -17,6 +17,10 @@ from ndr import codes
     ("version 5.1.1.4 of the software", None, None),
     ("message of 552 bytes", None, None),
     ("450 4.4.316 Connection refused", "4.4.316", "450"),
+    # qmail and vpopmail write the enhanced code after a hash sign
+    ("550 no mailbox by that name here (#5.1.1 - chkusr)", "5.1.1", "550"),
+    ("Sorry, I couldn't find any host by that name. (#5.1.2)", "5.1.2", None),
+    ("see ticket #5.1.1.4 and host #192.0.2.1", None, None),
 ])
 def test_find(text: str, status: str | None, reply: str | None) -> None:
     assert codes.find_status(text) == status

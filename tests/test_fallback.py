@@ -291,3 +291,26 @@ def test_delivery_failed_label_and_transcript_command(eol: str) -> None:
             "Remote host said: 554 5.4.14 Hop count exceeded - possible mail loop\n")
     report = ndr.parse(with_eol(text.encode(), eol))
     assert [(r.recipient, r.status) for r in report.recipients] == [("bob@example.com", "5.4.14")]
+
+
+HEADED_TRANSCRIPT = """\
+From: MAILER-DAEMON@relay.example.net
+To: alice@example.org
+Subject: FAILURE NOTICE : hello
+
+  ----- The following addresses had permanent fatal errors -----
+
+>>> bob@example.com <bob@example.com>
+
+  ----- Transcript of session follows -----
+550 no mailbox by that name here (#5.1.1 - chkusr)
+"""
+
+
+@pytest.mark.parametrize("eol", ["lf", "crlf", "cr"])
+def test_a_heading_line_closes_the_paragraph_above_the_reply(eol: str) -> None:
+    # the reply sits right under a "----- ... -----" heading: it is still the notice's diagnostic,
+    # and a recipient block that says nothing of its own gets it once
+    [r] = ndr.parse(with_eol(HEADED_TRANSCRIPT.encode(), eol)).recipients
+    assert (r.recipient, r.status, r.reason, r.hard) == ("bob@example.com", "5.1.1", "userunknown", True)
+    assert r.diagnostic_code.count("no mailbox") == 1 and "-----" not in r.diagnostic_code

@@ -115,7 +115,7 @@ class Fallback:
         block = scan.blocks.get(address.lower())
         own = block.text if block is not None else ""
         diagnostic = own
-        if not (codes.find_status(own) or codes.find_reply(own)) and scan.diagnostic:
+        if not (codes.find_status(own) or codes.find_reply(own)) and scan.diagnostic and scan.diagnostic not in own:
             diagnostic = f"{own} {scan.diagnostic}" if own else scan.diagnostic
         if not diagnostic:
             diagnostic = scan.summary or ""

@@ -438,11 +438,16 @@ def scan(mail: Mail, lay: Layout) -> Scan:
             if current is not None and current.text:
                 current = None
             continue
-        paragraph.append(stripped)
         first = line[0]  # the line regexes below can only match lines starting so
         if first in _SEPARATOR_STARTS and _SEPARATOR.match(line):
+            # a rule or a heading ("----- Transcript of session follows -----") closes the
+            # paragraph above it: the reply under it opens a paragraph of its own
+            if diagnostic is None and paragraph and _reply_line(" ".join(paragraph)):
+                diagnostic = " ".join(paragraph)
+            paragraph = []
             current = None
             continue
+        paragraph.append(stripped)
         match = None
         if "@" in line:  # every shape names an address: most lines need no regex at all
             for shape in lay.recipients:
