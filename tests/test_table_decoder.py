@@ -177,6 +177,56 @@ def test_shared_rule_fills_remote_mta_and_smtp_command() -> None:
     assert raw.remote_mta == "relay.example.net"  # nobody named: the bounce's first signed hop
 
 
+SESSION_LAYOUT = dict(LAYOUT, start=["transcript of session follows"], end=["unsent message follows"],
+                      recipient=[{"regex": "^ ?[245][0-9][0-9] <{address}>\\.\\.\\. ?"}],
+                      diagnostic={"until": "line", "transcript": True})
+SESSION = b"""From: mailer-daemon@x.example
+Subject: ACME failure
+
+   ----- Transcript of session follows -----
+While talking to mx.example.com:
+>>> MAIL From:<a@example.org>
+<<< 250 ok
+>>> RCPT To:<b@example.com>
+<<< 550 No such mailbox here
+>>> RCPT To:<c@example.com>
+<<< 250 ok
+>>> DATA
+<<< 554 Message refused by content policy
+554 <c@example.com>... Service unavailable
+550 <d@example.net>... 550 Host unknown (Authoritative answer from name server)
+550 <b@example.com>... User unknown
+While talking to mx.example.org:
+>>> RCPT To:<e@example.org>
+<<< 452 Too many recipients this session
+
+   ----- Unsent message follows -----
+From: a@example.org
+"""
+
+
+@pytest.mark.parametrize("eol", ["lf", "crlf", "cr"])
+def test_transcript_replies_go_to_the_recipient_they_answer(eol: str) -> None:
+    found = {r.recipient: r for r in _run(with_eol(SESSION, eol), SESSION_LAYOUT).recipients}
+    got = {a: (r.diagnostic, r.smtp_command) for a, r in found.items() if a != "d@example.net"}
+    assert found["d@example.net"].diagnostic == "550 Host unknown (Authoritative answer from name server)"
+    assert got == {
+        # the RCPT reply is b's although other lines stand between it and b's result line
+        "b@example.com": ("User unknown 550 No such mailbox here", "RCPT"),
+        # a reply to DATA belongs to the result line that follows it, and to no later one
+        "c@example.com": ("Service unavailable 554 Message refused by content policy", "DATA"),
+        # refused at RCPT without a result line of its own: still a failed recipient
+        "e@example.org": ("452 Too many recipients this session", "RCPT"),
+    }
+    assert found["e@example.org"].status == "4.0.0" and found["b@example.com"].status == "5.0.0"
+
+
+def test_without_transcript_the_exchange_lines_follow_the_recipient_line() -> None:
+    layout = dict(SESSION_LAYOUT, diagnostic={"until": "recipient"})
+    found = {r.recipient: r.diagnostic for r in _run(SESSION, layout).recipients}
+    assert "e@example.org" not in found and "mx.example.org" in found["b@example.com"]
+
+
 def test_nothing_found_is_none() -> None:
     assert _run(b"From: mailer-daemon@x.example\nSubject: ACME failure\n\nno addresses here\n") is None
 
@@ -233,6 +283,7 @@ def test_the_test_layout_is_valid() -> None:
     ({"end": ["Original Message"]}, "not lowercase"),
     ({"diagnostic": {"until": "forever"}}, "diagnostic.until"),
     ({"diagnostic": {"lines": 3}}, "unknown key 'lines'"),
+    ({"diagnostic": {"transcript": "yes"}}, "diagnostic.transcript must be true or false"),
     ({"remote_mta": [{"regex": "\\bserver (\\S+)"}]}, "{host} exactly once"),
     ({"remote_mta": [{"regex": "\\bserver {host} (x)"}]}, "capturing"),
     ({"reply": [{"regex": "\\bcode \\d+"}]}, "exactly 1 capturing group"),

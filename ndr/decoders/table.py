@@ -39,6 +39,12 @@ Layout fields (``id`` and ``source`` are checked by the catalog itself)::
                                         #   only the rest of the recipient line
         block: false                    #   true: all non-recipient text of the block is every
                                         #   recipient's diagnostic
+        transcript: false               #   true: the block holds an SMTP session transcript
+                                        #   (">>> RCPT To:<x>" sent, "<<< 550 ..." heard): a
+                                        #   failure reply to RCPT TO:<x> is x's diagnostic
+                                        #   wherever x's line is; a failure reply to another
+                                        #   command is the next recipient line's. Either way the
+                                        #   recipient's smtp_command is the command answered
         section: ["because:"]           #   lines after this phrase (to a blank line) are the
                                         #   diagnostic of recipients that have none of their own
       recipient_headers: [x-failed-recipients]   # when no line of the block is a recipient
@@ -94,7 +100,7 @@ _FIELDS = {"id", "name", "decoder", "source", "detect", "start", "end", "origina
            "recipient_headers", "diagnostic", "remote_mta", "reporting_mta", "reply", "when",
            "defaults", "__line__"}
 _DETECT_KEYS = {"from", "subject", "headers", "body"}
-_DIAGNOSTIC_KEYS = {"until", "block", "section"}
+_DIAGNOSTIC_KEYS = {"until", "block", "section", "transcript"}
 _UNTIL = ("recipient", "blank", "end", "line")
 _SHAPES = ("address", "address-text")
 
@@ -144,6 +150,7 @@ class Layout:
     shapes: tuple[Shape, ...]
     until: str
     block: bool
+    transcript: bool
     section: tuple[str, ...]
     remote_mta: tuple[re.Pattern[str], ...]
     reporting_mta: tuple[re.Pattern[str], ...]
@@ -208,6 +215,7 @@ def compile_layout(item: dict[str, Any]) -> Layout:
         end=_phrases(item.get("end")), original=_phrases(item.get("original")),
         shapes=tuple(_shape(raw) for raw in item["recipient"]),
         until=diagnostic.get("until", "recipient"), block=bool(diagnostic.get("block", False)),
+        transcript=bool(diagnostic.get("transcript", False)),
         section=_phrases(diagnostic.get("section")),
         remote_mta=_regexes(item.get("remote_mta")), reporting_mta=_regexes(item.get("reporting_mta")),
         reply=_regexes(item.get("reply")),
@@ -347,6 +355,61 @@ def _section(layout: Layout, lines: list[str], lowers: list[str]) -> str | None:
     return None
 
 
+_SENT = re.compile(r"^ ?>>> ?([A-Za-z]+)")
+_HEARD = re.compile(r"^ ?<<< ?(.*)")
+_SMTP_VERBS = {"HELO", "EHLO", "MAIL", "RCPT", "DATA"}  # the commands hosts.settle names
+
+
+class _Session:
+    """The SMTP exchanges of a transcript block (``diagnostic.transcript``): which recipient
+    each failure reply belongs to, and the command it answered."""
+
+    __slots__ = ("verb", "asked", "pending", "answers", "commands")
+
+    def __init__(self) -> None:
+        self.verb: str | None = None
+        self.asked: tuple[str, str] | None = None  # (key, address) of the last RCPT TO:<x>
+        self.pending: list[str] = []  # failure reply lines waiting for the next recipient line
+        self.answers: dict[str, tuple[str, list[str]]] = {}  # replies to RCPT TO:<x>, by x
+        self.commands: dict[str, str] = {}  # the command each recipient's reply answered
+
+    def read(self, line: str) -> bool:
+        """Take ``line`` when it is a command sent (``>>>``) or a reply heard (``<<<``)."""
+        if ">>>" not in line and "<<<" not in line:
+            return False
+        sent = _SENT.match(line)
+        if sent is not None:
+            verb = sent.group(1).upper()
+            self.verb = verb if verb in _SMTP_VERBS else None
+            address = find_address(line) if verb == "RCPT" else None
+            self.asked = (address.lower(), address) if address else None
+            self.pending = []  # a reply nobody's line followed belongs to no one
+            return True
+        heard = _HEARD.match(line)
+        if heard is None:
+            return False
+        reply = heard.group(1).strip()
+        if reply[:1] in ("2", "3") or not reply:
+            return True  # a success reply: no one's diagnostic
+        if self.asked is not None:
+            key, address = self.asked
+            self.answers.setdefault(key, (address, []))[1].append(reply)
+            if self.verb:
+                self.commands.setdefault(key, self.verb)
+        else:
+            self.pending.append(reply)
+        return True
+
+    def settle(self, key: str, lines: list[str]) -> None:
+        """A recipient line was read: a failure reply heard before it (not to an RCPT of
+        another address) is its."""
+        if self.pending:
+            lines.extend(self.pending)
+            self.pending = []
+            if self.verb:
+                self.commands.setdefault(key, self.verb)
+
+
 class TableDecoder:
     """Executes the catalog's ``vendors`` layouts; the first layout that detects the message wins."""
 
@@ -405,7 +468,11 @@ class TableDecoder:
         loose: list[str] = []
         current: list[str] | None = None
         ended = False
+        session = _Session() if layout.transcript else None
         for index, (line, low) in enumerate(zip(lines, lowers)):
+            if session is not None and session.read(line):
+                loose.append(line)
+                continue
             hit = _recipient(layout.shapes, line, low)
             if hit is not None:
                 address, rest = hit
@@ -417,6 +484,8 @@ class TableDecoder:
                 ended = layout.until == "line"
                 if rest:
                     current.append(rest)
+                if session is not None:
+                    session.settle(key, current)
                 continue
             if not _WORD.search(line):  # blank, or a rule of dashes or equals signs
                 if current is not None and layout.until == "blank" and not line.strip():
@@ -426,6 +495,12 @@ class TableDecoder:
                 loose.append(line)
             if current is not None and not ended:
                 current.append(line)
+        if session is not None:
+            for key, (address, replies) in session.answers.items():
+                if key not in found:  # refused at RCPT, with no result line of its own
+                    found[key] = (RawRecipient(recipient=address), [])
+                    order.append(key)
+                found[key][1].extend(replies)
         whole = one_line("\n".join(loose)) if layout.block else None
         if not order:
             for name in layout.headers:
@@ -457,6 +532,8 @@ class TableDecoder:
             # a recipient the block says nothing particular about gets the block's own words
             diagnostic = whole or one_line("\n".join(diagnostic_lines)) or shared or one_line("\n".join(loose))
             self.fill(layout, raw, diagnostic, diagnostic_lines)
+            if session is not None:
+                raw.smtp_command = raw.smtp_command or session.commands.get(key)
             raw.reporting_mta = reporting
             recipients.append(raw)
         decoded = Decoded(decoder=f"{self.name}:{layout.id}", kind=Kind.BOUNCE, recipients=recipients,
@@ -666,8 +743,9 @@ def vendor_problems(item: dict[str, Any], reason_ids: set[str]) -> list[str]:
                 problems.append(f"diagnostic: unknown key {key!r}")
             if diagnostic.get("until", "recipient") not in _UNTIL:
                 problems.append(f"diagnostic.until must be one of {', '.join(_UNTIL)}")
-            if not isinstance(diagnostic.get("block", False), bool):
-                problems.append("diagnostic.block must be true or false")
+            for flag in ("block", "transcript"):
+                if not isinstance(diagnostic.get(flag, False), bool):
+                    problems.append(f"diagnostic.{flag} must be true or false")
             _string_list(diagnostic.get("section"), "diagnostic.section", problems)
     for key in ("remote_mta", "reporting_mta"):
         _regex_list(item.get(key), key, problems, groups=0, placeholder="{host}")
