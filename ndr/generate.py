@@ -35,7 +35,7 @@ from email.parser import BytesParser
 from email.utils import format_datetime as _format_datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from . import codes, mime, render
 from .catalog import Catalog, CodeEntry, load_catalog
@@ -307,11 +307,13 @@ def generate(message: QueuedMessage, action: Verdict | str,
     message_id = f"<{stamp}.{digest}.{action.value}@{reporting_mta}>"
 
     returned = _returned(original, message, action, options)
-    context = _context(catalog, message, action, reports, strings, lang, subject, original_headers is not None,
-                       returned, reporting_mta, queue_id, now, will_retry_until, original_id)
+    known = original_headers is not None
+    shaped = render.Shaped(env, lambda put: _context(
+        catalog, message, action, reports, strings, lang, subject, known, returned, reporting_mta,
+        queue_id, now, will_retry_until, original_id, put))
     base = "failure" if action is Verdict.FAILED else "delay"
-    text = render.render(env, f"dsn/{base}.txt.j2", context)
-    html = render.render(env, f"dsn/{base}.html.j2", context)
+    text = shaped.render(f"dsn/{base}.txt.j2")
+    html = shaped.render(f"dsn/{base}.html.j2")
 
     status_body = _delivery_status(message, action, reports, reporting_mta, utf8, will_retry_until)
     parts = [_alternative(text, html, lang, digest), _status_part(status_body, utf8)]
@@ -410,34 +412,37 @@ def _returned(original: bytes | None, message: QueuedMessage, action: Verdict,
 
 def _context(catalog: Catalog, message: QueuedMessage, action: Verdict, reports: Sequence[RecipientReport], strings: Any,
              lang: str, subject: str, known: bool, returned: str | None, reporting_mta: str,
-             queue_id: str, now: datetime, will_retry_until: datetime | None, original_id: str) -> dict[str, Any]:
+             queue_id: str, now: datetime, will_retry_until: datetime | None, original_id: str,
+             put: Callable[[str], str]) -> dict[str, Any]:
+    # ``put`` marks the per-message strings (render.Shaped); the rest repeats across reports.
     return {
         "kind": "failure" if action is Verdict.FAILED else "delay",
         "lang": lang,
         "s": strings,
-        "subject": subject,
+        "subject": put(subject),
         "original_known": known,
         "original": returned,
         "reporting_mta": reporting_mta,
-        "queue_id": queue_id,
-        "sender": message.sender,
-        "arrival_date": format_datetime(message.arrival),
-        "report_date": format_datetime(now),
-        "will_retry_until": format_datetime(will_retry_until) if will_retry_until else "",
-        "age": human(now - message.arrival),
-        "envid": one_line(message.envid, 100) if message.envid else "",
-        "message_id": original_id,
+        "queue_id": put(queue_id),
+        "sender": put(message.sender),
+        "arrival_date": put(format_datetime(message.arrival)),
+        "report_date": put(format_datetime(now)),
+        "will_retry_until": put(format_datetime(will_retry_until)) if will_retry_until else "",
+        "age": put(human(now - message.arrival)),
+        "envid": put(one_line(message.envid, 100)) if message.envid else "",
+        "message_id": put(original_id),
         "permanent": action is Verdict.FAILED and all(r.status.startswith("5") for r in reports),
-        "recipients": [_recipient_context(r, lang, catalog) for r in reports],
+        "recipients": [_recipient_context(r, lang, catalog, put) for r in reports],
     }
 
 
-def _recipient_context(report: RecipientReport, lang: str, catalog: Catalog) -> render.Record:
+def _recipient_context(report: RecipientReport, lang: str, catalog: Catalog,
+                       put: Callable[[str], str]) -> render.Record:
     verdict = report.verdict
     summary = catalog.reason(verdict.reason).summary.get(lang) or verdict.summary
     entry = verdict.entry
     return render.Record({
-        "address": report.address,
+        "address": put(report.address),
         "status": report.status,
         "title": entry.title.get(lang) if entry is not None else "",
         "summary": summary,
@@ -448,10 +453,10 @@ def _recipient_context(report: RecipientReport, lang: str, catalog: Catalog) -> 
         "causes": list(verdict.causes),
         "fixes": list(verdict.fixes),
         "who": list(verdict.who),
-        "remote_mta": report.remote_mta or "",
-        "diagnostic": report.diagnostic or "",
-        "last_attempt": format_datetime(report.last_attempt) if report.last_attempt else "",
-        "original_recipient": one_line(report.original_recipient, 300) if report.original_recipient else "",
+        "remote_mta": put(report.remote_mta or ""),
+        "diagnostic": put(report.diagnostic or ""),
+        "last_attempt": put(format_datetime(report.last_attempt)) if report.last_attempt else "",
+        "original_recipient": put(one_line(report.original_recipient, 300)) if report.original_recipient else "",
     })
 
 

@@ -11,18 +11,23 @@ name can ``{% extends "shipped/dsn/failure.txt.j2" %}`` and replace a single blo
 One environment per template folder, built once and cached. ``StrictUndefined`` (a misspelt
 variable is an error, not an empty string), autoescape for ``.html`` templates, and
 ``SandboxedEnvironment`` whenever user templates are in play. Any template problem raises
-``TemplateError`` naming the file and line.
+``TemplateError`` naming the file and line. ``Shaped`` renders a shipped template once per
+shape of its context and fills the per-message strings in afterwards (same output, a fraction of
+the time; see the section below).
 """
 from __future__ import annotations
 
 import functools
 import os
+import re
 import types
+import weakref
 from importlib import resources
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import jinja2
+import markupsafe
 from jinja2.sandbox import SandboxedEnvironment
 
 from .errors import TemplateError
@@ -64,6 +69,8 @@ def _environment(user_dir: str | None, shipped: str) -> jinja2.Environment:
     # User templates are code from outside: sandbox them. The shipped ones are ours.
     env = SandboxedEnvironment(**options) if user_dir is not None else jinja2.Environment(**options)
     env.filters["indent_lines"] = _indent_lines
+    if user_dir is None:
+        _SHAPES[env] = {}  # shipped templates only: see Shaped
     return env
 
 
@@ -120,3 +127,121 @@ def _where(trace: types.TracebackType | None, fallback: str) -> str:
             found = f"{filename}:{trace.tb_lineno}"
         trace = trace.tb_next
     return found
+
+
+# ---- shaped rendering: a template rendered once per shape of its context ------------------------
+#
+# A report's human-readable part depends on a handful of per-message strings (addresses, dates,
+# the queue id, the last error) and on much that repeats from report to report (the catalog's
+# explanation of each failure, the language, which fields are empty). ``Shaped`` renders a shipped
+# template once with each per-message string replaced by a marker, remembers the output as a
+# format string, and fills the real strings in afterwards (HTML-escaped where the template
+# escaped the marker). Emptiness is part of the shape (an empty string is passed through, never
+# a marker), so every ``{% if %}`` takes the branch the real value would take. It relies on the
+# shipped templates only printing those strings (no filters or comparisons on them); user
+# templates (``--templates DIR``) are always rendered directly.
+
+_MARK_OPEN, _MARK_CLOSE = "\ue000", "\ue001"
+"""Private-use characters around a marker; output holding a stray one is not shaped."""
+_MARKER = re.compile("\ue000(\\d+)x(&|&amp;)X\ue001")
+"""A marker as printed (``&``) or as autoescaped (``&amp;``): the marker shows which one; its
+letters of both cases show a case-changing filter (a marker it changed is stray)."""
+_SHAPES_MAX = 512
+"""Shapes remembered per environment; a listing's failures repeat, so few are ever needed."""
+_SHAPES: weakref.WeakKeyDictionary[jinja2.Environment, dict[Any, tuple[str, int] | None]] = (
+    weakref.WeakKeyDictionary())
+"""Environments whose templates may be shaped (the shipped-only ones) → their shapes."""
+
+
+def _plain(value: str) -> str:
+    return value
+
+
+class Shaped:
+    """Templates rendered for one context that ``build`` makes from per-message strings.
+
+    ``build(put)`` returns the context, with every per-message string ``v`` written as
+    ``put(v)``; everything else in the context must be hashable once lists and dicts are
+    frozen into tuples (strings, booleans, None, objects by identity), and is the shape.
+    """
+
+    __slots__ = ("env", "build", "values", "context", "key")
+
+    def __init__(self, env: jinja2.Environment, build: Callable[[Callable[[str], str]], Mapping[str, Any]]) -> None:
+        self.env = env
+        self.build = build
+        self.values: list[str] = []
+        self.context: Mapping[str, Any] | None = None
+        self.key: Any = None
+        if env in _SHAPES:
+            self.context = build(self._put)
+            try:
+                self.key = _freeze(self.context)
+            except TypeError:  # something unhashable: render directly
+                self.context = None
+
+    def _put(self, value: str) -> str:
+        if not value:
+            return value
+        self.values.append(value)
+        return f"{_MARK_OPEN}{len(self.values) - 1}x&X{_MARK_CLOSE}"
+
+    def render(self, name: str) -> str:
+        """Template ``name`` rendered with the real strings (``TemplateError`` as ``render``)."""
+        if self.context is None:
+            return render(self.env, name, self.build(_plain))
+        shapes = _SHAPES[self.env]
+        key = (name, self.key)
+        try:
+            shape = shapes[key]
+        except KeyError:
+            shape = _shape(render(self.env, name, self.context), len(self.values))
+            if len(shapes) >= _SHAPES_MAX:
+                shapes.clear()
+            shapes[key] = shape
+        if shape is None:
+            return render(self.env, name, self.build(_plain))
+        template, escaped = shape
+        values = self.values
+        if escaped:
+            values = values + [str(markupsafe.escape(v)) for v in values]
+        return template.format(*values)
+
+
+def _shape(output: str, count: int) -> tuple[str, int] | None:
+    """A format string for ``output`` ({i} where marker i was printed, {count + i} where it was
+    escaped) and whether any was escaped; None when the output holds a marker character that is
+    not part of a whole marker (a filter or a literal changed it: render such shapes directly)."""
+    pieces: list[str] = []
+    escaped = 0
+    last = 0
+    for found in _MARKER.finditer(output):
+        pieces.append(output[last:found.start()].replace("{", "{{").replace("}", "}}"))
+        index = int(found.group(1))
+        if found.group(2) != "&":
+            escaped, index = 1, index + count
+        pieces.append(f"{{{index}}}")
+        last = found.end()
+    pieces.append(output[last:].replace("{", "{{").replace("}", "}}"))
+    template = "".join(pieces)
+    if _MARK_OPEN in template or _MARK_CLOSE in template:
+        return None
+    return template, escaped
+
+
+def _freeze(value: Any) -> Any:
+    """``value`` with dicts and lists made tuples (a hashable key); TypeError if it cannot be."""
+    if isinstance(value, dict):
+        return tuple([(k, v if type(v) in _SCALARS else _freeze(v)) for k, v in value.items()])
+    if isinstance(value, (list, tuple)):
+        frozen = tuple(value)
+        try:
+            hash(frozen)  # a list of strings, the common case
+            return frozen
+        except TypeError:
+            return tuple([_freeze(v) for v in value])
+    hash(value)
+    return value
+
+
+_SCALARS = frozenset({str, bool, int, type(None)})
