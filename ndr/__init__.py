@@ -5,6 +5,8 @@
 >>> report.recipients[0].reason  # doctest: +SKIP
 'userunknown'
 """
+from typing import TYPE_CHECKING
+
 from .catalog import Catalog, load_catalog
 from .errors import CatalogError, Defect, DefectError, InputError, NdrError, TemplateError
 from .explain import Explanation, explain
@@ -23,6 +25,10 @@ __all__ = [
 # not pay for Jinja2 and the queue readers.
 _LAZY = {"generate": "generate", "GeneratedReport": "generate", "ReportOptions": "generate",
          "QueuedMessage": "queue", "QueueRecipient": "queue"}
+
+if TYPE_CHECKING:  # the checker sees the lazy names' real types (at run time they stay lazy)
+    from .generate import GeneratedReport, ReportOptions, generate
+    from .queue import QueuedMessage, QueueRecipient
 
 
 def __getattr__(name: str) -> object:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import io
 import lzma
 import os
 import re
@@ -22,14 +23,15 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Iterable, Iterator
+from typing import IO, Callable, Iterable, Iterator, Protocol, cast
 
 _MIB = 1024 * 1024
 MAX_LINE = _MIB
 """Longest piece read at once; longer lines come in pieces so a 1 GB line never sits in memory."""
 
-_DECOMPRESSORS = {".gz": lambda f: gzip.GzipFile(fileobj=f, mode="rb"),
-                  ".bz2": lambda f: bz2.BZ2File(f, "rb"), ".xz": lambda f: lzma.LZMAFile(f, "rb")}
+_DECOMPRESSORS: dict[str, Callable[[_Counting], io.BufferedIOBase]] = {
+    ".gz": lambda f: gzip.GzipFile(fileobj=_as_file(f), mode="rb"),
+    ".bz2": lambda f: bz2.BZ2File(_as_file(f), "rb"), ".xz": lambda f: lzma.LZMAFile(_as_file(f), "rb")}
 _TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
 _READ_ERRORS = (OSError, EOFError, lzma.LZMAError, zlib.error, tarfile.TarError,
                 zipfile.BadZipFile, ValueError)
@@ -111,11 +113,15 @@ def is_zip(name: str) -> bool:
     return name.lower().endswith(".zip")
 
 
-def open_binary(path: str | Path) -> IO[bytes]:
+def open_binary(path: str | Path) -> io.BufferedIOBase:
     """Open a file for reading bytes, decompressing by extension (no limits: small files only)."""
-    opener = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}.get(Path(path).suffix.lower())
-    if opener is not None:
-        return opener(path, "rb")  # type: ignore[no-any-return]
+    suffix = Path(path).suffix.lower()
+    if suffix == ".gz":
+        return gzip.GzipFile(path, "rb")
+    if suffix == ".bz2":
+        return bz2.BZ2File(path, "rb")
+    if suffix == ".xz":
+        return lzma.LZMAFile(path, "rb")
     return open(path, "rb")
 
 
@@ -132,9 +138,9 @@ class _Counting:
         return data
 
     def readinto(self, buffer: bytearray | memoryview) -> int:
-        n = self.raw.readinto(buffer)  # type: ignore[attr-defined]
-        self.count += n or 0
-        return n or 0
+        data = self.read(len(buffer))  # any IO[bytes] reads; not all of them readinto
+        buffer[:len(data)] = data
+        return len(data)
 
     def readable(self) -> bool:
         return True
@@ -145,6 +151,15 @@ class _Counting:
     @property
     def closed(self) -> bool:
         return bool(self.raw.closed)
+
+
+def _as_file(counting: _Counting) -> IO[bytes]:
+    """``counting`` as the file object the stdlib readers' type stubs ask for.
+
+    gzip, bz2, lzma and tarfile's stream mode only ``read`` (and close) the file they
+    decompress; their stubs name a full, seekable file, which a counting wrapper is not.
+    """
+    return cast(IO[bytes], counting)
 
 
 class _Guard:
@@ -176,7 +191,13 @@ class _Guard:
                                     f"{limits.max_ratio:g}:1 (possible bomb)")
 
 
-def _lines(handle: IO[bytes], guard: _Guard | None) -> Iterator[bytes]:
+class _LineReader(Protocol):
+    """What ``_lines`` reads: any binary stream's ``readline``."""
+
+    def readline(self, size: int = -1, /) -> bytes: ...
+
+
+def _lines(handle: _LineReader, guard: _Guard | None) -> Iterator[bytes]:
     readline = handle.readline
     if guard is None:
         while line := readline(MAX_LINE):
@@ -344,7 +365,7 @@ def _iter_plain_or_compressed(path: str, source: str, limits: Limits) -> Iterato
             else:
                 counting = _Counting(raw)
                 stream = _DECOMPRESSORS[suffix](counting)
-                lines = _lines(stream, _Guard(limits, counting))  # type: ignore[arg-type]
+                lines = _lines(stream, _Guard(limits, counting))
             for message in split_stream(lines, source, None, limits):
                 count += 1
                 yield message
@@ -360,7 +381,7 @@ def _member_stream(handle: IO[bytes], name: str, limits: Limits,
     suffix = compression_of(name)
     if suffix is not None:
         inner_count = _Counting(handle)
-        stream: IO[bytes] = _DECOMPRESSORS[suffix](inner_count)
+        stream = _DECOMPRESSORS[suffix](inner_count)
         return _lines(stream, _Guard(limits, inner_count))
     if compressed_size is None and counting is None:
         return _lines(handle, None)
@@ -406,7 +427,7 @@ def _zip_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, source: str,
     count = 0
     try:
         with archive.open(info) as handle:
-            lines = _member_stream(handle, name, limits, info.compress_size)  # type: ignore[arg-type]
+            lines = _member_stream(handle, name, limits, info.compress_size)
             for message in split_stream(lines, source, name, limits):
                 count += 1
                 yield message
@@ -429,7 +450,7 @@ def iter_tar(path: str, source: str, limits: Limits = DEFAULT_LIMITS) -> Iterato
     count = 0
     with raw:
         try:
-            with tarfile.open(fileobj=counting, mode="r|*") as archive:  # type: ignore[call-overload]
+            with tarfile.open(fileobj=_as_file(counting), mode="r|*") as archive:
                 for info in archive:
                     if not info.isfile():
                         continue

@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Hashable, Iterable, Mapping
 
 import yaml
 
@@ -29,14 +29,19 @@ SMTP_COMMANDS = ("connect", "helo", "ehlo", "mail", "rcpt", "data")
 
 
 # libyaml's parser when PyYAML was built with it (about ten times faster), else the pure one.
-_SafeBase: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# Both construct with SafeConstructor, which is all this module relies on; the checker is told
+# the pure one because which one exists is only known at run time.
+if TYPE_CHECKING:
+    _SafeBase = yaml.SafeLoader
+else:
+    _SafeBase = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _LineLoader(_SafeBase):  # type: ignore[misc, valid-type]
+class _LineLoader(_SafeBase):
     """A safe loader that records each mapping's line as ``__line__`` (for error locations)."""
 
 
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[Hashable, Any]:
     mapping = yaml.SafeLoader.construct_mapping(loader, node, deep=True)
     mapping["__line__"] = node.start_mark.line + 1
     return mapping

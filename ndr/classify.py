@@ -20,7 +20,10 @@ gives an answer decides, and names itself in ``rule``:
    (``phrase:<reason>:<pattern>``);
 4. the SMTP command that failed, when the code says nothing more specific than ``X.0.0``: a
    reason listing that command in ``commands`` (``command:<name>``, e.g. refused at EHLO →
-   ``blocked``);
+   ``blocked``); then, when the code says no more than a class or subject (``X.S.0``) or there
+   is none, a phrase in the reporting MTA's own words about the recipient
+   (``notice:<reason>:<pattern>``; Gmail's "the address couldn't be found" above a reply that
+   says only "550 #5.1.0 Address rejected"): the reply names no reason, the MTA that read it does;
 5. the code's entry even when not decisive (``code:<entry id>``), else its class and subject
    (``subject:<entry id>``, the ``X.S.0`` entry);
 6. ``undefined``; but a failure with a text that names nothing the catalog knows is ``onhold``
@@ -192,7 +195,8 @@ def decide(catalog: Catalog, *, status: str | None, reply: str | None, text: str
            action: str | None = None, remote_mta: str | None = None, recipient: str | None = None,
            preset: str | None = None, reporting_mta: str | None = None,
            smtp_command: str | None = None, diagnostic_type: str | None = None,
-           extensions: Mapping[str, str] | None = None) -> tuple[str, str, CodeEntry | None]:
+           extensions: Mapping[str, str] | None = None,
+           notice: str | None = None) -> tuple[str, str, CodeEntry | None]:
     """(reason id, rule id, explaining code entry) by the precedence in the module docstring."""
     if preset:
         return preset, f"format:{preset}", catalog.code_entry(status)
@@ -207,7 +211,8 @@ def decide(catalog: Catalog, *, status: str | None, reply: str | None, text: str
     command = command_of(smtp_command, folded)
     reason, rule, found, pattern = _decide(catalog, status, folded, reply, rule_hosts, entry, command,
                                            _typed(catalog, diagnostic_type),
-                                           _field_verdict(catalog, extensions))
+                                           _field_verdict(catalog, extensions),
+                                           fold(notice) if notice else "")
     if pattern is not None and (found is None or not found.decisive):
         # The phrase that decided may be explained by a more specific entry than the code's.
         found = _explainers(catalog).get(pattern.source, found)
@@ -215,17 +220,17 @@ def decide(catalog: Catalog, *, status: str | None, reply: str | None, text: str
         # A failure whose text names nothing the catalog knows: the receiving side did not say
         # why (onhold); undefined is left for a bounce with no text at all.
         reason, rule = "onhold", rule + "+unstated"
-    specific = rule.startswith(("host:", "field:", "type:", "phrase:", "command:")) or (
+    specific = rule.startswith(("host:", "field:", "type:", "phrase:", "notice:", "command:")) or (
         rule.startswith("code:") and entry is not None and entry.decisive)
     if action == "delayed" and not specific:
         return "expired", "action:delayed", entry
-    if command == "data" or (command is None and rule.startswith("phrase:")):
+    if command == "data" or (command is None and rule.startswith(("phrase:", "notice:"))):
         after = catalog.reason(reason).after_data
         # Not when a host rule, a vendor's verdict, a decisive code, or a phrase standing for a decisive code (a
         # vendor's rendering of 5.1.1 without the code) decided: those name the address itself.
         if after and not rule.startswith(("host:", "field:")) and not (
                 rule.startswith("code:") and entry is not None and entry.decisive) and not (
-                rule.startswith("phrase:") and found is not None and found.decisive
+                rule.startswith(("phrase:", "notice:")) and found is not None and found.decisive
                 and found.reason == reason):
             suffix = "+after-data" if command == "data" else "+no-rcpt"
             return after, rule + suffix, found
@@ -281,8 +286,8 @@ def _typed(catalog: Catalog, diagnostic_type: str | None) -> tuple[str, Reason] 
     if not table:
         return None
     name = diagnostic_type.strip().lower()
-    reason = table.get(name)
-    return (name, reason) if reason is not None else None
+    claimed: Reason | None = table.get(name)
+    return (name, claimed) if claimed is not None else None
 
 
 def _command_reason(catalog: Catalog, command: str | None) -> str | None:
@@ -301,8 +306,8 @@ def _command_reason(catalog: Catalog, command: str | None) -> str | None:
 
 def _decide(catalog: Catalog, status: str | None, folded: str, reply: str | None,
             hosts: list[Host], entry: CodeEntry | None, command: str | None = None,
-            typed: tuple[str, Reason] | None = None, verdict: tuple[str, str] | None = None
-            ) -> tuple[str, str, CodeEntry | None, Pattern | None]:
+            typed: tuple[str, Reason] | None = None, verdict: tuple[str, str] | None = None,
+            notice: str = "") -> tuple[str, str, CodeEntry | None, Pattern | None]:
     """Steps 1–5 of the precedence: (reason, rule, entry, the phrase that decided or None)."""
     hit = _host_rule(hosts, status, reply, folded, command)
     if hit is not None:
@@ -336,6 +341,13 @@ def _decide(catalog: Catalog, status: str | None, folded: str, reply: str | None
     if by_command is not None and (entry is None or not entry.status or entry.status.endswith(".0.0")
                                    or entry.status.startswith("X.0.")):
         return by_command, f"command:{command}", entry, None
+    phrase = catalog.phrases.first(notice) if notice and (
+        entry is None or not entry.status or entry.status.rsplit(".", 1)[-1] == "0") else None
+    if phrase is not None:
+        # The reply names no reason and its code no more than a class or subject (5.1.0); the
+        # reporting MTA, which read it, states one.
+        pattern, (reason, code_entry) = phrase
+        return reason, f"notice:{reason}:{pattern.source}", code_entry or entry, pattern
     if entry is not None:
         return entry.reason, f"code:{entry.id}", entry, None
     if status:
@@ -349,7 +361,7 @@ def classify(catalog: Catalog, *, status: str | None, reply: str | None, text: s
              action: str | None = None, remote_mta: str | None = None, recipient: str | None = None,
              preset: str | None = None, lang: str = "en", reporting_mta: str | None = None,
              smtp_command: str | None = None, diagnostic_type: str | None = None,
-             extensions: Mapping[str, str] | None = None) -> Classification:
+             extensions: Mapping[str, str] | None = None, notice: str | None = None) -> Classification:
     """Decide the reason and gather the catalog's summary, causes, fixes and who should act.
 
     >>> from ndr.catalog import load_catalog
@@ -359,7 +371,8 @@ def classify(catalog: Catalog, *, status: str | None, reply: str | None, text: s
     reason_id, rule, entry = decide(catalog, status=status, reply=reply, text=text, action=action,
                                     remote_mta=remote_mta, recipient=recipient, preset=preset,
                                     reporting_mta=reporting_mta, smtp_command=smtp_command,
-                                    diagnostic_type=diagnostic_type, extensions=extensions)
+                                    diagnostic_type=diagnostic_type, extensions=extensions,
+                                    notice=notice)
     reason = catalog.reason(reason_id)
     # STYLE.md: hard only where the address itself is bad; a delay or a non-failure never is.
     hard = (action != "delayed" and action not in _SUCCESS and preset not in _FEEDBACK

@@ -7,7 +7,7 @@ from . import codes
 from .catalog import Catalog, load_catalog
 from .classify import classify
 from .decoders.base import host_in_text
-from .model import _plain
+from .model import _plain_fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +31,7 @@ class Explanation:
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dictionary."""
-        return _plain(self)  # type: ignore[no-any-return]
+        return _plain_fields(self)
 
 
 def explain(query: str, *, lang: str = "en", catalog: Catalog | None = None) -> Explanation:

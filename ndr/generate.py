@@ -212,9 +212,9 @@ def _explain(catalog: Catalog, text: str, given: str | None, replied: bool, remo
     domain = address.rpartition("@")[2].lower() if "@" in address else None
     key = (text, given, replied, remote, domain, lang)
     cache = catalog.cache.setdefault(_EXPLAINED, {})
-    found = cache.get(key)
-    if found is not None:
-        return found  # type: ignore[no-any-return]
+    cached: tuple[str, Classification, str | None] | None = cache.get(key)
+    if cached is not None:
+        return cached
     status = given or (codes.find_status(text) if text else None)
     reply = codes.find_reply(text) if text and replied else None
     if status is None and text:
@@ -243,12 +243,12 @@ def _explain(catalog: Catalog, text: str, given: str | None, replied: bool, remo
 
 def _entry_patterns(catalog: Catalog) -> PatternTable[CodeEntry]:
     """Code entries' own patterns (entries with a concrete code), compiled once per catalog."""
-    table = catalog.cache.get("generate.entry-patterns")
+    table: PatternTable[CodeEntry] | None = catalog.cache.get("generate.entry-patterns")
     if table is None:
         table = PatternTable.build((pattern, entry) for entry in catalog.codes
                                    if entry.status and "X" not in entry.status for pattern in entry.patterns)
         catalog.cache["generate.entry-patterns"] = table
-    return table  # type: ignore[no-any-return]
+    return table
 
 
 def _status_for(verdict: Classification, catalog: Catalog, reply: str | None) -> str:

@@ -230,13 +230,13 @@ def _fields(text: str, policy: Policy, defects: list[Defect] | None) -> list[tup
     """The (name, unfolded value) pairs of a header text, at most ``policy.max_header_count``."""
     limit = policy.max_header_count
     if len(text) > limit and text.count("\n") >= limit:  # maybe too many: stop at one too many
-        found = []
+        found: list[tuple[str, str]] = []
         for match in _FIELD.finditer(text):
             if len(found) >= limit:
                 if defects is not None:
                     defects.append(Defect("header-limit", f"more than {limit} header fields"))
                 break
-            found.append(match.groups())
+            found.append((match[1], match[2]))
     else:  # fewer lines than the limit allows fields: all of them at once, in C
         found = _FIELD.findall(text)
     return [(name, _unfold(value) if "\n" in value else value.strip()) for name, value in found]

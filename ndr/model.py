@@ -121,7 +121,12 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary (datetimes as ISO 8601 strings)."""
-        return _plain(self)
+        return _plain_fields(self)
+
+
+def _plain_fields(value: Any) -> dict[str, Any]:
+    """A dataclass instance's fields as plain JSON-ready values (trailing ``_`` dropped)."""
+    return {f.name.rstrip("_"): _plain(getattr(value, f.name)) for f in fields(value)}
 
 
 def _plain(value: Any) -> Any:
@@ -134,6 +139,5 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if hasattr(value, "__dataclass_fields__"):
-        out = {f.name.rstrip("_"): _plain(getattr(value, f.name)) for f in fields(value)}
-        return out
+        return _plain_fields(value)
     return value

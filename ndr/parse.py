@@ -24,7 +24,7 @@ from .policy import DEFAULT, Policy
 
 log = logging.getLogger("ndr")
 
-Source = Union[bytes, bytearray, memoryview, str, email.message.Message, os.PathLike]
+Source = Union[bytes, bytearray, memoryview, str, email.message.Message, "os.PathLike[str]"]
 
 
 def parse(source: Source, *, policy: Policy = DEFAULT, catalog: Catalog | None = None) -> Report:
@@ -118,7 +118,7 @@ def _result(raw: RawRecipient, decoded: Decoded, catalog: Catalog, policy: Polic
                        preset=raw.reason, lang=policy.lang,
                        reporting_mta=raw.reporting_mta or decoded.reporting_mta,
                        smtp_command=raw.smtp_command, diagnostic_type=raw.diagnostic_type,
-                       extensions=raw.extensions)
+                       extensions=raw.extensions, notice=raw.notice)
     # Text taken from the input is one line, without control characters, in every record.
     return RecipientResult(
         recipient=one_line(raw.recipient), action=raw.action, status=raw.status,

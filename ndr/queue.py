@@ -503,7 +503,7 @@ def _documents(text: str) -> Iterator[tuple[int | None, Any]]:
     yield from _unwrap(document, None)
 
 
-class _Broken(dict):  # type: ignore[type-arg]
+class _Broken(dict[str, Any]):
     """A line that is not JSON: reported as a problem of that record."""
 
     def __init__(self, problem: str) -> None:

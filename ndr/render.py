@@ -43,7 +43,7 @@ def shipped_templates_path() -> Path:
 
 
 def _autoescape(name: str | None) -> bool:
-    return bool(name) and (name.endswith(".html.j2") or name.endswith(".html"))  # type: ignore[union-attr]
+    return name is not None and (name.endswith(".html.j2") or name.endswith(".html"))
 
 
 def environment(user_dir: str | os.PathLike[str] | None = None) -> jinja2.Environment:
@@ -74,7 +74,7 @@ def _environment(user_dir: str | None, shipped: str) -> jinja2.Environment:
     return env
 
 
-class Record(dict):  # type: ignore[type-arg]
+class Record(dict[str, Any]):
     """A dict whose keys are also attributes, for template contexts.
 
     Jinja2 looks ``r.address`` up as an attribute first and only falls back to ``r["address"]``

@@ -296,6 +296,79 @@ def test_step3_phrases_in_priority_order(tiny: Catalog) -> None:
         ("userunknown", "phrase:userunknown:no such … user")
 
 
+def test_step3b_the_reporting_mta_notice_when_the_reply_names_no_reason(tiny: Catalog) -> None:
+    notice = "** Address not found ** Your message to a@b.example was not delivered: not listed in directory"
+    # the reply names no reason; the notice's phrase decides, and a decisive entry's phrase is
+    # evidence that the address itself was refused
+    assert decide(tiny, status="5.1.0", reply="550", text="550 #5.1.0 Address rejected.", notice=notice) == \
+        ("userunknown", "notice:userunknown:not listed in directory", True)
+    # the remote's own words, a decisive code or a host rule come first
+    assert decide(tiny, status="5.0.0", text="552 mailbox full", notice=notice)[:2] == \
+        ("mailboxfull", "phrase:mailboxfull:mailbox full")
+    assert decide(tiny, status="5.1.6", text="gone", notice=notice)[:2] == ("hasmoved", "code:x-1-6")
+    assert decide(tiny, status="5.1.1", text="550 5.1.1 quota", remote_mta="mx.bigmail.example",
+                  notice=notice)[:2] == ("mailboxfull", "host:bigmail#0")
+    # a code that says more than its subject (5.7.1) is not overruled by the notice
+    assert decide(tiny, status="5.7.1", text="go away", notice="over quota")[:2] == \
+        ("securityerror", "code:x-7-1")
+    # a notice phrase that is no decisive code's wording is softened like any phrase
+    assert decide(tiny, status="5.0.0", text="550 refused", notice="user unknown") == \
+        ("filtered", "notice:userunknown:user unknown+no-rcpt", False)
+    assert decide(tiny, status="5.0.0", text="550 refused", notice="user unknown", smtp_command="RCPT") == \
+        ("userunknown", "notice:userunknown:user unknown", True)
+    # refused at MAIL FROM: the failed command decides, the notice's heading is about the sender
+    assert decide(tiny, status="5.0.0", text="550 go away", smtp_command="MAIL", notice=notice)[:2] == \
+        ("rejected", "command:mail")
+    # a notice that names nothing changes nothing
+    assert decide(tiny, status="5.7.1", text="go away", notice="Delivery failed")[:2] == \
+        ("securityerror", "code:x-7-1")
+
+
+NOTICE_REPORT = """\
+From: Mail Delivery Subsystem <mailer-daemon@mail.example.net>
+To: sender@example.org
+Subject: Delivery Status Notification (Failure)
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="b"
+
+--b
+Content-Type: text/plain
+
+** Address not found **
+
+Your message wasn't delivered to {rcpt} because the address couldn't be found.
+
+The response from the remote server was:
+{reply}
+
+--b
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mail.example.net
+
+Final-Recipient: rfc822; {rcpt}
+Action: failed
+Status: 5.0.0
+Remote-MTA: dns; 192.0.2.7
+Diagnostic-Code: smtp; {reply}
+
+--b--
+"""
+
+
+@pytest.mark.parametrize("reply, reason, rule", [
+    ("550 #5.1.0 Address rejected.", "userunknown", "notice:userunknown:address couldn't be found"),
+    # the reply's own verdict wins over the notice's generic heading
+    ("501 5.1.8 Sender address rejected", "rejected", "code:iana-x.1.8"),
+    ("552 5.2.2 Mailbox full", "mailboxfull", "code:iana-x.2.2"),
+])
+def test_a_notice_about_one_recipient_reaches_classification(reply: str, reason: str, rule: str) -> None:
+    message = NOTICE_REPORT.format(rcpt="someone@example.com", reply=reply).encode()
+    (result,) = ndr.parse(message).recipients
+    assert (result.reason, result.rule) == (reason, rule)
+    assert result.diagnostic_code == reply  # the notice decides, the diagnostic stays the reply's
+
+
 def test_step4_failed_command_when_code_says_nothing(tiny: Catalog) -> None:
     assert decide(tiny, status="5.0.0", text="SMTP error from remote mail server after EHLO x: 550 Rejected")[:2] \
         == ("blocked", "command:ehlo")
@@ -662,8 +735,8 @@ def test_a_delay_is_never_hard(preset_reason: str, status: str | None, words: li
 
 # Reached on the corpus (over recipients found; see the README and the issue-3 report for the
 # truth entries we do not follow). Raise these as decoders and the catalog improve.
-REASON_FLOOR = 90.0
-HARD_FLOOR = 94.5
+REASON_FLOOR = 92.0
+HARD_FLOOR = 96.0
 
 
 def test_corpus_reason_and_hard_agreement() -> None:
@@ -684,7 +757,7 @@ def test_corpus_reason_and_hard_agreement() -> None:
             reason += hit.reason == want["reason"]
             hard += bool(hit.hard) == want["hard"]
             texts.append(fold(hit.diagnostic_code or ""))
-            assert re.match(r"^(format|action|host|field|type|code|phrase|command|subject|undefined)", hit.rule)
+            assert re.match(r"^(format|action|host|field|type|code|phrase|notice|command|subject|undefined)", hit.rule)
     assert found
     # the phrase index agrees with a linear scan on every real diagnostic
     assert all(catalog.phrases.first(t) == catalog.phrases.first_linear(t) for t in texts)

@@ -55,6 +55,7 @@ class DaskEngine:
 
 def _result(unit: Unit, future: Any) -> UnitResult:
     try:
-        return future.result()  # type: ignore[no-any-return]
+        result: UnitResult = future.result()
+        return result
     except Exception as exc:  # a lost worker or a task error: this unit only, the run goes on
         return lost_unit(unit, f"dask task failed: {type(exc).__name__}: {exc}")

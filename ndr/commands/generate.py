@@ -12,7 +12,9 @@ import socket
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Iterator
 
+from ..catalog import Catalog
 from ..decide import MessageDecision, Verdict, decide, human
 from ..deliver import FSYNC_MODES, FolderSink, MboxSink, Sink, SmtpSettings, SmtpSink
 from ..errors import InputError
@@ -123,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK if written else EXIT_NOTHING
 
 
-def _messages(listings: list[str], command: str | None):  # type: ignore[no-untyped-def]
+def _messages(listings: list[str], command: str | None) -> Iterator[QueuedMessage | RecordProblem]:
     if not listings or listings == ["-"]:
         yield from read_listing(sys.stdin.buffer.read(), "<stdin>", command=command, base=Path.cwd())
         return
@@ -160,7 +162,7 @@ def _sink(args: argparse.Namespace) -> Sink:
                                  retry_delay=args.retry_delay, keep_dir=args.keep))
 
 
-def _table(decisions: list[MessageDecision], catalog, lang: str) -> None:  # type: ignore[no-untyped-def]
+def _table(decisions: list[MessageDecision], catalog: Catalog, lang: str) -> None:
     rows = [("QUEUE-ID", "AGE", "RECIPIENT", "DECISION", "STATUS", "REPORT", "WHY")]
     for decision in decisions:
         message: QueuedMessage = decision.message

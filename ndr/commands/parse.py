@@ -108,8 +108,8 @@ def _one(state: _Run, item: RawMessage) -> None:
         print(f"ndr: {item.source}#{item.index}: internal error: {type(exc).__name__}: {exc}",
               file=sys.stderr)
         state.failed += 1
-    if kept is not None and complete and not state.args.keep_all:
-        state.spool.release(kept)  # type: ignore[union-attr]
+    if kept is not None and complete and not state.args.keep_all and state.spool is not None:
+        state.spool.release(kept)
 
 
 def _process(state: _Run, item: RawMessage) -> bool:

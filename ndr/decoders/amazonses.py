@@ -51,7 +51,8 @@ class AmazonSES:
         if event is None:
             return None
         kind = str(event.get("notificationType") or event.get("eventType")).lower()
-        detail = event.get(kind) if isinstance(event.get(kind), dict) else {}
+        found = event.get(kind)
+        detail: dict[str, Any] = found if isinstance(found, dict) else {}
         reporting = mta_name(detail.get("reportingMTA"))
         if kind == "bounce":
             return hosts.settle(mail, self._bounce(detail, reporting))

@@ -27,7 +27,8 @@ class ARF:
         values = {**fields.message, **(fields.recipients[0] if fields.recipients else {})}
         feedback_type = (values.get("feedback-type") or "other").strip().lower()
         original = mail.original
-        addresses = [a for a in (clean_address(v) for v in _all(part.text(), "original-rcpt-to")) if a]
+        addresses: list[str | None] = [
+            a for a in (clean_address(v) for v in _all(part.text(), "original-rcpt-to")) if a]
         if not addresses and original is not None:
             addresses = [clean_address(original.headers.get("to"))] if original.headers.get("to") else []
         addresses = [a for a in addresses if a and "@" in a]  # "Undisclosed Recipients" names nobody

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, Callable, Generic, Protocol, TypeVar
+from typing import Any, Callable, Generic, Protocol, TypeVar, overload
 
 from ..catalog import Catalog
 from ..match import literal_prefix
@@ -60,6 +60,11 @@ class RawRecipient:
     extensions: dict[str, str] | None = None
     """Extension fields (``x-…``, names lowercased) of the recipient's delivery-status block:
     a vendor's own verdict such as PowerMTA's ``x-powermta-bouncecategory``."""
+    notice: str | None = None
+    """The reporting MTA's own words about this recipient in the human-readable part, when the
+    diagnostic is another server's reply (Gmail: "** Address not found ** ... because the address
+    couldn't be found" over "550 #5.1.0 Address rejected"). Not output: the classifier reads it
+    only when the reply itself names no reason (README, "How ndr decides the reason")."""
 
 
 @dataclass(slots=True)
@@ -93,7 +98,13 @@ class cached_property(Generic[_T]):
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
 
-    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> cached_property[_T]: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> _T: ...
+
+    def __get__(self, instance: object | None, owner: type | None = None) -> cached_property[_T] | _T:
         if instance is None:
             return self
         value = instance.__dict__[self.name] = self.func(instance)

@@ -36,6 +36,7 @@ Catalog entry (``vendors``, ``decoder: fallback``), every field data::
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from .. import codes, mime
 from . import hosts, textscan
@@ -52,7 +53,7 @@ class Fallback:
     name = "fallback"
 
     @staticmethod
-    def layout_problems(item: dict, reason_ids: set[str]) -> list[str]:
+    def layout_problems(item: dict[str, Any], reason_ids: set[str]) -> list[str]:
         """Problems in the catalog's ``fallback`` entry."""
         return textscan.problems(item)
 

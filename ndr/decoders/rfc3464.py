@@ -104,6 +104,12 @@ class RFC3464:
         for recipient in recipients:
             recipient.reporting_mta = reporting
         enrich(recipients, scan, reporting, lay)
+        if len(recipients) == 1 and lay is not None and recipients[0].action not in _NOT_FAILED:
+            # a notice about one recipient: its own words are the reporting MTA's verdict on it,
+            # read by the classifier when the reply names no reason (Gmail's "Address not found")
+            notice = scan.summary if scan is not None else textscan.summary(textscan.human_text(mail, lay)[0])
+            if notice != recipients[0].diagnostic:
+                recipients[0].notice = notice
         if len(recipients) == 1 and recipients[0].smtp_command is None and lay is not None \
                 and recipients[0].action not in _NOT_FAILED:
             # Postfix writes "(in reply to RCPT TO command)" in the human part only: read the
@@ -122,7 +128,7 @@ class RFC3464:
 
 
 def _valid(address: str | None) -> bool:
-    return bool(address) and "@" in address[1:]  # type: ignore[index]
+    return address is not None and "@" in address[1:]
 
 
 def _incomplete(raw: RawRecipient) -> bool:

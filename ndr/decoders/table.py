@@ -512,12 +512,12 @@ class TableDecoder:
             if not order:
                 # the notice names nobody (Sendmail V5's "example.com (smtp)... Deferred"): the
                 # failure is the returned message's, when it was addressed to one recipient
-                address = sole_addressee(mail.original.headers if mail.original is not None
-                                         else self.original(layout, text, lower, stop) if layout.original
-                                         else None)
-                if address:
-                    found[address.lower()] = (RawRecipient(recipient=address), [])
-                    order.append(address.lower())
+                sole = sole_addressee(mail.original.headers if mail.original is not None
+                                      else self.original(layout, text, lower, stop) if layout.original
+                                      else None)
+                if sole:
+                    found[sole.lower()] = (RawRecipient(recipient=sole), [])
+                    order.append(sole.lower())
             whole = one_line("\n".join(loose))
             for key in order:
                 found[key][1].extend(loose)

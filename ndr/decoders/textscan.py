@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from .. import codes
 from ..catalog import Catalog
@@ -130,11 +130,24 @@ class Scan:
         """The notice's own words on one line (rules of dashes dropped, at most ``SUMMARY_LIMIT``
         characters): the diagnostic of last resort, for notices that carry no code and no
         recipient block (Google Groups, "Address not found" pages) — the classifier reads it."""
-        words = " ".join(line.strip() for line in self.text.split("\n")
-                         if _WORD.search(line) and not _SEPARATOR.match(line)).strip()
-        if len(words) > SUMMARY_LIMIT:
-            words = words[:SUMMARY_LIMIT].rsplit(" ", 1)[0]
-        return words or None
+        return summary(self.text)
+
+
+def summary(text: str) -> str | None:
+    """The words of ``text`` on one line, rules of dashes dropped, at most ``SUMMARY_LIMIT``
+    characters (cut at a space); None when it has none."""
+    kept: list[str] = []
+    size = 0
+    for line in text.split("\n"):
+        if _WORD.search(line) and not _SEPARATOR.match(line):
+            kept.append(line.strip())
+            size += len(kept[-1]) + 1
+            if size > SUMMARY_LIMIT:  # the rest would be cut off
+                break
+    words = " ".join(kept)
+    if len(words) > SUMMARY_LIMIT:
+        words = words[:SUMMARY_LIMIT].rsplit(" ", 1)[0]
+    return words or None
 
 
 def _expand(expression: str) -> str:
@@ -176,7 +189,8 @@ def _command_keys(raw: dict[str, list[str]] | None) -> tuple[str, ...] | None:
     for name in COMMANDS:
         for expression in (raw or {}).get(name) or ():
             body = expression[2:] if expression.startswith("\\b") else expression.lstrip("^")
-            literal = _LITERAL.match(body).group(0)  # type: ignore[union-attr]
+            prefix = _LITERAL.match(body)  # always matches (``*``), perhaps empty
+            literal = prefix.group(0) if prefix is not None else ""
             if body[len(literal):len(literal) + 1] in ("?", "*", "{"):
                 literal = literal[:-1]  # the last character is optional
             if len(literal.strip()) < 3:
@@ -295,7 +309,7 @@ def text_command(mail: Mail, lay: Layout | None) -> str | None:
 
 def layout(catalog: Catalog) -> Layout | None:
     """The catalog's fallback layout, compiled once per catalog; None when it has none."""
-    cached = catalog.cache.get(CACHE_KEY, False)
+    cached: Layout | None | Literal[False] = catalog.cache.get(CACHE_KEY, False)
     if cached is False:
         item = next((v for v in catalog.vendors if v.get("decoder") == DECODER), None)
         cached = compile_layout(dict(item)) if item is not None else None
