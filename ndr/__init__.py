@@ -5,14 +5,16 @@
 >>> report.recipients[0].reason  # doctest: +SKIP
 'userunknown'
 """
-from typing import TYPE_CHECKING
-
 from .catalog import Catalog, load_catalog
 from .errors import CatalogError, Defect, DefectError, InputError, NdrError, TemplateError
 from .explain import Explanation, explain
+# Imported eagerly on purpose: the function `generate` shares its name with its module, and a
+# lazily loaded name would be replaced by the module as soon as anything imported ndr.generate.
+from .generate import GeneratedReport, ReportOptions, generate
 from .model import Action, Kind, OriginalMessage, RecipientResult, Report
 from .parse import parse
 from .policy import DEFAULT, STRICT, Policy
+from .queue import QueuedMessage, QueueRecipient
 
 __all__ = [
     "Action", "Catalog", "CatalogError", "DEFAULT", "Defect", "DefectError", "Explanation",
@@ -20,23 +22,3 @@ __all__ = [
     "InputError", "Kind", "NdrError", "OriginalMessage", "Policy", "RecipientResult", "Report",
     "STRICT", "TemplateError", "explain", "load_catalog", "parse",
 ]
-
-# The generator's names load on first use: parsing (a mailbox rule, a ticketing system) should
-# not pay for Jinja2 and the queue readers.
-_LAZY = {"generate": "generate", "GeneratedReport": "generate", "ReportOptions": "generate",
-         "QueuedMessage": "queue", "QueueRecipient": "queue"}
-
-if TYPE_CHECKING:  # the checker sees the lazy names' real types (at run time they stay lazy)
-    from .generate import GeneratedReport, ReportOptions, generate
-    from .queue import QueuedMessage, QueueRecipient
-
-
-def __getattr__(name: str) -> object:
-    module_name = _LAZY.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'ndr' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(f".{module_name}", __name__), name)
-    globals()[name] = value
-    return value
