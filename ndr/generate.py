@@ -312,8 +312,10 @@ def generate(message: QueuedMessage, action: Verdict | str,
         catalog, message, action, reports, strings, lang, subject, known, returned, reporting_mta,
         queue_id, now, will_retry_until, original_id, put))
     base = "failure" if action is Verdict.FAILED else "delay"
-    text = shaped.render(f"dsn/{base}.txt.j2")
-    html = shaped.render(f"dsn/{base}.html.j2")
+    # Rendered and quoted-printable encoded together: a shape's lines without per-message
+    # strings are encoded once.
+    text = shaped.render_lines(f"dsn/{base}.txt.j2", _qp_line)
+    html = shaped.render_lines(f"dsn/{base}.html.j2", _qp_line)
 
     status_body = _delivery_status(message, action, reports, reporting_mta, utf8, will_retry_until)
     parts = [_alternative(text, html, lang, digest), _status_part(status_body, utf8)]
@@ -558,29 +560,30 @@ of their lines (labels, markup, the catalog's causes and fixes), so most lines a
 
 def _qp(text: str) -> bytes:
     """``binascii.b2a_qp`` of ``text`` with CRLF line ends, the same bytes, a line at a time."""
-    cache = _QP_LINES
-    lines = []
-    for line in text.replace("\r\n", "\n").replace("\r", "\n").rstrip("\n").split("\n"):
-        encoded = cache.get(line)
-        if encoded is None:
-            # With its newline, a line is encoded exactly as within the whole text (trailing
-            # blanks escaped, soft breaks at 76).
-            encoded = binascii.b2a_qp(line.encode("utf-8") + b"\n", quotetabs=False, istext=True,
-                                      header=False)[:-1].replace(b"\n", b"\r\n")
-            if len(cache) >= _QP_LINES_MAX:
-                cache.clear()
-            cache[line] = encoded
-        lines.append(encoded)
-    lines.append(b"")
-    return b"\r\n".join(lines)
+    return b"".join(map(_qp_line, render.lines(text)))
 
 
-def _alternative(text: str, html: str, lang: str, digest: str) -> _Part:
+def _qp_line(line: str) -> bytes:
+    """One line (no line end) quoted-printable encoded, with its CRLF; cached by text."""
+    encoded = _QP_LINES.get(line)
+    if encoded is None:
+        # With its newline, a line is encoded exactly as within the whole text (trailing
+        # blanks escaped, soft breaks at 76).
+        encoded = binascii.b2a_qp(line.encode("utf-8") + b"\n", quotetabs=False, istext=True,
+                                  header=False)[:-1].replace(b"\n", b"\r\n") + b"\r\n"
+        if len(_QP_LINES) >= _QP_LINES_MAX:
+            _QP_LINES.clear()
+        _QP_LINES[line] = encoded
+    return encoded
+
+
+def _alternative(text: bytes, html: bytes, lang: str, digest: str) -> _Part:
+    """The multipart/alternative of the two rendered parts, already quoted-printable encoded."""
     language = f"Content-Language: {lang}\r\n".encode()
     plain = _Part(b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n"
-                  + language, _qp(text))
+                  + language, text)
     rich = _Part(b"Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n"
-                 + language, _qp(html))
+                 + language, html)
     inner = _boundary(digest, "2", [plain, rich])
     return _Part(f'Content-Type: multipart/alternative;\r\n boundary="{inner}"\r\n'.encode(),
                  _multipart(inner, [plain, rich], b""), (plain, rich), gap=True)

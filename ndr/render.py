@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import string
 import types
 import weakref
 from importlib import resources
@@ -148,7 +149,7 @@ _MARKER = re.compile("\ue000(\\d+)x(&|&amp;)X\ue001")
 letters of both cases show a case-changing filter (a marker it changed is stray)."""
 _SHAPES_MAX = 512
 """Shapes remembered per environment; a listing's failures repeat, so few are ever needed."""
-_SHAPES: weakref.WeakKeyDictionary[jinja2.Environment, dict[Any, tuple[str, int] | None]] = (
+_SHAPES: weakref.WeakKeyDictionary[jinja2.Environment, dict[Any, Any]] = (
     weakref.WeakKeyDictionary())
 """Environments whose templates may be shaped (the shipped-only ones) → their shapes."""
 
@@ -188,24 +189,50 @@ class Shaped:
 
     def render(self, name: str) -> str:
         """Template ``name`` rendered with the real strings (``TemplateError`` as ``render``)."""
-        if self.context is None:
+        shape = self._shape(name)
+        if shape is None:
             return render(self.env, name, self.build(_plain))
+        return shape[0].format(*self._filled(shape[1]))
+
+    def render_lines(self, name: str, encode_line: Callable[[str], bytes]) -> bytes:
+        """``b"".join(map(encode_line, lines(self.render(name))))``, with the lines that hold no
+        per-message string encoded once per shape (``encode_line`` must depend on its line only).
+        """
+        shape = self._shape(name)
+        if shape is None or any("\n" in v or "\r" in v for v in self.values):
+            return b"".join(map(encode_line, lines(self.render(name))))  # (a line could split)
+        shapes = _SHAPES[self.env]
+        key = (name, self.key, encode_line)
+        items = shapes.get(key)
+        if items is None:
+            items = _encoded_items(shape[0], encode_line)
+            if len(shapes) >= _SHAPES_MAX:
+                shapes.clear()
+            shapes[key] = items
+        values = self._filled(shape[1])
+        return b"".join([item if type(item) is bytes else encode_line(item.format(*values))  # type: ignore[union-attr]
+                         for item in items])
+
+    def _shape(self, name: str) -> tuple[str, int] | None:
+        """(format string, whether it uses escaped strings) for ``name``; None: render directly."""
+        if self.context is None:
+            return None
         shapes = _SHAPES[self.env]
         key = (name, self.key)
         try:
-            shape = shapes[key]
+            shape: tuple[str, int] | None = shapes[key]
         except KeyError:
             shape = _shape(render(self.env, name, self.context), len(self.values))
             if len(shapes) >= _SHAPES_MAX:
                 shapes.clear()
             shapes[key] = shape
-        if shape is None:
-            return render(self.env, name, self.build(_plain))
-        template, escaped = shape
-        values = self.values
+        return shape
+
+    def _filled(self, escaped: int) -> list[str]:
+        # The arguments of a shape's format string: the strings, then (if it escapes) escaped.
         if escaped:
-            values = values + [str(markupsafe.escape(v)) for v in values]
-        return template.format(*values)
+            return self.values + [str(markupsafe.escape(v)) for v in self.values]
+        return self.values
 
 
 def _shape(output: str, count: int) -> tuple[str, int] | None:
@@ -227,6 +254,35 @@ def _shape(output: str, count: int) -> tuple[str, int] | None:
     if _MARK_OPEN in template or _MARK_CLOSE in template:
         return None
     return template, escaped
+
+
+def lines(text: str) -> list[str]:
+    """The lines of ``text`` (any newline convention) without line ends; trailing empty lines
+    dropped."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").rstrip("\n").split("\n")
+
+
+def _encoded_items(template: str, encode_line: Callable[[str], bytes]) -> tuple[bytes | str, ...]:
+    """A shape's format string as line items: runs of lines without a per-message string,
+    encoded (bytes), and the other lines as format strings (str). A filled-in line never splits
+    or vanishes (its strings hold no newline and are never empty), so the lines of the filled-in
+    text are those of the format string."""
+    items: list[bytes | str] = []
+    static: list[bytes] = []
+    for line in lines(template):
+        if any(field is not None for _, field, _, _ in _FORMATTER.parse(line)):
+            if static:
+                items.append(b"".join(static))
+                static = []
+            items.append(line)
+        else:
+            static.append(encode_line(line.format()))
+    if static:
+        items.append(b"".join(static))
+    return tuple(items)
+
+
+_FORMATTER = string.Formatter()
 
 
 def _freeze(value: Any) -> Any:
