@@ -82,13 +82,20 @@ def _shaped_env(templates: dict[str, str]) -> jinja2.Environment:
     "{% autoescape false %}{{ a }}{% endautoescape %} {{ b }}",  # raw and escaped in one file
     "{{ a }} {{ a }} {{ b }} {}{{ '{0}' }}",   # repeats and braces in the template
     "{% if a %}[{{ a }}]{% else %}-{% endif %}{{ b }}",
+    "line\r\n{{ a }}\n\nstatic {{ '{' }}\n{{ b }} and {{ a }}\r\n\n\n",
 ])
 @pytest.mark.parametrize("name", ["t.txt", "t.html"])
 def test_shaped_equals_direct_for_awkward_templates(source, name):
     env = _shaped_env({name: source})
-    for a, b in [("x&y", "<b>"), ("", "{0}"), ("\ue000", "q"), ("x&y", "z"), ("ab", "<b>")]:
-        got = render.Shaped(env, lambda put: {"a": put(a), "b": put(b)}).render(name)
-        assert got == render.render(env, name, {"a": a, "b": b}), (source, a, b)
+
+    def encode(line: str) -> bytes:
+        return line.encode() + b"|\r\n"
+
+    for a, b in [("x&y", "<b>"), ("", "{0}"), ("\ue000", "q"), ("x&y", "z"), ("ab", "<b>"), ("a\nb", "c\rd"), ("x", "")]:
+        shaped = render.Shaped(env, lambda put: {"a": put(a), "b": put(b)})
+        direct = render.render(env, name, {"a": a, "b": b})
+        assert shaped.render(name) == direct, (source, a, b)
+        assert shaped.render_lines(name, encode) == b"".join(map(encode, render.lines(direct))), (source, a, b)
 
 
 def test_user_templates_are_never_shaped(tmp_path):
