@@ -484,11 +484,19 @@ def _from_header(name: str, address: str, utf8: bool) -> bytes:
     return (line + "\r\n" if len(line) <= 78 else f"From: {name}\r\n <{address}>\r\n").encode("utf-8")
 
 
-def _fold(value: str, used: int, width: int = 78) -> str:
-    """A header value folded at spaces into lines of at most ``width`` (where words allow)."""
+def _fold(value: str, used: int, width: int = 78, break_words: bool = False) -> str:
+    """A header value folded at spaces into lines of at most ``width`` (where words allow).
+
+    With ``break_words`` (free text only, never addresses) a word too long for one line is cut
+    into pieces that fit, so no line is longer than ``width`` — a reader unfolds the cut as a
+    space. Without it such a word keeps its own over-long line.
+    """
     lines: list[str] = []
     current = ""
-    for word in value.split(" "):
+    words = value.split(" ")
+    if break_words:
+        words = [piece for word in words for piece in _pieces(word, width - 2)]
+    for word in words:
         if current and used + len(current) + 1 + len(word) > width:
             lines.append(current)
             current, used = word, 1
@@ -498,9 +506,23 @@ def _fold(value: str, used: int, width: int = 78) -> str:
     return "\r\n ".join(lines) + "\r\n"
 
 
-def _field(name: str, value: str) -> str:
+def _pieces(word: str, size: int) -> list[str]:
+    """``word`` cut into pieces of at most ``size`` characters, not inside a ``\\x{...}`` escape."""
+    pieces: list[str] = []
+    while len(word) > size:
+        cut = word.rfind("\\x{", 1, size + 1)
+        cut = cut if cut > 0 and word.find("}", cut) >= size else size
+        pieces.append(word[:cut])
+        word = word[cut:]
+    pieces.append(word)
+    return pieces
+
+
+def _field(name: str, value: str, break_words: bool = False) -> str:
     line = f"{name}: {value}"
-    return line + "\r\n" if len(line) <= 78 else name + ": " + _fold(value, len(name) + 2)
+    if len(line) <= 78:
+        return line + "\r\n"
+    return name + ": " + _fold(value, len(name) + 2, break_words=break_words)
 
 
 def _address_field(name: str, address: str, utf8: bool) -> str:
@@ -534,7 +556,8 @@ def _delivery_status(message: QueuedMessage, action: Verdict, reports: Sequence[
             lines.append(_field("Remote-MTA", f"dns; {report.remote_mta}"))
         if report.diagnostic:
             diagnostic = report.diagnostic if utf8 else unicode_escape(report.diagnostic)
-            lines.append(_field("Diagnostic-Code", f"{report.diagnostic_type}; {diagnostic}"))
+            lines.append(_field("Diagnostic-Code", f"{report.diagnostic_type}; {diagnostic}",
+                                break_words=True))
         if report.last_attempt:
             lines.append(_field("Last-Attempt-Date", format_datetime(report.last_attempt)))
         if action is Verdict.DELAYED and will_retry_until is not None:
