@@ -155,12 +155,8 @@ def pattern_problem(raw: Any) -> str | None:
 _META = frozenset(".^$*+?{}[]\\|()")
 
 
-def literal_prefix(expression: str) -> str:
-    """The literal text at the start of an anchored regex that every match contains, or "".
-
-    ``\\bhost not found(?!, try again)`` → ``host not found``. Empty when the regex has an
-    alternation outside a group (then no single prefix is required).
-    """
+def has_top_level_alternation(expression: str) -> bool:
+    """True when a regex has a ``|`` outside every group and character class."""
     depth, escaped, in_class = 0, False, False
     for char in expression:
         if escaped:
@@ -176,7 +172,18 @@ def literal_prefix(expression: str) -> str:
         elif char == ")":
             depth -= 1
         elif char == "|" and depth == 0:
-            return ""
+            return True
+    return False
+
+
+def literal_prefix(expression: str) -> str:
+    """The literal text at the start of an anchored regex that every match contains, or "".
+
+    ``\\bhost not found(?!, try again)`` → ``host not found``. Empty when the regex has an
+    alternation outside a group (then no single prefix is required).
+    """
+    if has_top_level_alternation(expression):
+        return ""
     body = expression[1:] if expression.startswith("^") else expression[2:] \
         if expression.startswith("\\b") else expression
     literal: list[str] = []

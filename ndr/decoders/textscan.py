@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from .. import codes
 from ..catalog import Catalog
-from ..match import regex_problem
+from ..match import has_top_level_alternation, regex_problem
 from .base import ADDRESS_PATTERN, Mail, aligned_lower, find_address, literal_search
 
 CACHE_KEY = "decoders.fallback"
@@ -200,27 +200,10 @@ def _command_keys(raw: dict[str, list[str]] | None) -> tuple[str, ...] | None:
 
 
 def _command_anchored(raw: dict[str, list[str]] | None) -> bool:
-    return all(not _top_level_bar(expression) for name in COMMANDS for expression in (raw or {}).get(name) or ())
+    return all(not has_top_level_alternation(expression)
+               for name in COMMANDS for expression in (raw or {}).get(name) or ())
 
 
-def _top_level_bar(expression: str) -> bool:
-    depth, escaped, in_class = 0, False, False
-    for char in expression:
-        if escaped:
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "|" and depth == 0:
-            return True
-    return False
 
 
 def command_in(lay: Layout | None, text: str | None) -> str | None:
