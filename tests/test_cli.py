@@ -104,3 +104,22 @@ def test_explain_code_and_text_in_both_languages() -> None:
 
 def test_python_dash_m_and_version() -> None:
     assert run_ndr("--version").returncode == 0
+
+
+def test_reader_closing_the_pipe_is_not_an_error(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    many = tmp_path / "many.mbox"
+    one = Path(EXAMPLE).read_bytes()
+    many.write_bytes(b"".join(b"From MAILER-DAEMON Tue Nov 10 09:14:03 2026\n" + one + b"\n" for _ in range(300)))
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    process = subprocess.Popen([sys.executable, "-m", "ndr", "parse", "--format", "text", str(many)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    process.stdout.readline()  # type: ignore[union-attr]
+    process.stdout.close()  # type: ignore[union-attr]  # like `| head -1`
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 0
+    assert b"internal error" not in err and b"Traceback" not in err and b"Exception ignored" not in err

@@ -104,6 +104,8 @@ def _one(state: _Run, item: RawMessage) -> None:
     complete = False
     try:
         complete = _process(state, item)
+    except BrokenPipeError:
+        raise  # the reader of our output went away (`| head`): not a failure of this message
     except Exception as exc:  # a bug must not lose the bounce: keep it and let the MTA retry
         print(f"ndr: {item.source}#{item.index}: internal error: {type(exc).__name__}: {exc}",
               file=sys.stderr)
