@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Generic, Iterable, TypeVar
+from typing import Any, Generic, Iterable, Iterator, TypeVar
 
 T = TypeVar("T")
 
@@ -58,10 +58,9 @@ class Pattern:
 _QUANTIFIED = re.compile(r"(?:[^()\\\[]|\\.|\[\^?\]?(?:[^\]\\]|\\.)*\])*?[+*}]")
 
 
-def _repeated_groups(expression: str) -> list[str]:
-    """Bodies of the groups that are repeated (``+``, ``*``, ``{``) and hold a repeat."""
-    found: list[str] = []
-    starts: list[int] = []
+def _structure(expression: str) -> Iterator[tuple[int, str]]:
+    """(index, character) of a regex's structural characters: those outside escapes and
+    character classes (where ``(``, ``)``, ``|`` and quantifiers mean something)."""
     escaped = in_class = False
     for index, char in enumerate(expression):
         if escaped:
@@ -72,7 +71,16 @@ def _repeated_groups(expression: str) -> list[str]:
             in_class = char != "]"
         elif char == "[":
             in_class = True
-        elif char == "(":
+        else:
+            yield index, char
+
+
+def _repeated_groups(expression: str) -> list[str]:
+    """Bodies of the groups that are repeated (``+``, ``*``, ``{``) and hold a repeat."""
+    found: list[str] = []
+    starts: list[int] = []
+    for index, char in _structure(expression):
+        if char == "(":
             starts.append(index)
         elif char == ")" and starts:
             start = starts.pop()
@@ -157,17 +165,9 @@ _META = frozenset(".^$*+?{}[]\\|()")
 
 def has_top_level_alternation(expression: str) -> bool:
     """True when a regex has a ``|`` outside every group and character class."""
-    depth, escaped, in_class = 0, False, False
-    for char in expression:
-        if escaped:
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-        elif char == "(":
+    depth = 0
+    for _, char in _structure(expression):
+        if char == "(":
             depth += 1
         elif char == ")":
             depth -= 1
