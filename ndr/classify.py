@@ -58,9 +58,7 @@ from .match import Pattern, fold
 _SUCCESS = {"delivered", "relayed", "expanded"}
 _FEEDBACK = {"feedback", "vacation"}
 _INDEX = "classify.hosts"
-_COMMANDS = "classify.commands"
 _EXPLAINS = "classify.explains"
-_TYPES = "classify.types"
 _MEMO = "classify.host-memo"
 _FIELDS = "classify.dsn-fields"
 
@@ -272,21 +270,26 @@ def _field_verdict(catalog: Catalog, extensions: Mapping[str, str] | None) -> tu
     return None
 
 
+def _claims(catalog: Catalog, field: str) -> dict[str, Reason]:
+    """Each value that reasons list in ``field`` (``diagnostic_types``, ``commands``) → the
+    first reason by priority that lists it; built once per catalog."""
+    key = f"classify.claims.{field}"
+    table: dict[str, Reason] | None = catalog.cache.get(key)
+    if table is None:
+        table = {}
+        for reason in sorted(catalog.reasons.values(), key=lambda r: r.priority):
+            for name in getattr(reason, field):
+                table.setdefault(name, reason)
+        catalog.cache[key] = table
+    return table
+
+
 def _typed(catalog: Catalog, diagnostic_type: str | None) -> tuple[str, Reason] | None:
     """(type, reason) when a reason claims this Diagnostic-Code type (``x-unix``), else None."""
     if not diagnostic_type:
         return None
-    table = catalog.cache.get(_TYPES)
-    if table is None:
-        table = {}
-        for reason in sorted(catalog.reasons.values(), key=lambda r: r.priority):
-            for name in reason.diagnostic_types:
-                table.setdefault(name, reason)
-        catalog.cache[_TYPES] = table
-    if not table:
-        return None
     name = diagnostic_type.strip().lower()
-    claimed: Reason | None = table.get(name)
+    claimed = _claims(catalog, "diagnostic_types").get(name)
     return (name, claimed) if claimed is not None else None
 
 
@@ -294,14 +297,8 @@ def _command_reason(catalog: Catalog, command: str | None) -> str | None:
     """The reason whose ``commands`` lists ``command`` (first by priority), if any."""
     if command is None:
         return None
-    table = catalog.cache.get(_COMMANDS)
-    if table is None:
-        table = {}
-        for reason in sorted(catalog.reasons.values(), key=lambda r: r.priority):
-            for name in reason.commands:
-                table.setdefault(name, reason.id)
-        catalog.cache[_COMMANDS] = table
-    return table.get(command)
+    claimed = _claims(catalog, "commands").get(command)
+    return claimed.id if claimed is not None else None
 
 
 def _decide(catalog: Catalog, status: str | None, folded: str, reply: str | None,
