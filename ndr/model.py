@@ -95,6 +95,17 @@ class RecipientResult:
     """Who should act: sender, sender-admin, recipient, recipient-admin."""
     feedback_type: str | None = None
     """ARF Feedback-Type, for feedback reports."""
+    status_source: str | None = None
+    """Where ``status`` came from: ``report`` (DSN field), ``reply`` (SMTP reply or diagnostic),
+    ``text`` (the human-readable part) or ``inferred`` (implied by the reason)."""
+    last_error_status: str | None = None
+    """Inside an expiry notice: the status of the last real error (Exchange ``LED=``, Postfix
+    ``delivery temporarily suspended``, Sendmail ``Deferred:``); never replaces ``status``."""
+    last_error: str | None = None
+    """Inside an expiry notice: the text of the last real error."""
+    record_id: str | None = None
+    """Stable id of this event: the same message, recipient and action give the same id, in every
+    run and on every machine (a ticketing system drops repeats by it)."""
 
 
 @dataclass(frozen=True, slots=True)

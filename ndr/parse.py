@@ -6,7 +6,9 @@ decoder gets its turn.
 """
 from __future__ import annotations
 
+import dataclasses
 import email.message
+import hashlib
 import logging
 import os
 from pathlib import Path
@@ -96,14 +98,38 @@ def parse_bytes(data: bytes, catalog: Catalog, policy: Policy = DEFAULT) -> Repo
             raw.diagnostic = raw.diagnostic[:limit]
             defects.append(Defect("text-limit", f"a diagnostic longer than {limit} characters was cut"))
     recipients = tuple(_result(raw, decoded, catalog, policy) for raw in decoded.recipients)
+    original = _original(original_headers)
+    identity = _identity(original, data)
+    recipients = tuple(dataclasses.replace(r, record_id=record_id(identity, r.recipient, r.action))
+                       for r in recipients)
     report = Report(
         kind=decoded.kind, decoder=decoded.decoder, recipients=recipients,
         reporting_mta=one_line(decoded.reporting_mta),
         received_from_mta=one_line(decoded.received_from_mta), arrival_date=decoded.arrival_date,
         original_envelope_id=one_line(decoded.original_envelope_id),
-        original=_original(original_headers), subject=one_line(mail.subject), defects=tuple(defects),
+        original=original, subject=one_line(mail.subject), defects=tuple(defects),
     )
     return _finish(report, policy)
+
+
+def _identity(original: OriginalMessage, data: bytes) -> str:
+    """What names the bounced message: its Message-ID, else the bounce's own normalised bytes
+    (line endings unified, leading blank lines and an mbox ``From `` line dropped), so the same
+    bounce read from a file, stdin or an mbox gives the same identity."""
+    if original.message_id:
+        return "mid:" + original.message_id.strip().strip("<>").lower()
+    body = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").removeprefix(b"\xef\xbb\xbf").lstrip(b"\n \t")
+    if body.startswith(b"From "):
+        body = body.split(b"\n", 1)[1] if b"\n" in body else b""
+    return "raw:" + hashlib.sha256(body.rstrip()).hexdigest()
+
+
+def record_id(identity: str, recipient: str | None, action: str | None) -> str:
+    """Stable id of one event: the bounced message's identity, the recipient and the action.
+    The same bounce seen twice gives the same id; a delay notice and the final failure of the
+    same message and recipient are two events with two ids."""
+    key = "\0".join((identity, (recipient or "").lower(), action or ""))
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def _finish(report: Report, policy: Policy) -> Report:

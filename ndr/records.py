@@ -11,6 +11,7 @@ FIELDS = (
     "status", "reply_code", "diagnostic_code", "diagnostic_type", "remote_mta", "reporting_mta",
     "received_from_mta", "arrival_date", "last_attempt_date", "will_retry_until", "smtp_command",
     "reason", "hard", "rule", "catalog_id", "summary", "causes", "fixes", "who", "feedback_type",
+    "status_source", "last_error_status", "last_error", "record_id",
     "original_message_id", "original_subject", "original_from", "original_to", "original_date",
     "original_envelope_id", "subject", "defects",
 )
