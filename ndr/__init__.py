@@ -5,6 +5,7 @@
 >>> report.recipients[0].reason  # doctest: +SKIP
 'userunknown'
 """
+from . import _moved
 from .catalog import Catalog, load_catalog
 from .errors import CatalogError, Defect, DefectError, InputError, NdrError, TemplateError
 from .explain import Explanation, explain
@@ -14,7 +15,7 @@ from .generate import GeneratedReport, ReportOptions, generate
 from .model import Action, Kind, OriginalMessage, RecipientResult, Report
 from .parse import parse
 from .policy import DEFAULT, STRICT, Policy
-from .queue import QueuedMessage, QueueRecipient
+from .writing.queue import QueuedMessage, QueueRecipient
 
 __all__ = [
     "Action", "Catalog", "CatalogError", "DEFAULT", "Defect", "DefectError", "Explanation",
@@ -22,3 +23,5 @@ __all__ = [
     "InputError", "Kind", "NdrError", "OriginalMessage", "Policy", "RecipientResult", "Report",
     "STRICT", "TemplateError", "explain", "load_catalog", "parse",
 ]
+
+_moved.install()  # old module paths (ndr.queue, ndr.decoders, ...) keep working

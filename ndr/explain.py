@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import codes
+from .catalog import codes
 from .catalog import Catalog, load_catalog
-from .classify import classify
-from .decoders.base import host_in_text
+from .reading.classify import classify
+from .reading.decoders.base import host_in_text
 from .model import _plain_fields
 
 

@@ -37,13 +37,15 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from . import codes, mime, render
+from .catalog import codes
+from .reading import mime
+from .writing import render
 from .catalog import Catalog, CodeEntry, load_catalog
-from .classify import Classification, classify
-from .decide import MessageDecision, Verdict, human
+from .reading.classify import Classification, classify
+from .writing.decide import MessageDecision, Verdict, human
 from .errors import InputError
-from .match import PatternTable, fold
-from .queue import QueuedMessage, QueueRecipient, RecordError, check_address, check_host
+from .catalog.match import PatternTable, fold
+from .writing.queue import QueuedMessage, QueueRecipient, RecordError, check_address, check_host
 
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 _SPACES = re.compile(r"\s+")

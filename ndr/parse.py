@@ -14,13 +14,13 @@ import os
 from pathlib import Path
 from typing import Union
 
-from . import mime
+from .reading import mime
 from .catalog import Catalog, load_catalog
-from .classify import classify
-from .decoders import decoders
-from .decoders.base import Decoded, Mail, RawRecipient, one_line
+from .reading.classify import classify
+from .reading.decoders import decoders
+from .reading.decoders.base import Decoded, Mail, RawRecipient, one_line
 from .errors import Defect, DefectError, InputError
-from .mime import Headers
+from .reading.mime import Headers
 from .model import Kind, OriginalMessage, RecipientResult, Report
 from .policy import DEFAULT, Policy
 

@@ -7,8 +7,8 @@ import zipfile
 
 import pytest
 
-from ndr.archives import Limits, Problem, RawMessage, iter_messages, mbox_spans, read_span
-from ndr.sources import iter_path
+from ndr.reading.archives import Limits, Problem, RawMessage, iter_messages, mbox_spans, read_span
+from ndr.reading.sources import iter_path
 
 from .bounces import gz, mbox, mixed, write_maildir, write_tar, write_zip
 

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 import ndr
 from ndr.catalog import Catalog, load_catalog
-from ndr.classify import classify, command_of, hosts_for
-from ndr.match import fold, regex_problem
+from ndr.reading.classify import classify, command_of, hosts_for
+from ndr.catalog.match import fold, regex_problem
 
 from .conftest import CORPUS, corpus_rows
 
@@ -673,7 +673,7 @@ def test_every_phrase_reaches_its_own_entry() -> None:
     (r"\bx[|]y", "x"),          # a | inside a class is a literal
 ])
 def test_regex_literal_prefix(expression: str, needle: str) -> None:
-    from ndr.match import literal_prefix
+    from ndr.catalog.match import literal_prefix
 
     assert literal_prefix(expression) == needle
 

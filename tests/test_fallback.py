@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 import ndr
 from ndr import Kind
 from ndr.catalog import load_catalog
-from ndr.decoders import textscan
-from ndr.decoders.fallback import Fallback
-from ndr.decoders.base import Mail
-from ndr.mime import parse as mime_parse
+from ndr.reading.decoders import textscan
+from ndr.reading.decoders.fallback import Fallback
+from ndr.reading.decoders.base import Mail
+from ndr.reading.mime import parse as mime_parse
 
 from .conftest import with_eol
 

@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import ndr
-from ndr.decoders import textscan
-from ndr.decoders.base import fold_blanks, literal_search, one_line
-from ndr.decoders.table import layouts
+from ndr.reading.decoders import textscan
+from ndr.reading.decoders.base import fold_blanks, literal_search, one_line
+from ndr.reading.decoders.table import layouts
 
 CATALOG = ndr.load_catalog()
 LAYOUT = textscan.layout(CATALOG)

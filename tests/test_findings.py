@@ -1,7 +1,7 @@
 """Mail-flow findings: grouping by destination and catalog entry, thresholds, first/last seen."""
 from __future__ import annotations
 
-from ndr.archives import DEFAULT_LIMITS
+from ndr.reading.archives import DEFAULT_LIMITS
 from ndr.batch.engine import LocalEngine
 from ndr.batch.findings import FindingsBuilder, Thresholds
 from ndr.batch.units import plan

@@ -37,8 +37,8 @@ from hypothesis import strategies as st
 import ndr
 from ndr.generate import ReportOptions, generate
 from ndr.model import Action, Kind
-from ndr.queue import Attempt, LocalError, QueuedMessage, QueueRecipient
-from ndr.records import FIELDS, records
+from ndr.writing.queue import Attempt, LocalError, QueuedMessage, QueueRecipient
+from ndr.reading.records import FIELDS, records
 
 from .conftest import CORPUS, EXAMPLES, run_ndr
 

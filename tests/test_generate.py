@@ -8,10 +8,10 @@ from email.parser import BytesParser
 import pytest
 
 import ndr
-from ndr.decide import decide
+from ndr.writing.decide import decide
 from ndr.errors import InputError, TemplateError
 from ndr.generate import ReportOptions, generate, generate_reports
-from ndr.queue import Attempt, LocalError, QueuedMessage, QueueRecipient
+from ndr.writing.queue import Attempt, LocalError, QueuedMessage, QueueRecipient
 
 T0 = datetime(2024, 5, 1, 8, tzinfo=timezone.utc)
 NOW = T0 + timedelta(hours=30)

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from ndr import deliver
+from ndr.writing import deliver
 from ndr.cli import main
-from ndr.deliver import FolderSink, report_filename
+from ndr.writing.deliver import FolderSink, report_filename
 from ndr.generate import ReportOptions, generate
-from ndr.queue import Attempt, LocalError, QueuedMessage, QueueRecipient
+from ndr.writing.queue import Attempt, LocalError, QueuedMessage, QueueRecipient
 
 T0 = datetime(2024, 5, 1, 8, tzinfo=timezone.utc)
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "queue"

@@ -9,10 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ndr.catalog import load_catalog
-from ndr.classify import classify
+from ndr.reading.classify import classify
 from ndr.generate import _EXPLAINED, _qp, format_datetime, one_line, recipient_report
-from ndr.queue import Attempt, LocalError, QueueRecipient
-from ndr.render import Record
+from ndr.writing.queue import Attempt, LocalError, QueueRecipient
+from ndr.writing.render import Record
 
 T0 = datetime(2024, 5, 1, 8, tzinfo=timezone.utc)
 

@@ -19,7 +19,7 @@ import pytest
 
 from ndr.catalog import load_catalog
 from ndr.generate import ReportOptions, generate
-from ndr.queue import Attempt, LocalError, QueuedMessage, QueueRecipient
+from ndr.writing.queue import Attempt, LocalError, QueuedMessage, QueueRecipient
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 REFRESH = os.environ.get("NDR_REFRESH_GOLDEN") == "1"

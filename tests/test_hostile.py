@@ -10,13 +10,13 @@ import time
 import pytest
 
 import ndr
-from ndr import mime
+from ndr.reading import mime
 from ndr.batch.units import Payload
 from ndr.batch.work import WorkContext, process_unit
-from ndr.archives import RawMessage
+from ndr.reading.archives import RawMessage
 from ndr.commands.common import add_limit_options, parse_size, policy_from
-from ndr.decoders import base
-from ndr.match import Pattern, PatternTable
+from ndr.reading.decoders import base
+from ndr.catalog.match import Pattern, PatternTable
 
 from .bounces import dsn, mbox
 from .conftest import run_ndr
@@ -207,8 +207,8 @@ def test_every_code_and_catalog_regex_is_linear_on_repetition_baits() -> None:
              "1.", "a-", "a:", "<<<", "\n ", "=?", "0", "by ", "a ", "\u00a0"]
     slow = []
     for name, pattern in patterns.items():
-        # Used with .match (one position) only; ndr.match's two read catalog regexes, not mail.
-        if name in ("ndr.codes._REPLY_AT_START", "ndr.match._QUANTIFIED", "ndr.match._ITEM"):
+        # Used with .match (one position) only; ndr.catalog.match's two read catalog regexes, not mail.
+        if name in ("ndr.catalog.codes._REPLY_AT_START", "ndr.catalog.match._QUANTIFIED", "ndr.catalog.match._ITEM"):
             continue
         for unit in units:
             text = (unit * (6000 // len(unit)))[:6000] + "!"

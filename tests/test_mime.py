@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from ndr import mime
+from ndr.reading import mime
 from ndr.policy import DEFAULT
 
 from .conftest import with_eol

@@ -8,7 +8,7 @@ import pytest
 
 import ndr
 from ndr import Kind
-from ndr.dsn import parse_fields
+from ndr.reading.dsn import parse_fields
 
 from .conftest import EXAMPLES, with_eol
 

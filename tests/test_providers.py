@@ -9,7 +9,7 @@ import pytest
 
 import ndr
 from ndr import Kind
-from ndr.dsn import parse_fields
+from ndr.reading.dsn import parse_fields
 
 from .conftest import CORPUS, corpus_rows, with_eol
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ndr.queue import (LocalError, QueuedMessage, RecordError, RecordProblem, load_original,
+from ndr.writing.queue import (LocalError, QueuedMessage, RecordError, RecordProblem, load_original,
                        parse_duration, parse_time, read_listing, strip_postcat_markers)
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "queue"
@@ -167,7 +167,7 @@ def test_missing_original_path_is_a_record_error(tmp_path):
 
 
 def test_schema_documents_exactly_the_fields_the_reader_knows():
-    from ndr.queue import NDR_FIELDS
+    from ndr.writing.queue import NDR_FIELDS
 
     schema = json.loads(SCHEMA.read_text())
     assert set(schema["properties"]) == NDR_FIELDS

@@ -6,9 +6,9 @@ import pytest
 
 import ndr
 from ndr.catalog import load_catalog
-from ndr.decoders import hosts, textscan
-from ndr.decoders.base import Mail
-from ndr.mime import parse as mime_parse
+from ndr.reading.decoders import hosts, textscan
+from ndr.reading.decoders.base import Mail
+from ndr.reading.mime import parse as mime_parse
 
 from .conftest import with_eol
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from ndr.archives import Problem
+from ndr.reading.archives import Problem
 from ndr.batch.findings import FindingsBuilder
 from ndr.batch.report import render_report
 from ndr.batch.summary import Summary

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 
 import ndr
-from ndr import mime
+from ndr.reading import mime
 from ndr.catalog import CatalogError, load_catalog
-from ndr.decoders import vendor_problems
-from ndr.decoders.base import Mail
-from ndr.decoders.table import TableDecoder, compile_layout, layouts
+from ndr.reading.decoders import vendor_problems
+from ndr.reading.decoders.base import Mail
+from ndr.reading.decoders.table import TableDecoder, compile_layout, layouts
 
 from .conftest import with_eol
 

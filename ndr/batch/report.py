@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .. import render
+from ..writing import render
 from ..errors import InputError
 from .findings import Finding
 from .summary import UNKNOWN, Summary, problem_dict

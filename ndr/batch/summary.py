@@ -6,7 +6,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..archives import Problem
+from ..reading.archives import Problem
 from .work import UnitResult
 
 UNKNOWN = "(unknown)"

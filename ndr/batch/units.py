@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Union
 
-from ..archives import (Limits, Problem, RawMessage, compression_of, is_tar, is_zip, iter_messages,
+from ..reading.archives import (Limits, Problem, RawMessage, compression_of, is_tar, is_zip, iter_messages,
                         mbox_spans, zip_members)
-from ..sources import folder_files, is_maildir, maildir_files
+from ..reading.sources import folder_files, is_maildir, maildir_files
 
 SPAN_THRESHOLD = 4 * 1024 * 1024
 """Plain files larger than this are split by offsets in the planner; smaller ones travel by name."""

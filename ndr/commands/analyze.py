@@ -16,7 +16,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, Iterator
 
-from ..archives import DEFAULT_LIMITS, Limits
+from ..reading.archives import DEFAULT_LIMITS, Limits
 from ..batch.dask_engine import DaskEngine, DaskUnavailable
 from ..batch.engine import LocalEngine, default_jobs
 from ..batch.findings import FindingsBuilder, Thresholds
@@ -28,7 +28,7 @@ from ..batch.units import plan
 from ..batch.findings import Finding
 from ..batch.work import WorkContext
 from ..errors import InputError
-from ..sources import folder_files, is_maildir, maildir_files
+from ..reading.sources import folder_files, is_maildir, maildir_files
 from .common import (EXIT_DATAERR, EXIT_NOTHING, EXIT_OK, EXIT_USAGE, add_catalog_option,
                      add_lang_option, add_limit_options, catalog_from, parse_size, policy_from)
 

@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Iterator
 
 from ..catalog import Catalog
-from ..decide import MessageDecision, Verdict, decide, human
-from ..deliver import FSYNC_MODES, FolderSink, MboxSink, Sink, SmtpSettings, SmtpSink
+from ..writing.decide import MessageDecision, Verdict, decide, human
+from ..writing.deliver import FSYNC_MODES, FolderSink, MboxSink, Sink, SmtpSettings, SmtpSink
 from ..errors import InputError
 from ..generate import ReportOptions, recipient_report
-from ..generate_pool import generate_all
-from ..queue import QueuedMessage, RecordError, RecordProblem, parse_duration, parse_time, read_listing
+from ..writing.pool import generate_all
+from ..writing.queue import QueuedMessage, RecordError, RecordProblem, parse_duration, parse_time, read_listing
 from .common import EXIT_DATAERR, EXIT_NOTHING, EXIT_OK, EXIT_TEMPFAIL, EXIT_USAGE, add_catalog_option, catalog_from
 
 NAME = "generate"

@@ -21,10 +21,10 @@ from typing import Any
 from ..catalog import Catalog
 from ..parse import parse_bytes
 from ..policy import Policy
-from ..records import records
-from ..archives import Limits
-from ..sources import Problem, RawMessage, iter_path
-from ..spool import Spool
+from ..reading.records import records
+from ..reading.archives import Limits
+from ..reading.sources import Problem, RawMessage, iter_path
+from ..reading.spool import Spool
 from .common import (EXIT_DATAERR, EXIT_NOTHING, EXIT_OK, EXIT_TEMPFAIL, add_catalog_option,
                      add_lang_option, add_limit_options, bullet_lines, catalog_from, policy_from)
 

@@ -20,9 +20,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .. import codes
-from ..catalog import Catalog
-from ..match import has_top_level_alternation, regex_problem
+from ...catalog import codes
+from ...catalog import Catalog
+from ...catalog.match import has_top_level_alternation, regex_problem
 from .base import ADDRESS_PATTERN, Mail, aligned_lower, find_address, literal_search
 
 CACHE_KEY = "decoders.fallback"

@@ -7,7 +7,7 @@ the address that answered (From), the diagnostic the first lines of the reply.
 """
 from __future__ import annotations
 
-from ..model import Kind
+from ...model import Kind
 from . import hosts
 from .base import Decoded, Mail, RawRecipient, find_address, one_line
 

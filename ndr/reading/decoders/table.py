@@ -77,11 +77,11 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from .. import codes
-from ..catalog import Catalog
-from ..match import regex_problem
+from ...catalog import codes
+from ...catalog import Catalog
+from ...catalog.match import regex_problem
 from ..mime import parse_headers
-from ..model import Action, Kind
+from ...model import Action, Kind
 from . import hosts
 from .base import ADDRESS_PATTERN, Decoded, Mail, RawRecipient, find_address, one_line, sole_addressee
 

@@ -31,7 +31,7 @@ import jinja2
 import markupsafe
 from jinja2.sandbox import SandboxedEnvironment
 
-from .errors import TemplateError
+from ..errors import TemplateError
 
 
 @functools.lru_cache(maxsize=1)
@@ -40,7 +40,7 @@ def shipped_templates_path() -> Path:
     packaged = resources.files("ndr") / "templates"
     if packaged.is_dir():
         return Path(str(packaged))
-    return Path(__file__).resolve().parent.parent / "templates"
+    return Path(__file__).resolve().parents[2] / "templates"
 
 
 def _autoescape(name: str | None) -> bool:

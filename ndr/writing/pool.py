@@ -20,10 +20,10 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import datetime
 from typing import Iterator, Sequence, Union
 
-from .catalog import Catalog
+from ..catalog import Catalog
 from .decide import MessageDecision, Verdict
-from .errors import InputError
-from .generate import GeneratedReport, ReportOptions, generate_reports
+from ..errors import InputError
+from ..generate import GeneratedReport, ReportOptions, generate_reports
 from .queue import RecordError, load_original
 
 Outcome = Union[list[GeneratedReport], RecordError, InputError]

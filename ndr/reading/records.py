@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .model import Kind, Report, _plain
+from ..model import Kind, Report, _plain
 
 FIELDS = (
     "source", "message_index", "kind", "decoder", "recipient", "original_recipient", "action",

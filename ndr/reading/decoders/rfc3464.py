@@ -13,9 +13,9 @@ reporting MTA.
 """
 from __future__ import annotations
 
-from .. import codes
+from ...catalog import codes
 from ..dsn import parse_fields
-from ..model import Action, Kind
+from ...model import Action, Kind
 from . import hosts, textscan
 from .base import Decoded, Mail, RawRecipient, clean_address, mta_name, one_line, parse_date
 

@@ -11,7 +11,7 @@ carries ``X-HmXmrOriginalRecipient``, the complaining address. It is read as an 
 from __future__ import annotations
 
 from ..dsn import parse_fields
-from ..model import Kind
+from ...model import Kind
 from . import hosts
 from .base import Decoded, Mail, RawRecipient, clean_address, mta_name, one_line, parse_date
 

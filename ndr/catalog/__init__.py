@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Hashable, Iterable, Mapping
 import yaml
 
 from . import codes as codes_mod
-from .errors import CatalogError
+from ..errors import CatalogError
 from .match import Pattern, PatternTable, compile_pattern, pattern_key, pattern_problem
 
 LANGS = ("en", "pt-BR")
@@ -213,7 +213,7 @@ def shipped_catalog_path() -> Path:
     packaged = resources.files("ndr") / "catalog.yaml"
     if packaged.is_file():
         return Path(str(packaged))
-    return Path(__file__).resolve().parent.parent / "catalog.yaml"
+    return Path(__file__).resolve().parents[2] / "catalog.yaml"
 
 
 def load_catalog(extra: str | os.PathLike[str] | None = None,
@@ -563,7 +563,7 @@ def validate(data: dict[str, Any]) -> list[str]:
 
 def _vendor_problems(item: dict[str, Any], reason_ids: set[str]) -> list[str]:
     # The table decoder owns the meaning of a vendor layout; ask it (imported late: layering).
-    from .decoders import vendor_problems
+    from ..reading.decoders import vendor_problems
 
     return vendor_problems(item, reason_ids)
 

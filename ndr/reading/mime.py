@@ -19,8 +19,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from .errors import Defect
-from .policy import DEFAULT, Policy
+from ..errors import Defect
+from ..policy import DEFAULT, Policy
 
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?]*)\?=")
 _ENCODED_GAP = re.compile(r"(\?=)\s+(=\?)")

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Sequence
 
-from . import codes
+from ..catalog import codes
 from .queue import QueuedMessage, QueueRecipient
 
 

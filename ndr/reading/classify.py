@@ -51,9 +51,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from . import codes
-from .catalog import Catalog, CodeEntry, Host, Reason
-from .match import Pattern, fold
+from ..catalog import codes
+from ..catalog import Catalog, CodeEntry, Host, Reason
+from ..catalog.match import Pattern, fold
 
 _SUCCESS = {"delivered", "relayed", "expanded"}
 _FEEDBACK = {"feedback", "vacation"}

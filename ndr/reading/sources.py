@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import IO, Iterator
 
 from .archives import DEFAULT_LIMITS, Limits, Problem, RawMessage, iter_messages, open_binary
-from .errors import InputError
+from ..errors import InputError
 
 __all__ = ["RawMessage", "Problem", "open_binary", "is_maildir", "iter_path", "iter_file",
            "read_path_or_fail", "maildir_files"]

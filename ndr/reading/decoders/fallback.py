@@ -38,7 +38,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .. import codes, mime
+from ...catalog import codes
+from .. import mime
 from . import hosts, textscan
 from .base import Decoded, Mail, RawRecipient, clean_address, find_address, mta_name, one_line
 from .rfc3464 import enrich, recipients_in_text

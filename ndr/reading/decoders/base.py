@@ -12,11 +12,11 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Callable, Generic, Protocol, TypeVar, overload
 
-from ..catalog import Catalog
-from ..match import literal_prefix
+from ...catalog import Catalog
+from ...catalog.match import literal_prefix
 from ..mime import Headers, Part
-from ..model import Kind
-from ..policy import DEFAULT
+from ...model import Kind
+from ...policy import DEFAULT
 
 _TAGS = re.compile(r"<[^<>]*>")  # not [^>]*: each "<" must not rescan to the next ">"
 _SCRIPT_OPEN = re.compile(r"<(script|style)\b")

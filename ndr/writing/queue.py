@@ -26,7 +26,7 @@ from typing import Any, Iterator, Mapping
 
 import yaml
 
-from .decoders.base import host_in_text
+from ..reading.decoders.base import host_in_text
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _DURATION = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*([wdhms])", re.I)  # not mid-number: linear

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .. import codes
-from ..model import Kind
+from ...catalog import codes
+from ...model import Kind
 from . import hosts
 from .base import Decoded, Mail, RawRecipient, mta_name, one_line
 from .rfc3464 import diagnostic_parts, normalise_action
