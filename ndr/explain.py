@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from .catalog import codes
 from .catalog import Catalog, load_catalog
 from .reading.classify import classify
-from .reading.decoders.base import host_in_text
+from .reading.text import host_in_text
 from .model import _plain_fields
 
 

@@ -18,7 +18,8 @@ from .reading import mime
 from .catalog import Catalog, load_catalog
 from .reading.classify import classify
 from .reading.decoders import decoders
-from .reading.decoders.base import Decoded, Mail, RawRecipient, one_line
+from .reading.decoders.base import Decoded, Mail, RawRecipient
+from .reading.text import one_line
 from .errors import Defect, DefectError, InputError
 from .reading.mime import Headers
 from .model import Kind, OriginalMessage, RecipientResult, Report

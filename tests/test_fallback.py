@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 import ndr
 from ndr import Kind
 from ndr.catalog import load_catalog
-from ndr.reading.decoders import textscan
+from ndr.reading.decoders import phrases
 from ndr.reading.decoders.fallback import Fallback
 from ndr.reading.decoders.base import Mail
 from ndr.reading.mime import parse as mime_parse
@@ -185,13 +185,13 @@ def test_the_bounce_own_addresses_are_never_recipients() -> None:
 
 def test_layout_is_compiled_once_per_catalog() -> None:
     catalog = load_catalog()
-    assert textscan.layout(catalog) is textscan.layout(catalog)
+    assert phrases.layout(catalog) is phrases.layout(catalog)
 
 
 def test_layout_problems_are_reported() -> None:
     bad = {"id": "fallback", "decoder": "fallback", "source": "x", "recipients": ["^no address here", "no anchor {address}"],
            "senders": ["Upper"], "remote_mta": ["\\bby (a)(b)"], "bogus": 1}
-    problems = textscan.problems(bad)
+    problems = phrases.problems(bad)
     assert any("unknown field 'bogus'" in p for p in problems)
     assert any("{address}" in p for p in problems)
     assert any("lowercase" in p for p in problems)

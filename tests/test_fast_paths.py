@@ -13,12 +13,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import ndr
-from ndr.reading.decoders import textscan
-from ndr.reading.decoders.base import fold_blanks, literal_search, one_line
-from ndr.reading.decoders.table import layouts
+from ndr.reading.decoders import phrases, textscan
+from ndr.reading.text import fold_blanks, literal_search, one_line
+from ndr.reading.decoders.layout import layouts
 
 CATALOG = ndr.load_catalog()
-LAYOUT = textscan.layout(CATALOG)
+LAYOUT = phrases.layout(CATALOG)
 assert LAYOUT is not None
 
 PATTERNS = [*LAYOUT.remote_mta, *LAYOUT.reporting_mta, *LAYOUT.reply, *LAYOUT.recipients]
@@ -62,7 +62,7 @@ def test_command_in_agrees_with_finditer(text: str) -> None:
     last = None
     for last in LAYOUT.commands.finditer(text.lower()):
         pass
-    assert textscan.command_in(LAYOUT, text) == (last.lastgroup if last is not None else None)
+    assert phrases.command_in(LAYOUT, text) == (last.lastgroup if last is not None else None)
 
 
 @given(texts)

@@ -10,7 +10,9 @@ from hypothesis import strategies as st
 
 from ndr.catalog import load_catalog
 from ndr.reading.classify import classify
-from ndr.generate import _EXPLAINED, _qp, format_datetime, one_line, recipient_report
+from ndr.writing.lasterror import _EXPLAINED, recipient_report
+from ndr.writing.mimeparts import _qp
+from ndr.writing.text import format_datetime, one_line
 from ndr.writing.queue import Attempt, LocalError, QueueRecipient
 from ndr.writing.render import Record
 

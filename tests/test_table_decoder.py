@@ -12,7 +12,8 @@ from ndr.reading import mime
 from ndr.catalog import CatalogError, load_catalog
 from ndr.reading.decoders import vendor_problems
 from ndr.reading.decoders.base import Mail
-from ndr.reading.decoders.table import TableDecoder, compile_layout, layouts
+from ndr.reading.decoders.layout import compile_layout, layouts
+from ndr.reading.decoders.table import TableDecoder
 
 from .conftest import with_eol
 

@@ -17,7 +17,7 @@ from typing import Any, Iterator
 
 from ..reading.archives import DEFAULT_LIMITS, Limits, Problem, RawMessage, iter_messages, iter_zip, read_span
 from ..catalog import Catalog, load_catalog
-from ..reading.decoders.base import parse_date
+from ..reading.text import parse_date
 from ..parse import parse_bytes
 from ..policy import DEFAULT, Policy
 from ..reading.records import records

@@ -20,7 +20,8 @@ from ..writing.deliver import FSYNC_MODES, FolderSink, MboxSink, Sink, SmtpSetti
 from ..errors import InputError
 from ..generate import ReportOptions, recipient_report
 from ..writing.pool import generate_all
-from ..writing.queue import QueuedMessage, RecordError, RecordProblem, parse_duration, parse_time, read_listing
+from ..writing.listing import read_listing
+from ..writing.queue import QueuedMessage, RecordError, RecordProblem, parse_duration, parse_time
 from .common import EXIT_DATAERR, EXIT_NOTHING, EXIT_OK, EXIT_TEMPFAIL, EXIT_USAGE, add_catalog_option, catalog_from
 
 NAME = "generate"

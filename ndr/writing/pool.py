@@ -24,7 +24,8 @@ from ..catalog import Catalog
 from .decide import MessageDecision, Verdict
 from ..errors import InputError
 from ..generate import GeneratedReport, ReportOptions, generate_reports
-from .queue import RecordError, load_original
+from .listing import load_original
+from .queue import RecordError
 
 Outcome = Union[list[GeneratedReport], RecordError, InputError]
 """The reports for one decision, or the error of its record (the others go on)."""

@@ -29,7 +29,7 @@ from .amazonses import AmazonSES
 from .fallback import Fallback
 from .rfc3464 import RFC3464
 from .table import TableDecoder
-from .table import vendor_problems as _table_problems
+from .layout_check import vendor_problems as _table_problems
 
 _STANDARD: list[Decoder] = [ARF(), RFC3464()]
 _VENDOR: list[Decoder] = [TableDecoder(), AmazonSES()]

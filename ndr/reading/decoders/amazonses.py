@@ -13,7 +13,8 @@ from typing import Any
 from ...catalog import codes
 from ...model import Kind
 from . import hosts
-from .base import Decoded, Mail, RawRecipient, mta_name, one_line
+from .base import Decoded, Mail, RawRecipient
+from ..text import mta_name, one_line
 from .rfc3464 import diagnostic_parts, normalise_action
 
 _MARKERS = ("notificationtype", "eventtype")  # quoted, or escaped inside the SNS Message string

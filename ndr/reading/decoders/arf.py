@@ -13,7 +13,8 @@ from __future__ import annotations
 from ..dsn import parse_fields
 from ...model import Kind
 from . import hosts
-from .base import Decoded, Mail, RawRecipient, clean_address, mta_name, one_line, parse_date
+from .base import Decoded, Mail, RawRecipient
+from ..text import clean_address, mta_name, one_line, parse_date
 
 
 class ARF:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from ...model import Kind
 from . import hosts
-from .base import Decoded, Mail, RawRecipient, find_address, one_line
+from .base import Decoded, Mail, RawRecipient
+from ..text import find_address, one_line
 
 _SUBJECT_STARTS = ("auto:", "automatic reply", "autoreply", "auto reply", "auto-reply", "auto response",
                    "autoresponse", "out of office", "out of the office", "away from", "on vacation",

@@ -40,8 +40,9 @@ from typing import Any
 
 from ...catalog import codes
 from .. import mime
-from . import hosts, textscan
-from .base import Decoded, Mail, RawRecipient, clean_address, find_address, mta_name, one_line
+from . import hosts, phrases, textscan
+from .base import Decoded, Mail, RawRecipient
+from ..text import clean_address, find_address, mta_name, one_line
 from .rfc3464 import enrich, recipients_in_text
 
 # The header of a message inside the text that comes from a mail system: a returned bounce.
@@ -56,10 +57,10 @@ class Fallback:
     @staticmethod
     def layout_problems(item: dict[str, Any], reason_ids: set[str]) -> list[str]:
         """Problems in the catalog's ``fallback`` entry."""
-        return textscan.problems(item)
+        return phrases.problems(item)
 
     def decode(self, mail: Mail) -> Decoded | None:
-        lay = textscan.layout(mail.catalog)
+        lay = phrases.layout(mail.catalog)
         if lay is None or not textscan.looks_like_bounce(mail, lay):
             return None
         scan = textscan.scan(mail, lay)
@@ -112,7 +113,7 @@ class Fallback:
         return None
 
     @staticmethod
-    def recipient(address: str, scan: textscan.Scan, lay: textscan.Layout, reporting: str | None,
+    def recipient(address: str, scan: textscan.Scan, lay: phrases.Layout, reporting: str | None,
                   delayed: bool) -> RawRecipient:
         block = scan.blocks.get(address.lower())
         own = block.text if block is not None else ""
@@ -142,11 +143,11 @@ class Fallback:
 
 
 def _is_bounce(mail: Mail) -> bool:
-    lay = textscan.layout(mail.catalog)
+    lay = phrases.layout(mail.catalog)
     return lay is not None and textscan.looks_like_bounce(mail, lay)
 
 
-def _class_from_text(lower: str, lay: textscan.Layout) -> str | None:
+def _class_from_text(lower: str, lay: phrases.Layout) -> str | None:
     if any(p in lower for p in lay.temporary):
         return "4"
     if any(p in lower for p in lay.permanent):

@@ -74,216 +74,20 @@ original line) and against the original line elsewhere, with ``re.IGNORECASE``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any, Iterable
 
 from ...catalog import codes
-from ...catalog import Catalog
-from ...catalog.match import regex_problem
 from ..mime import parse_headers
 from ...model import Action, Kind
 from . import hosts
-from .base import ADDRESS_PATTERN, Decoded, Mail, RawRecipient, find_address, one_line, sole_addressee
+from .base import Decoded, Mail, RawRecipient
+from ..text import ADDRESS_PATTERN, one_line, sole_addressee
+from .layout import Layout, _detectors
+from .block import Found, _WORD, read_block
 
-_CACHE_KEY = "decoders.table"
 _BODY_SCAN = 65536  # detection markers sit near the top; never search a huge body to its end
 _HEAD_LINES = 40  # the reporting MTA introduces itself in the first lines
-_ADDRESS_GROUP = f"(?P<address>{ADDRESS_PATTERN})"
 _ADDRESSES = re.compile(ADDRESS_PATTERN)
-_WORD = re.compile(r"\w")
-_ADDRESS_ONLY = re.compile(rf"^ ?[<\[(]?(?:mailto:)?{_ADDRESS_GROUP}[>\])]?:?$", re.I)
-_ADDRESS_TEXT = re.compile(rf"^ ?[<\[(]?(?:mailto:)?{_ADDRESS_GROUP}[>\])]?:?(?: |$)", re.I)
-# Each alternative starts only where a host name (an IPv6 literal) can start, not inside one: a
-# search stays linear on "a.a.a.a..." (from every word boundary it would rescan the rest).
-_HOST_GROUP = r"\[?(?P<host>(?<![a-z0-9.-])[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)+|(?<![0-9a-f:.])[0-9a-f]*:[0-9a-f:.]+)\]?"
-_FIELDS = {"id", "name", "decoder", "source", "detect", "start", "end", "original", "recipient",
-           "recipient_headers", "diagnostic", "remote_mta", "reporting_mta", "reply", "when",
-           "defaults", "__line__"}
-_DETECT_KEYS = {"from", "subject", "headers", "body"}
-_DIAGNOSTIC_KEYS = {"until", "block", "section", "transcript"}
-_UNTIL = ("recipient", "blank", "end", "line")
-_SHAPES = ("address", "address-text")
-
-
-@dataclass(frozen=True, slots=True)
-class Test:
-    """One header test: ``kind`` is contains, prefix or equals."""
-
-    kind: str
-    value: str
-
-    def check(self, text: str) -> bool:
-        if self.kind == "prefix":
-            return text.startswith(self.value)
-        if self.kind == "equals":
-            return text == self.value
-        return self.value in text
-
-
-@dataclass(frozen=True, slots=True)
-class Alternative:
-    """One way of recognising a layout: every given test group must pass."""
-
-    sender: tuple[Test, ...]
-    subject: tuple[Test, ...]
-    headers: tuple[tuple[str, tuple[Test, ...]], ...]
-    body: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Shape:
-    """A recipient line shape: a compiled expression with an ``address`` group, or a phrase."""
-
-    regex: re.Pattern[str] | None = None
-    after: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Layout:
-    """A compiled ``vendors`` entry."""
-
-    id: str
-    alternatives: tuple[Alternative, ...]
-    start: tuple[str, ...]
-    end: tuple[str, ...]
-    original: tuple[str, ...]
-    shapes: tuple[Shape, ...]
-    until: str
-    block: bool
-    transcript: bool
-    section: tuple[str, ...]
-    remote_mta: tuple[re.Pattern[str], ...]
-    reporting_mta: tuple[re.Pattern[str], ...]
-    reply: tuple[re.Pattern[str], ...]
-    headers: tuple[str, ...]
-    when: tuple[tuple[str, str | None, str | None], ...]
-    """(phrase, status, action) rules."""
-    action: str
-    status: str | None
-
-
-# ---------------------------------------------------------------------------------------------
-# compiling
-
-def _test(raw: Any) -> Test:
-    if isinstance(raw, dict):
-        kind = "prefix" if "prefix" in raw else "equals"
-        return Test(kind, str(raw[kind]))
-    return Test("contains", str(raw))
-
-
-def _tests(raw: Any) -> tuple[Test, ...]:
-    if raw is None:
-        return ()
-    items = raw if isinstance(raw, list) else [raw]
-    return tuple(_test(item) for item in items)
-
-
-def _phrases(raw: Any) -> tuple[str, ...]:
-    return tuple(raw or ())
-
-
-def _regexes(raw: Any) -> tuple[re.Pattern[str], ...]:
-    return tuple(re.compile(item["regex"].replace("{host}", _HOST_GROUP), re.I) for item in raw or ())
-
-
-def _shape(raw: Any) -> Shape:
-    if raw == "address":
-        return Shape(regex=_ADDRESS_ONLY)
-    if raw == "address-text":
-        return Shape(regex=_ADDRESS_TEXT)
-    if "after" in raw:
-        return Shape(after=raw["after"])
-    return Shape(regex=re.compile(raw["regex"].replace("{address}", _ADDRESS_GROUP), re.I))
-
-
-def compile_layout(item: dict[str, Any]) -> Layout:
-    """Compile one validated ``vendors`` entry."""
-    alternatives = tuple(
-        Alternative(
-            sender=_tests(alt.get("from")), subject=_tests(alt.get("subject")),
-            headers=tuple((name.lower(), _tests(tests)) for name, tests in (alt.get("headers") or {}).items()
-                          if name != "__line__"),
-            body=_phrases(alt.get("body")),
-        )
-        for alt in item["detect"]
-    )
-    diagnostic = item.get("diagnostic") or {}
-    defaults = item.get("defaults") or {}
-    return Layout(
-        id=item["id"], alternatives=alternatives, start=_phrases(item.get("start")),
-        end=_phrases(item.get("end")), original=_phrases(item.get("original")),
-        shapes=tuple(_shape(raw) for raw in item["recipient"]),
-        until=diagnostic.get("until", "recipient"), block=bool(diagnostic.get("block", False)),
-        transcript=bool(diagnostic.get("transcript", False)),
-        section=_phrases(diagnostic.get("section")),
-        remote_mta=_regexes(item.get("remote_mta")), reporting_mta=_regexes(item.get("reporting_mta")),
-        reply=_regexes(item.get("reply")),
-        headers=tuple(name.lower() for name in item.get("recipient_headers") or ()),
-        when=tuple((rule["phrase"], rule.get("status"), rule.get("action")) for rule in item.get("when") or ()),
-        action=defaults.get("action", Action.FAILED.value),
-        status=defaults.get("status"),
-    )
-
-
-def layouts(catalog: Catalog) -> tuple[Layout, ...]:
-    """The catalog's table layouts, compiled once and kept in ``catalog.cache``."""
-    cached = catalog.cache.get(_CACHE_KEY)
-    if cached is None:
-        cached = tuple(compile_layout(dict(item)) for item in catalog.vendors
-                       if item.get("decoder", "table") == "table")
-        catalog.cache[_CACHE_KEY] = cached
-    return cached
-
-
-@dataclass(frozen=True, slots=True)
-class _Group:
-    """A list of header tests compiled for one check: it passes when any test passes."""
-
-    contains: tuple[str, ...]
-    prefixes: tuple[str, ...]
-    equals: frozenset[str]
-
-    def check(self, text: str) -> bool:
-        if self.prefixes and text.startswith(self.prefixes):
-            return True
-        if text in self.equals:
-            return True
-        for value in self.contains:
-            if value in text:
-                return True
-        return False
-
-
-def _group(tests: tuple[Test, ...]) -> _Group | None:
-    if not tests:
-        return None
-    return _Group(contains=tuple(t.value for t in tests if t.kind == "contains"),
-                  prefixes=tuple(t.value for t in tests if t.kind == "prefix"),
-                  equals=frozenset(t.value for t in tests if t.kind == "equals"))
-
-
-_Check = tuple[_Group | None, _Group | None, tuple[tuple[str, _Group | None], ...], tuple[str, ...]]
-_DETECT_KEY = "decoders.table.detect"
-
-
-def _detectors(catalog: Catalog) -> tuple[tuple[Layout, tuple[_Check, ...]], ...]:
-    """Every layout with its alternatives as (sender, subject, headers, body) checks, built once
-    per catalog: detection runs for every message no standard decoder claimed."""
-    cached = catalog.cache.get(_DETECT_KEY)
-    if cached is None:
-        cached = tuple(
-            (layout, tuple((_group(alt.sender), _group(alt.subject),
-                            tuple((name, _group(tests)) for name, tests in alt.headers), alt.body)
-                           for alt in layout.alternatives))
-            for layout in layouts(catalog))
-        catalog.cache[_DETECT_KEY] = cached
-    return cached
-
-
-# ---------------------------------------------------------------------------------------------
-# matching
-
 def _header_value(mail: Mail, name: str) -> str | None:
     value = mail.headers.decoded(name)
     return " ".join(value.split()).lower() if value is not None else None
@@ -299,35 +103,6 @@ def _find_line(lower: str, phrases: Iterable[str], start: int = 0) -> int | None
     if best is None:
         return None
     return lower.rfind("\n", 0, best) + 1
-
-
-def _recipient(shapes: tuple[Shape, ...], line: str, lower: str) -> tuple[str, str] | None:
-    """(address, rest of the line) when ``line`` is a recipient line."""
-    for shape in shapes:
-        if shape.after is not None:
-            found = lower.find(shape.after)
-            if found < 0:
-                continue
-            tail = line[found + len(shape.after):]
-            address = find_address(tail)
-            if address:
-                # the phrase is half of what the line says ("unable to deliver message to <x>
-                # (and other recipients ...)"): the whole line starts the diagnostic
-                return address, line.strip()
-            continue
-        assert shape.regex is not None
-        match = shape.regex.match(lower)
-        if match:
-            begin, end = match.span("address")
-            address = line[begin:end].strip(".")
-            if address.lower().startswith("mailto:"):
-                address = address[7:]
-            rest = line[match.end():].strip()
-            if "diagnostic" in shape.regex.groupindex and match.group("diagnostic"):
-                first, last = match.span("diagnostic")
-                rest = f"{line[first:last].strip()} {rest}".strip()
-            return address, rest
-    return None
 
 
 def _first_group(expressions: tuple[re.Pattern[str], ...], lines: Iterable[str]) -> str | None:
@@ -353,61 +128,6 @@ def _section(layout: Layout, lines: list[str], lowers: list[str]) -> str | None:
                 collected.append(line)
             return one_line("\n".join(collected))
     return None
-
-
-_SENT = re.compile(r"^ ?>>> ?([A-Za-z]+)")
-_HEARD = re.compile(r"^ ?<<< ?(.*)")
-_SMTP_VERBS = {"HELO", "EHLO", "MAIL", "RCPT", "DATA"}  # the commands hosts.settle names
-
-
-class _Session:
-    """The SMTP exchanges of a transcript block (``diagnostic.transcript``): which recipient
-    each failure reply belongs to, and the command it answered."""
-
-    __slots__ = ("verb", "asked", "pending", "answers", "commands")
-
-    def __init__(self) -> None:
-        self.verb: str | None = None
-        self.asked: tuple[str, str] | None = None  # (key, address) of the last RCPT TO:<x>
-        self.pending: list[str] = []  # failure reply lines waiting for the next recipient line
-        self.answers: dict[str, tuple[str, list[str]]] = {}  # replies to RCPT TO:<x>, by x
-        self.commands: dict[str, str] = {}  # the command each recipient's reply answered
-
-    def read(self, line: str) -> bool:
-        """Take ``line`` when it is a command sent (``>>>``) or a reply heard (``<<<``)."""
-        if ">>>" not in line and "<<<" not in line:
-            return False
-        sent = _SENT.match(line)
-        if sent is not None:
-            verb = sent.group(1).upper()
-            self.verb = verb if verb in _SMTP_VERBS else None
-            address = find_address(line) if verb == "RCPT" else None
-            self.asked = (address.lower(), address) if address else None
-            self.pending = []  # a reply nobody's line followed belongs to no one
-            return True
-        heard = _HEARD.match(line)
-        if heard is None:
-            return False
-        reply = heard.group(1).strip()
-        if reply[:1] in ("2", "3") or not reply:
-            return True  # a success reply: no one's diagnostic
-        if self.asked is not None:
-            key, address = self.asked
-            self.answers.setdefault(key, (address, []))[1].append(reply)
-            if self.verb:
-                self.commands.setdefault(key, self.verb)
-        else:
-            self.pending.append(reply)
-        return True
-
-    def settle(self, key: str, lines: list[str]) -> None:
-        """A recipient line was read: a failure reply heard before it (not to an RCPT of
-        another address) is its."""
-        if self.pending:
-            lines.extend(self.pending)
-            self.pending = []
-            if self.verb:
-                self.commands.setdefault(key, self.verb)
 
 
 class TableDecoder:
@@ -463,64 +183,11 @@ class TableDecoder:
         stop = len(lower) if end is None or end <= begin else end
         lines = text[begin:stop].split("\n")
         lowers = lower[begin:stop].split("\n")
-        found: dict[str, tuple[RawRecipient, list[str]]] = {}
-        order: list[str] = []
-        loose: list[str] = []
-        current: list[str] | None = None
-        ended = False
-        session = _Session() if layout.transcript else None
-        for index, (line, low) in enumerate(zip(lines, lowers)):
-            if session is not None and session.read(line):
-                loose.append(line)
-                continue
-            hit = _recipient(layout.shapes, line, low)
-            if hit is not None:
-                address, rest = hit
-                key = address.lower()
-                if key not in found:
-                    found[key] = (RawRecipient(recipient=address), [])
-                    order.append(key)
-                current = found[key][1]
-                ended = layout.until == "line"
-                if rest:
-                    current.append(rest)
-                if session is not None:
-                    session.settle(key, current)
-                continue
-            if not _WORD.search(line):  # blank, or a rule of dashes or equals signs
-                if current is not None and layout.until == "blank" and not line.strip():
-                    ended = True
-                continue
-            if index or found_start is None:  # the start line is a heading, not a diagnostic
-                loose.append(line)
-            if current is not None and not ended:
-                current.append(line)
-        if session is not None:
-            for key, (address, replies) in session.answers.items():
-                if key not in found:  # refused at RCPT, with no result line of its own
-                    found[key] = (RawRecipient(recipient=address), [])
-                    order.append(key)
-                found[key][1].extend(replies)
+        block = read_block(layout, lines, lowers, found_start)
+        found, order, loose, session = block.found, block.order, block.loose, block.session
         whole = one_line("\n".join(loose)) if layout.block else None
         if not order:
-            for name in layout.headers:
-                for value in mail.headers.get_all(name):
-                    for address in _ADDRESSES.findall(value):
-                        if address.lower() not in found:
-                            found[address.lower()] = (RawRecipient(recipient=address), [])
-                            order.append(address.lower())
-            if not order:
-                # the notice names nobody (Sendmail V5's "example.com (smtp)... Deferred"): the
-                # failure is the returned message's, when it was addressed to one recipient
-                sole = sole_addressee(mail.original.headers if mail.original is not None
-                                      else self.original(layout, text, lower, stop) if layout.original
-                                      else None)
-                if sole:
-                    found[sole.lower()] = (RawRecipient(recipient=sole), [])
-                    order.append(sole.lower())
-            whole = one_line("\n".join(loose))
-            for key in order:
-                found[key][1].extend(loose)
+            whole = self.unnamed(layout, mail, block, text, lower, stop)
         if not order:
             return None
         shared = _section(layout, lines, lowers) if layout.section else None
@@ -541,6 +208,30 @@ class TableDecoder:
         if layout.original and mail.original is None:
             decoded.original_headers = self.original(layout, text, lower, stop)
         return hosts.settle(mail, decoded)
+
+    def unnamed(self, layout: Layout, mail: Mail, block: Found, text: str, lower: str,
+                stop: int) -> str | None:
+        """When no line of the block names a recipient: the addresses in the layout's headers,
+        else the returned message's sole addressee, each with the whole block as diagnostic."""
+        found, order, loose = block.found, block.order, block.loose
+        for name in layout.headers:
+            for value in mail.headers.get_all(name):
+                for address in _ADDRESSES.findall(value):
+                    if address.lower() not in found:
+                        found[address.lower()] = (RawRecipient(recipient=address), [])
+                        order.append(address.lower())
+        if not order:
+            # the notice names nobody (Sendmail V5's "example.com (smtp)... Deferred"): the
+            # failure is the returned message's, when it was addressed to one recipient
+            sole = sole_addressee(mail.original.headers if mail.original is not None
+                                  else self.original(layout, text, lower, stop) if layout.original
+                                  else None)
+            if sole:
+                found[sole.lower()] = (RawRecipient(recipient=sole), [])
+                order.append(sole.lower())
+        for key in order:
+            found[key][1].extend(loose)
+        return one_line("\n".join(loose))
 
     @staticmethod
     def fill(layout: Layout, raw: RawRecipient, diagnostic: str | None, lines: list[str]) -> None:
@@ -582,182 +273,3 @@ class TableDecoder:
 
 # ---------------------------------------------------------------------------------------------
 # validation
-
-def _string_list(value: Any, name: str, problems: list[str], lowercase: bool = True) -> None:
-    if value is None:
-        return
-    if not isinstance(value, list) or not value:
-        problems.append(f"{name} must be a non-empty list of phrases")
-        return
-    for phrase in value:
-        if not isinstance(phrase, str) or not phrase.strip():
-            problems.append(f"{name}: {phrase!r} is not a phrase")
-        elif lowercase and phrase != phrase.lower():
-            problems.append(f"{name}: phrase {phrase!r} is not lowercase")
-        elif phrase != phrase.strip() or "  " in phrase or "\t" in phrase:
-            problems.append(f"{name}: phrase {phrase!r} has leading, trailing or repeated blanks")
-
-
-def _test_problems(value: Any, name: str, problems: list[str]) -> None:
-    items = value if isinstance(value, list) else [value]
-    if isinstance(value, list) and not value:
-        problems.append(f"{name}: empty list of tests")
-    for test in items:
-        if isinstance(test, dict):
-            keys = set(test) - {"__line__"}
-            if len(keys) != 1 or not keys <= {"prefix", "equals"}:
-                problems.append(f"{name}: a test is a phrase, {{prefix: ...}} or {{equals: ...}}, not {test!r}")
-                continue
-            test = test[keys.pop()]
-        if not isinstance(test, str):
-            problems.append(f"{name}: test {test!r} is not a string")
-        elif test != test.lower():
-            problems.append(f"{name}: test {test!r} is not lowercase")
-
-
-def _when_problems(value: Any, problems: list[str]) -> None:
-    if value is None:
-        return
-    if not isinstance(value, list) or not value:
-        problems.append("when must be a non-empty list of {phrase, status?, action?}")
-        return
-    for index, rule in enumerate(value):
-        where = f"when[{index}]"
-        if not isinstance(rule, dict) or not isinstance(rule.get("phrase"), str):
-            problems.append(f"{where}: must be a mapping with a phrase")
-            continue
-        _string_list([rule["phrase"]], f"{where}.phrase", problems)
-        for key in sorted(set(rule) - {"phrase", "status", "action", "__line__"}):
-            problems.append(f"{where}: unknown key {key!r}")
-        if "status" not in rule and "action" not in rule:
-            problems.append(f"{where}: needs status or action")
-        _action_status(rule, where, problems)
-
-
-def _action_status(item: dict[str, Any], where: str, problems: list[str]) -> None:
-    if "action" in item and item["action"] not in {a.value for a in Action}:
-        problems.append(f"{where}.action {item['action']!r} is not a DSN action")
-    status = item.get("status")
-    if status is not None and (not isinstance(status, str) or not codes.STATUS_SHAPE.match(status)
-                               or status[0] == "X"):
-        problems.append(f"{where}.status {status!r} is not a status code C.S.D")
-
-
-def _regex_list(value: Any, name: str, problems: list[str], groups: int, placeholder: str = "") -> None:
-    if value is None:
-        return
-    if not isinstance(value, list) or not value:
-        problems.append(f"{name} must be a non-empty list of {{regex: ...}}")
-        return
-    for item in value:
-        if not isinstance(item, dict) or not isinstance(item.get("regex"), str):
-            problems.append(f"{name}: {item!r} is not {{regex: ...}}")
-            continue
-        expression = item["regex"]
-        if placeholder:
-            if expression.count(placeholder) != 1:
-                problems.append(f"{name}: regex must contain {placeholder} exactly once: {expression!r}")
-                continue
-            expression = expression.replace(placeholder, "x")
-        problem = regex_problem(expression)
-        if problem:
-            problems.append(f"{name}: {problem}: {item['regex']!r}")
-        elif re.compile(expression).groups != groups:
-            problems.append(f"{name}: regex {item['regex']!r} must have exactly {groups} capturing "
-                            f"group{'s' if groups != 1 else ''}")
-
-
-def _detect_problems(value: Any, problems: list[str]) -> None:
-    if not isinstance(value, list) or not value:
-        problems.append("detect must be a non-empty list of alternatives")
-        return
-    for index, alt in enumerate(value):
-        where = f"detect[{index}]"
-        if not isinstance(alt, dict):
-            problems.append(f"{where}: must be a mapping")
-            continue
-        keys = set(alt) - {"__line__"}
-        if not keys:
-            problems.append(f"{where}: needs at least one of {', '.join(sorted(_DETECT_KEYS))}")
-        for key in sorted(keys - _DETECT_KEYS):
-            problems.append(f"{where}: unknown key {key!r} (known: {', '.join(sorted(_DETECT_KEYS))})")
-        for key in ("from", "subject"):
-            if key in alt:
-                _test_problems(alt[key], f"{where}.{key}", problems)
-        if "headers" in alt:
-            headers = alt["headers"]
-            if not isinstance(headers, dict) or not set(headers) - {"__line__"}:
-                problems.append(f"{where}.headers must map header names to tests")
-            else:
-                for name, tests in headers.items():
-                    if name != "__line__":
-                        _test_problems(tests, f"{where}.headers.{name}", problems)
-        if "body" in alt:
-            _string_list(alt["body"], f"{where}.body", problems)
-        if keys == {"from"}:
-            problems.append(f"{where}: a From test alone is too broad; add subject, headers or body")
-
-
-def _shape_problems(value: Any, problems: list[str]) -> None:
-    if not isinstance(value, list) or not value:
-        problems.append("recipient must be a non-empty list of line shapes")
-        return
-    for index, shape in enumerate(value):
-        where = f"recipient[{index}]"
-        if isinstance(shape, str):
-            if shape not in _SHAPES:
-                problems.append(f"{where}: unknown shape {shape!r} (known: {', '.join(_SHAPES)}, "
-                                "{after: ...}, {regex: ...})")
-            continue
-        keys = set(shape) - {"__line__"} if isinstance(shape, dict) else set()
-        if keys == {"after"}:
-            _string_list([shape["after"]], f"{where}.after", problems)
-        elif keys == {"regex"} and isinstance(shape["regex"], str):
-            expression = shape["regex"]
-            if expression.count("{address}") != 1:
-                problems.append(f"{where}: regex must contain {{address}} exactly once: {expression!r}")
-                continue
-            problem = regex_problem(expression.replace("{address}", "x"))
-            if problem:
-                problems.append(f"{where}: {problem}: {expression!r}")
-        else:
-            problems.append(f"{where}: a shape is {', '.join(_SHAPES)}, {{after: ...}} or {{regex: ...}}, "
-                            f"not {shape!r}")
-
-
-def vendor_problems(item: dict[str, Any], reason_ids: set[str]) -> list[str]:
-    """Problems in one table layout (the caller adds the entry's location)."""
-    problems: list[str] = []
-    for key in sorted(set(item) - _FIELDS):
-        problems.append(f"unknown field {key!r}")
-    _detect_problems(item.get("detect"), problems)
-    for key in ("start", "end", "original"):
-        _string_list(item.get(key), key, problems)
-    _shape_problems(item.get("recipient"), problems)
-    diagnostic = item.get("diagnostic")
-    if diagnostic is not None:
-        if not isinstance(diagnostic, dict):
-            problems.append("diagnostic must be a mapping")
-        else:
-            for key in sorted(set(diagnostic) - _DIAGNOSTIC_KEYS - {"__line__"}):
-                problems.append(f"diagnostic: unknown key {key!r}")
-            if diagnostic.get("until", "recipient") not in _UNTIL:
-                problems.append(f"diagnostic.until must be one of {', '.join(_UNTIL)}")
-            for flag in ("block", "transcript"):
-                if not isinstance(diagnostic.get(flag, False), bool):
-                    problems.append(f"diagnostic.{flag} must be true or false")
-            _string_list(diagnostic.get("section"), "diagnostic.section", problems)
-    for key in ("remote_mta", "reporting_mta"):
-        _regex_list(item.get(key), key, problems, groups=0, placeholder="{host}")
-    _regex_list(item.get("reply"), "reply", problems, groups=1)
-    _string_list(item.get("recipient_headers"), "recipient_headers", problems)
-    _when_problems(item.get("when"), problems)
-    defaults = item.get("defaults")
-    if defaults is not None:
-        if not isinstance(defaults, dict):
-            problems.append("defaults must be a mapping")
-        else:
-            for key in sorted(set(defaults) - {"action", "status", "__line__"}):
-                problems.append(f"defaults: unknown key {key!r}")
-            _action_status(defaults, "defaults", problems)
-    return problems

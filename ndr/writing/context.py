@@ -1,0 +1,116 @@
+"""What the templates see: the report's language, the returned part and the prepared context (never
+raw input)."""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any, Callable, Sequence
+
+from ..reading import mime
+from . import render
+from ..catalog import Catalog
+from .decide import Verdict, human
+from ..errors import InputError
+from .queue import QueuedMessage
+from .text import format_datetime, one_line
+from .lasterror import RecipientReport
+from .options import ReportOptions
+
+_LANGUAGES: dict[tuple[Any, str | None, str], str] = {}
+"""(environment, --lang, declared Content-Language) → the language used, once found."""
+
+
+def _original_headers(original: bytes | None) -> mime.Headers | None:
+    if original is None:
+        return None
+    head, _ = mime.split_header_body(mime.normalise_newlines(original))
+    return mime.parse_headers(head)
+
+
+def _language(env: Any, wanted: str | None, headers: mime.Headers | None) -> str:
+    declared = ""
+    if not wanted and headers is not None:
+        declared = (headers.get("content-language") or "").split(",")[0].strip()
+    key = (env, wanted, declared)
+    found = _LANGUAGES.get(key)
+    if found is None:
+        found = _find_language(env, wanted, declared)
+        if len(_LANGUAGES) < 1024:
+            _LANGUAGES[key] = found
+    return found
+
+
+def _find_language(env: Any, wanted: str | None, declared: str) -> str:
+    candidates = [wanted] if wanted else []
+    if declared:
+        candidates += [declared, declared.split("-")[0], "pt-BR" if declared.lower().startswith("pt") else ""]
+    for lang in candidates + ["en"]:
+        if lang and re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?", lang):
+            try:
+                env.get_template(f"dsn/strings/{lang}.j2")
+                return lang
+            except Exception:
+                if wanted and lang == wanted:
+                    raise InputError(f"lang: no strings template dsn/strings/{lang}.j2") from None
+    return "en"
+
+
+def _returned(original: bytes | None, message: QueuedMessage, action: Verdict,
+              options: ReportOptions) -> str | None:
+    """``full``, ``headers`` or None (nothing to return)."""
+    if original is None:
+        return None
+    # Delay warnings carry the header only; RET=HDRS asks for the header; big messages too.
+    if action is Verdict.DELAYED or message.ret == "HDRS" or len(original) > options.max_original_bytes:
+        return "headers"
+    return "full"
+
+
+def _context(catalog: Catalog, message: QueuedMessage, action: Verdict, reports: Sequence[RecipientReport], strings: Any,
+             lang: str, subject: str, known: bool, returned: str | None, reporting_mta: str,
+             queue_id: str, now: datetime, will_retry_until: datetime | None, original_id: str,
+             put: Callable[[str], str]) -> dict[str, Any]:
+    # ``put`` marks the per-message strings (render.Shaped); the rest repeats across reports.
+    return {
+        "kind": "failure" if action is Verdict.FAILED else "delay",
+        "lang": lang,
+        "s": strings,
+        "subject": put(subject),
+        "original_known": known,
+        "original": returned,
+        "reporting_mta": reporting_mta,
+        "queue_id": put(queue_id),
+        "sender": put(message.sender),
+        "arrival_date": put(format_datetime(message.arrival)),
+        "report_date": put(format_datetime(now)),
+        "will_retry_until": put(format_datetime(will_retry_until)) if will_retry_until else "",
+        "age": put(human(now - message.arrival)),
+        "envid": put(one_line(message.envid, 100)) if message.envid else "",
+        "message_id": put(original_id),
+        "permanent": action is Verdict.FAILED and all(r.status.startswith("5") for r in reports),
+        "recipients": [_recipient_context(r, lang, catalog, put) for r in reports],
+    }
+
+
+def _recipient_context(report: RecipientReport, lang: str, catalog: Catalog,
+                       put: Callable[[str], str]) -> render.Record:
+    verdict = report.verdict
+    summary = catalog.reason(verdict.reason).summary.get(lang) or verdict.summary
+    entry = verdict.entry
+    return render.Record({
+        "address": put(report.address),
+        "status": report.status,
+        "title": entry.title.get(lang) if entry is not None else "",
+        "summary": summary,
+        "reason": verdict.reason,
+        "rule": verdict.rule,
+        "catalog_id": entry.id if entry is not None else "",
+        "hard": verdict.hard,
+        "causes": list(verdict.causes),
+        "fixes": list(verdict.fixes),
+        "who": list(verdict.who),
+        "remote_mta": put(report.remote_mta or ""),
+        "diagnostic": put(report.diagnostic or ""),
+        "last_attempt": put(format_datetime(report.last_attempt)) if report.last_attempt else "",
+        "original_recipient": put(one_line(report.original_recipient, 300)) if report.original_recipient else "",
+    })
