@@ -2,8 +2,9 @@
 
 ``import ndr.queue`` (as the README once showed) and ``from ndr.archives import ...`` still work:
 the old name is an alias of the new module (the same object, so monkeypatching either name
-patches both), with a ``DeprecationWarning`` that names the new path. Nothing is imported until
-an old name is asked for, so this costs the start-up nothing.
+patches both), with a ``DeprecationWarning`` that names the new path. Where an old module was
+split (``SPLIT``), the old name is a module that looks its names up in each new one. Nothing is
+imported until an old name is asked for, so this costs the start-up nothing.
 """
 from __future__ import annotations
 
@@ -33,6 +34,17 @@ MOVED = {
     "ndr.generate_pool": "ndr.writing.pool",
 }
 
+#: old module path → the modules that took part of its names (besides its ``MOVED`` target)
+SPLIT = {
+    "ndr.queue": ("ndr.writing.listing",),
+    "ndr.mime": ("ndr.reading.charsets",),
+    "ndr.archives": ("ndr.reading.mbox",),
+    "ndr.decoders.base": ("ndr.reading.text",),
+    "ndr.decoders.textscan": ("ndr.reading.decoders.phrases",),
+    "ndr.decoders.table": ("ndr.reading.decoders.layout", "ndr.reading.decoders.layout_check",
+                           "ndr.reading.decoders.block"),
+}
+
 
 def new_path(old: str) -> str | None:
     """The new module path for an old one (``ndr.decoders.base`` → ``ndr.reading.decoders.base``)."""
@@ -51,12 +63,30 @@ class _Alias(importlib.abc.Loader):
         warnings.warn(f"{spec.name} moved to {self.target}; import it from there",
                       DeprecationWarning, stacklevel=2)
         module = importlib.import_module(self.target)
+        parts = SPLIT.get(spec.name)
+        if parts:
+            return _Joined(spec.name, (module, *(importlib.import_module(p) for p in parts)))
         self.spec = module.__spec__  # the import system overwrites it with the alias's spec
         return module
 
     def exec_module(self, module: ModuleType) -> None:
         """The target module is already executed: only give it back its own spec."""
-        module.__spec__ = self.spec
+        if self.spec is not None:
+            module.__spec__ = self.spec
+
+
+class _Joined(ModuleType):
+    """An old module whose names now live in several modules: each name from the first that has it."""
+
+    def __init__(self, name: str, parts: tuple[ModuleType, ...]) -> None:
+        super().__init__(name)
+        self._parts = parts
+
+    def __getattr__(self, name: str) -> object:
+        for part in self._parts:
+            if hasattr(part, name):
+                return getattr(part, name)
+        raise AttributeError(f"module {self.__name__!r} has no attribute {name!r}")
 
 
 class _Finder(importlib.abc.MetaPathFinder):

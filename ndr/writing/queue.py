@@ -299,19 +299,3 @@ def _mapping(value: Any, field: str) -> Mapping[str, Any]:
 
 # ---- listings --------------------------------------------------------------------------------
 
-
-_IN_LISTING = frozenset({"NDR_FIELDS", "load_original", "ndr_record", "postfix_record", "read_listing",
-                         "strip_postcat_markers"})
-
-
-def __getattr__(name: str) -> Any:
-    """Names that moved to ``listing.py`` stay reachable here, with a ``DeprecationWarning``."""
-    if name in _IN_LISTING:
-        import warnings
-
-        from . import listing
-
-        warnings.warn(f"ndr.writing.queue.{name} moved to ndr.writing.listing.{name}",
-                      DeprecationWarning, stacklevel=2)
-        return getattr(listing, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
