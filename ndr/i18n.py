@@ -12,20 +12,20 @@ path.
 from __future__ import annotations
 
 import functools
-import gettext as _gettext
 import os
 from datetime import date, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Mapping
 
 if TYPE_CHECKING:
+    import gettext as _gettext
+
     from babel import Locale
 
 LANGS = ("en", "pt-BR")
 """Languages ndr speaks (BCP 47 tags, as ``--lang`` takes them)."""
 DEFAULT = "en"
 DOMAIN = "ndr"
-LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+LOCALE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "locale")
 LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")
 """POSIX order: the first one set (and not empty) decides the language of messages."""
 
@@ -65,7 +65,9 @@ def _posix(lang: str) -> str:
 @functools.lru_cache(maxsize=16)
 def translations(lang: str) -> _gettext.NullTranslations:
     """The gettext messages of ``lang`` (English, the message ids themselves, when none)."""
-    return _gettext.translation(DOMAIN, str(LOCALE_DIR), languages=[_posix(lang)], fallback=True)
+    import gettext  # here, not at import: choosing the language (every command) needs no catalog
+
+    return gettext.translation(DOMAIN, LOCALE_DIR, languages=[_posix(lang)], fallback=True)
 
 
 def gettext_for(lang: str) -> Callable[[str], str]:
@@ -85,9 +87,11 @@ def _locale(lang: str) -> Locale:
     return Locale.parse(_posix(lang))
 
 
+@functools.lru_cache(maxsize=4096)
 def format_datetime(moment: datetime, lang: str) -> str:
     """A date and time for people, in ``lang``'s own format, keeping the moment's offset
-    (``May 1, 2024, 12:00:00 PM +0000``, ``1 de maio de 2024 12:00:00 +0000``)."""
+    (``May 1, 2024, 12:00:00 PM +0000``, ``1 de maio de 2024 12:00:00 -0300``). Cached: a run of
+    reports repeats its report time and retry limit."""
     from babel.dates import format_datetime as babel_format
 
     return babel_format(moment, "long", tzinfo=moment.tzinfo, locale=_locale(lang))
