@@ -44,7 +44,7 @@ from .reading import mime
 from .writing.fields import _delivery_status, _report_head
 from .writing.mimeparts import _alternative, _boundary, _multipart, _original_part, _qp_line, _status_part
 from .writing.options import ReportOptions
-from .writing.context import _context, _language, _original_headers, _returned
+from .writing.context import _context, _language, _original_headers, _returned, _strings
 
 
 _EXACT_STATUS = re.compile(r"^[245]\.\d{1,3}\.\d{1,3}$")
@@ -103,7 +103,7 @@ def generate(message: QueuedMessage, action: Verdict | str,
     original_headers = _original_headers(original)
     env = render.environment(options.templates)
     lang = _language(env, options.lang, original_headers)
-    strings = render.module(env, f"dsn/strings/{lang}.j2")
+    strings = _strings(env, lang)
     reports = tuple(recipient_report(r, catalog, lang) for r in chosen)
     utf8 = (message.smtputf8 or not sender.isascii() or not from_address.isascii()
             or any(not r.address.isascii() for r in reports))

@@ -165,13 +165,18 @@ def test_ndr_parse_reads_it_back():
     assert parsed.original.message_id == "<draft-1@example.com>"
 
 
-def test_language_from_option_then_content_language_then_english():
+def test_language_from_content_language_then_option_then_english():
+    # DECISIONS (Language): the report speaks to the original's sender, in the language the
+    # original declared; --lang is for originals that declare none (or one ndr cannot speak).
     pt = ORIGINAL.replace(b"Subject:", b"Content-Language: pt-BR\r\nSubject:")
     assert generate(_message(), "failed", now=NOW, original=pt, options=OPTIONS).message["Subject"].startswith("Não entregue")
     english = ReportOptions(reporting_mta="mx.example.com", lang="en")
-    assert generate(_message(), "failed", now=NOW, original=pt, options=english).message["Subject"].startswith("Undeliverable")
+    assert generate(_message(), "failed", now=NOW, original=pt, options=english).message["Subject"].startswith("Não entregue")
+    portuguese = ReportOptions(reporting_mta="mx.example.com", lang="pt-BR")
+    assert generate(_message(), "failed", now=NOW, original=ORIGINAL, options=portuguese).message["Subject"].startswith("Não entregue")
     german = ORIGINAL.replace(b"Subject:", b"Content-Language: de-DE\r\nSubject:")
     assert generate(_message(), "failed", now=NOW, original=german, options=OPTIONS).message["Subject"].startswith("Undeliverable")
+    assert generate(_message(), "failed", now=NOW, original=german, options=portuguese).message["Subject"].startswith("Não entregue")
     with pytest.raises(InputError, match="lang"):
         generate(_message(), "failed", now=NOW, options=ReportOptions(lang="xx"))
 

@@ -96,11 +96,21 @@ def horizontal(counter: Counter[str], top: int = 10, colour: str = PALETTE[0]) -
             "label_width": label_width}
 
 
-def context(summary: Summary, findings: list[Finding], title: str) -> dict[str, Any]:
-    """Everything the template needs, prepared (the template does no arithmetic)."""
+def context(summary: Summary, findings: list[Finding], title: str, lang: str = "en") -> dict[str, Any]:
+    """Everything the template needs, prepared (the template does no arithmetic), with ``_`` and
+    ``ngettext`` for ``lang`` and its dates already formatted for people."""
+    from .. import i18n
+
+    found = [f.to_dict() for f in findings]
+    for item in found:
+        for key in ("first_seen", "last_seen"):
+            item[key] = i18n.format_iso(item.get(key), lang) if item.get(key) else item.get(key)
     return {
         "title": title,
-        "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "lang": lang,
+        "_": i18n.gettext_for(lang),
+        "ngettext": i18n.ngettext_for(lang),
+        "generated": i18n.format_datetime(datetime.now(timezone.utc), lang),
         "totals": {"messages": summary.messages, "records": summary.records,
                    "skipped": summary.skipped, "problems": len(summary.problems),
                    "hard": summary.by_severity.get("hard", 0),
@@ -110,21 +120,22 @@ def context(summary: Summary, findings: list[Finding], title: str) -> dict[str, 
         "codes": horizontal(summary.by_status, 12, PALETTE[2]),
         "reasons": summary.by_reason.most_common(),
         "domains": summary.by_domain.most_common(15),
-        "findings": [f.to_dict() for f in findings],
+        "findings": found,
         "problems": [problem_dict(p) for p in summary.problems],
     }
 
 
-def render_report(summary: Summary, findings: list[Finding], title: str = "ndr analysis") -> str:
-    """The report as an HTML string."""
+def render_report(summary: Summary, findings: list[Finding], title: str = "ndr analysis",
+                  lang: str = "en") -> str:
+    """The report as an HTML string, in ``lang``."""
     env = render.environment()
-    return render.render(env, "analyze/report.html.j2", context(summary, findings, title))
+    return render.render(env, "analyze/report.html.j2", context(summary, findings, title, lang))
 
 
 def write_report(path: str | Path, summary: Summary, findings: list[Finding],
-                 title: str = "ndr analysis") -> None:
+                 title: str = "ndr analysis", lang: str = "en") -> None:
     """Render and write the report; a file that cannot be written is an ``InputError``."""
-    html = render_report(summary, findings, title)
+    html = render_report(summary, findings, title, lang)
     try:
         Path(path).write_text(html, encoding="utf-8")
     except OSError as exc:

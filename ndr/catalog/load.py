@@ -66,13 +66,19 @@ def _mtime(path: str | None) -> float:
 
 @functools.lru_cache(maxsize=8)
 def _load_cached(base: str, user: str | None, _base_mtime: float, _user_mtime: float) -> Catalog:
+    from .languages import language_problems
+
     data = read_yaml(base)
     overrides: list[str] = []
     label = base
+    # Each file must speak every language it uses; checked before merging (per file).
+    language = language_problems(data, base if user else None)
     if user:
-        data = merge(data, read_yaml(user), overrides)
+        extra = read_yaml(user)
+        language += language_problems(extra, user)
+        data = merge(data, extra, overrides)
         label = f"{base} + {user}"
-    problems = validate(data)
+    problems = validate(data) + language
     if problems:
         raise CatalogError(label, problems)
     return build(data, label, tuple(overrides))

@@ -151,7 +151,7 @@ def _analyze(args: argparse.Namespace, limits: Limits, thresholds: Thresholds) -
         if args.html:
             from ..batch.report import write_report
 
-            write_report(args.html, summary, found, title=", ".join(args.paths))
+            write_report(args.html, summary, found, title=", ".join(args.paths), lang=args.lang)
         if not args.quiet:
             print(summary.render_text(args.top), file=terminal)
             print("", file=terminal)

@@ -22,16 +22,22 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         write_json(result.to_dict())
         return EXIT_OK
-    code = " ".join(x for x in (result.reply_code, result.status) if x) or "(no code)"
+    from ..i18n import gettext_for
+
+    _ = gettext_for(args.lang)
+    code = " ".join(x for x in (result.reply_code, result.status) if x) or _("(no code)")
+    bounce = _("hard bounce") if result.hard else _("soft bounce")
+    reason_label, server_label, who_label = _("reason"), _("destination server"), _("who should act")
     lines = [f"{code}: {result.title}",
-             f"  reason: {result.reason} — {result.reason_summary}"
-             f" ({'hard' if result.hard else 'soft'} bounce)"]
+             f"  {reason_label}: {result.reason} — {result.reason_summary} ({bounce})"]
     if result.remote_mta:
-        lines.append(f"  destination server: {result.remote_mta}")
-    lines += bullet_lines("causas prováveis" if args.lang == "pt-BR" else "likely causes", result.causes)
-    lines += bullet_lines("como corrigir" if args.lang == "pt-BR" else "how to fix", result.fixes)
+        lines.append(f"  {server_label}: {result.remote_mta}")
+    lines += bullet_lines(_("likely causes"), result.causes)
+    lines += bullet_lines(_("how to fix"), result.fixes)
     if result.who:
-        lines.append(f"  {'quem deve agir' if args.lang == 'pt-BR' else 'who should act'}: {', '.join(result.who)}")
-    lines.append(f"  catalog: {result.catalog_id or '-'} (rule {result.rule}; source: {result.source})")
+        lines.append(f"  {who_label}: {', '.join(_(who) for who in result.who)}")
+    catalog_label, rule_label, source_label = _("catalog"), _("rule"), _("source")
+    lines.append(f"  {catalog_label}: {result.catalog_id or '-'} ({rule_label} {result.rule}; "
+                 f"{source_label}: {result.source})")
     sys.stdout.write("\n".join(lines) + "\n")
     return EXIT_OK

@@ -136,7 +136,7 @@ def _process(state: _Run, item: RawMessage) -> bool:
         elif state.fmt == "json":
             state.collected.append(row)
         else:
-            sys.stdout.write(render_text(row) + "\n")
+            sys.stdout.write(render_text(row, state.policy.lang) + "\n")
     state.printed += len(rows)
     if state.args.exec_command:
         for row in rows:
@@ -162,21 +162,31 @@ def _exec(state: _Run, row: dict[str, Any]) -> bool:
     return True
 
 
-def render_text(row: dict[str, Any]) -> str:
-    """A readable summary of one record, with the catalog's cause and fix."""
+def render_text(row: dict[str, Any], lang: str = "en") -> str:
+    """A readable summary of one record in ``lang``: translated labels, a local date, and the
+    catalog's cause and fix (ids such as the reason stay ids)."""
+    from ..i18n import format_iso, gettext_for
+
+    _ = gettext_for(lang)
     code = " ".join(x for x in (row.get("reply_code"), row.get("status")) if x)
-    hard = "hard" if row.get("hard") else "soft"
-    head = f"{row.get('recipient') or '(unknown recipient)'}: {row.get('action') or row.get('kind')}"
-    lines = [f"{head} {code} — {row.get('reason')} ({hard})".replace("  ", " ")]
-    if row.get("summary"):
-        lines.append(f"  what: {row['summary']}")
-    for label, key in (("destination", "remote_mta"), ("reported by", "reporting_mta"),
-                       ("diagnostic", "diagnostic_code"), ("original", "original_subject")):
-        if row.get(key):
-            lines.append(f"  {label}: {row[key]}")
-    lines += bullet_lines("likely causes", row.get("causes") or ())
-    lines += bullet_lines("how to fix", row.get("fixes") or ())
+    hard = _("hard") if row.get("hard") else _("soft")
+    action = row.get("action") or row.get("kind") or ""
+    recipient = row.get("recipient") or _("(unknown recipient)")
+    lines = [f"{recipient}: {_(action) if action else ''} {code} — {row.get('reason')} ({hard})"
+             .replace("  ", " ")]
+    when = row.get("last_attempt_date") or row.get("arrival_date")
+    labelled = ((_("what"), row.get("summary")),
+                (_("when"), format_iso(str(when), lang) if when else None),
+                (_("destination"), row.get("remote_mta")),
+                (_("reported by"), row.get("reporting_mta")),
+                (_("diagnostic"), row.get("diagnostic_code")),
+                (_("original"), row.get("original_subject")))
+    lines += [f"  {label}: {value}" for label, value in labelled if value]
+    lines += bullet_lines(_("likely causes"), row.get("causes") or ())
+    lines += bullet_lines(_("how to fix"), row.get("fixes") or ())
     if row.get("who"):
-        lines.append(f"  who should act: {', '.join(row['who'])}")
-    lines.append(f"  source: {row['source']}#{row['message_index']}  rule: {row.get('rule')}")
+        who_label = _("who should act")
+        lines.append(f"  {who_label}: {', '.join(_(who) for who in row['who'])}")
+    source_label, rule_label = _("source"), _("rule")
+    lines.append(f"  {source_label}: {row['source']}#{row['message_index']}  {rule_label}: {row.get('rule')}")
     return "\n".join(lines)

@@ -12,7 +12,8 @@ from ..catalog import Catalog
 from .decide import Verdict, human
 from ..errors import InputError
 from .queue import QueuedMessage
-from .text import format_datetime, one_line
+from .text import one_line
+from .. import i18n
 from .lasterror import RecipientReport
 from .options import ReportOptions
 
@@ -29,7 +30,7 @@ def _original_headers(original: bytes | None) -> mime.Headers | None:
 
 def _language(env: Any, wanted: str | None, headers: mime.Headers | None) -> str:
     declared = ""
-    if not wanted and headers is not None:
+    if headers is not None:
         declared = (headers.get("content-language") or "").split(",")[0].strip()
     key = (env, wanted, declared)
     found = _LANGUAGES.get(key)
@@ -41,18 +42,51 @@ def _language(env: Any, wanted: str | None, headers: mime.Headers | None) -> str
 
 
 def _find_language(env: Any, wanted: str | None, declared: str) -> str:
-    candidates = [wanted] if wanted else []
+    # DECISIONS (Language): the report speaks to the original's sender, so the language the
+    # original declared comes first, then --lang, then English.
+    if wanted and not _speaks(env, wanted):
+        raise InputError(f"lang: no message catalog and no strings template dsn/strings/{wanted}.j2")
+    candidates = []
     if declared:
-        candidates += [declared, declared.split("-")[0], "pt-BR" if declared.lower().startswith("pt") else ""]
-    for lang in candidates + ["en"]:
-        if lang and re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?", lang):
-            try:
-                env.get_template(f"dsn/strings/{lang}.j2")
-                return lang
-            except Exception:
-                if wanted and lang == wanted:
-                    raise InputError(f"lang: no strings template dsn/strings/{lang}.j2") from None
+        candidates += [declared, i18n.language_tag(declared) or ""]
+    for lang in candidates + [wanted or "", "en"]:
+        if lang and _speaks(env, lang):
+            return lang
     return "en"
+
+
+def _speaks(env: Any, lang: str) -> bool:
+    """Whether reports can be written in ``lang``: ndr has its messages, or the templates have
+    a strings file for it (a user's ``dsn/strings/<lang>.j2``)."""
+    if lang in i18n.LANGS:
+        return True
+    if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?", lang):
+        return False
+    try:
+        env.get_template(f"dsn/strings/{lang}.j2")
+        return True
+    except Exception:
+        return False
+
+
+_STRINGS: dict[tuple[Any, str], Any] = {}
+"""(environment, language) → the report wording (one object per pair, so shapes repeat)."""
+
+
+def _strings(env: Any, lang: str) -> Any:
+    """The report wording in ``lang``: the language's own strings template when the templates
+    have one, else the shipped ``dsn/strings/en.j2`` with its messages translated by gettext."""
+    found = _STRINGS.get((env, lang))
+    if found is None:
+        name = f"dsn/strings/{lang}.j2"
+        try:
+            env.get_template(name)
+        except Exception:
+            name = "dsn/strings/en.j2"
+        found = render.module(env, name, {"_": i18n.gettext_for(lang)})
+        if len(_STRINGS) < 256:
+            _STRINGS[(env, lang)] = found
+    return found
 
 
 def _returned(original: bytes | None, message: QueuedMessage, action: Verdict,
@@ -81,9 +115,9 @@ def _context(catalog: Catalog, message: QueuedMessage, action: Verdict, reports:
         "reporting_mta": reporting_mta,
         "queue_id": put(queue_id),
         "sender": put(message.sender),
-        "arrival_date": put(format_datetime(message.arrival)),
-        "report_date": put(format_datetime(now)),
-        "will_retry_until": put(format_datetime(will_retry_until)) if will_retry_until else "",
+        "arrival_date": put(i18n.format_datetime(message.arrival, lang)),
+        "report_date": put(i18n.format_datetime(now, lang)),
+        "will_retry_until": put(i18n.format_datetime(will_retry_until, lang)) if will_retry_until else "",
         "age": put(human(now - message.arrival)),
         "envid": put(one_line(message.envid, 100)) if message.envid else "",
         "message_id": put(original_id),
@@ -111,6 +145,6 @@ def _recipient_context(report: RecipientReport, lang: str, catalog: Catalog,
         "who": list(verdict.who),
         "remote_mta": put(report.remote_mta or ""),
         "diagnostic": put(report.diagnostic or ""),
-        "last_attempt": put(format_datetime(report.last_attempt)) if report.last_attempt else "",
+        "last_attempt": put(i18n.format_datetime(report.last_attempt, lang)) if report.last_attempt else "",
         "original_recipient": put(one_line(report.original_recipient, 300)) if report.original_recipient else "",
     })

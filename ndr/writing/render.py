@@ -106,10 +106,12 @@ def render(env: jinja2.Environment, name: str, context: Mapping[str, Any]) -> st
         raise TemplateError(f"{_where(exc.__traceback__, name)}: {type(exc).__name__}: {exc}") from None
 
 
-def module(env: jinja2.Environment, name: str) -> Any:
-    """The exported variables of a template (e.g. a strings file), as an object."""
+def module(env: jinja2.Environment, name: str, variables: Mapping[str, Any] | None = None) -> Any:
+    """The exported variables of a template (e.g. a strings file), as an object; ``variables``
+    are visible while it runs (``_``, the gettext of the report's language)."""
     try:
-        return env.get_template(name).module
+        template = env.get_template(name)
+        return template.make_module(dict(variables)) if variables else template.module
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"{exc.filename or exc.name or name}:{exc.lineno}: {exc.message}") from None
     except jinja2.TemplateNotFound:
