@@ -102,3 +102,36 @@ def test_maildir_records_name_the_message_file(tmp_path: Path) -> None:
     (tmp_path / "Maildir" / "cur" / "1234.host:2,S").write_bytes(Path(EXAMPLE).read_bytes())
     result = run_ndr("parse", "--format", "text", "Maildir/", cwd=tmp_path)
     assert "source: Maildir/cur/1234.host:2,S#0" in result.stdout.decode()
+
+
+LISTING = str(EXAMPLES / "queue" / "listing.yaml")
+WHEN = ["--now", "2024-05-01T20:00:00Z", "--lifetime", "24h", "--warn-after", "4h,12h"]
+
+
+def test_generate_says_what_it_wrote_and_reports_are_group_readable(tmp_path: Path) -> None:
+    result = run_ndr("generate", LISTING, *WHEN, "--out", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.decode().strip() == \
+        f"ndr generate: 3 reports (2 delay warnings, 1 failure report) written to {tmp_path / 'out'}"
+    modes = {oct(p.stat().st_mode & 0o777) for p in (tmp_path / "out").iterdir()}
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert modes == {oct(0o640 & ~umask)}
+    quiet = run_ndr("generate", LISTING, *WHEN, "--out", str(tmp_path / "again"), "--quiet")
+    assert quiet.returncode == 0 and quiet.stdout == b""
+
+
+def test_dry_run_runs_the_original_command(tmp_path: Path) -> None:
+    listing = tmp_path / "postqueue.jsonl"
+    listing.write_text('{"queue_name": "deferred", "queue_id": "4F9D11A2B3", "arrival_time": 1714550400, '
+                       '"message_size": 900, "forced_expire": false, "sender": "alice@example.com", '
+                       '"recipients": [{"address": "bob@example.net", "delay_reason": '
+                       '"connect to mx.example.net[192.0.2.7]:25: Connection refused"}]}\n')
+    result = run_ndr("generate", str(listing), *WHEN, "--dry-run",
+                     "--original-command", "/nonexistent/sbin/postcat -bhq {queue_id}")
+    assert result.returncode == 65
+    assert b"/nonexistent/sbin/postcat -bhq 4F9D11A2B3" in result.stderr
+    assert b"4F9D11A2B3" in result.stdout  # the table is still printed
+    good = run_ndr("generate", str(listing), *WHEN, "--dry-run", "--original-command",
+                   f"{sys.executable} -c \"print('Subject: hi')\" {{queue_id}}")
+    assert good.returncode == 0, good.stderr
