@@ -135,3 +135,39 @@ def test_dry_run_runs_the_original_command(tmp_path: Path) -> None:
     good = run_ndr("generate", str(listing), *WHEN, "--dry-run", "--original-command",
                    f"{sys.executable} -c \"print('Subject: hi')\" {{queue_id}}")
     assert good.returncode == 0, good.stderr
+
+
+@pytest.mark.parametrize("cls, field, words", [
+    (ndr.RecipientResult, "remote_mta", "destination server that refused"),
+    (ndr.RecipientResult, "record_id", "Stable id of this event"),
+    (ndr.Report, "defects", "What was wrong with the message"),
+    (ndr.OriginalMessage, "sender", "envelope sender"),
+])
+def test_help_shows_each_fields_description(cls: type, field: str, words: str) -> None:
+    import pydoc
+
+    page = pydoc.render_doc(cls, renderer=pydoc.plaintext)
+    line = next(line for line in page.splitlines() if line.lstrip(" |").startswith(f"{field} ("))
+    assert words in line
+    # written once, in model.py: the text in help() is the attribute docstring itself
+    assert words in " ".join(Path(ndr.model.__file__).read_text().split())
+
+
+def test_every_field_is_listed_in_help() -> None:
+    for cls in (ndr.RecipientResult, ndr.Report, ndr.OriginalMessage):
+        doc = cls.__doc__ or ""
+        assert all(f"\n    {f} (" in doc for f in cls.__dataclass_fields__), cls
+
+
+@pytest.mark.parametrize("text", ["bounce.eml", "Maildir/cur/1234.host:2,S", EXAMPLE, " bounces/x "])
+def test_parse_refuses_a_file_name_given_as_text(text: str) -> None:
+    with pytest.raises(ValueError, match=r"pass pathlib\.Path") as caught:
+        ndr.parse(text)
+    assert isinstance(caught.value, ndr.FileNameError) and isinstance(caught.value, ndr.InputError)
+
+
+def test_parse_still_reads_text_and_paths() -> None:
+    assert ndr.parse("Subject: hi").kind is ndr.Kind.NONE  # one header line is a message
+    assert ndr.parse("just words").kind is ndr.Kind.NONE
+    assert ndr.parse(Path(EXAMPLE)).recipients[0].reason == "userunknown"
+    assert ndr.parse(Path(EXAMPLE).read_text()).recipients[0].reason == "userunknown"
