@@ -31,6 +31,12 @@ class InputError(NdrError):
     """Input that cannot be read at all (missing file, unreadable archive, not a message)."""
 
 
+class FileNameError(InputError, ValueError):
+    """``ndr.parse`` was given a one-line ``str`` that looks like a file name, not a message's text.
+
+    A ``str`` is read as the message itself; to read a file, pass a ``pathlib.Path``."""
+
+
 class DefectError(NdrError):
     """Raised under a strict policy for the first defect found in a message."""
 

@@ -37,11 +37,16 @@ class Explanation:
 def explain(query: str, *, lang: str = "en", catalog: Catalog | None = None) -> Explanation:
     """Explain ``4.4.316``, ``450 4.4.316`` or a raw diagnostic line.
 
+    Raises ``ValueError`` when ``query`` is empty or only white space: there is nothing to explain.
+
     >>> explain("450 4.4.316").reason
     'networkerror'
     """
-    catalog = catalog or load_catalog()
     text = " ".join(query.split())
+    if not text:
+        raise ValueError("explain: nothing to explain; give a status code (5.1.1), a reply code "
+                         "(550), an Exchange code (4.4.316) or a diagnostic line")
+    catalog = catalog or load_catalog()
     status = codes.find_status(text)
     reply = codes.find_reply(text)
     verdict = classify(catalog, status=status, reply=reply, text=text, lang=lang,

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from .errors import Defect
+from .fielddoc import documented
 
 
 class Action(enum.StrEnum):
@@ -38,19 +39,26 @@ class Kind(enum.StrEnum):
     """Ordinary mail."""
 
 
+@documented
 @dataclass(frozen=True, slots=True)
 class OriginalMessage:
     """Identity of the message that bounced, from the returned message or its headers."""
 
     message_id: str | None = None
+    """The original's Message-ID, e.g. ``<20240501.1@example.com>``."""
     subject: str | None = None
+    """The original's Subject, decoded."""
     from_: str | None = None
+    """The original's From header (``from`` in ``to_dict()``)."""
     to: str | None = None
+    """The original's To header."""
     date: str | None = None
+    """The original's Date header, as written."""
     sender: str | None = None
     """The envelope sender, where the report names it (e.g. X-Postfix-Sender)."""
 
 
+@documented
 @dataclass(frozen=True, slots=True)
 class RecipientResult:
     """One recipient of a report, decoded and classified."""
@@ -74,7 +82,9 @@ class RecipientResult:
     reporting_mta: str | None = None
     """The MTA that wrote the report."""
     last_attempt_date: datetime | None = None
+    """When the reporting MTA last tried this recipient (Last-Attempt-Date)."""
     will_retry_until: datetime | None = None
+    """For a delay: until when the MTA keeps trying (Will-Retry-Until)."""
     smtp_command: str | None = None
     """The SMTP command the error answered (RCPT, DATA, ...), when the text says."""
     reason: str = "undefined"
@@ -108,22 +118,31 @@ class RecipientResult:
     run and on every machine (a ticketing system drops repeats by it)."""
 
 
+@documented
 @dataclass(frozen=True, slots=True)
 class Report:
     """Everything ndr read from one message."""
 
     kind: Kind
+    """What the message is: a bounce, a success DSN, a feedback report, an auto-reply or none."""
     decoder: str | None = None
     """Which decoder recognised the message (``rfc3464``, ``postfix``, ``fallback`` ...)."""
     recipients: tuple[RecipientResult, ...] = ()
+    """One entry per recipient the message reports on, in the report's order."""
     reporting_mta: str | None = None
+    """The MTA that wrote the report (Reporting-MTA)."""
     received_from_mta: str | None = None
+    """The MTA the original came from (Received-From-MTA), when given."""
     arrival_date: datetime | None = None
+    """When the reporting MTA received the original (Arrival-Date)."""
     original_envelope_id: str | None = None
+    """The sender's ENVID (Original-Envelope-Id), when given."""
     original: OriginalMessage = field(default_factory=OriginalMessage)
+    """Identity of the message that bounced."""
     subject: str | None = None
     """Subject of the report itself."""
     defects: tuple[Defect, ...] = ()
+    """What was wrong with the message and was worked around (bad mail never raises by default)."""
 
     @property
     def is_bounce(self) -> bool:

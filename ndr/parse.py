@@ -11,6 +11,7 @@ import email.message
 import hashlib
 import logging
 import os
+import re
 from pathlib import Path
 from typing import Union
 
@@ -20,7 +21,7 @@ from .reading.classify import classify
 from .reading.decoders import decoders
 from .reading.decoders.base import Decoded, Mail, RawRecipient
 from .reading.text import one_line
-from .errors import Defect, DefectError, InputError
+from .errors import Defect, DefectError, FileNameError, InputError
 from .reading.mime import Headers
 from .model import Kind, OriginalMessage, RecipientResult, Report
 from .policy import DEFAULT, Policy
@@ -35,6 +36,10 @@ def parse(source: Source, *, policy: Policy = DEFAULT, catalog: Catalog | None =
 
     ``source`` is the raw message as bytes (best), its text as ``str``, a stdlib
     ``email.message.Message``, or a path (``pathlib.Path`` / ``os.PathLike``) to a message file.
+    A ``str`` is always the message's text, never a file name: a one-line ``str`` that names an
+    existing file or looks like a path (``"bounce.eml"``, ``"Maildir/cur/1.host:2,S"``) raises
+    ``FileNameError`` (a ``ValueError``) saying to pass ``Path("bounce.eml")`` instead, rather
+    than quietly returning an empty report.
 
     >>> report = parse(b"From: a@example.com\\nSubject: hello\\n\\nJust mail.\\n")
     >>> report.kind.value, report.recipients
@@ -52,6 +57,7 @@ def _as_bytes(source: Source) -> bytes:
     if isinstance(source, (bytearray, memoryview)):
         return bytes(source)
     if isinstance(source, str):
+        _refuse_file_name(source)
         return source.encode("utf-8", "surrogateescape")
     if isinstance(source, email.message.Message):
         try:
@@ -64,6 +70,20 @@ def _as_bytes(source: Source) -> bytes:
         except OSError as exc:
             raise InputError(f"{os.fspath(source)}: {exc.strerror or exc}") from None
     raise TypeError(f"parse() takes bytes, str, email.message.Message or a path, not {type(source).__name__}")
+
+
+_HEADER_START = re.compile(r"[A-Za-z0-9-]+:")
+_PATH_SHAPE = re.compile(r"[/\\]|\.[A-Za-z0-9]{1,8}$")
+
+
+def _refuse_file_name(text: str) -> None:
+    """A message has a header line and more; one line shaped like a path was meant as a file."""
+    if len(text) > 4096 or "\n" in text or "\r" in text or _HEADER_START.match(text):
+        return
+    name = text.strip()
+    if name and (_PATH_SHAPE.search(name) or os.path.exists(name)):
+        raise FileNameError(f"parse() reads a str as the message itself, and {text!r} looks like a "
+                            f"file name: pass pathlib.Path({name!r}) (or the file's bytes) to read the file")
 
 
 def parse_bytes(data: bytes, catalog: Catalog, policy: Policy = DEFAULT) -> Report:

@@ -197,4 +197,4 @@ def test_html_report_findings_in_portuguese():
     assert "Causa provável: Erro de digitação." in html and "Correção: Corrija o endereço." in html
     assert "Quem deve agir: administrador do remetente" in html
     assert "em 1 de maio de 2024" in html and "Falhas por dia, por motivo" in html
-    assert "12 destinatários" in html
+    assert "12 endereços de destinatário distintos nessas 12 mensagens" in html

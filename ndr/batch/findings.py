@@ -1,7 +1,7 @@
 """Mail-flow findings: failures and delays grouped by destination (server, or domain) and catalog
 entry, with first and last time seen, the usual code, and the catalog's likely cause and fix —
 "37 messages to mx1.contoso.com failed with 450 4.4.316 between 09:00 and 11:40 — likely cause:
-…; fix: …". Groups below the thresholds are not findings."""
+…. Fix: …". Groups below the thresholds are not findings."""
 from __future__ import annotations
 
 from collections import Counter
@@ -80,10 +80,11 @@ class Finding:
         line = (f"{self.messages} message(s) to {self.destination} {verb} with {self.code} "
                 f"[{self.reason}]{what}"
                 f"{_period(self.first_seen, self.last_seen)}")
+        # Causes and fixes are whole sentences: join them as sentences, never "failed.; fix:".
         if self.causes:
-            line += f" — likely cause: {self.causes[0]}"
+            line += f" — likely cause: {_sentence(self.causes[0])}"
         if self.fixes:
-            line += f"; fix: {self.fixes[0]}"
+            line += f"{' ' if self.causes else ' — '}Fix: {_sentence(self.fixes[0])}"
         return line
 
     def to_dict(self) -> dict[str, Any]:
@@ -95,6 +96,11 @@ class Finding:
             "causes": list(self.causes), "fixes": list(self.fixes), "who": list(self.who),
             "example": self.example, "text": self.text,
         }
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "!", "?", "…")) else f"{text}."
 
 
 def _period(first: str | None, last: str | None) -> str:

@@ -5,20 +5,36 @@ import argparse
 import sys
 
 from ..explain import explain
-from .common import EXIT_OK, add_catalog_option, add_lang_option, bullet_lines, catalog_from, write_json
+from .common import EXIT_OK, EXIT_USAGE, add_catalog_option, add_lang_option, bullet_lines, catalog_from, write_json
 
 NAME = "explain"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("query", nargs="+", metavar="CODE_OR_TEXT")
-    parser.add_argument("--format", choices=["text", "json"], default="text")
+    parser.description = (
+        "Explain one bounce code or diagnostic: what it means, its likely causes, how to fix it "
+        "and who should act, with the catalog rule that decided.")
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter  # keep the examples' lines
+    parser.epilog = ("examples:\n  ndr explain 5.1.1\n  ndr explain 550\n  ndr explain 4.4.316\n"
+                     "  ndr explain 550 5.1.1 user unknown\n"
+                     "  ndr explain 'connect to mx1.contoso.com[192.0.2.10]:25: Connection refused'")
+    parser.add_argument("query", nargs="+", metavar="CODE_OR_TEXT",
+                        help="an enhanced status code (5.1.1), an SMTP reply code (550), an Exchange "
+                             "code (4.4.316, 5.7.520), a reply line ('450 4.4.316 ...') or any "
+                             "diagnostic text; several words are joined into one text, so quoting "
+                             "is optional")
+    parser.add_argument("--format", choices=["text", "json"], default="text",
+                        help="text (default) or one JSON object")
     add_catalog_option(parser)
     add_lang_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    result = explain(" ".join(args.query), lang=args.lang, catalog=catalog_from(args))
+    try:
+        result = explain(" ".join(args.query), lang=args.lang, catalog=catalog_from(args))
+    except ValueError as exc:
+        print(f"ndr {exc}", file=sys.stderr)
+        return EXIT_USAGE
     if args.format == "json":
         write_json(result.to_dict())
         return EXIT_OK

@@ -39,7 +39,7 @@ class RawMessage:
     source: str
     """The PATH as the user gave it (``-`` for stdin), or the file inside a folder."""
     index: int
-    """Position inside an mbox, Maildir or archive member (0 for a single message)."""
+    """Position inside an mbox or archive member (0 for a single message or a Maildir file)."""
     data: bytes
     member: str | None = None
     """The archive member the message came from (``None`` outside archives)."""
