@@ -198,3 +198,17 @@ def test_html_report_findings_in_portuguese():
     assert "Quem deve agir: administrador do remetente" in html
     assert "em 1 de maio de 2024" in html and "Falhas por dia, por motivo" in html
     assert "12 endereços de destinatário distintos nessas 12 mensagens" in html
+
+
+def test_analyze_terminal_summary_in_portuguese(tmp_path: Path):
+    from .bounces import mbox, mixed
+
+    box = tmp_path / "box.mbox"
+    box.write_bytes(mbox(mixed(30)))
+    result = run_ndr("analyze", "--lang", "pt-BR", str(box))
+    err = result.stderr.decode() + result.stdout.decode()
+    assert "30 mensagem(ns) analisada(s)" in err and "constatações:" in err
+    assert "motivo " in err and "código de status" in err and "permanente" in err
+    assert "causa provável:" in err
+    for english in ("analysed", "findings", "likely cause", "status code", "count", "hard/soft"):
+        assert english not in err, english
