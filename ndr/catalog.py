@@ -24,7 +24,7 @@ from .match import Pattern, PatternTable, compile_pattern, pattern_key, pattern_
 LANGS = ("en", "pt-BR")
 HARD_RULES = ("always", "never", "permanent")
 WHO = ("sender", "sender-admin", "recipient", "recipient-admin")
-SECTIONS = ("reasons", "codes", "hosts", "vendors")
+SECTIONS = ("reasons", "codes", "hosts", "vendors", "webhooks")
 SMTP_COMMANDS = ("connect", "helo", "ehlo", "mail", "rcpt", "data")
 
 
@@ -160,6 +160,9 @@ class Catalog:
     hosts: tuple[Host, ...]
     vendors: tuple[Mapping[str, Any], ...]
     """Vendor format entries, as validated data; the table decoder compiles them."""
+    webhooks: tuple[Mapping[str, Any], ...] = ()
+    """Email service providers' own bounce classifications (SES bounceType/bounceSubType,
+    SendGrid bounce classification …) mapped to reasons, as validated data (``ndr.webhooks``)."""
     path: str = ""
     overrides: tuple[str, ...] = ()
     """Ids of shipped entries that a user catalog replaced."""
@@ -558,7 +561,16 @@ def validate(data: dict[str, Any]) -> list[str]:
         if not item.get("source"):
             problems.append(f"{where}: missing source")
         problems.extend(f"{where}: {p}" for p in _vendor_problems(item, reason_ids))
+    problems.extend(_webhook_problems(data["webhooks"], reason_ids))
     return problems
+
+
+def _webhook_problems(items: list[Any], reason_ids: set[str]) -> list[str]:
+    # ndr.webhooks owns the meaning of its entries (imported late: layering, start-up).
+    from .webhooks.entries import entry_problems
+
+    return [f"{_where('webhooks', item, i)}: {p}" for i, item in enumerate(items)
+            for p in entry_problems(item, reason_ids, items[:i])]
 
 
 def _vendor_problems(item: dict[str, Any], reason_ids: set[str]) -> list[str]:
@@ -659,6 +671,7 @@ def build(data: dict[str, Any], label: str = "", overrides: tuple[str, ...] = ()
     ordered.sort(key=lambda row: (row[0], row[1]))
     phrases = PatternTable.build((row[2], row[3]) for row in ordered)
     vendors = tuple(item for item in data["vendors"])
-    return Catalog(reasons=reasons, codes=entries, hosts=hosts, vendors=vendors, path=label,
+    return Catalog(reasons=reasons, codes=entries, hosts=hosts, vendors=vendors,
+                   webhooks=tuple(data["webhooks"]), path=label,
                    overrides=overrides, exact=exact, by_subject=by_subject, ranges=tuple(ranges),
                    phrases=phrases)
