@@ -4,7 +4,10 @@ tampered proofs, and records identical to ``ndr parse``."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sqlite3
+import subprocess
 
 import pytest
 
@@ -305,3 +308,23 @@ def test_access_log_has_no_bodies(service):
     log = (service.folder / "server.log").read_text(errors="replace")  # type: ignore[attr-defined]
     assert "POST /v1/parse" in log
     assert "body-marker-0d9e" not in log and "Traceback" not in log
+
+
+def test_the_perl_ticketing_example(service, tmp_path):
+    perl = shutil.which("perl")
+    if perl is None:
+        pytest.skip("no perl on this machine")
+    token = tmp_path / "token"
+    token.write_text(TOKEN + "\n", encoding="utf-8")
+    env = dict(os.environ, NDR_URL=str(service.base_url).rstrip("/"), NDR_TOKEN_FILE=str(token))
+    script = EXAMPLES / "ticketing" / "bounce-to-ticket.pl"
+    done = subprocess.run([perl, str(script)], input=(EXAMPLES / "postfix-user-unknown.eml").read_bytes(),
+                          capture_output=True, env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    record = cli_records(str(EXAMPLES / "postfix-user-unknown.eml"))[0]
+    assert done.stdout.decode().startswith(f"ticket {record['record_id']}: bob@example.net 5.1.1 (userunknown)")
+    garbage = subprocess.run([perl, str(script)], input=b"\x00 not mail", capture_output=True, env=env, timeout=60)
+    assert garbage.returncode == 65
+    token.write_text("wrong\n", encoding="utf-8")
+    refused = subprocess.run([perl, str(script)], input=b"Subject: x\n\nhi", capture_output=True, env=env, timeout=60)
+    assert refused.returncode == 75

@@ -7,6 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..records import FIELDS
+from .hooks import MEDIA
 
 _ARRAY_FIELDS = ("causes", "fixes", "who", "defects")
 _PROBLEM = {"description": "problem details (RFC 9457)",
@@ -74,7 +75,8 @@ def _paths() -> dict[str, Any]:
         paths[f"/v1/webhooks/{provider}"] = {"post": {
             "summary": f"{provider} webhook", "description": text, "security": [],
             "parameters": [_LANG],
-            "requestBody": {"required": True, "content": {"application/json": {"schema": {}}}},
+            "requestBody": {"required": True, "content": {kind: {"schema": {"type": "object"}}
+                                                          for kind in MEDIA[provider]}},
             "responses": {"200": _RECORDS, **_errors(400, 401, 404, 413, 415, 422)}}}
     return paths
 
