@@ -328,3 +328,36 @@ def test_the_perl_ticketing_example(service, tmp_path):
     token.write_text("wrong\n", encoding="utf-8")
     refused = subprocess.run([perl, str(script)], input=b"Subject: x\n\nhi", capture_output=True, env=env, timeout=60)
     assert refused.returncode == 75
+
+
+@pytest.mark.parametrize("args, code, words", [
+    (["--host", "0.0.0.0"], 2, "without --token-file"),
+    (["--token-file", "/nonexistent/token"], 65, "cannot read"),
+    (["--db", "/nonexistent/folder/ledger.db"], 65, "cannot open ledger"),
+    (["--mailgun-key-file", "/nonexistent/key"], 65, "--mailgun-key-file"),
+])
+def test_serve_refuses_bad_settings_before_listening(args, code, words):
+    done = run_ndr("serve", "--port", "1", *args)
+    assert done.returncode == code
+    assert words in done.stderr.decode() and b"Traceback" not in done.stderr
+
+
+def test_an_internal_error_is_a_problem_document_not_a_traceback(monkeypatch):
+    import asyncio
+
+    from ndr.serve import app as app_module
+    from ndr.serve.config import Secrets, ServeConfig
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("catalog on fire")
+
+    monkeypatch.setattr(app_module, "explain", broken)
+    application = app_module.create_app(ServeConfig(), Secrets())
+
+    async def ask():
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://ndr") as client:
+            return await client.get("/v1/explain", params={"q": "5.1.1"})
+
+    body = is_problem(asyncio.run(ask()), 500)
+    assert "RuntimeError" in body["detail"] and "catalog on fire" not in body["detail"]

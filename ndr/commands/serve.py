@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import os
+import sqlite3
 import sys
 
 from ..errors import InputError
@@ -55,6 +56,17 @@ def _loopback(host: str) -> bool:
         return False
 
 
+def _check_ledger(path: str) -> None:
+    """Open the ledger once before listening, so a bad --db is an error now, not in a worker."""
+    from ..batch.ledger import LedgerError
+    from ..serve.store import Store
+
+    try:
+        Store(path).close()
+    except (LedgerError, OSError, sqlite3.Error) as exc:
+        raise InputError(f"--db {path}: {exc}") from None
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         import uvicorn
@@ -78,6 +90,8 @@ def run(args: argparse.Namespace) -> int:
         mailgun_key_file=args.mailgun_key_file, postmark_auth_file=args.postmark_auth_file,
         max_age=args.max_age, access_log=not args.no_access_log)
     app = create_app(config)  # reads every secret file and the catalog now: errors before listening
+    if config.db:
+        _check_ledger(config.db)
     if not load_secrets(config).token:
         print("ndr: warning: no --token-file: every endpoint is open to local users", file=sys.stderr)
     common = dict(host=config.host, port=config.port, log_level=args.log_level,
@@ -90,5 +104,3 @@ def run(args: argparse.Namespace) -> int:
                     **common)
     return EXIT_OK
 
-
-__all__ = ["InputError", "add_arguments", "run"]
