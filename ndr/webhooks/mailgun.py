@@ -33,11 +33,11 @@ def payload_events(payload: Any) -> list[Event]:
         return []
     status = obj(data, "delivery-status")
     headers = obj(obj(data, "message"), "headers")
-    text = _text(status)
-    code = text_of(status.get("code"))
+    code = _smtp_code(status)
+    text = _text(status, code)
     return [Event(provider=PROVIDER, keys=tuple(keys), recipient=text_of(data.get("recipient")),
                   status=text_of(status.get("enhanced-code")), text=text,
-                  reply_code=code if code and code.isdigit() and len(code) == 3 else None,
+                  reply_code=code,
                   remote_mta=text_of(status.get("mx-host")), when=when_from(data.get("timestamp")),
                   feedback_type="abuse" if name == "complained" else None,
                   message_id=text_of(headers.get("message-id")), subject=text_of(headers.get("subject")),
@@ -45,11 +45,17 @@ def payload_events(payload: Any) -> list[Event]:
                   provider_id=None)]
 
 
-def _text(status: dict[str, Any]) -> str | None:
+def _smtp_code(status: dict[str, Any]) -> str | None:
+    """``delivery-status.code`` when it is an SMTP reply code (Mailgun also writes its own,
+    such as 605 for a suppressed address, which are not)."""
+    code = text_of(status.get("code"))
+    return code if code and len(code) == 3 and code.isdigit() and code[0] in "245" else None
+
+
+def _text(status: dict[str, Any], code: str | None) -> str | None:
     """The remote server's reply (``message``), else Mailgun's own words (``description``);
     the code goes in front when the text lacks it, as an SMTP reply line reads."""
     text = text_of(status.get("message")) or text_of(status.get("description"))
-    code = text_of(status.get("code"))
-    if text and code and code.isdigit() and len(code) == 3 and not text.startswith(code):
+    if text and code and not text.startswith(code):
         return f"{code} {text}"
     return text
