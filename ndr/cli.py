@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "analyze": ("analyze", "analyse bounce archives: summary, mail-flow findings, records, HTML report, ledger"),
     "generate": ("generate", "generate RFC 3464 bounces and delay warnings for queued messages that expire"),
     "suppressions": ("suppressions", "list the addresses to stop mailing, from an analyze --db ledger"),
+    "serve": ("serve", "serve bounces and provider webhooks over HTTP (needs the serve extra)"),
 }
 
 

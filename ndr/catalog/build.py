@@ -34,7 +34,8 @@ def build(data: dict[str, Any], label: str = "", overrides: tuple[str, ...] = ()
     exact, by_subject, ranges = _index(entries)
     hosts = tuple(_host(item) for item in data["hosts"])
     vendors = tuple(item for item in data["vendors"])
-    return Catalog(reasons=reasons, codes=entries, hosts=hosts, vendors=vendors, path=label,
+    return Catalog(reasons=reasons, codes=entries, hosts=hosts, vendors=vendors,
+                   webhooks=tuple(data["webhooks"]), path=label,
                    overrides=overrides, exact=exact, by_subject=by_subject, ranges=tuple(ranges),
                    phrases=_phrases(reasons, entries))
 

@@ -117,6 +117,9 @@ class Catalog:
     hosts: tuple[Host, ...]
     vendors: tuple[Mapping[str, Any], ...]
     """Vendor format entries, as validated data; the table decoder compiles them."""
+    webhooks: tuple[Mapping[str, Any], ...] = ()
+    """Email service providers' own bounce classifications (SES bounceType/bounceSubType,
+    SendGrid bounce classification …) mapped to reasons, as validated data (``ndr.webhooks``)."""
     path: str = ""
     overrides: tuple[str, ...] = ()
     """Ids of shipped entries that a user catalog replaced."""

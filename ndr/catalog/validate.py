@@ -10,7 +10,7 @@ from .match import pattern_key, pattern_problem
 LANGS = ("en", "pt-BR")
 HARD_RULES = ("always", "never", "permanent")
 WHO = ("sender", "sender-admin", "recipient", "recipient-admin")
-SECTIONS = ("reasons", "codes", "hosts", "vendors")
+SECTIONS = ("reasons", "codes", "hosts", "vendors", "webhooks")
 SMTP_COMMANDS = ("connect", "helo", "ehlo", "mail", "rcpt", "data")
 
 
@@ -128,6 +128,7 @@ def validate(data: dict[str, Any]) -> list[str]:
     _check_codes(data["codes"], reason_ids, problems)
     _check_hosts(data["hosts"], reason_ids, problems)
     _check_vendors(data["vendors"], reason_ids, problems)
+    problems.extend(_webhook_problems(data["webhooks"], reason_ids))
     return problems
 
 
@@ -322,6 +323,14 @@ def _check_vendors(items: list[Any], reason_ids: set[str], problems: list[str]) 
         if not item.get("source"):
             problems.append(f"{where}: missing source")
         problems.extend(f"{where}: {p}" for p in _vendor_problems(item, reason_ids))
+
+
+def _webhook_problems(items: list[Any], reason_ids: set[str]) -> list[str]:
+    # ndr.webhooks owns the meaning of its entries (imported late: layering, start-up).
+    from ..webhooks.entries import entry_problems
+
+    return [f"{_where('webhooks', item, i)}: {p}" for i, item in enumerate(items)
+            for p in entry_problems(item, reason_ids, items[:i])]
 
 
 def _vendor_problems(item: dict[str, Any], reason_ids: set[str]) -> list[str]:
