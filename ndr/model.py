@@ -156,10 +156,26 @@ class Report:
 
 def _plain_fields(value: Any) -> dict[str, Any]:
     """A dataclass instance's fields as plain JSON-ready values (trailing ``_`` dropped)."""
-    return {f.name.rstrip("_"): _plain(getattr(value, f.name)) for f in fields(value)}
+    return {key: _plain(getattr(value, name)) for name, key in _field_keys(type(value))}
+
+
+_FIELD_KEYS: dict[type, tuple[tuple[str, str], ...]] = {}
+
+
+def _field_keys(cls: type) -> tuple[tuple[str, str], ...]:
+    """(attribute, key) of each field of a dataclass: looked up once per class, not per record."""
+    keys = _FIELD_KEYS.get(cls)
+    if keys is None:
+        keys = _FIELD_KEYS[cls] = tuple((f.name, f.name.rstrip("_")) for f in fields(cls))
+    return keys
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def _plain(value: Any) -> Any:
+    if type(value) in _SCALARS:  # most values, first (exact types: a str-valued enum is no str here)
+        return value
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, enum.Enum):

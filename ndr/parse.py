@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import email.message
 import hashlib
-import logging
 import os
 import re
 from pathlib import Path
@@ -26,7 +25,6 @@ from .reading.mime import Headers
 from .model import Kind, OriginalMessage, RecipientResult, Report
 from .policy import DEFAULT, Policy
 
-log = logging.getLogger("ndr")
 
 Source = Union[bytes, bytearray, memoryview, str, email.message.Message, "os.PathLike[str]"]
 
@@ -99,7 +97,9 @@ def parse_bytes(data: bytes, catalog: Catalog, policy: Policy = DEFAULT) -> Repo
         try:
             decoded = decoder.decode(mail)
         except Exception as exc:  # a decoder bug must not lose the bounce: note it, go on
-            log.debug("decoder %s failed", decoder.name, exc_info=True)
+            import logging  # here: only a failing decoder logs, and logging is slow to import
+
+            logging.getLogger("ndr").debug("decoder %s failed", decoder.name, exc_info=True)
             defects.append(Defect("decoder-error", f"{decoder.name}: {type(exc).__name__}: {exc}"))
             decoded = None
         if decoded is not None and decoded.recipients:

@@ -7,6 +7,7 @@ import re
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,10 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus" / "sisimai"
 EXAMPLES = ROOT / "examples"
+
+# The compiled catalog's disk cache of test runs (and of the ndr processes they start) stays out
+# of the user's own cache folder.
+os.environ.setdefault("NDR_CACHE_DIR", tempfile.mkdtemp(prefix="ndr-test-cache-"))
 
 
 def corpus_rows() -> list[dict]:

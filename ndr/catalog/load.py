@@ -1,47 +1,54 @@
 """Reading catalog files: the shipped one, a user one merged by id; validated, built and
-cached per process (per path and modification time)."""
+cached per process (per path and modification time) and on disk (``cache``: keyed by the files'
+content, so a fresh process skips YAML, checks and building)."""
 from __future__ import annotations
 
 import functools
 import os
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Hashable
 
-import yaml
-
 from ..errors import CatalogError
+from .cache import cached_catalog
 from .entries import Catalog
 from .validate import SECTIONS, validate
 from .build import build
 
-# libyaml's parser when PyYAML was built with it (about ten times faster), else the pure one.
-# Both construct with SafeConstructor, which is all this module relies on; the checker is told
-# the pure one because which one exists is only known at run time.
 if TYPE_CHECKING:
-    _SafeBase = yaml.SafeLoader
-else:
-    _SafeBase = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    import yaml
 
 
-class _LineLoader(_SafeBase):
-    """A safe loader that records each mapping's line as ``__line__`` (for error locations)."""
+@functools.cache
+def _loader() -> type[yaml.SafeLoader]:
+    """A safe loader that records each mapping's line as ``__line__`` (for error locations).
 
+    PyYAML is imported here, when a catalog is actually read (not when the disk cache has it).
+    libyaml's parser is used when PyYAML was built with it (about ten times faster), else the
+    pure one; both construct with SafeConstructor, which is all this module relies on.
+    """
+    import yaml
 
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[Hashable, Any]:
-    mapping = yaml.SafeLoader.construct_mapping(loader, node, deep=True)
-    mapping["__line__"] = node.start_mark.line + 1
-    return mapping
+    base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+    class LineLoader(base):  # type: ignore[valid-type,misc]
+        pass
 
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+    def construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Hashable, Any]:
+        mapping = yaml.SafeLoader.construct_mapping(loader, node, deep=True)
+        mapping["__line__"] = node.start_mark.line + 1
+        return mapping
+
+    LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
+    return LineLoader
 
 
 def shipped_catalog_path() -> Path:
     """Where the shipped catalog.yaml is: inside the installed package, else the source tree."""
-    packaged = resources.files("ndr") / "catalog.yaml"
+    # The package folder itself (what importlib.resources gives for an installed package),
+    # without importing importlib.resources at start-up.
+    packaged = Path(__file__).resolve().parents[1] / "catalog.yaml"
     if packaged.is_file():
-        return Path(str(packaged))
+        return packaged
     return Path(__file__).resolve().parents[2] / "catalog.yaml"
 
 
@@ -66,6 +73,11 @@ def _mtime(path: str | None) -> float:
 
 @functools.lru_cache(maxsize=8)
 def _load_cached(base: str, user: str | None, _base_mtime: float, _user_mtime: float) -> Catalog:
+    files = (base, user) if user else (base,)
+    return cached_catalog(files, lambda: _build(base, user))
+
+
+def _build(base: str, user: str | None) -> Catalog:
     from .languages import language_problems
 
     data = read_yaml(base)
@@ -86,9 +98,11 @@ def _load_cached(base: str, user: str | None, _base_mtime: float, _user_mtime: f
 
 def read_yaml(path: str) -> dict[str, Any]:
     """Read a catalog file; unreadable or non-mapping files raise ``CatalogError``."""
+    import yaml
+
     try:
         with open(path, encoding="utf-8") as handle:
-            data = yaml.load(handle, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+            data = yaml.load(handle, Loader=_loader())  # noqa: S506 - a SafeLoader subclass
     except OSError as exc:
         raise CatalogError(path, [f"cannot read: {exc.strerror or exc}"]) from None
     except yaml.YAMLError as exc:

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shlex
-import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,6 +121,10 @@ def _one(state: _Run, item: RawMessage) -> None:
         state.spool.release(kept)
 
 
+# One encoder for every record (json.dumps builds a new one per call when given options).
+_JSON = json.JSONEncoder(ensure_ascii=False)
+
+
 def _process(state: _Run, item: RawMessage) -> bool:
     """True when the message was fully processed (parsed, printed, handed to --exec)."""
     if not item.data.strip():
@@ -144,7 +146,7 @@ def _process(state: _Run, item: RawMessage) -> bool:
             row["defects"] = [*row["defects"], note]
     for row in rows:
         if state.fmt == "jsonl":
-            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+            sys.stdout.write(_JSON.encode(row) + "\n")
         elif state.fmt == "json":
             state.collected.append(row)
         else:  # records are paragraphs, a blank line between them
@@ -159,6 +161,9 @@ def _process(state: _Run, item: RawMessage) -> bool:
 
 
 def _exec(state: _Run, row: dict[str, Any]) -> bool:
+    import shlex
+    import subprocess  # here: only --exec starts processes
+
     command = shlex.split(state.args.exec_command)
     try:
         # one JSON line, newline-terminated, so that `tee -a FILE` or `cat >> FILE` builds JSON Lines

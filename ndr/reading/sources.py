@@ -44,6 +44,9 @@ def iter_path(given: str, stdin: IO[bytes] | None = None,
         stream = stdin if stdin is not None else sys.stdin.buffer
         yield RawMessage("-", 0, stream.read())
         return
+    if not os.path.isdir(given):  # the common case, a file: one stat, no Path objects
+        yield from iter_file(given, limits)
+        return
     path = Path(given)
     if is_maildir(path):
         for name in maildir_files(path):
