@@ -148,3 +148,18 @@ def test_cli_output_is_the_same_with_a_corrupt_cache(tmp_path: Path) -> None:
         os.environ.update(env)
     assert fresh.returncode == damaged.returncode == cached.returncode == 0
     assert fresh.stdout == damaged.stdout == cached.stdout and not damaged.stderr
+
+
+def test_catalog_check_reads_the_files_not_the_cache(tmp_path: Path) -> None:
+    env = os.environ.copy()
+    os.environ["NDR_CACHE_DIR"] = str(tmp_path)
+    try:
+        assert run_ndr("parse", str(EXAMPLES / "postfix-user-unknown.eml")).returncode == 0
+        (cached,) = tmp_path.glob("catalog-*.pickle")
+        before = cached.stat().st_mtime_ns
+        checked = run_ndr("catalog", "check")
+    finally:
+        os.environ.clear()
+        os.environ.update(env)
+    assert checked.returncode == 0 and b"catalog ok" in checked.stdout
+    assert cached.stat().st_mtime_ns != before  # built from the file again, and written back
