@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import socket
 import time
 from pathlib import Path
 
@@ -26,7 +25,7 @@ class Spool:
 
     def keep(self, data: bytes) -> Path:
         """Store ``data`` durably; returns its path in ``new/``. Raises OSError (disk full ...)."""
-        name = f"{time.time():.6f}.P{os.getpid()}Q{next(_counter)}.{socket.gethostname().replace('/', '_')}"
+        name = f"{time.time():.6f}.P{os.getpid()}Q{next(_counter)}.{_host()}"
         temporary = self.folder / "tmp" / name
         final = self.folder / "new" / name
         try:
@@ -49,3 +48,10 @@ class Spool:
     def release(path: Path) -> None:
         """Remove a spooled copy once its message was fully processed."""
         path.unlink(missing_ok=True)
+
+
+def _host() -> str:
+    """This host's name for spool file names (socket imported here: only --spool needs it)."""
+    import socket
+
+    return socket.gethostname().replace("/", "_")
