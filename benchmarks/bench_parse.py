@@ -25,7 +25,9 @@ the per-round ratios (goal: ndr ≤ 1.3× the floor).
 from __future__ import annotations
 
 import argparse
+import compileall
 import email
+import os
 import gc
 import resource
 import shlex
@@ -114,11 +116,16 @@ FLOOR = ("import email,sys\n"
          "    for p in m.walk(): p.get_payload(decode=True)\n")
 
 
+# As a user's shell starts them: Python's default output buffering (a harness may set
+# PYTHONUNBUFFERED), and bytecode compiled as a wheel install leaves it.
+USER_ENV = {k: v for k, v in os.environ.items() if k not in ("PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE")}
+
+
 def process_times(command: list[str]) -> tuple[float, float]:
     """Wall and CPU (user + system) seconds of one whole process, its output thrown away."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(command, stdout=subprocess.DEVNULL, check=False)
+    subprocess.run(command, stdout=subprocess.DEVNULL, check=False, env=USER_ENV)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -127,6 +134,7 @@ def process_times(command: list[str]) -> tuple[float, float]:
 def whole(files: list[Path], copies: int, rounds: int, ndr_command: str) -> None:
     """Whole-process figures of ``ndr parse`` over the corpus × ``copies`` beside the stdlib floor."""
     paths = [str(f) for f in files] * copies
+    compileall.compile_dir(ROOT / "ndr", quiet=1)
     commands = {"stdlib floor": [sys.executable, "-c", FLOOR, *paths],
                 "ndr parse --all --format jsonl": [*shlex.split(ndr_command), "parse", "--all",
                                                    "--format", "jsonl", *paths]}
