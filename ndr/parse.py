@@ -158,6 +158,7 @@ def _result(raw: RawRecipient, decoded: Decoded, catalog: Catalog, policy: Polic
         rule=verdict.rule, catalog_id=verdict.entry.id if verdict.entry is not None else None,
         summary=verdict.summary or None, causes=verdict.causes, fixes=verdict.fixes, who=verdict.who,
         feedback_type=one_line(raw.feedback_type),
+        last_error_status=raw.last_error_status, last_error=one_line(raw.last_error),
     )
 
 

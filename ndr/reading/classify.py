@@ -201,9 +201,10 @@ def decide(catalog: Catalog, *, status: str | None, reply: str | None, text: str
     if action in _SUCCESS:
         return "delivered", f"action:{action}", catalog.code_entry(status)
     folded = fold(text) if text else ""
-    # Host rules only from the remote side (who refused); vendor context also from the
-    # reporting MTA (whose codes these are).
-    rule_hosts = hosts_for(catalog, remote_mta, recipient)
+    # Host rules only from the remote side (who refused), or from the reporting MTA when the
+    # notice names no remote server (the reporter then is the system that refused); vendor
+    # context also from the reporting MTA (whose codes these are).
+    rule_hosts = hosts_for(catalog, remote_mta or reporting_mta, recipient)
     context = rule_hosts + [h for h in hosts_for(catalog, reporting_mta, None) if h not in rule_hosts]
     entry = catalog.code_entry(status, frozenset(h.id for h in context))
     command = command_of(smtp_command, folded)

@@ -16,11 +16,13 @@ DECODER = "fallback"
 _ADDRESS_GROUP = f"(?P<address>{ADDRESS_PATTERN})"
 FIELDS = {"id", "name", "decoder", "source", "senders", "subjects", "ends", "headers_end",
           "recipients", "remote_mta", "reporting_mta", "reply", "delayed", "permanent", "temporary",
-          "commands", "__line__"}
+          "commands", "destination", "last_error", "given_up", "__line__"}
 COMMANDS = ("CONNECT", "HELO", "EHLO", "MAIL", "RCPT", "DATA")
 """The SMTP commands a ``commands`` entry may name (CONNECT: the greeting, before any command)."""
-_PHRASE_FIELDS = ("senders", "subjects", "ends", "delayed", "permanent", "temporary")
-_REGEX_FIELDS = ("headers_end", "recipients", "remote_mta", "reporting_mta", "reply")
+_PHRASE_FIELDS = ("senders", "subjects", "ends", "delayed", "permanent", "temporary", "given_up")
+_REGEX_FIELDS = ("headers_end", "recipients", "remote_mta", "reporting_mta", "reply", "destination",
+                 "last_error")
+_ONE_GROUP = ("remote_mta", "reporting_mta", "reply", "destination", "last_error")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,14 @@ class Layout:
     command_anchored: bool = False
     """True when every match of ``commands`` starts with one of ``command_keys`` (no expression
     has an alternation outside a group): only the positions of the keys need trying."""
+    destination: tuple[re.Pattern[str], ...] = ()
+    """Where a text names the server the sender tried without it having answered (``connect to
+    X[ip]``, ``LastAttemptedServerName=X``, Sendmail's ``Connection refused by X``): one group."""
+    last_error: tuple[re.Pattern[str], ...] = ()
+    """Where an expiry notice quotes the last real error (Exchange ``LED=``, Postfix ``delivery
+    temporarily suspended:``, Exim ``…: retry timeout exceeded``, Sendmail ``Deferred:``)."""
+    given_up: tuple[str, ...] = ()
+    """Expiry wording: the sender gave up after retrying (the record is an expiry notice)."""
 
 
 def _expand(expression: str) -> str:
@@ -69,6 +79,8 @@ def compile_layout(item: dict[str, Any]) -> Layout:
         permanent=phrases("permanent"), temporary=phrases("temporary"),
         commands=_commands(item.get("commands")), command_keys=_command_keys(item.get("commands")),
         command_anchored=_command_anchored(item.get("commands")),
+        destination=regexes("destination"), last_error=regexes("last_error"),
+        given_up=phrases("given_up"),
     )
 
 
@@ -189,7 +201,7 @@ def problems(item: dict[str, Any]) -> list[str]:
                 found.append(f"{name}: {expression!r}: {problem}")
             elif name == "recipients" and "{address}" not in expression:
                 found.append(f"recipients: {expression!r} has no {{address}}")
-            elif name in ("remote_mta", "reporting_mta", "reply") and re.compile(expression).groups != 1:
+            elif name in _ONE_GROUP and re.compile(expression).groups != 1:
                 found.append(f"{name}: {expression!r} needs exactly one group")
     commands = item.get("commands")
     if commands is not None:
