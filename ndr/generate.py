@@ -104,7 +104,8 @@ def generate(message: QueuedMessage, action: Verdict | str,
     env = render.environment(options.templates)
     lang = _language(env, options.lang, original_headers)
     strings = render.module(env, f"dsn/strings/{lang}.j2")
-    reports = tuple(recipient_report(r, catalog, lang) for r in chosen)
+    reports = tuple(recipient_report(r, catalog, lang, options.codes, action is Verdict.FAILED)
+                    for r in chosen)
     utf8 = (message.smtputf8 or not sender.isascii() or not from_address.isascii()
             or any(not r.address.isascii() for r in reports))
 

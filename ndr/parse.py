@@ -16,7 +16,8 @@ from typing import Union
 
 from .reading import mime
 from .catalog import Catalog, load_catalog
-from .reading.classify import classify
+from .reading import platform
+from .reading.cause import classify_record
 from .reading.decoders import decoders
 from .reading.decoders.base import Decoded, Mail, RawRecipient
 from .reading.text import one_line
@@ -98,7 +99,9 @@ def parse_bytes(data: bytes, catalog: Catalog, policy: Policy = DEFAULT) -> Repo
         if raw.diagnostic and len(raw.diagnostic) > limit:  # classification reads a bounded text
             raw.diagnostic = raw.diagnostic[:limit]
             defects.append(Defect("text-limit", f"a diagnostic longer than {limit} characters was cut"))
-    recipients = tuple(_result(raw, decoded, catalog, policy) for raw in decoded.recipients)
+    reporting = decoded.reporting_mta or next((r.reporting_mta for r in decoded.recipients if r.reporting_mta), None)
+    reporters = platform.reporters(mail, reporting)
+    recipients = tuple(_result(raw, decoded, catalog, policy, reporters) for raw in decoded.recipients)
     original = _original(original_headers)
     identity = _identity(original, data)
     recipients = tuple(dataclasses.replace(r, record_id=record_id(identity, r.recipient, r.action))
@@ -139,13 +142,14 @@ def _finish(report: Report, policy: Policy) -> Report:
     return report
 
 
-def _result(raw: RawRecipient, decoded: Decoded, catalog: Catalog, policy: Policy) -> RecipientResult:
-    verdict = classify(catalog, status=raw.status, reply=raw.reply_code, text=raw.diagnostic,
-                       action=raw.action, remote_mta=raw.remote_mta, recipient=raw.recipient,
-                       preset=raw.reason, lang=policy.lang,
-                       reporting_mta=raw.reporting_mta or decoded.reporting_mta,
-                       smtp_command=raw.smtp_command, diagnostic_type=raw.diagnostic_type,
-                       extensions=raw.extensions, notice=raw.notice)
+def _result(raw: RawRecipient, decoded: Decoded, catalog: Catalog, policy: Policy,
+            reporters: frozenset[str] = frozenset()) -> RecipientResult:
+    verdict, last_status = classify_record(
+        catalog, status=raw.status, reply=raw.reply_code, text=raw.diagnostic, action=raw.action,
+        lang=policy.lang, last_error=raw.last_error, last_error_status=raw.last_error_status,
+        reporters=reporters, remote_mta=raw.remote_mta, recipient=raw.recipient, preset=raw.reason,
+        reporting_mta=raw.reporting_mta or decoded.reporting_mta, smtp_command=raw.smtp_command,
+        diagnostic_type=raw.diagnostic_type, extensions=raw.extensions, notice=raw.notice)
     # Text taken from the input is one line, without control characters, in every record.
     return RecipientResult(
         recipient=one_line(raw.recipient), action=raw.action, status=raw.status,
@@ -158,7 +162,7 @@ def _result(raw: RawRecipient, decoded: Decoded, catalog: Catalog, policy: Polic
         rule=verdict.rule, catalog_id=verdict.entry.id if verdict.entry is not None else None,
         summary=verdict.summary or None, causes=verdict.causes, fixes=verdict.fixes, who=verdict.who,
         feedback_type=one_line(raw.feedback_type),
-        last_error_status=raw.last_error_status, last_error=one_line(raw.last_error),
+        last_error_status=last_status if raw.last_error else None, last_error=one_line(raw.last_error),
     )
 
 

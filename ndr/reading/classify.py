@@ -56,6 +56,7 @@ from ..catalog import Catalog, CodeEntry, Host, Reason
 from ..catalog.match import Pattern, fold
 
 _SUCCESS = {"delivered", "relayed", "expanded"}
+_UNSTATED = frozenset({"undefined", "onhold"})
 _FEEDBACK = {"feedback", "vacation"}
 _INDEX = "classify.hosts"
 _EXPLAINS = "classify.explains"
@@ -359,7 +360,8 @@ def classify(catalog: Catalog, *, status: str | None, reply: str | None, text: s
              action: str | None = None, remote_mta: str | None = None, recipient: str | None = None,
              preset: str | None = None, lang: str = "en", reporting_mta: str | None = None,
              smtp_command: str | None = None, diagnostic_type: str | None = None,
-             extensions: Mapping[str, str] | None = None, notice: str | None = None) -> Classification:
+             extensions: Mapping[str, str] | None = None, notice: str | None = None,
+             reporters: frozenset[str] = frozenset()) -> Classification:
     """Decide the reason and gather the catalog's summary, causes, fixes and who should act.
 
     >>> from ndr.catalog import load_catalog
@@ -375,8 +377,13 @@ def classify(catalog: Catalog, *, status: str | None, reply: str | None, text: s
     # STYLE.md: hard only where the address itself is bad; a delay or a non-failure never is.
     hard = (action != "delayed" and action not in _SUCCESS and preset not in _FEEDBACK
             and reason.is_hard(codes.class_of(status, reply) or "5"))
+    # A vendor's advice only when that vendor reported the failure (``reporters``: who wrote
+    # the notice, ndr/reading/platform.py); else the entry for any mail administrator.
+    entry = catalog.scoped(entry, reporters)
     if entry is not None and entry.reason != reason_id and not entry.causes.get(lang):
         entry = None  # a bare registry title that says something else would only confuse
+    if entry is not None and entry.status == "X.0.0" and reason_id not in _UNSTATED:
+        entry = None  # the code says no more than its class: the reason's explanation leads
     summary = (entry.title.get(lang) if entry is not None else "") or reason.summary.get(lang)
     causes = entry.causes.get(lang) if entry is not None else ()
     fixes = entry.fixes.get(lang) if entry is not None else ()

@@ -10,7 +10,8 @@ from the MTAs' own markers listed in the catalog's fallback entry, ``commands``)
    fallback entry lists these shapes (``host X[ip] said:``, Exim's ``host X [ip]: 550 ...``,
    ``remote host X said``, ``while talking to X:`` ...).
 2. **Else the server the text says was tried**, in the diagnostic, then in the recipient's
-   paragraph of the human-readable text: the fallback entry's ``destination`` shapes
+   paragraph of the human-readable text (for a lone recipient, a server the notice names as
+   answering anywhere: Sendmail's ``... while talking to X.:`` above the transcript): the fallback entry's ``destination`` shapes
    (``connect to X[ip]``, ``LastAttemptedServerName=X``, ``{FQDN=X}``, Exim's ``host X [ip]:``,
    Sendmail's ``Connection refused by X``).
 3. **Else nothing** (``None``): the reporting MTA is never a stand-in for the destination.
@@ -93,12 +94,23 @@ def settle(mail: Mail, decoded: Decoded, recipients: Iterable[RawRecipient] | No
             transcript.append(textscan.text_command(mail, lay))
         return transcript[0]
 
+    session: list[str | None] = []
+
+    def session_host() -> str | None:
+        # A lone recipient's server may be named once for the whole notice, above the
+        # recipient's own lines (Sendmail's "... while talking to X.:" transcript).
+        if not session:
+            session.append(answering_host(mail, mail.body_folded[:_HEAD * 8]))
+        return session[0]
+
     lay = phrases.layout(mail.catalog)
+    alone = sum(1 for r in decoded.recipients if r.action not in _NOT_FAILED) == 1
     for raw in decoded.recipients if recipients is None else recipients:
         failed = raw.action not in _NOT_FAILED and raw.reason is None
         paragraph = textscan.paragraph_of(mail, raw.recipient) if failed and lay is not None else None
         raw.remote_mta = normalise(raw.remote_mta) or answering_host(mail, raw.diagnostic) or (
-            tried_host(mail, raw.diagnostic) or tried_host(mail, paragraph) if failed else None)
+            tried_host(mail, raw.diagnostic) or tried_host(mail, paragraph)
+            or (session_host() if alone else None) if failed else None)
         if not raw.reporting_mta and not decoded.reporting_mta:
             raw.reporting_mta = report_author()
         if failed and lay is not None and raw.last_error is None:

@@ -25,11 +25,13 @@ _QUEUE_STATUSES = ("4.4.7", "5.4.7")
 
 def given_up(lay: Layout, raw: RawRecipient, paragraph: str | None, subject: str = "") -> bool:
     """True when the record reports a message given up after retrying: a final failure with a
-    4.x.x status, a queue-expiry status, or expiry wording in its text."""
+    specific 4.x.x status, a queue-expiry status, or expiry wording in its text."""
     if raw.action not in (None, "failed"):
         return False
     status = raw.status or ""
-    if status.startswith("4.") or status in _QUEUE_STATUSES:
+    if (status.startswith("4.") and status != "4.0.0") or status in _QUEUE_STATUSES:
+        # a specific 4.x.x under a final failure: the queue's last deferral (4.0.0 says only
+        # "temporary", which some providers also put on errors they never retried)
         return True
     text = " ".join(t for t in (raw.diagnostic, paragraph, subject) if t).lower()
     return any(phrase in text for phrase in lay.given_up)

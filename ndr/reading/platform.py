@@ -1,0 +1,42 @@
+"""Who reported a failure: the providers whose own MTA wrote the notice.
+
+DECISIONS "Language": Microsoft 365 connector advice is chosen by who reported the failure —
+Exchange Online / EOP, known by its reporting host or its NDR layout — not by the code alone.
+The catalog's ``hosts`` entries say both: a reporting MTA under one of their ``remote_hosts``,
+or a notice showing one of their ``notices`` marks (a header present, a From fragment, a body
+phrase such as Exchange's "Diagnostic information for administrators" or its localized forms).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ..catalog import Catalog
+from .classify import hosts_for
+from .decoders.base import Mail
+
+_BODY_LIMIT = 65536
+"""Characters of the lowercased body searched for a layout mark (labels sit near the top)."""
+
+
+def reporters(mail: Mail, reporting_mta: str | None) -> frozenset[str]:
+    """Ids of the catalog hosts that reported this notice."""
+    found = {host.id for host in hosts_for(mail.catalog, reporting_mta, None)}
+    for host in mail.catalog.hosts:
+        if host.id not in found and host.notices and _shows(mail, host.notices):
+            found.add(host.id)
+    return frozenset(found)
+
+
+def _shows(mail: Mail, marks: Mapping[str, tuple[str, ...]]) -> bool:
+    if any(mail.headers.get(name) is not None for name in marks.get("headers", ())):
+        return True
+    sender = mail.sender
+    if any(fragment in sender for fragment in marks.get("from", ())):
+        return True
+    body = mail.body_lower[:_BODY_LIMIT]
+    return any(phrase in body for phrase in marks.get("body", ()))
+
+
+def reporters_for(catalog: Catalog, reporting_mta: str | None) -> frozenset[str]:
+    """Ids of the catalog hosts a reporting MTA belongs to (no notice to look at: a queue)."""
+    return frozenset(host.id for host in hosts_for(catalog, reporting_mta, None))
