@@ -71,6 +71,27 @@ def tried_host(mail: Mail, text: str | None) -> str | None:
     return normalise(textscan.first_group(lay.destination, text))
 
 
+_MENTIONS = 4
+"""Paragraphs naming a recipient that are read (a notice names it in its summary, its details
+and its history: Exchange's "Remote Server at X returned …" lines sit under the second)."""
+
+
+def paragraphs_of(mail: Mail, address: str | None, limit: int = 1200) -> str | None:
+    """The paragraphs of the human-readable text that name ``address`` (each from the mention
+    to its end, at most ``limit`` characters), joined by newlines; None when none does."""
+    if not address:
+        return None
+    lower, folded, needle = mail.body_lower, mail.body_folded, address.lower()
+    found: list[str] = []
+    at = lower.find(needle, 0, 65536)
+    while at >= 0 and len(found) < _MENTIONS:
+        end = lower.find("\n\n", at, at + limit)
+        stop = end if end >= 0 else at + limit
+        found.append(folded[at:stop])
+        at = lower.find(needle, stop, 65536)
+    return "\n".join(found) if found else None
+
+
 def trace_host(mail: Mail) -> str | None:
     """The ``by`` host of the oldest Received header (of the bounce, not of its original)."""
     return normalise(textscan.received_by(mail))
@@ -97,17 +118,19 @@ def settle(mail: Mail, decoded: Decoded, recipients: Iterable[RawRecipient] | No
     session: list[str | None] = []
 
     def session_host() -> str | None:
-        # A lone recipient's server may be named once for the whole notice, above the
-        # recipient's own lines (Sendmail's "... while talking to X.:" transcript).
+        # A lone recipient's server may be named once for the whole notice, away from the
+        # recipient's own lines (Sendmail's "... while talking to X.:" transcript above them,
+        # Exchange's "Remote server: X" under "Error Details").
         if not session:
-            session.append(answering_host(mail, mail.body_folded[:_HEAD * 8]))
+            head = mail.body_folded[:_HEAD * 8]
+            session.append(answering_host(mail, head) or tried_host(mail, head))
         return session[0]
 
     lay = phrases.layout(mail.catalog)
     alone = sum(1 for r in decoded.recipients if r.action not in _NOT_FAILED) == 1
     for raw in decoded.recipients if recipients is None else recipients:
         failed = raw.action not in _NOT_FAILED and raw.reason is None
-        paragraph = textscan.paragraph_of(mail, raw.recipient) if failed and lay is not None else None
+        paragraph = paragraphs_of(mail, raw.recipient) if failed and lay is not None else None
         raw.remote_mta = normalise(raw.remote_mta) or answering_host(mail, raw.diagnostic) or (
             tried_host(mail, raw.diagnostic) or tried_host(mail, paragraph)
             or (session_host() if alone else None) if failed else None)

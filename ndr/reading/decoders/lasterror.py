@@ -49,7 +49,7 @@ def find(lay: Layout, raw: RawRecipient, paragraph: str | None, subject: str = "
             if match is None:
                 continue
             error = _clean(match.group(1))
-            if error and not _only_expiry(lay, error):
+            if _WORDS.search(error) and not _only_expiry(lay, error):
                 return codes.find_status(error), error
     diagnostic = _clean(raw.diagnostic or "")
     status = raw.status or ""
@@ -60,6 +60,8 @@ def find(lay: Layout, raw: RawRecipient, paragraph: str | None, subject: str = "
     return None
 
 
+_WORDS = re.compile(r"[a-z]{3}", re.I)
+"""A last error says something in words (a bare ``421`` is not an explanation)."""
 _LEAD = re.compile(r"^[\s(.:;,'\"]+|[\s)'\"]+$")
 
 
