@@ -46,6 +46,22 @@ def test_dry_run_prints_the_decision_table(capsys):
     assert any("noc@example.info" in line and "already warned" in line for line in out)
 
 
+def test_codes_exchange_states_connector_codes_with_general_advice(tmp_path, capsys):
+    assert main(["generate", str(EXAMPLES / "listing.yaml"), *COMMON, "--dry-run"]) == 0
+    rfc = [line for line in capsys.readouterr().out.splitlines() if "bob@example.net" in line]
+    assert rfc and "4.4.1" in rfc[0].split()
+    assert main(["generate", str(EXAMPLES / "listing.yaml"), *COMMON, "--dry-run", "--codes", "exchange"]) == 0
+    exchange = [line for line in capsys.readouterr().out.splitlines() if "bob@example.net" in line]
+    assert exchange and "4.4.316" in exchange[0].split()
+    out = tmp_path / "out"
+    assert main(["generate", str(EXAMPLES / "listing.yaml"), *COMMON, "--codes", "exchange", "--out", str(out)]) == 0
+    for path in out.iterdir():
+        text = path.read_text(encoding="utf-8", errors="replace")
+        assert "Microsoft" not in text and "exo-" not in text and "Classified by" not in text
+        if "bob@example.net" in text and "Status: 4.4.316" in text:
+            assert "Remote-MTA: dns; smarthost.example.net" not in text  # nobody answered
+
+
 def test_bad_record_is_reported_and_the_rest_written(tmp_path, capsys):
     listing = tmp_path / "l.json"
     good = {"id": "G1", "sender": "a@example.com", "arrival": 0, "recipients": [{"address": "b@example.net",
