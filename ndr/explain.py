@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from .catalog import codes
 from .catalog import Catalog, CodeEntry, load_catalog
 from .reading.cause import classify_record
-from .reading.decoders import phrases
-from .reading.text import host_in_text
+from .reading.decoders import hosts, phrases
 from .model import _plain_fields
 
 _BARE_REPLY = re.compile(r"^[245]\d\d$")
@@ -88,7 +87,7 @@ def explain(query: str, *, lang: str = "en", catalog: Catalog | None = None) -> 
         hard=verdict.hard, catalog_id=entry.id if entry else None,
         title=(verdict.summary if last_error else None) or (entry.title.get(lang) if entry else reason.summary.get(lang)),
         reason_summary=reason.summary.get(lang), causes=tuple(causes), fixes=tuple(fixes),
-        who=entry.who if entry else (), remote_mta=_destination(catalog, text),
+        who=entry.who if entry else (), remote_mta=hosts.named_host(catalog, text),
         source=entry.source if entry else reason.source, last_error_status=last_status if last_error else None,
         understood=understood,
     )
@@ -144,16 +143,6 @@ def _exchange(catalog: Catalog, text: str, status: str | None) -> bool:
         return True
     entry = catalog.exact.get(status or "")
     return entry is not None and entry.vendor is not None and (status or "")[2:] not in catalog.by_subject
-
-
-def _destination(catalog: Catalog, text: str) -> str | None:
-    lay = phrases.layout(catalog)
-    if lay is not None:
-        from .reading.decoders.textscan import first_group
-        found = first_group(lay.remote_mta, text) or first_group(lay.destination, text)
-        if found:
-            return found
-    return host_in_text(text)
 
 
 def explain_all(queries: list[str], *, lang: str = "en", catalog: Catalog | None = None) -> list[Explanation]:

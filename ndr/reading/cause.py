@@ -26,12 +26,17 @@ sender gave up waiting for an answer (``expired``); in a delay, ``networkerror``
 def classify_record(catalog: Catalog, *, status: str | None, reply: str | None, text: str | None,
                     action: str | None, lang: str = "en", last_error: str | None = None,
                     last_error_status: str | None = None, reporters: frozenset[str] = frozenset(),
-                    **context: object) -> tuple[Classification, str | None]:
+                    remote_mta: str | None = None, recipient: str | None = None,
+                    preset: str | None = None, reporting_mta: str | None = None,
+                    smtp_command: str | None = None, diagnostic_type: str | None = None,
+                    extensions: Mapping[str, str] | None = None,
+                    notice: str | None = None) -> tuple[Classification, str | None]:
     """(classification, last_error_status): ``classify`` of the notice, then of its last real
     error when there is one; the last error's status is inferred from its entry when unstated."""
-    extra: Mapping[str, object] = context
     verdict = classify(catalog, status=status, reply=reply, text=text, action=action, lang=lang,
-                       reporters=reporters, **extra)  # type: ignore[arg-type]
+                       reporters=reporters, remote_mta=remote_mta, recipient=recipient, preset=preset,
+                       reporting_mta=reporting_mta, smtp_command=smtp_command,
+                       diagnostic_type=diagnostic_type, extensions=extensions, notice=notice)
     if not last_error:
         if action == "failed" and verdict.entry is not None and verdict.entry.id in TIMEOUTS \
                 and codes.is_class_only(status or "5.0.0"):
@@ -39,12 +44,11 @@ def classify_record(catalog: Catalog, *, status: str | None, reply: str | None, 
         return verdict, last_error_status
     cause = classify(catalog, status=last_error_status, reply=codes.find_reply(last_error),
                      text=last_error, action="failed", lang=lang, reporters=reporters,
-                     **extra)  # type: ignore[arg-type]
+                     remote_mta=remote_mta, recipient=recipient, reporting_mta=reporting_mta)
     inferred = last_error_status or _status_of(cause)
     if cause.reason not in NETWORK or cause.entry is None:
         return verdict, inferred
-    expired = catalog.reason("expired")
-    lead = expired.retried.get(lang)
+    lead = catalog.reason("expired").retried.get(lang)
     summary = f"{lead}: {cause.summary}" if lead and cause.summary else cause.summary
     return replace(cause, reason="expired", rule=f"last-error:{cause.rule}", hard=False,
                    summary=summary), inferred

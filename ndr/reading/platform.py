@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..catalog import Catalog
 from .classify import hosts_for
 from .decoders.base import Mail
 
@@ -35,8 +34,3 @@ def _shows(mail: Mail, marks: Mapping[str, tuple[str, ...]]) -> bool:
         return True
     body = mail.body_lower[:_BODY_LIMIT]
     return any(phrase in body for phrase in marks.get("body", ()))
-
-
-def reporters_for(catalog: Catalog, reporting_mta: str | None) -> frozenset[str]:
-    """Ids of the catalog hosts a reporting MTA belongs to (no notice to look at: a queue)."""
-    return frozenset(host.id for host in hosts_for(catalog, reporting_mta, None))

@@ -8,6 +8,7 @@ from datetime import datetime
 from ..catalog import codes
 from ..catalog import Catalog, CodeEntry
 from ..reading.cause import NETWORK
+from ..reading.decoders.hosts import named_host
 from ..reading.classify import Classification, classify
 from ..catalog.match import PatternTable, fold
 from .queue import QueueRecipient
@@ -46,6 +47,8 @@ def recipient_report(recipient: QueueRecipient, catalog: Catalog, lang: str = "e
     attempt = recipient.last_attempt
     text = one_line(attempt.text) if attempt is not None else ""
     remote = _host(attempt.remote_mta, "remote_mta") if attempt is not None else None
+    if remote is None and text:
+        remote = named_host(catalog, text)  # the server the queue's error text names
     replied = attempt is not None and bool(attempt.reply)
     status, verdict, diagnostic_type = _explain(
         catalog, text, attempt.status if attempt is not None else None, replied, remote, address, lang,

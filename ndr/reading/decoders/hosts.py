@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from ...catalog import Catalog
 from . import lasterror, phrases, textscan
 from .base import Decoded, Mail, RawRecipient
 
@@ -61,6 +62,16 @@ def author_in_text(mail: Mail) -> str | None:
     if lay is None:
         return None
     return normalise(textscan.first_group(lay.reporting_mta, mail.body_folded[:_HEAD]))
+
+
+def named_host(catalog: Catalog, text: str | None) -> str | None:
+    """The destination a text names: a server it quotes as answering, else one it says was
+    tried (the catalog's ``remote_mta`` then ``destination`` shapes); for texts outside a bounce
+    (``ndr explain``, a queue's last error)."""
+    lay = phrases.layout(catalog)
+    if not text or lay is None:
+        return None
+    return normalise(textscan.first_group(lay.remote_mta, text) or textscan.first_group(lay.destination, text))
 
 
 def tried_host(mail: Mail, text: str | None) -> str | None:
@@ -152,4 +163,4 @@ def settle(mail: Mail, decoded: Decoded, recipients: Iterable[RawRecipient] | No
     return decoded
 
 
-__all__ = ["settle", "answering_host", "tried_host", "author_in_text", "trace_host", "normalise"]
+__all__ = ["settle", "answering_host", "tried_host", "named_host", "paragraphs_of", "author_in_text", "trace_host", "normalise"]
