@@ -32,5 +32,5 @@ def _shows(mail: Mail, marks: Mapping[str, tuple[str, ...]]) -> bool:
     sender = mail.sender
     if any(fragment in sender for fragment in marks.get("from", ())):
         return True
-    body = mail.body_lower[:_BODY_LIMIT]
-    return any(phrase in body for phrase in marks.get("body", ()))
+    body = mail.body_lower
+    return any(body.find(phrase, 0, _BODY_LIMIT) >= 0 for phrase in marks.get("body", ()))

@@ -133,7 +133,7 @@ def settle(mail: Mail, decoded: Decoded, recipients: Iterable[RawRecipient] | No
         # recipient's own lines (Sendmail's "... while talking to X.:" transcript above them,
         # Exchange's "Remote server: X" under "Error Details").
         if not session:
-            head = mail.body_folded[:_HEAD * 8]
+            head = mail.body_folded[:_HEAD * 2]
             session.append(answering_host(mail, head) or tried_host(mail, head))
         return session[0]
 
