@@ -12,6 +12,7 @@ import hashlib
 import logging
 import os
 from pathlib import Path
+from collections.abc import Container
 from typing import Union
 
 from .reading import mime
@@ -100,7 +101,7 @@ def parse_bytes(data: bytes, catalog: Catalog, policy: Policy = DEFAULT) -> Repo
             raw.diagnostic = raw.diagnostic[:limit]
             defects.append(Defect("text-limit", f"a diagnostic longer than {limit} characters was cut"))
     reporting = decoded.reporting_mta or next((r.reporting_mta for r in decoded.recipients if r.reporting_mta), None)
-    reporters = platform.reporters(mail, reporting)
+    reporters = platform.Reporters(mail, reporting)  # looked at only when an entry needs it
     recipients = tuple(_result(raw, decoded, catalog, policy, reporters) for raw in decoded.recipients)
     original = _original(original_headers)
     identity = _identity(original, data)
@@ -143,7 +144,7 @@ def _finish(report: Report, policy: Policy) -> Report:
 
 
 def _result(raw: RawRecipient, decoded: Decoded, catalog: Catalog, policy: Policy,
-            reporters: frozenset[str] = frozenset()) -> RecipientResult:
+            reporters: Container[str] = frozenset()) -> RecipientResult:
     verdict, last_status = classify_record(
         catalog, status=raw.status, reply=raw.reply_code, text=raw.diagnostic, action=raw.action,
         lang=policy.lang, last_error=raw.last_error, last_error_status=raw.last_error_status,

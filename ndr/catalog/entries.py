@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Container
 from typing import Any, Mapping
 
 from .match import Pattern, PatternTable
@@ -168,7 +169,7 @@ class Catalog:
             by_id = self.cache["catalog.by-id"] = {candidate.id: candidate for candidate in self.codes}
         return by_id.get(entry_id)
 
-    def scoped(self, entry: CodeEntry | None, reporters: frozenset[str]) -> CodeEntry | None:
+    def scoped(self, entry: CodeEntry | None, reporters: Container[str]) -> CodeEntry | None:
         """``entry``, or its ``general`` counterpart when the entry's vendor did not report the
         failure (``reporters``: the vendors whose MTA wrote the notice)."""
         if entry is None or entry.general is None or entry.vendor in reporters:

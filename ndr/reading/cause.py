@@ -9,7 +9,7 @@ cause (a full mailbox kept deferring) leaves the notice's own verdict in place.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from dataclasses import replace
 
 from ..catalog import Catalog, codes
@@ -25,7 +25,7 @@ sender gave up waiting for an answer (``expired``); in a delay, ``networkerror``
 
 def classify_record(catalog: Catalog, *, status: str | None, reply: str | None, text: str | None,
                     action: str | None, lang: str = "en", last_error: str | None = None,
-                    last_error_status: str | None = None, reporters: frozenset[str] = frozenset(),
+                    last_error_status: str | None = None, reporters: Container[str] = frozenset(),
                     remote_mta: str | None = None, recipient: str | None = None,
                     preset: str | None = None, reporting_mta: str | None = None,
                     smtp_command: str | None = None, diagnostic_type: str | None = None,

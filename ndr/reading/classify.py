@@ -48,7 +48,7 @@ code's entry.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from dataclasses import dataclass
 
 from ..catalog import codes
@@ -361,7 +361,7 @@ def classify(catalog: Catalog, *, status: str | None, reply: str | None, text: s
              preset: str | None = None, lang: str = "en", reporting_mta: str | None = None,
              smtp_command: str | None = None, diagnostic_type: str | None = None,
              extensions: Mapping[str, str] | None = None, notice: str | None = None,
-             reporters: frozenset[str] = frozenset()) -> Classification:
+             reporters: Container[str] = frozenset()) -> Classification:
     """Decide the reason and gather the catalog's summary, causes, fixes and who should act.
 
     >>> from ndr.catalog import load_catalog

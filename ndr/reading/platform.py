@@ -17,6 +17,23 @@ _BODY_LIMIT = 65536
 """Characters of the lowercased body searched for a layout mark (labels sit near the top)."""
 
 
+class Reporters:
+    """``reporters(mail, reporting_mta)``, computed on the first membership test: most records
+    are explained by an entry without a vendor counterpart, and never ask."""
+
+    __slots__ = ("_mail", "_reporting", "_found")
+
+    def __init__(self, mail: Mail, reporting_mta: str | None) -> None:
+        self._mail = mail
+        self._reporting = reporting_mta
+        self._found: frozenset[str] | None = None
+
+    def __contains__(self, vendor: object) -> bool:
+        if self._found is None:
+            self._found = reporters(self._mail, self._reporting)
+        return vendor in self._found
+
+
 def reporters(mail: Mail, reporting_mta: str | None) -> frozenset[str]:
     """Ids of the catalog hosts that reported this notice."""
     found = {host.id for host in hosts_for(mail.catalog, reporting_mta, None)}

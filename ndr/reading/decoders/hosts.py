@@ -10,7 +10,7 @@ from the MTAs' own markers listed in the catalog's fallback entry, ``commands``)
    fallback entry lists these shapes (``host X[ip] said:``, Exim's ``host X [ip]: 550 ...``,
    ``remote host X said``, ``while talking to X:`` ...).
 2. **Else the server the text says was tried**, in the diagnostic, then in the recipient's
-   paragraph of the human-readable text (for a lone recipient, a server the notice names as
+   paragraphs of the human-readable text (for a lone recipient, a server the notice names as
    answering anywhere: Sendmail's ``... while talking to X.:`` above the transcript): the fallback entry's ``destination`` shapes
    (``connect to X[ip]``, ``LastAttemptedServerName=X``, ``{FQDN=X}``, Exim's ``host X [ip]:``,
    Sendmail's ``Connection refused by X``).
@@ -28,7 +28,7 @@ value a decoder set.
 """
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Callable, Iterable
 
 from ...catalog import Catalog
 from . import lasterror, phrases, textscan
@@ -108,6 +108,23 @@ def trace_host(mail: Mail) -> str | None:
     return normalise(textscan.received_by(mail))
 
 
+class _Lazy:
+    """A recipient's paragraphs, read from the text only when a rule needs them."""
+
+    __slots__ = ("_args", "_value", "_done")
+
+    def __init__(self, func: Callable[[Mail, str | None], str | None], mail: Mail, address: str | None) -> None:
+        self._args = (func, mail, address)
+        self._value: str | None = None
+        self._done = False
+
+    def __call__(self) -> str | None:
+        if not self._done:
+            func, mail, address = self._args
+            self._value, self._done = func(mail, address), True
+        return self._value
+
+
 def settle(mail: Mail, decoded: Decoded, recipients: Iterable[RawRecipient] | None = None) -> Decoded:
     """Apply the module's rules to the recipients of ``decoded`` (or the given ones)."""
     author: list[str | None] = []  # computed once, only when some recipient needs it
@@ -130,20 +147,18 @@ def settle(mail: Mail, decoded: Decoded, recipients: Iterable[RawRecipient] | No
 
     def session_host() -> str | None:
         # A lone recipient's server may be named once for the whole notice, away from the
-        # recipient's own lines (Sendmail's "... while talking to X.:" transcript above them,
-        # Exchange's "Remote server: X" under "Error Details").
+        # recipient's own lines (Sendmail's "... while talking to X.:" transcript above them).
         if not session:
-            head = mail.body_folded[:_HEAD * 2]
-            session.append(answering_host(mail, head) or tried_host(mail, head))
+            session.append(answering_host(mail, mail.body_folded[:_HEAD * 2]))
         return session[0]
 
     lay = phrases.layout(mail.catalog)
     alone = sum(1 for r in decoded.recipients if r.action not in _NOT_FAILED) == 1
     for raw in decoded.recipients if recipients is None else recipients:
         failed = raw.action not in _NOT_FAILED and raw.reason is None
-        paragraph = paragraphs_of(mail, raw.recipient) if failed and lay is not None else None
+        paragraph = _Lazy(paragraphs_of, mail, raw.recipient)
         raw.remote_mta = normalise(raw.remote_mta) or answering_host(mail, raw.diagnostic) or (
-            tried_host(mail, raw.diagnostic) or tried_host(mail, paragraph)
+            tried_host(mail, raw.diagnostic) or tried_host(mail, paragraph())
             or (session_host() if alone else None) if failed else None)
         if not raw.reporting_mta and not decoded.reporting_mta:
             raw.reporting_mta = report_author()

@@ -12,6 +12,7 @@ this module decides when a record is an expiry notice and which text is its last
 from __future__ import annotations
 
 import re
+from typing import Callable
 
 from ...catalog import codes
 from ..text import one_line
@@ -23,7 +24,7 @@ _LIMIT = 500
 _QUEUE_STATUSES = ("4.4.7", "5.4.7")
 
 
-def given_up(lay: Layout, raw: RawRecipient, paragraph: str | None, subject: str = "") -> bool:
+def given_up(lay: Layout, raw: RawRecipient, paragraph: Callable[[], str | None], subject: str = "") -> bool:
     """True when the record reports a message given up after retrying: a final failure with a
     specific 4.x.x status, a queue-expiry status, or expiry wording in its text."""
     if raw.action not in (None, "failed"):
@@ -33,15 +34,22 @@ def given_up(lay: Layout, raw: RawRecipient, paragraph: str | None, subject: str
         # a specific 4.x.x under a final failure: the queue's last deferral (4.0.0 says only
         # "temporary", which some providers also put on errors they never retried)
         return True
-    text = " ".join(t for t in (raw.diagnostic, paragraph, subject) if t).lower()
-    return any(phrase in text for phrase in lay.given_up)
+    for text in (raw.diagnostic, subject):
+        if text and any(phrase in text.lower() for phrase in lay.given_up):
+            return True
+    # The recipient's paragraphs only when the code says no more than a class: a specific
+    # code with a text that names no expiry is not an expiry notice.
+    text = (paragraph() or "") if not status or status.endswith(".0.0") else ""
+    return any(phrase in text.lower() for phrase in lay.given_up) if text else False
 
 
-def find(lay: Layout, raw: RawRecipient, paragraph: str | None, subject: str = "") -> tuple[str | None, str] | None:
-    """(status or None, text) of the last real error of an expiry notice, else None."""
+def find(lay: Layout, raw: RawRecipient, paragraph: Callable[[], str | None],
+         subject: str = "") -> tuple[str | None, str] | None:
+    """(status or None, text) of the last real error of an expiry notice, else None.
+    ``paragraph``: the recipient's paragraphs of the human text, read when needed."""
     if not given_up(lay, raw, paragraph, subject):
         return None
-    for text in (raw.diagnostic, paragraph):
+    for text in (raw.diagnostic, paragraph()):
         if not text:
             continue
         for expression in lay.last_error:
