@@ -451,6 +451,9 @@ def samples() -> list[Sample]:
         out.append(Sample(f"exim-{failure}", "exim", failure, exim(failure), _EXIM[failure][1], None, False))
         out.append(Sample(f"sendmail-{failure}", "sendmail", failure, sendmail(failure),
                           _SENDMAIL[failure][1], None, False))
+    plain = exchange_classic_text("dns").replace(
+        f"Diagnostic information for administrators:\n\nGenerating server: {_EXO_HOST}\n\n".encode(), b"")
+    out.append(Sample("exchange-classic-unlabelled-dns", "exchange", "dns", plain, DEST, "4.4.312", True))
     for labels in ("pt", "es", "de", "fr", "it"):
         out.append(Sample(f"exchange-{labels}-refused", "exchange", "refused",
                           exchange_modern_text("refused", labels=labels), DEST, "4.4.316", True))

@@ -171,7 +171,8 @@ def render_text(row: dict[str, Any]) -> str:
     if row.get("summary"):
         lines.append(f"  what: {row['summary']}")
     for label, key in (("destination", "remote_mta"), ("reported by", "reporting_mta"),
-                       ("diagnostic", "diagnostic_code"), ("original", "original_subject")):
+                       ("diagnostic", "diagnostic_code"), ("last error", "last_error"),
+                       ("original", "original_subject")):
         if row.get(key):
             lines.append(f"  {label}: {row[key]}")
     lines += bullet_lines("likely causes", row.get("causes") or ())
