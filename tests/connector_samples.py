@@ -52,18 +52,24 @@ def _exo_diagnostic(failure: str) -> str:
             f"{{FQDN={DEST}}};{{IP={IP}}};{{LRT=11/10/2026 9:55:12 AM}}]")
 
 
-def exchange_with_dsn(failure: str) -> bytes:
-    """The modern Exchange Online NDR with its delivery-status part."""
-    diagnostic = _exo_diagnostic(failure)
+def _exo_head(subject: str) -> str:
+    """The header Exchange Online writes on its NDRs (up to the MIME fields)."""
     return f"""\
 Received: from {_EXO_HOST} ([::1]) by {_EXO_HOST} with mapi id 15.20.8000.000;
  Wed, 11 Nov 2026 10:02:11 +0000
 From: Microsoft Outlook <MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@fabrikam.test>
 To: <carol@fabrikam.test>
 Date: Wed, 11 Nov 2026 10:02:11 +0000
-Subject: Undeliverable: Purchase order 4411
+Subject: {subject} Purchase order 4411
 Auto-Submitted: auto-replied
-X-MS-Exchange-Message-Is-Ndr:
+"""
+
+
+def exchange_with_dsn(failure: str) -> bytes:
+    """The modern Exchange Online NDR with its delivery-status part."""
+    diagnostic = _exo_diagnostic(failure)
+    return f"""\
+{_exo_head("Undeliverable:")}X-MS-Exchange-Message-Is-Ndr:
 Content-Type: multipart/report; report-type=delivery-status; boundary="ndr_b"
 MIME-Version: 1.0
 
@@ -110,14 +116,7 @@ def exchange_modern_text(failure: str, *, labels: str = "en") -> bytes:
     separator, generating = _LABELS[labels]
     diagnostic = _exo_diagnostic(failure)
     return f"""\
-Received: from {_EXO_HOST} ([::1]) by {_EXO_HOST} with mapi id 15.20.8000.000;
- Wed, 11 Nov 2026 10:02:11 +0000
-From: Microsoft Outlook <MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@fabrikam.test>
-To: <carol@fabrikam.test>
-Date: Wed, 11 Nov 2026 10:02:11 +0000
-Subject: {_SUBJECTS[labels]} Purchase order 4411
-Auto-Submitted: auto-replied
-Content-Type: multipart/alternative; boundary="alt_b"
+{_exo_head(_SUBJECTS[labels])}Content-Type: multipart/alternative; boundary="alt_b"
 MIME-Version: 1.0
 
 --alt_b
