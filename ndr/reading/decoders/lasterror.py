@@ -24,7 +24,8 @@ _LIMIT = 500
 _QUEUE_STATUSES = ("4.4.7", "5.4.7")
 
 
-def given_up(lay: Layout, raw: RawRecipient, paragraph: Callable[[], str | None], subject: str = "") -> bool:
+def given_up(lay: Layout, raw: RawRecipient, paragraph: Callable[[], str | None],
+             subject: str = "") -> bool:
     """True when the record reports a message given up after retrying: a final failure with a
     specific 4.x.x status, a queue-expiry status, or expiry wording in its text."""
     if raw.action not in (None, "failed"):
