@@ -6,7 +6,9 @@ ndr worked around and records on the ``Report`` instead of raising.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import enum
+from dataclasses import dataclass, field
+from typing import Iterable
 
 
 class NdrError(Exception):
@@ -32,17 +34,71 @@ class InputError(NdrError):
 
 
 class DefectError(NdrError):
-    """Raised under a strict policy for the first defect found in a message."""
+    """Raised under a strict policy at the first defect found in a message, where it is found.
+
+    ``defect`` is the ``Defect``; a decoder crash is also the exception's ``__cause__``, with
+    its traceback."""
+
+    def __init__(self, defect: "Defect | str") -> None:
+        self.defect = defect if isinstance(defect, Defect) else None
+        super().__init__(str(defect))
+
+
+class DefectKind(enum.StrEnum):
+    """What kind of problem a defect is; the value is the id records and JSON show."""
+
+    NOT_A_MESSAGE = "not-a-message"
+    """No header fields at all."""
+    DECODER_ERROR = "decoder-error"
+    """A decoder crashed on the message (the next decoder had its turn)."""
+    TEXT_LIMIT = "text-limit"
+    """Only the first ``Policy.max_text_chars`` of the text, or of a diagnostic, were read."""
+    MALFORMED_HEADER = "malformed-header"
+    """A header line that is neither a field nor a continuation."""
+    HEADER_LIMIT = "header-limit"
+    """More than ``Policy.max_header_count`` header fields."""
+    LINE_LIMIT = "line-limit"
+    """Lines longer than ``Policy.max_line_bytes`` were cut."""
+    SIZE_LIMIT = "size-limit"
+    """The message is larger than ``Policy.max_message_bytes``; only its start was read."""
+    PART_LIMIT = "part-limit"
+    """More than ``Policy.max_parts`` MIME parts."""
+    DEPTH_LIMIT = "depth-limit"
+    """MIME nesting deeper than ``Policy.max_depth``."""
+    MISSING_BOUNDARY = "missing-boundary"
+    """A multipart without its boundary parameter, or with a boundary that never occurs."""
+    TRUNCATED_MULTIPART = "truncated-multipart"
+    """A multipart that ends before its closing boundary."""
 
 
 @dataclass(frozen=True, slots=True)
 class Defect:
     """A problem in the input that ndr worked around."""
 
-    kind: str
-    """Short machine-readable name, e.g. ``missing-boundary`` or ``size-limit``."""
+    kind: DefectKind | str
+    """What kind of problem (a ``DefectKind``; prints as its id, e.g. ``missing-boundary``)."""
     detail: str = ""
     """Human-readable detail."""
+    cause: BaseException | None = field(default=None, compare=False, repr=False)
+    """The exception behind the defect (a decoder's crash), kept with its traceback."""
 
     def __str__(self) -> str:
-        return f"{self.kind}: {self.detail}" if self.detail else self.kind
+        return f"{self.kind}: {self.detail}" if self.detail else str(self.kind)
+
+
+class Defects(list[Defect]):
+    """The defects of one message in the order found; under a strict policy the first raises
+    ``DefectError`` right where it is found, its cause chained."""
+
+    def __init__(self, strict: bool = False) -> None:
+        super().__init__()
+        self.strict = strict
+
+    def append(self, defect: Defect) -> None:
+        if self.strict:
+            raise DefectError(defect) from defect.cause
+        super().append(defect)
+
+    def extend(self, defects: Iterable[Defect]) -> None:
+        for defect in defects:
+            self.append(defect)

@@ -8,11 +8,12 @@ import textwrap
 import time
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import ndr
-from ndr.catalog import Catalog, load_catalog
+from ndr.catalog import Catalog, load_catalog, shipped_catalog_path
 from ndr.reading.classify import classify, command_of, hosts_for
 from ndr.catalog.match import fold, regex_problem
 
@@ -76,8 +77,11 @@ TINY = textwrap.dedent("""\
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
+    """The tiny catalog, with the shipped ``notices`` section: its SMTP command markers tell
+    classification which command a reply answered."""
     path = tmp_path_factory.mktemp("catalog") / "tiny.yaml"
-    path.write_text(TINY, encoding="utf-8")
+    notices = yaml.safe_load(shipped_catalog_path().read_text(encoding="utf-8"))["notices"]
+    path.write_text(TINY + yaml.safe_dump({"notices": notices}, allow_unicode=True), encoding="utf-8")
     return load_catalog(path=path)
 
 
@@ -422,20 +426,21 @@ def test_userunknown_without_rcpt_evidence_is_filtered(tiny: Catalog) -> None:
 
 
 def test_command_of() -> None:
-    assert command_of("RCPT", "") == "rcpt"
-    assert command_of(None, fold("(in reply to RCPT TO command)")) == "rcpt"
-    assert command_of(None, fold("SMTP error from remote mail server after end of data: 550")) == "data"
-    assert command_of(None, fold("after initial connection: 554")) == "connect"
-    assert command_of(None, fold(">>> MAIL From:<a@b>")) == "mail"
-    assert command_of(None, "user unknown") is None
+    CATALOG = SHIPPED  # the catalog's notices.commands markers
+    assert command_of(CATALOG, "RCPT", "") == "rcpt"
+    assert command_of(CATALOG, None, fold("(in reply to RCPT TO command)")) == "rcpt"
+    assert command_of(CATALOG, None, fold("SMTP error from remote mail server after end of data: 550")) == "data"
+    assert command_of(CATALOG, None, fold("after initial connection: 554")) == "connect"
+    assert command_of(CATALOG, None, fold(">>> MAIL From:<a@b>")) == "mail"
+    assert command_of(CATALOG, None, "user unknown") is None
     # vendor forms
-    assert command_of(None, fold("did not like our RCPT TO: 550 5.2.1 <a@b>")) == "rcpt"
-    assert command_of(None, fold("550 5.2.1 <a@b>... User Unknown [RCPT_TO]")) == "rcpt"
-    assert command_of(None, fold("SMTP:RCPT host 192.0.2.8: 553 5.3.0")) == "rcpt"
-    assert command_of(None, fold("192.0.2.1 does not like recipient. Remote host said: 550")) == "rcpt"
-    assert command_of(None, fold("SMTP error from remote server for TEXT command, host: x")) == "data"
-    assert command_of(None, fold("after pipelined RCPT TO:<a@b>: 550")) == "rcpt"
-    assert command_of(None, fold("[text] the data was wrong")) is None
+    assert command_of(CATALOG, None, fold("did not like our RCPT TO: 550 5.2.1 <a@b>")) == "rcpt"
+    assert command_of(CATALOG, None, fold("550 5.2.1 <a@b>... User Unknown [RCPT_TO]")) == "rcpt"
+    assert command_of(CATALOG, None, fold("SMTP:RCPT host 192.0.2.8: 553 5.3.0")) == "rcpt"
+    assert command_of(CATALOG, None, fold("192.0.2.1 does not like recipient. Remote host said: 550")) == "rcpt"
+    assert command_of(CATALOG, None, fold("SMTP error from remote server for TEXT command, host: x")) == "data"
+    assert command_of(CATALOG, None, fold("after pipelined RCPT TO:<a@b>: 550")) == "rcpt"
+    assert command_of(CATALOG, None, fold("[text] the data was wrong")) is None
 
 
 POSTFIX_TWO = """\

@@ -13,16 +13,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import ndr
-from ndr.reading.decoders import phrases, textscan
+from ndr.catalog.notices import command_in
+from ndr.reading.decoders import textscan
 from ndr.reading.text import fold_blanks, literal_search, one_line
-from ndr.reading.decoders.layout import layouts
+
 
 CATALOG = ndr.load_catalog()
-LAYOUT = phrases.layout(CATALOG)
+LAYOUT = CATALOG.notices
 assert LAYOUT is not None
 
 PATTERNS = [*LAYOUT.remote_mta, *LAYOUT.reporting_mta, *LAYOUT.reply, *LAYOUT.recipients]
-for _layout in layouts(CATALOG):
+for _layout in CATALOG.layouts:
     PATTERNS += [*_layout.remote_mta, *_layout.reporting_mta, *_layout.reply]
     PATTERNS += [shape.regex for shape in _layout.shapes if shape.regex is not None]
 
@@ -62,7 +63,7 @@ def test_command_in_agrees_with_finditer(text: str) -> None:
     last = None
     for last in LAYOUT.commands.finditer(text.lower()):
         pass
-    assert phrases.command_in(LAYOUT, text) == (last.lastgroup if last is not None else None)
+    assert command_in(LAYOUT, text) == (last.lastgroup if last is not None else None)
 
 
 @given(texts)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from ndr.catalog import load_catalog
 from ndr.reading.classify import classify
-from ndr.writing.lasterror import _EXPLAINED, recipient_report
+from ndr.writing.lasterror import _explained, recipient_report
 from ndr.writing.mimeparts import _qp
 from ndr.writing.text import format_datetime, one_line
 from ndr.writing.queue import Attempt, LocalError, QueueRecipient
@@ -25,7 +25,7 @@ def _recipient(address, **attempt):
 
 def test_cached_explanation_equals_a_fresh_classification():
     catalog = load_catalog()
-    catalog.cache.pop(_EXPLAINED, None)
+    _explained.cache_clear()
     cases = [
         dict(remote_mta="smarthost.example.net", error=LocalError.REFUSED),
         dict(remote_mta="mx.example.org", reply="550 5.1.1 <x@example.org>: Recipient address rejected: User unknown"),
@@ -41,7 +41,7 @@ def test_cached_explanation_equals_a_fresh_classification():
                              text=first.diagnostic, remote_mta=attempt["remote_mta"],
                              recipient=f"bob@{domain}")
             assert (fresh.reason, fresh.rule) == (second.verdict.reason, second.verdict.rule)
-    assert catalog.cache[_EXPLAINED]
+    assert _explained.cache_info().currsize
 
 
 def test_record_is_a_dict_with_attributes():

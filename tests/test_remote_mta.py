@@ -6,7 +6,7 @@ import pytest
 
 import ndr
 from ndr.catalog import load_catalog
-from ndr.reading.decoders import hosts, phrases
+from ndr.reading.decoders import hosts
 from ndr.reading.decoders.base import Mail
 from ndr.reading.mime import parse as mime_parse
 
@@ -164,5 +164,5 @@ def test_trace_host(header, want):
 ])
 def test_answering_host(text, want):
     mail = Mail(mime_parse(b"From: x@example.com\n\nx\n"), load_catalog())
-    assert phrases.layout(mail.catalog) is not None
+    assert mail.catalog.notices is not None
     assert hosts.answering_host(mail, text) == want

@@ -18,6 +18,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Generic, Iterable, Iterator, TypeVar
 
+# Local part and domain hold no "@" and start only after a delimiter or an "@", so a search
+# tries each stretch of text a bounded number of times: linear even on "@@@@..." or a megabyte
+# without a delimiter (the unrestricted form backtracks cubically there).
+ADDRESS_PATTERN = (r"(?<![^\s<>()\[\]\"',;:@])[^\s<>()\[\]\"',;:@]+@[^\s<>()\[\]\"',;:@]+\.[A-Za-z0-9-]+"
+                   r"|(?<![^\s<>()\[\]\"',;:@])[^\s<>()\[\]\"',;:@]+@\[[0-9.:a-fA-F]+\]")
+"""An e-mail address in free text (no group), for decoders that build their own expressions."""
+
 T = TypeVar("T")
 
 _SPACES = re.compile(r"\s+")

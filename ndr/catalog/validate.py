@@ -1,10 +1,12 @@
 """Validation of catalog data as read from YAML: every problem at once, each with its line."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable, Iterable
 
 from . import codes as codes_mod
+from .layout_check import vendor_problems as table_layout_problems
 from .match import pattern_key, pattern_problem
+from .notices import problems as notice_problems
 
 
 LANGS = ("en", "pt-BR")
@@ -128,7 +130,20 @@ def validate(data: dict[str, Any]) -> list[str]:
     _check_codes(data["codes"], reason_ids, problems)
     _check_hosts(data["hosts"], reason_ids, problems)
     _check_vendors(data["vendors"], reason_ids, problems)
+    _check_notices(data.get("notices"), problems)
     return problems
+
+
+def _check_notices(section: Any, problems: list[str]) -> None:
+    if not section:
+        return  # no notices: the generic fallback reads nothing
+    if not isinstance(section, dict):
+        problems.append("section 'notices' must be a mapping")
+        return
+    where = f"line {section['__line__']}: notices" if "__line__" in section else "notices"
+    problems.extend(f"{where}: {p}" for p in notice_problems(section))
+    if not section.get("source"):
+        problems.append(f"{where}: missing source")
 
 
 class _Claims:
@@ -321,11 +336,30 @@ def _check_vendors(items: list[Any], reason_ids: set[str], problems: list[str]) 
         vendor_ids.add(item["id"])
         if not item.get("source"):
             problems.append(f"{where}: missing source")
-        problems.extend(f"{where}: {p}" for p in _vendor_problems(item, reason_ids))
+        problems.extend(f"{where}: {p}" for p in vendor_problems(item, reason_ids))
 
 
-def _vendor_problems(item: dict[str, Any], reason_ids: set[str]) -> list[str]:
-    # The table decoder owns the meaning of a vendor layout; ask it (imported late: layering).
-    from ..reading.decoders import vendor_problems
+LayoutCheck = Callable[[dict[str, Any], set[str]], Iterable[str]]
+"""Checks one ``vendors`` entry (entry, reason ids) → its problems, without location."""
 
-    return vendor_problems(item, reason_ids)
+_LAYOUT_CHECKS: dict[str, LayoutCheck] = {"table": table_layout_problems}
+
+
+def register_layout_check(decoder: str, check: LayoutCheck) -> None:
+    """Let a code decoder check the ``vendors`` entries that name it (``decoder: NAME``); the
+    catalog imports no decoder (``ndr.reading.decoders.register`` calls this)."""
+    _LAYOUT_CHECKS[decoder] = check
+
+
+def vendor_problems(item: dict[str, Any], reason_ids: set[str]) -> list[str]:
+    """Problems in one catalog ``vendors`` entry.
+
+    An entry is a table layout unless it names a code decoder with ``decoder: NAME``; such an
+    entry is data for that decoder alone, checked by the check it registered, if any (a catalog
+    may be loaded before a library user registers the decoder its entry is for).
+    """
+    owner = item.get("decoder", "table")
+    if not isinstance(owner, str) or not owner:
+        return [f"decoder must be a decoder name, not {owner!r}"]
+    check = _LAYOUT_CHECKS.get(owner)
+    return list(check(item, reason_ids)) if check is not None else []

@@ -34,6 +34,8 @@ def run(args: argparse.Namespace) -> int:
           f"{len(catalog.hosts)} hosts, {len(catalog.vendors)} vendor formats ({catalog.path})")
     for override in catalog.overrides:
         print(f"  overrides {override}")
+    for note in catalog.deprecations:
+        print(f"ndr: warning: deprecated: {note}", file=sys.stderr)
     return EXIT_OK
 
 

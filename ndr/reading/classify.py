@@ -47,34 +47,21 @@ code's entry.
 """
 from __future__ import annotations
 
-import re
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..catalog import codes
 from ..catalog import Catalog, CodeEntry, Host, Reason
 from ..catalog.match import Pattern, fold
+from ..catalog.notices import command_in
 
 _SUCCESS = {"delivered", "relayed", "expanded"}
 _FEEDBACK = {"feedback", "vacation"}
-_INDEX = "classify.hosts"
-_EXPLAINS = "classify.explains"
-_MEMO = "classify.host-memo"
-_FIELDS = "classify.dsn-fields"
 
 # The command a reply answered, as MTAs write it in the diagnostic when the decoder did not
-# isolate it: Postfix "(in reply to end of DATA command)", Exim "after end of data" /
-# "after RCPT TO:<x>" / "after initial connection", Sendmail transcripts ">>> DATA",
-# DragonFly "did not like our RCPT TO", Yahoo "[RCPT_TO]", X3 "SMTP:RCPT host",
-# 1&1 "for TEXT command" (the message text, i.e. DATA), qmail "does not like recipient".
-_COMMAND = re.compile(
-    r"(?:in reply to (?:the )?|\bafter (?:pipelined )?|>>> ?|did not like our |\bsmtp:)"
-    r"(end of data|data|rcpt to|rcpt|mail from|ehlo|helo|initial connection|greeting)\b"
-    r"|\[(rcpt_to)\]|\bfor (text) command\b|does not like (recipient)\b")
-# Literal text one of which every _COMMAND match contains: most diagnostics hold none, and
-# str.find over these is far cheaper than running the alternation at every position.
-_COMMAND_ANCHORS = ("in reply to", "after ", ">>>", "did not like our", "smtp:", "[rcpt_to]",
-                    "for text command", "does not like recipient")
+# isolate it, comes from the catalog's ``notices.commands`` markers (one list for decoders and
+# classification); these spellings of a command name the canonical one.
 _CANONICAL = {"end of data": "data", ".": "data", "text": "data", "rcpt to": "rcpt", "rcpt_to": "rcpt",
               "recipient": "rcpt", "mail from": "mail", "initial connection": "connect",
               "greeting": "connect", "conn": "connect", "banner": "connect", "starttls": "ehlo"}
@@ -94,43 +81,25 @@ class Classification:
     who: tuple[str, ...]
 
 
-def _host_index(catalog: Catalog) -> tuple[dict[str, list[Host]], dict[str, list[Host]]]:
-    """Host suffix → hosts, for remote host names and for recipient domains (built once)."""
-    cached = catalog.cache.get(_INDEX)
-    if cached is None:
-        remote: dict[str, list[Host]] = {}
-        domains: dict[str, list[Host]] = {}
-        for host in catalog.hosts:
-            for suffix in host.remote_hosts:
-                remote.setdefault(suffix.strip(".").lower(), []).append(host)
-            for suffix in host.domains:
-                domains.setdefault(suffix.strip(".").lower(), []).append(host)
-        cached = catalog.cache[_INDEX] = (remote, domains)
-    return cached
-
-
 def _suffixes(name: str) -> list[str]:
     """``a.b.c`` → ``a.b.c``, ``b.c``, ``c``: the names a suffix rule may be written as."""
     labels = name.split(".")
     return [".".join(labels[i:]) for i in range(len(labels))]
 
 
-_MEMO_LIMIT = 4096
-"""Host names remembered per index: archives repeat the same MTAs, so most lookups are hits."""
+# Archives repeat the same MTAs and domains, so most lookups are hits.
+@functools.lru_cache(maxsize=8192)
+def _named(catalog: Catalog, domain: bool, name: str) -> tuple[Host, ...]:
+    """The hosts whose suffix rules (remote hosts, or recipient domains) match ``name``."""
+    index = catalog.host_index[1 if domain else 0]
+    clean = name.strip().strip("[]<>").rstrip(".").lower()
+    return tuple(host for suffix in _suffixes(clean) if clean for host in index.get(suffix, ()))
 
 
-def _lookup(index: dict[str, list[Host]], memo: dict[str, tuple[Host, ...]], name: str | None,
-            found: list[Host]) -> None:
-    if not name or not index:
+def _lookup(catalog: Catalog, domain: bool, name: str | None, found: list[Host]) -> None:
+    if not name or not catalog.host_index[1 if domain else 0]:
         return
-    hosts = memo.get(name)
-    if hosts is None:
-        clean = name.strip().strip("[]<>").rstrip(".").lower()
-        hosts = tuple(host for suffix in _suffixes(clean) if clean for host in index.get(suffix, ()))
-        if len(memo) >= _MEMO_LIMIT:
-            memo.clear()
-        memo[name] = hosts
-    for host in hosts:
+    for host in _named(catalog, domain, name):
         if host not in found:
             found.append(host)
 
@@ -139,35 +108,25 @@ def hosts_for(catalog: Catalog, remote_mta: str | None, recipient: str | None,
               reporting_mta: str | None = None) -> list[Host]:
     """Catalog hosts whose remote host suffix (remote or reporting MTA) or recipient domain
     suffix matches, remote host matches first."""
-    remote, domains = _host_index(catalog)
-    memo_remote, memo_domains = _host_memo(catalog)
     found: list[Host] = []
-    _lookup(remote, memo_remote, remote_mta, found)
-    _lookup(remote, memo_remote, reporting_mta, found)
+    _lookup(catalog, False, remote_mta, found)
+    _lookup(catalog, False, reporting_mta, found)
     if recipient and "@" in recipient:
-        _lookup(domains, memo_domains, recipient.rpartition("@")[2], found)
+        _lookup(catalog, True, recipient.rpartition("@")[2], found)
     return found
 
 
-def _host_memo(catalog: Catalog) -> tuple[dict[str, tuple[Host, ...]], dict[str, tuple[Host, ...]]]:
-    memo = catalog.cache.get(_MEMO)
-    if memo is None:
-        memo = catalog.cache[_MEMO] = ({}, {})
-    return memo
-
-
-def command_of(smtp_command: str | None, folded: str) -> str | None:
+def command_of(catalog: Catalog, smtp_command: str | None, folded: str) -> str | None:
     """The SMTP command the error answered — ``connect``, ``helo``, ``ehlo``, ``mail``, ``rcpt``
-    or ``data`` — from the decoder's field, else from the text; None when unknown."""
+    or ``data`` — from the decoder's field, else from the text (the catalog's markers); None
+    when unknown."""
     if smtp_command:
         word = " ".join(smtp_command.lower().split())
     else:
-        if not any(anchor in folded for anchor in _COMMAND_ANCHORS):
+        named = command_in(catalog.notices, folded)
+        if named is None:
             return None
-        match = _COMMAND.search(folded)
-        if match is None:
-            return None
-        word = next(group for group in match.groups() if group)
+        word = named.lower()
     word = _CANONICAL.get(word, word)
     first = word.split(" ")[0]
     return _CANONICAL.get(first, first)
@@ -206,14 +165,14 @@ def decide(catalog: Catalog, *, status: str | None, reply: str | None, text: str
     rule_hosts = hosts_for(catalog, remote_mta, recipient)
     context = rule_hosts + [h for h in hosts_for(catalog, reporting_mta, None) if h not in rule_hosts]
     entry = catalog.code_entry(status, frozenset(h.id for h in context))
-    command = command_of(smtp_command, folded)
+    command = command_of(catalog, smtp_command, folded)
     reason, rule, found, pattern = _decide(catalog, status, folded, reply, rule_hosts, entry, command,
                                            _typed(catalog, diagnostic_type),
                                            _field_verdict(catalog, extensions),
                                            fold(notice) if notice else "")
     if pattern is not None and (found is None or not found.decisive):
         # The phrase that decided may be explained by a more specific entry than the code's.
-        found = _explainers(catalog).get(pattern.source, found)
+        found = catalog.explainers.get(pattern.source, found)
     if reason == "undefined" and folded and "onhold" in catalog.reasons:
         # A failure whose text names nothing the catalog knows: the receiving side did not say
         # why (onhold); undefined is left for a bounce with no text at all.
@@ -235,33 +194,13 @@ def decide(catalog: Catalog, *, status: str | None, reply: str | None, text: str
     return reason, rule, found
 
 
-def _explainers(catalog: Catalog) -> dict[str, CodeEntry]:
-    """Phrase (as written) → the code entry that ``explains`` it (built once)."""
-    table = catalog.cache.get(_EXPLAINS)
-    if table is None:
-        table = {}
-        for entry in catalog.codes:
-            for pattern in entry.explains:
-                table.setdefault(pattern.source, entry)
-        catalog.cache[_EXPLAINS] = table
-    return table
-
-
 def _field_verdict(catalog: Catalog, extensions: Mapping[str, str] | None) -> tuple[str, str] | None:
     """(reason, rule) when an extension field of the recipient's block carries a vendor's
     verdict a reason lists in ``dsn_fields``, else None."""
     if not extensions:
         return None
-    table = catalog.cache.get(_FIELDS)
-    if table is None:
-        table = {}
-        for reason in catalog.reasons.values():
-            for name, values in reason.dsn_fields.items():
-                for value in values:
-                    table.setdefault(name, {})[value] = reason.id
-        catalog.cache[_FIELDS] = table
     for name, value in extensions.items():
-        known = table.get(name)
+        known = catalog.field_verdicts.get(name)
         if known is not None:
             verdict = " ".join(value.lower().split())
             reason = known.get(verdict)
@@ -270,26 +209,12 @@ def _field_verdict(catalog: Catalog, extensions: Mapping[str, str] | None) -> tu
     return None
 
 
-def _claims(catalog: Catalog, field: str) -> dict[str, Reason]:
-    """Each value that reasons list in ``field`` (``diagnostic_types``, ``commands``) → the
-    first reason by priority that lists it; built once per catalog."""
-    key = f"classify.claims.{field}"
-    table: dict[str, Reason] | None = catalog.cache.get(key)
-    if table is None:
-        table = {}
-        for reason in sorted(catalog.reasons.values(), key=lambda r: r.priority):
-            for name in getattr(reason, field):
-                table.setdefault(name, reason)
-        catalog.cache[key] = table
-    return table
-
-
 def _typed(catalog: Catalog, diagnostic_type: str | None) -> tuple[str, Reason] | None:
     """(type, reason) when a reason claims this Diagnostic-Code type (``x-unix``), else None."""
     if not diagnostic_type:
         return None
     name = diagnostic_type.strip().lower()
-    claimed = _claims(catalog, "diagnostic_types").get(name)
+    claimed = catalog.type_claims.get(name)
     return (name, claimed) if claimed is not None else None
 
 
@@ -297,7 +222,7 @@ def _command_reason(catalog: Catalog, command: str | None) -> str | None:
     """The reason whose ``commands`` lists ``command`` (first by priority), if any."""
     if command is None:
         return None
-    claimed = _claims(catalog, "commands").get(command)
+    claimed = catalog.command_claims.get(command)
     return claimed.id if claimed is not None else None
 
 

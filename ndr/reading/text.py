@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 
-from ..catalog.match import literal_prefix
+from ..catalog.match import ADDRESS_PATTERN, literal_prefix
 from .mime import Headers
 
 
@@ -14,12 +14,6 @@ _TAGS = re.compile(r"<[^<>]*>")  # not [^>]*: each "<" must not rescan to the ne
 _SCRIPT_OPEN = re.compile(r"<(script|style)\b")
 _CONTROLS = dict.fromkeys([*range(0x20), 0x7F], " ")
 _SPACE_RUN = re.compile("  +")
-# Local part and domain hold no "@" and start only after a delimiter or an "@", so a search
-# tries each stretch of text a bounded number of times: linear even on "@@@@..." or a megabyte
-# without a delimiter (the unrestricted form backtracks cubically there).
-ADDRESS_PATTERN = (r"(?<![^\s<>()\[\]\"',;:@])[^\s<>()\[\]\"',;:@]+@[^\s<>()\[\]\"',;:@]+\.[A-Za-z0-9-]+"
-                   r"|(?<![^\s<>()\[\]\"',;:@])[^\s<>()\[\]\"',;:@]+@\[[0-9.:a-fA-F]+\]")
-"""An e-mail address in free text (no group), for decoders that build their own expressions."""
 _ADDRESS = re.compile(ADDRESS_PATTERN)
 _HOST_SAID = re.compile(r"\bhost\s+([A-Za-z0-9][A-Za-z0-9.\-]*\.[A-Za-z0-9\-]+|\[[0-9.:a-fA-F]+\])\s*\[[^\]]{0,100}\]\s*said:", re.I)
 _HOST_NAMED = re.compile(

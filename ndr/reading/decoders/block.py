@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from .base import RawRecipient
 from ..text import find_address
-from .layout import Layout, Shape
+from ...catalog.layouts import Layout, Shape
 
 
 _WORD = re.compile(r"\w")

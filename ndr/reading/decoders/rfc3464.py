@@ -16,7 +16,8 @@ from __future__ import annotations
 from ...catalog import codes
 from ..dsn import parse_fields
 from ...model import Action, Kind
-from . import hosts, phrases, textscan
+from ...catalog.notices import Notices, command_in
+from . import hosts, textscan
 from .base import Decoded, Mail, RawRecipient
 from ..text import clean_address, mta_name, one_line, parse_date
 
@@ -91,7 +92,7 @@ class RFC3464:
         recipients = [recipient_from_fields(block) for block in fields.recipients]
         broken = [r for r in recipients if not _valid(r.recipient)]
         recipients = [r for r in recipients if _valid(r.recipient)]
-        lay = phrases.layout(mail.catalog)
+        lay = mail.catalog.notices
         scan = None
         if lay is not None and (broken or any(map(_incomplete, recipients))):
             scan = textscan.scan(mail, lay)
@@ -115,8 +116,8 @@ class RFC3464:
                 and recipients[0].action not in _NOT_FAILED:
             # Postfix writes "(in reply to RCPT TO command)" in the human part only: read the
             # paragraph that names the recipient (a bounded window, not the whole text)
-            recipients[0].smtp_command = phrases.command_in(lay, textscan.paragraph_of(
-                mail, recipients[0].recipient)) or phrases.command_in(lay, recipients[0].diagnostic)
+            recipients[0].smtp_command = command_in(lay, textscan.paragraph_of(
+                mail, recipients[0].recipient)) or command_in(lay, recipients[0].diagnostic)
         kind = Kind.BOUNCE
         if all(r.action in _NOT_FAILED for r in recipients):
             kind = Kind.DELIVERED
@@ -157,7 +158,7 @@ def recipients_in_text(text: str) -> tuple[list[RawRecipient], dict[str, str]] |
 
 
 def enrich(recipients: list[RawRecipient], scan: "textscan.Scan | None", reporting: str | None,
-           lay: "phrases.Layout | None" = None) -> None:
+           lay: Notices | None = None) -> None:
     """Fill what the status fields left out from each recipient's block of the human text (the
     answering server only where the block quotes one: ``hosts.settle`` applies the rest of the
     remote_mta rule)."""

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ...catalog import codes
-from ...catalog.match import regex_problem
-from ...model import Action
-from .layout import _DETECT_KEYS, _DIAGNOSTIC_KEYS, _FIELDS, _SHAPES, _UNTIL
+from ..model import Action
+from . import codes
+from .match import regex_problem
+from .layouts import _DETECT_KEYS, _DIAGNOSTIC_KEYS, _FIELDS, _SHAPES, _UNTIL
 
 
 def _string_list(value: Any, name: str, problems: list[str], lowercase: bool = True) -> None:
