@@ -7,7 +7,7 @@ from .catalog import codes
 from .catalog import Catalog, load_catalog
 from .reading.classify import classify
 from .reading.text import host_in_text
-from .model import _plain_fields
+from .model import plain_fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +31,7 @@ class Explanation:
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dictionary."""
-        return _plain_fields(self)
+        return plain_fields(self)
 
 
 def explain(query: str, *, lang: str = "en", catalog: Catalog | None = None) -> Explanation:

@@ -38,7 +38,8 @@ from .writing import render
 from .catalog import Catalog, load_catalog
 from .writing.decide import MessageDecision, Verdict
 from .writing.queue import QueuedMessage, QueueRecipient
-from .writing.text import _address, _host, format_datetime, one_line
+from .reading.text import one_line
+from .writing.text import _address, _host, format_datetime
 from .writing.lasterror import RecipientReport, recipient_report
 from .reading import mime
 from .writing.fields import _delivery_status, _report_head
@@ -98,7 +99,7 @@ def generate(message: QueuedMessage, action: Verdict | str,
     chosen = tuple(recipients) if recipients is not None else message.recipients
     if not chosen:
         raise ValueError("generate() needs at least one recipient")
-    queue_id = one_line(message.queue_id, 200)
+    queue_id = one_line(message.queue_id, 200) or ""
 
     original_headers = _original_headers(original)
     env = render.environment(options.templates)
@@ -108,7 +109,7 @@ def generate(message: QueuedMessage, action: Verdict | str,
     utf8 = (message.smtputf8 or not sender.isascii() or not from_address.isascii()
             or any(not r.address.isascii() for r in reports))
 
-    subject = one_line(original_headers.decoded("subject"), 300) if original_headers is not None else ""
+    subject = (one_line(original_headers.decoded("subject"), 300) or "") if original_headers is not None else ""
     prefix = getattr(strings, "subject_failure" if action is Verdict.FAILED else "subject_delay")
     shown = subject or (strings.no_subject if original_headers is not None else strings.unknown_subject)
     original_id = _original_id(original_headers)
@@ -130,7 +131,7 @@ def generate(message: QueuedMessage, action: Verdict | str,
     if returned is not None and original is not None:
         parts.append(_original_part(original, returned, utf8))
     outer = _boundary(digest, "1", parts)
-    head = _report_head(one_line(str(strings.from_name), 100), from_address, sender, f"{prefix}: {shown}",
+    head = _report_head(one_line(str(strings.from_name), 100) or "", from_address, sender, f"{prefix}: {shown}",
                         now, message_id, original_id, outer, utf8)
     body = _multipart(outer, parts, b"This is a MIME-encapsulated message.\r\n")
     return GeneratedReport(data=b"".join(head) + b"\r\n" + body, action=action, queue_id=queue_id,

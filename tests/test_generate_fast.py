@@ -12,7 +12,8 @@ from ndr.catalog import load_catalog
 from ndr.reading.classify import classify
 from ndr.writing.lasterror import _explained, recipient_report
 from ndr.writing.mimeparts import _qp
-from ndr.writing.text import format_datetime, one_line
+from ndr.reading.text import one_line
+from ndr.writing.text import format_datetime
 from ndr.writing.queue import Attempt, LocalError, QueueRecipient
 from ndr.writing.render import Record
 

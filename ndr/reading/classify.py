@@ -47,6 +47,7 @@ code's entry.
 """
 from __future__ import annotations
 
+import enum
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -55,8 +56,8 @@ from ..catalog import codes
 from ..catalog import Catalog, CodeEntry, Host, Reason
 from ..catalog.match import Pattern, fold
 from ..catalog.notices import command_in
+from ..model import SUCCESS_ACTIONS
 
-_SUCCESS = {"delivered", "relayed", "expanded"}
 _FEEDBACK = {"feedback", "vacation"}
 
 # The command a reply answered, as MTAs write it in the diagnostic when the decoder did not
@@ -65,6 +66,50 @@ _FEEDBACK = {"feedback", "vacation"}
 _CANONICAL = {"end of data": "data", ".": "data", "text": "data", "rcpt to": "rcpt", "rcpt_to": "rcpt",
               "recipient": "rcpt", "mail from": "mail", "initial connection": "connect",
               "greeting": "connect", "conn": "connect", "banner": "connect", "starttls": "ehlo"}
+
+
+class RuleKind(enum.StrEnum):
+    """Which precedence step decided (module docstring); a rule id reads ``<kind>:<detail>``."""
+
+    FORMAT = "format"
+    ACTION = "action"
+    HOST = "host"
+    FIELD = "field"
+    TYPE = "type"
+    CODE = "code"
+    PHRASE = "phrase"
+    NOTICE = "notice"
+    COMMAND = "command"
+    SUBJECT = "subject"
+    UNDEFINED = "undefined"
+
+
+_SPECIFIC = frozenset({RuleKind.HOST, RuleKind.FIELD, RuleKind.TYPE, RuleKind.PHRASE, RuleKind.NOTICE,
+                       RuleKind.COMMAND})
+"""Steps that name the failure itself: a delay keeps their reason."""
+_BY_TEXT = frozenset({RuleKind.PHRASE, RuleKind.NOTICE})
+_BY_ADDRESS = frozenset({RuleKind.HOST, RuleKind.FIELD})
+"""Steps that speak about the address itself (never adjusted for DATA)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """The rule that decided a reason: its kind, what in it (an entry, a host rule, a phrase),
+    and the adjustments made after (``+after-data``)."""
+
+    kind: RuleKind
+    detail: str = ""
+    suffix: str = ""
+
+    def but(self, suffix: str) -> Rule:
+        return Rule(self.kind, self.detail, self.suffix + suffix)
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.detail}{self.suffix}" if self.detail else f"{self.kind}{self.suffix}"
+
+
+def _phrase(kind: RuleKind, reason: str, pattern: Pattern) -> Rule:
+    return Rule(kind, f"{reason}:{pattern.source}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +178,7 @@ def command_of(catalog: Catalog, smtp_command: str | None, folded: str) -> str |
 
 
 def _host_rule(hosts: list[Host], status: str | None, reply: str | None,
-               folded: str, command: str | None = None) -> tuple[str, str, Pattern | None] | None:
+               folded: str, command: str | None = None) -> tuple[str, Rule, Pattern | None] | None:
     for host in hosts:
         for index, rule in enumerate(host.rules):
             if rule.status is not None and rule.status != status:
@@ -144,7 +189,7 @@ def _host_rule(hosts: list[Host], status: str | None, reply: str | None,
                 continue
             if rule.phrase is not None and not rule.phrase.search(folded):
                 continue
-            return rule.reason, f"host:{host.id}#{index}", rule.phrase
+            return rule.reason, Rule(RuleKind.HOST, f"{host.id}#{index}"), rule.phrase
     return None
 
 
@@ -156,9 +201,9 @@ def decide(catalog: Catalog, *, status: str | None, reply: str | None, text: str
            notice: str | None = None) -> tuple[str, str, CodeEntry | None]:
     """(reason id, rule id, explaining code entry) by the precedence in the module docstring."""
     if preset:
-        return preset, f"format:{preset}", catalog.code_entry(status)
-    if action in _SUCCESS:
-        return "delivered", f"action:{action}", catalog.code_entry(status)
+        return preset, str(Rule(RuleKind.FORMAT, preset)), catalog.code_entry(status)
+    if action in SUCCESS_ACTIONS:
+        return "delivered", str(Rule(RuleKind.ACTION, action or "")), catalog.code_entry(status)
     folded = fold(text) if text else ""
     # Host rules only from the remote side (who refused); vendor context also from the
     # reporting MTA (whose codes these are).
@@ -176,25 +221,21 @@ def decide(catalog: Catalog, *, status: str | None, reply: str | None, text: str
     if reason == "undefined" and folded and "onhold" in catalog.reasons:
         # A failure whose text names nothing the catalog knows: the receiving side did not say
         # why (onhold); undefined is left for a bounce with no text at all.
-        reason, rule = "onhold", rule + "+unstated"
-    specific = rule.startswith(("host:", "field:", "type:", "phrase:", "notice:", "command:")) or (
-        rule.startswith("code:") and entry is not None and entry.decisive)
-    if action == "delayed" and not specific:
-        return "expired", "action:delayed", entry
-    if command == "data" or (command is None and rule.startswith(("phrase:", "notice:"))):
+        reason, rule = "onhold", rule.but("+unstated")
+    decisive_code = rule.kind is RuleKind.CODE and entry is not None and entry.decisive
+    if action == "delayed" and not (rule.kind in _SPECIFIC or decisive_code):
+        return "expired", str(Rule(RuleKind.ACTION, "delayed")), entry
+    if command == "data" or (command is None and rule.kind in _BY_TEXT):
         after = catalog.reason(reason).after_data
         # Not when a host rule, a vendor's verdict, a decisive code, or a phrase standing for a decisive code (a
         # vendor's rendering of 5.1.1 without the code) decided: those name the address itself.
-        if after and not rule.startswith(("host:", "field:")) and not (
-                rule.startswith("code:") and entry is not None and entry.decisive) and not (
-                rule.startswith(("phrase:", "notice:")) and found is not None and found.decisive
-                and found.reason == reason):
-            suffix = "+after-data" if command == "data" else "+no-rcpt"
-            return after, rule + suffix, found
-    return reason, rule, found
+        if after and rule.kind not in _BY_ADDRESS and not decisive_code and not (
+                rule.kind in _BY_TEXT and found is not None and found.decisive and found.reason == reason):
+            return after, str(rule.but("+after-data" if command == "data" else "+no-rcpt")), found
+    return reason, str(rule), found
 
 
-def _field_verdict(catalog: Catalog, extensions: Mapping[str, str] | None) -> tuple[str, str] | None:
+def _field_verdict(catalog: Catalog, extensions: Mapping[str, str] | None) -> tuple[str, Rule] | None:
     """(reason, rule) when an extension field of the recipient's block carries a vendor's
     verdict a reason lists in ``dsn_fields``, else None."""
     if not extensions:
@@ -205,7 +246,7 @@ def _field_verdict(catalog: Catalog, extensions: Mapping[str, str] | None) -> tu
             verdict = " ".join(value.lower().split())
             reason = known.get(verdict)
             if reason is not None:
-                return reason, f"field:{name}={verdict}"
+                return reason, Rule(RuleKind.FIELD, f"{name}={verdict}")
     return None
 
 
@@ -228,8 +269,8 @@ def _command_reason(catalog: Catalog, command: str | None) -> str | None:
 
 def _decide(catalog: Catalog, status: str | None, folded: str, reply: str | None,
             hosts: list[Host], entry: CodeEntry | None, command: str | None = None,
-            typed: tuple[str, Reason] | None = None, verdict: tuple[str, str] | None = None,
-            notice: str = "") -> tuple[str, str, CodeEntry | None, Pattern | None]:
+            typed: tuple[str, Reason] | None = None, verdict: tuple[str, Rule] | None = None,
+            notice: str = "") -> tuple[str, Rule, CodeEntry | None, Pattern | None]:
     """Steps 1–5 of the precedence: (reason, rule, entry, the phrase that decided or None)."""
     hit = _host_rule(hosts, status, reply, folded, command)
     if hit is not None:
@@ -244,39 +285,39 @@ def _decide(catalog: Catalog, status: str | None, folded: str, reply: str | None
         phrase = catalog.phrases.first(folded) if folded and owner.yields_to else None
         if phrase is not None and phrase[1][0] in owner.yields_to:
             pattern, (reason, code_entry) = phrase
-            return reason, f"phrase:{reason}:{pattern.source}", code_entry or entry, pattern
-        return owner.id, f"type:{name}", entry, None
+            return reason, _phrase(RuleKind.PHRASE, reason, pattern), code_entry or entry, pattern
+        return owner.id, Rule(RuleKind.TYPE, name), entry, None
     if entry is not None and entry.decisive:
         # A decisive code decides, unless the text first names a reason it yields to.
         phrase = catalog.phrases.first(folded) if folded and entry.yields_to else None
         if phrase is None or phrase[1][0] not in entry.yields_to:
-            return entry.reason, f"code:{entry.id}", entry, None
+            return entry.reason, Rule(RuleKind.CODE, entry.id), entry, None
         pattern, (reason, code_entry) = phrase
-        return reason, f"phrase:{reason}:{pattern.source}", code_entry, pattern
+        return reason, _phrase(RuleKind.PHRASE, reason, pattern), code_entry, pattern
     phrase = catalog.phrases.first(folded) if folded else None
     if phrase is not None:
         pattern, (reason, code_entry) = phrase
         # The phrase's own entry (4.4.316 for "connection refused") explains better than a
         # generic registry entry of the code (X.4.1).
-        return reason, f"phrase:{reason}:{pattern.source}", code_entry or entry, pattern
+        return reason, _phrase(RuleKind.PHRASE, reason, pattern), code_entry or entry, pattern
     by_command = _command_reason(catalog, command)
     if by_command is not None and (entry is None or not entry.status or entry.status.endswith(".0.0")
                                    or entry.status.startswith("X.0.")):
-        return by_command, f"command:{command}", entry, None
+        return by_command, Rule(RuleKind.COMMAND, command or ""), entry, None
     phrase = catalog.phrases.first(notice) if notice and (
         entry is None or not entry.status or entry.status.rsplit(".", 1)[-1] == "0") else None
     if phrase is not None:
         # The reply names no reason and its code no more than a class or subject (5.1.0); the
         # reporting MTA, which read it, states one.
         pattern, (reason, code_entry) = phrase
-        return reason, f"notice:{reason}:{pattern.source}", code_entry or entry, pattern
+        return reason, _phrase(RuleKind.NOTICE, reason, pattern), code_entry or entry, pattern
     if entry is not None:
-        return entry.reason, f"code:{entry.id}", entry, None
+        return entry.reason, Rule(RuleKind.CODE, entry.id), entry, None
     if status:
         subject = catalog.by_subject.get(status[2:].split(".")[0] + ".0")
         if subject is not None:
-            return subject.reason, f"subject:{subject.id}", subject, None
-    return "undefined", "undefined", None, None
+            return subject.reason, Rule(RuleKind.SUBJECT, subject.id), subject, None
+    return "undefined", Rule(RuleKind.UNDEFINED), None, None
 
 
 def classify(catalog: Catalog, *, status: str | None, reply: str | None, text: str | None,
@@ -297,7 +338,7 @@ def classify(catalog: Catalog, *, status: str | None, reply: str | None, text: s
                                     notice=notice)
     reason = catalog.reason(reason_id)
     # STYLE.md: hard only where the address itself is bad; a delay or a non-failure never is.
-    hard = (action != "delayed" and action not in _SUCCESS and preset not in _FEEDBACK
+    hard = (action != "delayed" and action not in SUCCESS_ACTIONS and preset not in _FEEDBACK
             and reason.is_hard(codes.class_of(status, reply) or "5"))
     if entry is not None and entry.reason != reason_id and not entry.causes.get(lang):
         entry = None  # a bare registry title that says something else would only confuse

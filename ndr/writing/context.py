@@ -12,7 +12,8 @@ from ..catalog import Catalog
 from .decide import Verdict, human
 from ..errors import InputError
 from .queue import QueuedMessage
-from .text import format_datetime, one_line
+from ..reading.text import one_line
+from .text import format_datetime
 from .lasterror import RecipientReport
 from .options import ReportOptions
 
@@ -85,7 +86,7 @@ def _context(catalog: Catalog, message: QueuedMessage, action: Verdict, reports:
         "report_date": put(format_datetime(now)),
         "will_retry_until": put(format_datetime(will_retry_until)) if will_retry_until else "",
         "age": put(human(now - message.arrival)),
-        "envid": put(one_line(message.envid, 100)) if message.envid else "",
+        "envid": put(one_line(message.envid, 100) or "") if message.envid else "",
         "message_id": put(original_id),
         "permanent": action is Verdict.FAILED and all(r.status.startswith("5") for r in reports),
         "recipients": [_recipient_context(r, lang, catalog, put) for r in reports],
@@ -112,5 +113,5 @@ def _recipient_context(report: RecipientReport, lang: str, catalog: Catalog,
         "remote_mta": put(report.remote_mta or ""),
         "diagnostic": put(report.diagnostic or ""),
         "last_attempt": put(format_datetime(report.last_attempt)) if report.last_attempt else "",
-        "original_recipient": put(one_line(report.original_recipient, 300)) if report.original_recipient else "",
+        "original_recipient": put(one_line(report.original_recipient, 300) or "") if report.original_recipient else "",
     })

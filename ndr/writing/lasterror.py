@@ -10,7 +10,8 @@ from ..catalog import Catalog
 from ..reading.classify import Classification, classify
 from ..catalog.match import fold
 from .queue import QueueRecipient
-from .text import _address, _host, one_line
+from ..reading.text import one_line
+from .text import MAX_DIAGNOSTIC, _address, _host
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +35,7 @@ def recipient_report(recipient: QueueRecipient, catalog: Catalog, lang: str = "e
     """Status, diagnostic and the catalog's explanation for one recipient's last attempt."""
     address = _address(recipient.address, "recipient")
     attempt = recipient.last_attempt
-    text = one_line(attempt.text) if attempt is not None else ""
+    text = (one_line(attempt.text, MAX_DIAGNOSTIC) or "") if attempt is not None else ""
     remote = _host(attempt.remote_mta, "remote_mta") if attempt is not None else None
     status, verdict, diagnostic_type = _explain(
         catalog, text, attempt.status if attempt is not None else None,

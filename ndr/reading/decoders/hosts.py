@@ -1,6 +1,6 @@
 """The shared last step of every decoder (``settle``): the one rule for ``remote_mta``, and the
 SMTP command a diagnostic says failed (``smtp_command``: CONNECT, HELO, EHLO, MAIL, RCPT or DATA,
-from the MTAs' own markers listed in the catalog's fallback entry, ``commands``).
+from the MTAs' own markers listed in the catalog's ``notices.commands``).
 
 ``remote_mta`` is the server whose answer a record reports — the server that said the words in
 the diagnostic. In order:
@@ -28,10 +28,10 @@ from typing import Iterable
 
 from ...catalog.notices import command_in
 from . import textscan
+from ...model import SUCCESS_ACTIONS
 from .base import Decoded, Mail, RawRecipient
 
 _HEAD = 8192  # a text introduces its author near the top
-_NOT_FAILED = frozenset({"delivered", "relayed", "expanded"})
 
 
 def normalise(host: str | None) -> str | None:
@@ -87,7 +87,7 @@ def settle(mail: Mail, decoded: Decoded, recipients: Iterable[RawRecipient] | No
         raw.remote_mta = remote or normalise(raw.reporting_mta) or report_author()
         if raw.smtp_command is None:
             raw.smtp_command = command_in(lay, raw.diagnostic)
-        if raw.smtp_command is None and raw.action not in _NOT_FAILED and lay is not None:
+        if raw.smtp_command is None and raw.action not in SUCCESS_ACTIONS and lay is not None:
             # The recipient's own paragraph of the human text (up to another recipient), else
             # the last command of the whole text (a session transcript, m-FILTER's section).
             others = tuple(r.recipient.lower() for r in decoded.recipients

@@ -15,14 +15,13 @@ from __future__ import annotations
 
 from ...catalog import codes
 from ..dsn import parse_fields
-from ...model import Action, Kind
+from ...model import SUCCESS_ACTIONS, Action, Kind
 from ...catalog.notices import Notices, command_in
 from . import hosts, textscan
 from .base import Decoded, Mail, RawRecipient
 from ..text import clean_address, mta_name, one_line, parse_date
 
 STATUS_TYPES = ("message/delivery-status", "message/global-delivery-status")
-_NOT_FAILED = {Action.DELIVERED.value, Action.RELAYED.value, Action.EXPANDED.value}
 
 
 def diagnostic_parts(value: str | None) -> tuple[str | None, str | None]:
@@ -106,20 +105,20 @@ class RFC3464:
         for recipient in recipients:
             recipient.reporting_mta = reporting
         enrich(recipients, scan, reporting, lay)
-        if len(recipients) == 1 and lay is not None and recipients[0].action not in _NOT_FAILED:
+        if len(recipients) == 1 and lay is not None and recipients[0].action not in SUCCESS_ACTIONS:
             # a notice about one recipient: its own words are the reporting MTA's verdict on it,
             # read by the classifier when the reply names no reason (Gmail's "Address not found")
             notice = scan.summary if scan is not None else textscan.summary(textscan.human_text(mail, lay)[0])
             if notice != recipients[0].diagnostic:
                 recipients[0].notice = notice
         if len(recipients) == 1 and recipients[0].smtp_command is None and lay is not None \
-                and recipients[0].action not in _NOT_FAILED:
+                and recipients[0].action not in SUCCESS_ACTIONS:
             # Postfix writes "(in reply to RCPT TO command)" in the human part only: read the
             # paragraph that names the recipient (a bounded window, not the whole text)
             recipients[0].smtp_command = command_in(lay, textscan.paragraph_of(
                 mail, recipients[0].recipient)) or command_in(lay, recipients[0].diagnostic)
         kind = Kind.BOUNCE
-        if all(r.action in _NOT_FAILED for r in recipients):
+        if all(r.action in SUCCESS_ACTIONS for r in recipients):
             kind = Kind.DELIVERED
         return hosts.settle(mail, Decoded(
             decoder=self.name, kind=kind, recipients=recipients, reporting_mta=reporting,
