@@ -122,7 +122,7 @@ def record_id(identity: str, recipient: str | None, action: str | None) -> str:
 def _result(raw: RawRecipient, decoded: Decoded, catalog: Catalog, policy: Policy) -> RecipientResult:
     verdict = classify(catalog, status=raw.status, reply=raw.reply_code, text=raw.diagnostic,
                        action=raw.action, remote_mta=raw.remote_mta, recipient=raw.recipient,
-                       preset=raw.reason, lang=policy.lang,
+                       preset=raw.reason, lang=policy.lang or "en",
                        reporting_mta=raw.reporting_mta or decoded.reporting_mta,
                        smtp_command=raw.smtp_command, diagnostic_type=raw.diagnostic_type,
                        extensions=raw.extensions, notice=raw.notice)

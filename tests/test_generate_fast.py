@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from ndr.catalog import load_catalog
 from ndr.reading.classify import classify
 from ndr.writing.lasterror import _explained, recipient_report
-from ndr.writing.mimeparts import _qp
+from ndr.writing import render
+from ndr.writing.mimeparts import _qp_line
 from ndr.reading.text import one_line
 from ndr.writing.text import format_datetime
 from ndr.writing.queue import Attempt, LocalError, QueueRecipient
@@ -59,6 +60,11 @@ def test_format_datetime_is_the_stdlib_text(moment, offset):
         aware = moment.replace(tzinfo=tz)
         assert format_datetime(aware) == email.utils.format_datetime(aware)
     assert format_datetime(moment) == email.utils.format_datetime(moment)
+
+
+def _qp(text: str) -> bytes:
+    """What the generator writes: each line of ``text`` encoded on its own (cached by line)."""
+    return b"".join(map(_qp_line, render.lines(text)))
 
 
 def _whole_text_qp(text: str) -> bytes:

@@ -5,6 +5,7 @@ import argparse
 import sys
 
 from ..explain import explain
+from ..policy import Policy
 from .common import EXIT_OK, add_catalog_option, add_lang_option, bullet_lines, catalog_from, write_json
 
 NAME = "explain"
@@ -18,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    result = explain(" ".join(args.query), lang=args.lang, catalog=catalog_from(args))
+    result = explain(" ".join(args.query), policy=Policy(lang=args.lang), catalog=catalog_from(args))
     if args.format == "json":
         write_json(result.to_dict())
         return EXIT_OK

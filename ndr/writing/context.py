@@ -2,6 +2,7 @@
 raw input)."""
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime
 from typing import Any, Callable, Sequence
@@ -17,8 +18,6 @@ from .text import format_datetime
 from .lasterror import RecipientReport
 from .options import ReportOptions
 
-_LANGUAGES: dict[tuple[Any, str | None, str], str] = {}
-"""(environment, --lang, declared Content-Language) → the language used, once found."""
 
 
 def _original_headers(original: bytes | None) -> mime.Headers | None:
@@ -32,15 +31,11 @@ def _language(env: Any, wanted: str | None, headers: mime.Headers | None) -> str
     declared = ""
     if not wanted and headers is not None:
         declared = (headers.get("content-language") or "").split(",")[0].strip()
-    key = (env, wanted, declared)
-    found = _LANGUAGES.get(key)
-    if found is None:
-        found = _find_language(env, wanted, declared)
-        if len(_LANGUAGES) < 1024:
-            _LANGUAGES[key] = found
-    return found
+    return _find_language(env, wanted, declared)
 
 
+# (environment, --lang, declared Content-Language) → the language used, once found.
+@functools.lru_cache(maxsize=1024)
 def _find_language(env: Any, wanted: str | None, declared: str) -> str:
     candidates = [wanted] if wanted else []
     if declared:
