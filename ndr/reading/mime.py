@@ -4,12 +4,11 @@ Bounces are broken mail, and parsing is ndr's hot path, so this is a lenient, la
 on ``bytes.find``: headers are unfolded into (name, value) pairs, multiparts are split on their
 boundaries, embedded messages are scanned the same way, and bodies are decoded (transfer
 encoding, then charset) only when a decoder asks for their text. Problems become defects; this
-module never raises on bad input.
+module raises on bad input only under a policy that raises on defects.
 
 Why not flanker's MIME parser, or the stdlib's? Measured on the corpus, flanker's parser takes
 about twice the time of the stdlib's ``message_from_bytes`` and rejects some real bounces outright
-(a multipart without a boundary); the stdlib's feed parser walks every line in Python. ndr uses
-flanker where it is strong, for address parsing (``addresses.py``).
+(a multipart without a boundary); the stdlib's feed parser walks every line in Python.
 """
 from __future__ import annotations
 
