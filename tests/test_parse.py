@@ -196,7 +196,14 @@ def test_bundled_examples_parse() -> None:
 def test_to_dict_is_json_ready() -> None:
     import json
 
-    json.dumps(ndr.parse(DSN).to_dict())
+    report = ndr.parse(DSN)
+    data = report.to_dict()
+    assert json.loads(json.dumps(data)) == data  # plain JSON types only: a round trip changes nothing
+    assert data["kind"] == report.kind.value and data["decoder"] == report.decoder
+    assert [r["recipient"] for r in data["recipients"]] == [r.recipient for r in report.recipients]
+    first = data["recipients"][0]
+    assert first["action"] == report.recipients[0].action and first["reason"] == report.recipients[0].reason
+    assert isinstance(first["hard"], bool) and isinstance(data["defects"], list)
 
 
 def test_public_api_matches_all() -> None:
