@@ -10,6 +10,7 @@ from ndr.reading.decoders import hosts
 from ndr.reading.decoders.base import Mail
 from ndr.reading.mime import parse as mime_parse
 
+from .bounces import report
 from .conftest import with_eol
 
 EOLS = pytest.mark.parametrize("eol", ["lf", "crlf", "cr"])
@@ -70,36 +71,19 @@ recipients. This is a permanent error. The following address(es) failed:
     Unrouteable address
 """
 
-DSN_REMOTE = """\
-From: MAILER-DAEMON@relay.example.net
-To: alice@example.org
-Subject: Delivery Status Notification (Failure)
-MIME-Version: 1.0
-Content-Type: multipart/report; report-type=delivery-status; boundary="b"
-
---b
-Content-Type: text/plain
-
-Your message could not be delivered.
-
---b
-Content-Type: message/delivery-status
-
-Reporting-MTA: dns; relay.example.net
-
-Final-Recipient: rfc822; bob@example.com
+DSN_REMOTE = report(
+    "Your message could not be delivered.",
+    """Final-Recipient: rfc822; bob@example.com
 Action: failed
 Status: 5.2.2
 Remote-MTA: dns; [192.0.2.33]
-Diagnostic-Code: smtp; 552 5.2.2 Mailbox full
-
-Final-Recipient: rfc822; carol@example.com
+Diagnostic-Code: smtp; 552 5.2.2 Mailbox full""",
+    """Final-Recipient: rfc822; carol@example.com
 Action: failed
 Status: 4.4.1
-Diagnostic-Code: X-Postfix; connect to mx.example.com[192.0.2.8]:25: Connection refused
-
---b--
-"""
+Diagnostic-Code: X-Postfix; connect to mx.example.com[192.0.2.8]:25: Connection refused""",
+    reporting_mta="relay.example.net", sender="MAILER-DAEMON@relay.example.net", to="alice@example.org",
+    subject="Delivery Status Notification (Failure)")
 
 
 def _record(text: str, eol: str = "lf", recipient: str | None = None):
