@@ -44,31 +44,21 @@ class DefectError(NdrError):
         super().__init__(str(defect))
 
 
-class DefectKind(enum.StrEnum):
-    """What kind of problem a defect is; the value is the id records and JSON show."""
-
-    NOT_A_MESSAGE = "not-a-message"
-    """No header fields at all."""
-    DECODER_ERROR = "decoder-error"
-    """A decoder crashed on the message (the next decoder had its turn)."""
-    TEXT_LIMIT = "text-limit"
-    """Only the first ``Policy.max_text_chars`` of the text, or of a diagnostic, were read."""
-    MALFORMED_HEADER = "malformed-header"
-    """A header line that is neither a field nor a continuation."""
-    HEADER_LIMIT = "header-limit"
-    """More than ``Policy.max_header_count`` header fields."""
-    LINE_LIMIT = "line-limit"
-    """Lines longer than ``Policy.max_line_bytes`` were cut."""
-    SIZE_LIMIT = "size-limit"
-    """The message is larger than ``Policy.max_message_bytes``; only its start was read."""
-    PART_LIMIT = "part-limit"
-    """More than ``Policy.max_parts`` MIME parts."""
-    DEPTH_LIMIT = "depth-limit"
-    """MIME nesting deeper than ``Policy.max_depth``."""
-    MISSING_BOUNDARY = "missing-boundary"
-    """A multipart without its boundary parameter, or with a boundary that never occurs."""
-    TRUNCATED_MULTIPART = "truncated-multipart"
-    """A multipart that ends before its closing boundary."""
+# What kind of problem a defect is; the value is the id records and JSON show.
+DefectKind = enum.StrEnum("DefectKind", [
+    ("NOT_A_MESSAGE", "not-a-message"),              # no header fields at all
+    ("DECODER_ERROR", "decoder-error"),              # a decoder crashed; the next one had its turn
+    ("TEXT_LIMIT", "text-limit"),                    # only Policy.max_text_chars of a text were read
+    ("MALFORMED_HEADER", "malformed-header"),        # a header line neither a field nor a continuation
+    ("HEADER_LIMIT", "header-limit"),                # more than Policy.max_header_count fields
+    ("LINE_LIMIT", "line-limit"),                    # lines over Policy.max_line_bytes were cut
+    ("SIZE_LIMIT", "size-limit"),                    # over Policy.max_message_bytes: only its start read
+    ("PART_LIMIT", "part-limit"),                    # more than Policy.max_parts MIME parts
+    ("DEPTH_LIMIT", "depth-limit"),                  # MIME nesting deeper than Policy.max_depth
+    ("MISSING_BOUNDARY", "missing-boundary"),        # a multipart without a boundary that occurs
+    ("TRUNCATED_MULTIPART", "truncated-multipart"),  # a multipart ending before its closing boundary
+])
+DefectKind.__doc__ = "What kind of problem a defect is (a str enum: each member prints as its id)."
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator
 
 from .match import ADDRESS_PATTERN, has_top_level_alternation, regex_problem
 
@@ -160,26 +160,29 @@ def _command_in(lay: Notices, text: str) -> str | None:
     return last.lastgroup if last is not None else None
 
 
+def _string_lists(item: dict[str, Any], names: tuple[str, ...], what: str,
+                  found: list[str]) -> Iterator[tuple[str, list[str]]]:
+    """(name, value) for each field of ``names`` given as a list of non-empty strings; any
+    other value is a problem."""
+    for name in names:
+        value = item.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            found.append(f"{name} must be a list of {what}")
+        else:
+            yield name, value
+
+
 def problems(item: dict[str, Any]) -> list[str]:
     """Problems in the ``notices`` section (the caller adds its location)."""
     found: list[str] = []
     for key in sorted(set(item) - FIELDS):
         found.append(f"unknown field {key!r}")
-    for name in _PHRASE_FIELDS:
-        value = item.get(name)
-        if value is None:
-            continue
-        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            found.append(f"{name} must be a list of phrases")
-        elif any(v != v.lower() or v != " ".join(v.split()) for v in value):
+    for name, value in _string_lists(item, _PHRASE_FIELDS, "phrases", found):
+        if any(v != v.lower() or v != " ".join(v.split()) for v in value):
             found.append(f"{name}: phrases are lowercase, single-spaced")
-    for name in _REGEX_FIELDS:
-        value = item.get(name)
-        if value is None:
-            continue
-        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            found.append(f"{name} must be a list of regexes")
-            continue
+    for name, value in _string_lists(item, _REGEX_FIELDS, "regexes", found):
         for expression in value:
             problem = regex_problem(_expand(expression))
             if problem:

@@ -1,7 +1,7 @@
 """Validation of catalog data as read from YAML: every problem at once, each with its line."""
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from . import codes as codes_mod
 from .layout_check import vendor_problems as table_layout_problems
@@ -146,6 +146,16 @@ def _check_notices(section: Any, problems: list[str]) -> None:
         problems.append(f"{where}: missing source")
 
 
+def _mappings(section: str, items: list[Any], problems: list[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(location, entry) for each entry of a section that is a mapping; others are problems."""
+    for index, item in enumerate(items):
+        where = _where(section, item, index)
+        if isinstance(item, dict):
+            yield where, item
+        else:
+            problems.append(f"{where}: must be a mapping")
+
+
 class _Claims:
     """What the reasons checked so far have claimed: ids, priorities, phrases, DSN fields."""
 
@@ -159,11 +169,7 @@ class _Claims:
 def _check_reasons(items: list[Any], problems: list[str]) -> set[str]:
     """Check the reasons section; return the reason ids it defines."""
     claims = _Claims()
-    for index, item in enumerate(items):
-        where = _where("reasons", item, index)
-        if not isinstance(item, dict):
-            problems.append(f"{where}: must be a mapping")
-            continue
+    for where, item in _mappings("reasons", items, problems):
         rid = item.get("id")
         if not isinstance(rid, str) or not rid:
             problems.append(f"{where}: missing id")
@@ -230,11 +236,7 @@ def _check_reason(item: dict[str, Any], where: str, rid: str, claims: _Claims,
 def _check_codes(items: list[Any], reason_ids: set[str], problems: list[str]) -> None:
     ids: set[str] = set()
     statuses: dict[str, str] = {}
-    for index, item in enumerate(items):
-        where = _where("codes", item, index)
-        if not isinstance(item, dict):
-            problems.append(f"{where}: must be a mapping")
-            continue
+    for where, item in _mappings("codes", items, problems):
         cid = item.get("id")
         if not isinstance(cid, str) or not cid:
             problems.append(f"{where}: missing id")
@@ -282,16 +284,25 @@ def _check_code(item: dict[str, Any], where: str, status: Any, reason_ids: set[s
         problems.append(f"{where}: missing source")
 
 
-def _check_hosts(items: list[Any], reason_ids: set[str], problems: list[str]) -> None:
-    host_ids: set[str] = set()
+def _identified(section: str, items: list[Any], problems: list[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(location, entry) for each entry of a section that is a mapping with an id; a duplicate id
+    or a missing source is a problem (the entry is still checked)."""
+    ids: set[str] = set()
     for index, item in enumerate(items):
-        where = _where("hosts", item, index)
+        where = _where(section, item, index)
         if not isinstance(item, dict) or not item.get("id"):
             problems.append(f"{where}: must be a mapping with an id")
             continue
-        if item["id"] in host_ids:
+        if item["id"] in ids:
             problems.append(f"{where}: duplicate id {item['id']!r}")
-        host_ids.add(item["id"])
+        ids.add(item["id"])
+        if not item.get("source"):
+            problems.append(f"{where}: missing source")
+        yield where, item
+
+
+def _check_hosts(items: list[Any], reason_ids: set[str], problems: list[str]) -> None:
+    for where, item in _identified("hosts", items, problems):
         for key in ("remote_hosts", "domains"):
             value = item.get(key) or []
             if not isinstance(value, list) or any(not isinstance(v, str) or v != v.lower() for v in value):
@@ -300,8 +311,6 @@ def _check_hosts(items: list[Any], reason_ids: set[str], problems: list[str]) ->
             problems.append(f"{where}: needs remote_hosts or domains")
         for rule_index, rule in enumerate(item.get("rules") or []):
             _check_host_rule(rule, f"{where} rule {rule_index}", reason_ids, problems)
-        if not item.get("source"):
-            problems.append(f"{where}: missing source")
 
 
 def _check_host_rule(rule: Any, rwhere: str, reason_ids: set[str], problems: list[str]) -> None:
@@ -325,17 +334,7 @@ def _check_host_rule(rule: Any, rwhere: str, reason_ids: set[str], problems: lis
 
 
 def _check_vendors(items: list[Any], reason_ids: set[str], problems: list[str]) -> None:
-    vendor_ids: set[str] = set()
-    for index, item in enumerate(items):
-        where = _where("vendors", item, index)
-        if not isinstance(item, dict) or not item.get("id"):
-            problems.append(f"{where}: must be a mapping with an id")
-            continue
-        if item["id"] in vendor_ids:
-            problems.append(f"{where}: duplicate id {item['id']!r}")
-        vendor_ids.add(item["id"])
-        if not item.get("source"):
-            problems.append(f"{where}: missing source")
+    for where, item in _identified("vendors", items, problems):
         problems.extend(f"{where}: {p}" for p in vendor_problems(item, reason_ids))
 
 
