@@ -27,11 +27,13 @@ MOVED = {
     "ndr.records": "ndr.reading.records",
     "ndr.spool": "ndr.reading.spool",
     "ndr.decoders": "ndr.reading.decoders",
+    "ndr.decoders.hosts": "ndr.reading.decoders.settle",
     "ndr.queue": "ndr.writing.queue",
     "ndr.decide": "ndr.writing.decide",
     "ndr.render": "ndr.writing.render",
     "ndr.deliver": "ndr.writing.deliver",
     "ndr.generate_pool": "ndr.writing.pool",
+    "ndr.batch.report": "ndr.batch.html_report",
 }
 
 #: old module path → the modules that took part of its names (besides its ``MOVED`` target)
@@ -48,9 +50,9 @@ SPLIT = {
 
 def new_path(old: str) -> str | None:
     """The new module path for an old one (``ndr.decoders.base`` → ``ndr.reading.decoders.base``)."""
-    for before, after in MOVED.items():
+    for before in sorted(MOVED, key=len, reverse=True):  # the longest old path first
         if old == before or old.startswith(before + "."):
-            return after + old[len(before):]
+            return MOVED[before] + old[len(before):]
     return None
 
 

@@ -38,11 +38,11 @@ def test_cached_explanation_equals_a_fresh_classification():
         for domain in ("example.org", "gmail.com", "outlook.com"):
             first = recipient_report(_recipient(f"ann@{domain}", **attempt), catalog)
             second = recipient_report(_recipient(f"bob@{domain}", **attempt), catalog)  # from the cache
-            assert second.verdict is first.verdict and second.status == first.status
+            assert second.classification is first.classification and second.status == first.status
             fresh = classify(catalog, status=first.status, reply=attempt.get("reply", "")[:3] or None,
                              text=first.diagnostic, remote_mta=attempt["remote_mta"],
                              recipient=f"bob@{domain}")
-            assert (fresh.reason, fresh.rule) == (second.verdict.reason, second.verdict.rule)
+            assert (fresh.reason, fresh.rule) == (second.classification.reason, second.classification.rule)
     assert _explained.cache_info().currsize
 
 

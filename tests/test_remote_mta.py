@@ -1,4 +1,4 @@
-"""The one remote_mta rule (ndr/decoders/hosts.py), for every decoder: the server that answered,
+"""The one remote_mta rule (ndr/reading/decoders/settle.py), for every decoder: the server that answered,
 else the MTA that wrote the report, else the first server that signed the bounce's trace."""
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 
 import ndr
 from ndr.catalog import load_catalog
-from ndr.reading.decoders import hosts
+from ndr.reading.decoders.settle import answering_host, trace_host
 from ndr.reading.decoders.base import Mail
 from ndr.reading.mime import parse as mime_parse
 
@@ -128,7 +128,7 @@ def test_remote_mta_field_wins_and_is_normalised_and_connect_to_is_not_an_answer
 def test_trace_host(header, want):
     text = f"From: MAILER-DAEMON@example.com\nSubject: x\n{header}\n\nbody\n"
     mail = Mail(mime_parse(text.encode()), load_catalog())
-    got = hosts.trace_host(mail)
+    got = trace_host(mail)
     if want is None:  # the qmail note is skipped; the next (newer) header is the oldest hop
         assert got == "gw.example.com"
     else:
@@ -149,4 +149,4 @@ def test_trace_host(header, want):
 def test_answering_host(text, want):
     mail = Mail(mime_parse(b"From: x@example.com\n\nx\n"), load_catalog())
     assert mail.catalog.notices is not None
-    assert hosts.answering_host(mail, text) == want
+    assert answering_host(mail, text) == want

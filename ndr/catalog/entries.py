@@ -175,7 +175,7 @@ class Catalog:
         return table
 
     @cached_property
-    def field_verdicts(self) -> Mapping[str, Mapping[str, str]]:
+    def field_reasons(self) -> Mapping[str, Mapping[str, str]]:
         """DSN extension field → its value → the reason that lists it in ``dsn_fields``."""
         table: dict[str, dict[str, str]] = {}
         for reason in self.reasons.values():

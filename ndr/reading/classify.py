@@ -114,7 +114,7 @@ def _phrase(kind: RuleKind, reason: str, pattern: Pattern) -> Rule:
 
 @dataclass(frozen=True, slots=True)
 class Classification:
-    """The catalog's verdict on one recipient."""
+    """The catalog's reading of one recipient: reason, hardness, the rule that decided, advice."""
 
     reason: str
     rule: str
@@ -193,7 +193,7 @@ def _host_rule(hosts: list[Host], status: str | None, reply: str | None,
     return None
 
 
-def decide(catalog: Catalog, *, status: str | None, reply: str | None, text: str | None,
+def reason_for(catalog: Catalog, *, status: str | None, reply: str | None, text: str | None,
            action: str | None = None, remote_mta: str | None = None, recipient: str | None = None,
            preset: str | None = None, reporting_mta: str | None = None,
            smtp_command: str | None = None, diagnostic_type: str | None = None,
@@ -213,7 +213,7 @@ def decide(catalog: Catalog, *, status: str | None, reply: str | None, text: str
     command = command_of(catalog, smtp_command, folded)
     reason, rule, found, pattern = _decide(catalog, status, folded, reply, rule_hosts, entry, command,
                                            _typed(catalog, diagnostic_type),
-                                           _field_verdict(catalog, extensions),
+                                           _vendor_field_reason(catalog, extensions),
                                            fold(notice) if notice else "")
     if pattern is not None and (found is None or not found.decisive):
         # The phrase that decided may be explained by a more specific entry than the code's.
@@ -235,18 +235,18 @@ def decide(catalog: Catalog, *, status: str | None, reply: str | None, text: str
     return reason, str(rule), found
 
 
-def _field_verdict(catalog: Catalog, extensions: Mapping[str, str] | None) -> tuple[str, Rule] | None:
+def _vendor_field_reason(catalog: Catalog, extensions: Mapping[str, str] | None) -> tuple[str, Rule] | None:
     """(reason, rule) when an extension field of the recipient's block carries a vendor's
     verdict a reason lists in ``dsn_fields``, else None."""
     if not extensions:
         return None
     for name, value in extensions.items():
-        known = catalog.field_verdicts.get(name)
+        known = catalog.field_reasons.get(name)
         if known is not None:
-            verdict = " ".join(value.lower().split())
-            reason = known.get(verdict)
+            said = " ".join(value.lower().split())
+            reason = known.get(said)
             if reason is not None:
-                return reason, Rule(RuleKind.FIELD, f"{name}={verdict}")
+                return reason, Rule(RuleKind.FIELD, f"{name}={said}")
     return None
 
 
@@ -269,15 +269,15 @@ def _command_reason(catalog: Catalog, command: str | None) -> str | None:
 
 def _decide(catalog: Catalog, status: str | None, folded: str, reply: str | None,
             hosts: list[Host], entry: CodeEntry | None, command: str | None = None,
-            typed: tuple[str, Reason] | None = None, verdict: tuple[str, Rule] | None = None,
+            typed: tuple[str, Reason] | None = None, vendor_reason: tuple[str, Rule] | None = None,
             notice: str = "") -> tuple[str, Rule, CodeEntry | None, Pattern | None]:
     """Steps 1–5 of the precedence: (reason, rule, entry, the phrase that decided or None)."""
     hit = _host_rule(hosts, status, reply, folded, command)
     if hit is not None:
         return hit[0], hit[1], entry, hit[2]
-    if verdict is not None:
+    if vendor_reason is not None:
         # The sending MTA's own classification of the reply (it knows its vendor's texts).
-        return verdict[0], verdict[1], entry, None
+        return vendor_reason[0], vendor_reason[1], entry, None
     if typed is not None:
         # A local program's diagnostic: its failure, unless it first names a reason the type
         # yields to (a delivery agent reporting the mailbox over quota).
@@ -331,7 +331,7 @@ def classify(catalog: Catalog, *, status: str | None, reply: str | None, text: s
     >>> classify(load_catalog(), status="5.1.1", reply="550", text="User unknown").reason
     'userunknown'
     """
-    reason_id, rule, entry = decide(catalog, status=status, reply=reply, text=text, action=action,
+    reason_id, rule, entry = reason_for(catalog, status=status, reply=reply, text=text, action=action,
                                     remote_mta=remote_mta, recipient=recipient, preset=preset,
                                     reporting_mta=reporting_mta, smtp_command=smtp_command,
                                     diagnostic_type=diagnostic_type, extensions=extensions,
@@ -350,3 +350,7 @@ def classify(catalog: Catalog, *, status: str | None, reply: str | None, text: s
     who = entry.who if entry is not None else ()
     return Classification(reason=reason_id, rule=rule, hard=hard, entry=entry, summary=summary,
                           causes=tuple(causes), fixes=tuple(fixes), who=who)
+
+
+decide = reason_for
+"""The old name of ``reason_for`` (``decide`` also names the generator's step in writing/)."""

@@ -90,21 +90,21 @@ def _context(catalog: Catalog, message: QueuedMessage, action: Verdict, reports:
 
 def _recipient_context(report: RecipientReport, lang: str, catalog: Catalog,
                        put: Callable[[str], str]) -> render.Record:
-    verdict = report.verdict
-    summary = catalog.reason(verdict.reason).summary.get(lang) or verdict.summary
-    entry = verdict.entry
+    classification = report.classification
+    summary = catalog.reason(classification.reason).summary.get(lang) or classification.summary
+    entry = classification.entry
     return render.Record({
         "address": put(report.address),
         "status": report.status,
         "title": entry.title.get(lang) if entry is not None else "",
         "summary": summary,
-        "reason": verdict.reason,
-        "rule": verdict.rule,
+        "reason": classification.reason,
+        "rule": classification.rule,
         "catalog_id": entry.id if entry is not None else "",
-        "hard": verdict.hard,
-        "causes": list(verdict.causes),
-        "fixes": list(verdict.fixes),
-        "who": list(verdict.who),
+        "hard": classification.hard,
+        "causes": list(classification.causes),
+        "fixes": list(classification.fixes),
+        "who": list(classification.who),
         "remote_mta": put(report.remote_mta or ""),
         "diagnostic": put(report.diagnostic or ""),
         "last_attempt": put(format_datetime(report.last_attempt)) if report.last_attempt else "",

@@ -27,8 +27,13 @@ class RecipientReport:
     remote_mta: str | None
     last_attempt: datetime | None
     original_recipient: str | None
-    verdict: Classification
+    classification: Classification
     """The catalog's classification (reason, rule, causes, fixes, who)."""
+
+    @property
+    def verdict(self) -> Classification:
+        """The old name of ``classification`` (``Verdict`` is what the generator decides)."""
+        return self.classification
 
 
 def recipient_report(recipient: QueueRecipient, catalog: Catalog, lang: str = "en") -> RecipientReport:
@@ -37,13 +42,13 @@ def recipient_report(recipient: QueueRecipient, catalog: Catalog, lang: str = "e
     attempt = recipient.last_attempt
     text = (one_line(attempt.text, MAX_DIAGNOSTIC) or "") if attempt is not None else ""
     remote = _host(attempt.remote_mta, "remote_mta") if attempt is not None else None
-    status, verdict, diagnostic_type = _explain(
+    status, classification, diagnostic_type = _explain(
         catalog, text, attempt.status if attempt is not None else None,
         attempt is not None and bool(attempt.reply), remote, address, lang)
     return RecipientReport(
         address=address, status=status, diagnostic=text or None, diagnostic_type=diagnostic_type,
         remote_mta=remote, last_attempt=attempt.time if attempt is not None else None,
-        original_recipient=recipient.orcpt, verdict=verdict,
+        original_recipient=recipient.orcpt, classification=classification,
     )
 
 
@@ -73,23 +78,23 @@ def _explained(catalog: Catalog, text: str, given: str | None, replied: bool, re
         hit = catalog.entry_patterns.first(fold(text))
         if hit is not None:
             status = _with_class(hit[1].status or "", reply)
-    verdict = classify(catalog, status=status, reply=reply, text=text or "message expired",
+    classification = classify(catalog, status=status, reply=reply, text=text or "message expired",
                        remote_mta=remote, recipient=f"@{domain}" if domain else None, lang=lang)
     if status is None:
-        status = _status_for(verdict, catalog, reply)
+        status = _status_for(classification, catalog, reply)
     if not text:
         diagnostic_type = None
     elif replied or reply:
         diagnostic_type = "smtp"
     else:
         diagnostic_type = "X-NDR"
-    return status, verdict, diagnostic_type
+    return status, classification, diagnostic_type
 
 
-def _status_for(verdict: Classification, catalog: Catalog, reply: str | None) -> str:
+def _status_for(classification: Classification, catalog: Catalog, reply: str | None) -> str:
     # The entry that classification found gives the code, else the reason's default status.
-    entry_status = verdict.entry.status if verdict.entry is not None else None
-    return _with_class(entry_status or catalog.reason(verdict.reason).default_status or "4.0.0", reply)
+    entry_status = classification.entry.status if classification.entry is not None else None
+    return _with_class(entry_status or catalog.reason(classification.reason).default_status or "4.0.0", reply)
 
 
 def _with_class(status: str, reply: str | None) -> str:

@@ -9,7 +9,7 @@ recipient is the address that answered (From), the diagnostic the first lines of
 from __future__ import annotations
 
 from ...model import Kind
-from . import hosts
+from .settle import settle
 from .base import Decoded, Mail, RawRecipient
 from ..text import find_address, one_line
 
@@ -49,6 +49,6 @@ class AutoReply:
             if line.startswith(">") or (line.startswith("On ") and line.endswith("wrote:")):
                 break
             text.append(line)
-        return hosts.settle(mail, Decoded(decoder=self.name, kind=Kind.VACATION, recipients=[
+        return settle(mail, Decoded(decoder=self.name, kind=Kind.VACATION, recipients=[
             RawRecipient(recipient=address, reason="vacation", diagnostic=one_line(" ".join(text)))
         ]))

@@ -11,7 +11,7 @@ bounce. In order, it reads:
 
 Each recipient gets the status and reply code of its own block, else of the message-wide
 diagnostic paragraph; without a code, the class comes from the text (``permanent`` /
-``temporary`` phrases). ``remote_mta`` follows the shared rule of ``hosts.py``.
+``temporary`` phrases). ``remote_mta`` follows the shared rule of ``settle.py``.
 
 What it reads is data: the catalog's ``notices`` section (fields in docs/catalog.md).
 """
@@ -23,7 +23,8 @@ from typing import Any, Callable
 from ...catalog import codes
 from .. import mime
 from ...catalog.notices import Notices, command_in
-from . import hosts, textscan
+from . import textscan
+from .settle import settle
 from .base import Decoded, Mail, RawRecipient
 from ..text import clean_address, find_address, mta_name, one_line
 from .rfc3464 import enrich, recipients_in_text
@@ -52,7 +53,7 @@ class Fallback:
             recipients, message_fields = inline
             reporting = reporting or mta_name(message_fields.get("reporting-mta"))
             enrich(recipients, scan, reporting or textscan.received_by(mail), lay)
-            return hosts.settle(mail, Decoded(decoder=self.name, recipients=recipients,
+            return settle(mail, Decoded(decoder=self.name, recipients=recipients,
                                               reporting_mta=reporting or textscan.received_by(mail)))
         reporting = reporting or textscan.received_by(mail)
         addresses = _failed_header(mail)
@@ -66,7 +67,7 @@ class Fallback:
             return self.forwarded(mail)
         delayed = any(p in scan.lower for p in lay.delayed)
         recipients = [self.recipient(address, scan, lay, reporting, delayed) for address in addresses]
-        return hosts.settle(mail, Decoded(decoder=self.name, recipients=recipients, reporting_mta=reporting))
+        return settle(mail, Decoded(decoder=self.name, recipients=recipients, reporting_mta=reporting))
 
     def forwarded(self, mail: Mail) -> Decoded | None:
         """A bounce returned inside another message — attached (a filter re-wrapping the bounce
@@ -113,7 +114,7 @@ class Fallback:
             klass = reply[0] if reply else _class_from_text(scan.lower, lay) or ("4" if delayed else "5")
             status = f"{klass}.0.0"
         action = "delayed" if delayed and status[0] == "4" else "failed"
-        # the server this recipient's diagnostic (else the notice) says answered; hosts.settle
+        # the server this recipient's diagnostic (else the notice) says answered; settle
         # applies the rest of the rule
         remote = (textscan.first_group(lay.remote_mta, diagnostic) if diagnostic else None) or (
             textscan.first_group(lay.remote_mta, scan.text))

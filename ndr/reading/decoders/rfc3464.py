@@ -8,7 +8,7 @@ Many reports say less in their status part than in their human-readable part (Po
 ``host x[ip] said: ...``, Exchange's ``Remote Server returned '...'``, Sendmail's transcript), so
 each recipient is enriched from its block of the text (``textscan``): a missing diagnostic, a
 class-only status, a missing reply code, the server that answered. ``remote_mta`` follows the
-shared rule of ``hosts.py``: Remote-MTA, else the server the text says answered, else the
+shared rule of ``settle.py``: Remote-MTA, else the server the text says answered, else the
 reporting MTA.
 """
 from __future__ import annotations
@@ -17,7 +17,8 @@ from ...catalog import codes
 from ..dsn import parse_fields
 from ...model import SUCCESS_ACTIONS, Action, Kind
 from ...catalog.notices import Notices, command_in
-from . import hosts, textscan
+from . import textscan
+from .settle import settle
 from .base import Decoded, Mail, RawRecipient
 from ..text import clean_address, mta_name, one_line, parse_date
 
@@ -120,7 +121,7 @@ class RFC3464:
         kind = Kind.BOUNCE
         if all(r.action in SUCCESS_ACTIONS for r in recipients):
             kind = Kind.DELIVERED
-        return hosts.settle(mail, Decoded(
+        return settle(mail, Decoded(
             decoder=self.name, kind=kind, recipients=recipients, reporting_mta=reporting,
             received_from_mta=mta_name(fields.message.get("received-from-mta")),
             arrival_date=parse_date(fields.message.get("arrival-date")),
@@ -159,7 +160,7 @@ def recipients_in_text(text: str) -> tuple[list[RawRecipient], dict[str, str]] |
 def enrich(recipients: list[RawRecipient], scan: "textscan.Scan | None", reporting: str | None,
            lay: Notices | None = None) -> None:
     """Fill what the status fields left out from each recipient's block of the human text (the
-    answering server only where the block quotes one: ``hosts.settle`` applies the rest of the
+    answering server only where the block quotes one: ``settle`` applies the rest of the
     remote_mta rule)."""
     for raw in recipients:
         block = scan.blocks.get((raw.recipient or "").lower()) if scan is not None else None

@@ -18,7 +18,7 @@ from typing import Any, Iterable
 from ...catalog import codes
 from ..mime import parse_headers
 from ...model import Action, Kind
-from . import hosts
+from .settle import settle
 from .base import Decoded, Mail, RawRecipient
 from ...catalog.match import ADDRESS_PATTERN
 from ..text import one_line, sole_addressee
@@ -147,7 +147,7 @@ class TableDecoder:
                           reporting_mta=reporting)
         if layout.original and mail.original is None:
             decoded.original_headers = self.original(layout, text, lower, stop)
-        return hosts.settle(mail, decoded)
+        return settle(mail, decoded)
 
     def unnamed(self, layout: Layout, mail: Mail, block: Found, text: str, lower: str,
                 stop: int) -> str | None:
@@ -181,7 +181,7 @@ class TableDecoder:
         if diagnostic:
             raw.status = codes.find_status(diagnostic)
             raw.reply_code = _first_group(layout.reply, lines) or codes.find_reply(diagnostic)
-            raw.remote_mta = _first_group(layout.remote_mta, lines)  # then hosts.settle's rule
+            raw.remote_mta = _first_group(layout.remote_mta, lines)  # then settle's rule
             if layout.when:
                 lower = diagnostic.lower()
                 for phrase, status, action in layout.when:
