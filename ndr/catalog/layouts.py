@@ -9,15 +9,11 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 from ..model import Action
-from .match import ADDRESS_PATTERN
+from .match import ADDRESS_GROUP, compile_shape
 
 
-_ADDRESS_GROUP = f"(?P<address>{ADDRESS_PATTERN})"
-_ADDRESS_ONLY = re.compile(rf"^ ?[<\[(]?(?:mailto:)?{_ADDRESS_GROUP}[>\])]?:?$", re.I)
-_ADDRESS_TEXT = re.compile(rf"^ ?[<\[(]?(?:mailto:)?{_ADDRESS_GROUP}[>\])]?:?(?: |$)", re.I)
-# Each alternative starts only where a host name (an IPv6 literal) can start, not inside one: a
-# search stays linear on "a.a.a.a..." (from every word boundary it would rescan the rest).
-_HOST_GROUP = r"\[?(?P<host>(?<![a-z0-9.-])[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)+|(?<![0-9a-f:.])[0-9a-f]*:[0-9a-f:.]+)\]?"
+_ADDRESS_ONLY = re.compile(rf"^ ?[<\[(]?(?:mailto:)?{ADDRESS_GROUP}[>\])]?:?$", re.I)
+_ADDRESS_TEXT = re.compile(rf"^ ?[<\[(]?(?:mailto:)?{ADDRESS_GROUP}[>\])]?:?(?: |$)", re.I)
 _FIELDS = {"id", "name", "decoder", "source", "detect", "start", "end", "original", "recipient",
            "recipient_headers", "diagnostic", "remote_mta", "reporting_mta", "reply", "when",
            "defaults", "__line__"}
@@ -103,7 +99,7 @@ def _phrases(raw: Any) -> tuple[str, ...]:
 
 
 def _regexes(raw: Any) -> tuple[re.Pattern[str], ...]:
-    return tuple(re.compile(item["regex"].replace("{host}", _HOST_GROUP), re.I) for item in raw or ())
+    return tuple(compile_shape(item["regex"]) for item in raw or ())
 
 
 def _shape(raw: Any) -> Shape:
@@ -113,7 +109,7 @@ def _shape(raw: Any) -> Shape:
         return Shape(regex=_ADDRESS_TEXT)
     if "after" in raw:
         return Shape(after=raw["after"])
-    return Shape(regex=re.compile(raw["regex"].replace("{address}", _ADDRESS_GROUP), re.I))
+    return Shape(regex=compile_shape(raw["regex"]))
 
 
 def compile_layout(item: dict[str, Any]) -> Layout:

@@ -15,12 +15,11 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from .match import ADDRESS_PATTERN, has_top_level_alternation, regex_problem
+from .match import ADDRESS_GROUP, compile_shape, has_top_level_alternation, regex_problem
 
 
 DECODER = "fallback"
 """The ``decoder`` of the ``vendors`` entry that held this section before it had its own."""
-_ADDRESS_GROUP = f"(?P<address>{ADDRESS_PATTERN})"
 FIELDS = {"source", "senders", "subjects", "autoreply_subjects", "ends", "headers_end", "recipients",
           "remote_mta", "reporting_mta", "reply", "delayed", "permanent", "temporary", "commands",
           "__line__"}
@@ -57,17 +56,13 @@ class Notices:
     """Subject starts of automatic replies (out of office, vacation)."""
 
 
-def _expand(expression: str) -> str:
-    return expression.replace("{address}", _ADDRESS_GROUP)
-
-
 def compile_notices(item: dict[str, Any]) -> Notices:
     """Compile a validated ``notices`` section."""
     def phrases(name: str) -> tuple[str, ...]:
         return tuple(item.get(name) or ())
 
     def regexes(name: str, flags: int = 0) -> tuple[re.Pattern[str], ...]:
-        return tuple(re.compile(_expand(r), re.I | flags) for r in item.get(name) or ())
+        return tuple(compile_shape(r, flags) for r in item.get(name) or ())
 
     heads = item.get("headers_end") or ()
     return Notices(
@@ -184,7 +179,7 @@ def problems(item: dict[str, Any]) -> list[str]:
             found.append(f"{name}: phrases are lowercase, single-spaced")
     for name, value in _string_lists(item, _REGEX_FIELDS, "regexes", found):
         for expression in value:
-            problem = regex_problem(_expand(expression))
+            problem = regex_problem(expression.replace("{address}", ADDRESS_GROUP))
             if problem:
                 found.append(f"{name}: {expression!r}: {problem}")
             elif name == "recipients" and "{address}" not in expression:
