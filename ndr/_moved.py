@@ -42,9 +42,10 @@ SPLIT = {
     "ndr.mime": ("ndr.reading.charsets",),
     "ndr.archives": ("ndr.reading.mbox",),
     "ndr.decoders.base": ("ndr.reading.text",),
-    "ndr.decoders.textscan": ("ndr.reading.decoders.phrases",),
-    "ndr.decoders.table": ("ndr.reading.decoders.layout", "ndr.reading.decoders.layout_check",
-                           "ndr.reading.decoders.block"),
+    "ndr.decoders": ("ndr.catalog.validate",),
+    "ndr.decoders.textscan": ("ndr.catalog.notices",),
+    "ndr.decoders.table": ("ndr.catalog.layouts", "ndr.catalog.layout_check", "ndr.reading.decoders.block"),
+    "ndr.decoders.fallback": ("ndr.catalog.notices",),
 }
 
 
@@ -83,6 +84,8 @@ class _Joined(ModuleType):
     def __init__(self, name: str, parts: tuple[ModuleType, ...]) -> None:
         super().__init__(name)
         self._parts = parts
+        if hasattr(parts[0], "__path__"):
+            self.__path__ = parts[0].__path__  # a package: its old submodule paths import too
 
     def __getattr__(self, name: str) -> object:
         for part in self._parts:

@@ -158,3 +158,6 @@ def plain(value: Any) -> Any:
     if hasattr(value, "__dataclass_fields__"):
         return plain_fields(value)
     return value
+
+
+_plain, _plain_fields = plain, plain_fields  # the old private names, for code written before

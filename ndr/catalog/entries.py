@@ -1,6 +1,7 @@
 """The catalog's typed entries: reasons, code entries, host rules, and the indexed ``Catalog``."""
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Mapping
@@ -137,6 +138,14 @@ class Catalog:
     """The ``notices`` section as validated data (``notices`` compiles it)."""
     deprecations: tuple[str, ...] = ()
     """What the files say in a way that still works but will not always (``ndr catalog check``)."""
+
+    @cached_property
+    def cache(self) -> dict[str, Any]:
+        """Deprecated: compiled forms are the typed properties of the catalog now. A plain dict,
+        one per catalog, for code written before."""
+        warnings.warn("Catalog.cache is deprecated: use the catalog's typed properties "
+                      "(layouts, notices, host_index ...)", DeprecationWarning, stacklevel=2)
+        return {}
 
     @cached_property
     def layouts(self) -> tuple[Layout, ...]:
