@@ -24,6 +24,11 @@ class Action(enum.StrEnum):
     EXPANDED = "expanded"
 
 
+SUCCESS_ACTIONS: frozenset[str] = frozenset({Action.DELIVERED, Action.RELAYED, Action.EXPANDED})
+"""The actions that report success, not failure (RFC 3464 §2.3.3); a StrEnum equals its value,
+so plain strings are looked up too."""
+
+
 class Kind(enum.StrEnum):
     """What sort of message a report describes."""
 
@@ -151,15 +156,16 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary (datetimes as ISO 8601 strings)."""
-        return _plain_fields(self)
+        return plain_fields(self)
 
 
-def _plain_fields(value: Any) -> dict[str, Any]:
+def plain_fields(value: Any) -> dict[str, Any]:
     """A dataclass instance's fields as plain JSON-ready values (trailing ``_`` dropped)."""
-    return {f.name.rstrip("_"): _plain(getattr(value, f.name)) for f in fields(value)}
+    return {f.name.rstrip("_"): plain(getattr(value, f.name)) for f in fields(value)}
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """A value as JSON-ready data: dates as ISO text, enums as their values, defects as text."""
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, enum.Enum):
@@ -167,7 +173,10 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Defect):
         return str(value)
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if hasattr(value, "__dataclass_fields__"):
-        return _plain_fields(value)
+        return plain_fields(value)
     return value
+
+
+_plain, _plain_fields = plain, plain_fields  # the old private names, for code written before

@@ -149,7 +149,7 @@ def _analyze(args: argparse.Namespace, limits: Limits, thresholds: Thresholds) -
         if args.summary:
             _write_json(args.summary, summary, found, stopped)
         if args.html:
-            from ..batch.report import write_report
+            from ..batch.html_report import write_report
 
             write_report(args.html, summary, found, title=", ".join(args.paths), lang=args.lang)
         if not args.quiet:

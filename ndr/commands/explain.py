@@ -5,6 +5,7 @@ import argparse
 import sys
 
 from ..explain import explain
+from ..policy import Policy
 from .common import EXIT_OK, EXIT_USAGE, add_catalog_option, add_lang_option, bullet_lines, catalog_from, write_json
 
 NAME = "explain"
@@ -31,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        result = explain(" ".join(args.query), lang=args.lang, catalog=catalog_from(args))
+        result = explain(" ".join(args.query), policy=Policy(lang=args.lang), catalog=catalog_from(args))
     except ValueError as exc:
         print(f"ndr {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -20,6 +20,7 @@ from ..writing.decide import MessageDecision, Verdict, decide, human
 from ..writing.deliver import FSYNC_MODES, FolderSink, MboxSink, Sink, SmtpSettings, SmtpSink
 from ..errors import InputError
 from ..generate import ReportOptions, recipient_report
+from ..policy import Policy
 from ..writing.pool import generate_all
 from ..writing.listing import load_original, read_listing
 from ..writing.queue import QueuedMessage, RecordError, RecordProblem, parse_duration, parse_time
@@ -92,9 +93,9 @@ def run(args: argparse.Namespace) -> int:
     catalog = catalog_from(args)
     options = ReportOptions(
         reporting_mta=args.reporting_mta or socket.getfqdn() or "localhost",
-        from_address=args.from_address, lang=args.lang, templates=args.templates,
-        max_original_bytes=max_original,
+        from_address=args.from_address, max_original_bytes=max_original,
     )
+    policy = Policy(lang=args.lang, templates=args.templates)
     problems = 0
     decisions: list[MessageDecision] = []
     for message in _messages(args.listings, args.original_command):
@@ -105,14 +106,15 @@ def run(args: argparse.Namespace) -> int:
         decisions.append(decide(message, now=now, lifetime=lifetime, warn_after=warn_after))
     if args.dry_run:
         problems += _check_originals(decisions)
-        _table(decisions, catalog, options.lang or "en")
+        _table(decisions, catalog, policy.lang or "en")
         return EXIT_DATAERR if problems else (EXIT_OK if decisions else EXIT_NOTHING)
 
     due = [d for d in decisions if _due(d)]
     sink = _sink(args)
     written: Counter[str] = Counter()
     try:
-        for decision, outcome in generate_all(due, now=now, options=options, catalog=catalog, jobs=args.jobs):
+        for decision, outcome in generate_all(due, now=now, options=options, catalog=catalog, jobs=args.jobs,
+                                              policy=policy):
             if isinstance(outcome, (RecordError, InputError)):
                 print(f"ndr generate: {decision.message.label}: {outcome}", file=sys.stderr)
                 problems += 1

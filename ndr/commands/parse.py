@@ -148,7 +148,7 @@ def _process(state: _Run, item: RawMessage) -> bool:
         elif state.fmt == "json":
             state.collected.append(row)
         else:  # records are paragraphs, a blank line between them
-            sys.stdout.write(("\n" if state.printed or row is not rows[0] else "") + render_text(row, state.policy.lang) + "\n")
+            sys.stdout.write(("\n" if state.printed or row is not rows[0] else "") + render_text(row, state.policy.lang or "en") + "\n")
     state.printed += len(rows)
     if state.args.exec_command:
         for row in rows:

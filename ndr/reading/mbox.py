@@ -32,8 +32,21 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
+class _Located:
+    """Where something came from: a file, or a member of an archive."""
+
+    __slots__ = ()
+    source: str
+    member: str | None
+
+    @property
+    def label(self) -> str:
+        """Where it came from, as one string: ``file`` or ``archive!member``."""
+        return f"{self.source}!{self.member}" if self.member else self.source
+
+
 @dataclass(frozen=True, slots=True)
-class RawMessage:
+class RawMessage(_Located):
     """One message found in an input."""
 
     source: str
@@ -46,24 +59,15 @@ class RawMessage:
     truncated: bool = False
     """True when the message was longer than ``Limits.max_message_bytes`` and was cut."""
 
-    @property
-    def label(self) -> str:
-        """Where the message came from, as one string: ``file`` or ``archive!member``."""
-        return f"{self.source}!{self.member}" if self.member else self.source
-
 
 @dataclass(frozen=True, slots=True)
-class Problem:
+class Problem(_Located):
     """Something that could not be read; it is reported, never silently dropped."""
 
     source: str
     index: int
     error: str
     member: str | None = None
-
-    @property
-    def label(self) -> str:
-        return f"{self.source}!{self.member}" if self.member else self.source
 
 
 class _Counter(Protocol):

@@ -31,7 +31,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Protocol
 
-from ..generate import GeneratedReport
+from .dsn import GeneratedReport
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 

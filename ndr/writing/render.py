@@ -203,14 +203,7 @@ class Shaped:
         shape = self._shape(name)
         if shape is None or any("\n" in v or "\r" in v for v in self.values):
             return b"".join(map(encode_line, lines(self.render(name))))  # (a line could split)
-        shapes = _SHAPES[self.env]
-        key = (name, self.key, encode_line)
-        items = shapes.get(key)
-        if items is None:
-            items = _encoded_items(shape[0], encode_line)
-            if len(shapes) >= _SHAPES_MAX:
-                shapes.clear()
-            shapes[key] = items
+        items = _encoded_items(shape[0], encode_line)
         values = self._filled(shape[1])
         return b"".join([item if type(item) is bytes else encode_line(item.format(*values))  # type: ignore[union-attr]
                          for item in items])
@@ -264,6 +257,8 @@ def lines(text: str) -> list[str]:
     return text.replace("\r\n", "\n").replace("\r", "\n").rstrip("\n").split("\n")
 
 
+# A shape's items depend on its format string and the encoder alone: encoded once per shape.
+@functools.lru_cache(maxsize=_SHAPES_MAX)
 def _encoded_items(template: str, encode_line: Callable[[str], bytes]) -> tuple[bytes | str, ...]:
     """A shape's format string as line items: runs of lines without a per-message string,
     encoded (bytes), and the other lines as format strings (str). A filled-in line never splits

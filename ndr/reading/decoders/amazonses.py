@@ -12,7 +12,7 @@ from typing import Any
 
 from ...catalog import codes
 from ...model import Kind
-from . import hosts
+from .settle import settle
 from .base import Decoded, Mail, RawRecipient
 from ..text import mta_name, one_line
 from .rfc3464 import diagnostic_parts, normalise_action
@@ -56,13 +56,13 @@ class AmazonSES:
         detail: dict[str, Any] = found if isinstance(found, dict) else {}
         reporting = mta_name(detail.get("reportingMTA"))
         if kind == "bounce":
-            return hosts.settle(mail, self._bounce(detail, reporting))
+            return settle(mail, self._bounce(detail, reporting))
         if kind == "complaint":
             feedback = str(detail.get("complaintFeedbackType") or "abuse").lower()
             recipients = [RawRecipient(recipient=r.get("emailAddress"), feedback_type=feedback,
                                        reason="feedback", reporting_mta=reporting)
                           for r in detail.get("complainedRecipients") or () if isinstance(r, dict)]
-            return hosts.settle(mail, Decoded(decoder=self.name, kind=Kind.FEEDBACK, recipients=recipients,
+            return settle(mail, Decoded(decoder=self.name, kind=Kind.FEEDBACK, recipients=recipients,
                                               reporting_mta=reporting))
         if kind == "delivery":
             response = one_line(detail.get("smtpResponse"))

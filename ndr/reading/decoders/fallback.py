@@ -11,36 +11,20 @@ bounce. In order, it reads:
 
 Each recipient gets the status and reply code of its own block, else of the message-wide
 diagnostic paragraph; without a code, the class comes from the text (``permanent`` /
-``temporary`` phrases). ``remote_mta`` follows the shared rule of ``hosts.py``.
+``temporary`` phrases). ``remote_mta`` follows the shared rule of ``settle.py``.
 
-Catalog entry (``vendors``, ``decoder: fallback``), every field data::
-
-    - id: fallback
-      decoder: fallback
-      senders: [mailer-daemon, ...]      # phrases in the lowercased From: "this is a bounce"
-      subjects: [undelivered mail, ...]  # phrases in the lowercased Subject: "this is a bounce"
-      ends: ["----- original message -----", ...]   # the human text ends at the line holding one
-      headers_end: ['^received: ', ...]  # regexes (multiline): a line opening the returned header
-      recipients: ['^<{address}>', ...]  # line shapes; {address} marks the recipient
-      remote_mta: ['\\bhost ([\\w.-]+) ?\\[[0-9.]+\\] said:', ...]  # one group: the server a
-                                         #   diagnostic quotes as having answered (hosts.py)
-      reporting_mta: ['^this is the mail system at host ([\\w.-]+)', ...]  # one group: the
-                                         #   host a text introduces as its author (multiline)
-      commands: {RCPT: ['\\bin reply to rcpt to command', ...], DATA: [...]}  # per SMTP
-                                         #   command (CONNECT HELO EHLO MAIL RCPT DATA): the
-                                         #   markers saying it failed; no groups
-      delayed: ["will be retried", ...]  # the message is still queued (action delayed)
-      permanent: [...]                   # class 5 when the text carries no code
-      temporary: [...]                   # class 4 when the text carries no code
+What it reads is data: the catalog's ``notices`` section (fields in docs/catalog.md).
 """
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Callable
 
 from ...catalog import codes
 from .. import mime
-from . import hosts, phrases, textscan
+from ...catalog.notices import Notices, command_in
+from . import textscan
+from .settle import settle
 from .base import Decoded, Mail, RawRecipient
 from ..text import clean_address, find_address, mta_name, one_line
 from .rfc3464 import enrich, recipients_in_text
@@ -54,13 +38,12 @@ class Fallback:
 
     name = "fallback"
 
-    @staticmethod
-    def layout_problems(item: dict[str, Any], reason_ids: set[str]) -> list[str]:
-        """Problems in the catalog's ``fallback`` entry."""
-        return phrases.problems(item)
+    def __init__(self, dispatch: Callable[[Mail], Decoded | None] | None = None) -> None:
+        self.dispatch = dispatch
+        """The registry's dispatch loop, for a bounce found inside the message (None: not read)."""
 
     def decode(self, mail: Mail) -> Decoded | None:
-        lay = phrases.layout(mail.catalog)
+        lay = mail.catalog.notices
         if lay is None or not textscan.looks_like_bounce(mail, lay):
             return None
         scan = textscan.scan(mail, lay)
@@ -70,7 +53,7 @@ class Fallback:
             recipients, message_fields = inline
             reporting = reporting or mta_name(message_fields.get("reporting-mta"))
             enrich(recipients, scan, reporting or textscan.received_by(mail), lay)
-            return hosts.settle(mail, Decoded(decoder=self.name, recipients=recipients,
+            return settle(mail, Decoded(decoder=self.name, recipients=recipients,
                                               reporting_mta=reporting or textscan.received_by(mail)))
         reporting = reporting or textscan.received_by(mail)
         addresses = _failed_header(mail)
@@ -84,7 +67,7 @@ class Fallback:
             return self.forwarded(mail)
         delayed = any(p in scan.lower for p in lay.delayed)
         recipients = [self.recipient(address, scan, lay, reporting, delayed) for address in addresses]
-        return hosts.settle(mail, Decoded(decoder=self.name, recipients=recipients, reporting_mta=reporting))
+        return settle(mail, Decoded(decoder=self.name, recipients=recipients, reporting_mta=reporting))
 
     def forwarded(self, mail: Mail) -> Decoded | None:
         """A bounce returned inside another message — attached (a filter re-wrapping the bounce
@@ -92,28 +75,27 @@ class Fallback:
         message once with the whole registry."""
         if mail.depth or mail.headers.get("x-ndr-inner") is not None:
             return None
-        inner: Mail | None = None
+        if self.dispatch is None:
+            return None
         attached = mail.original
-        if attached is not None and _is_bounce(Mail(attached, mail.catalog, depth=1)):
-            inner = Mail(attached, mail.catalog, depth=1)
+        if attached is not None and _is_bounce(Mail(attached, mail.catalog, mail.policy, depth=1)):
+            root = attached
         else:
             text = mail.body_text
             match = _INNER_FROM.search(text)
             if match is None:
                 return None
             data = b"X-NDR-Inner: 1\n" + text[match.start():].encode("utf-8", "surrogateescape")
-            inner = Mail(mime.parse(data), mail.catalog, depth=1)
-        from . import decoders  # the registry imports this module: late import
-
-        for decoder in decoders():
-            decoded = decoder.decode(inner)
-            if decoded is not None and decoded.recipients:
-                decoded.decoder = f"{self.name}+{decoded.decoder}"
-                return decoded
-        return None
+            root = mime.parse(data, mail.policy)
+        # The user's policy and the message's defects: a crash in the inner decoding is noted
+        # (or raised) like any other.
+        decoded = self.dispatch(Mail(root, mail.catalog, mail.policy, depth=1, defects=mail.defects))
+        if decoded is not None:
+            decoded.decoder = f"{self.name}+{decoded.decoder}"
+        return decoded
 
     @staticmethod
-    def recipient(address: str, scan: textscan.Scan, lay: phrases.Layout, reporting: str | None,
+    def recipient(address: str, scan: textscan.Scan, lay: Notices, reporting: str | None,
                   delayed: bool) -> RawRecipient:
         block = scan.blocks.get(address.lower())
         own = block.text if block is not None else ""
@@ -132,7 +114,7 @@ class Fallback:
             klass = reply[0] if reply else _class_from_text(scan.lower, lay) or ("4" if delayed else "5")
             status = f"{klass}.0.0"
         action = "delayed" if delayed and status[0] == "4" else "failed"
-        # the server this recipient's diagnostic (else the notice) says answered; hosts.settle
+        # the server this recipient's diagnostic (else the notice) says answered; settle
         # applies the rest of the rule
         remote = (textscan.first_group(lay.remote_mta, diagnostic) if diagnostic else None) or (
             textscan.first_group(lay.remote_mta, scan.text))
@@ -143,11 +125,11 @@ class Fallback:
 
 
 def _is_bounce(mail: Mail) -> bool:
-    lay = phrases.layout(mail.catalog)
+    lay = mail.catalog.notices
     return lay is not None and textscan.looks_like_bounce(mail, lay)
 
 
-def _class_from_text(lower: str, lay: phrases.Layout) -> str | None:
+def _class_from_text(lower: str, lay: Notices) -> str | None:
     if any(p in lower for p in lay.temporary):
         return "4"
     if any(p in lower for p in lay.permanent):

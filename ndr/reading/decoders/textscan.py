@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from ...catalog import codes
 from .base import Mail
 from ..text import aligned_lower, find_address, literal_search
-from .phrases import Layout, command_in
+from ...catalog.notices import Notices, command_in
 
 _SEPARATOR = re.compile(r"^ ?[-=_#*|]{5,}")
 _WORD = re.compile(r"\w")
@@ -69,7 +69,7 @@ class Block:
     def text(self) -> str:
         return " ".join(line.strip() for line in self.lines if line.strip())
 
-    def command(self, lay: "Layout") -> str | None:
+    def command(self, lay: "Notices") -> str | None:
         """The SMTP command this block says failed (its opening line included)."""
         return command_in(lay, f"{self.head} {self.text}")
 
@@ -114,7 +114,7 @@ def summary(text: str) -> str | None:
 
 
 
-def paragraph_command(mail: Mail, lay: Layout | None, address: str | None,
+def paragraph_command(mail: Mail, lay: Notices | None, address: str | None,
                       others: tuple[str, ...] = ()) -> str | None:
     """The SMTP command the paragraph naming ``address`` says failed (Postfix writes
     "(in reply to RCPT TO command)" in the human part only), read up to the next mention of
@@ -133,7 +133,7 @@ TRANSCRIPT_LIMIT = 8192
 _TRANSCRIPT_MARKS = ("\n>>> ", "smtp command\n")
 
 
-def text_command(mail: Mail, lay: Layout | None) -> str | None:
+def text_command(mail: Mail, lay: Notices | None) -> str | None:
     """The last SMTP command a session transcript in the notice names (Sendmail's ``>>> DATA``
     followed by ``<<< 550 ...``, m-FILTER's ``SMTP command`` section): what the session had
     reached when it failed, for recipients whose own text names none. None without one."""
@@ -147,7 +147,7 @@ def text_command(mail: Mail, lay: Layout | None) -> str | None:
     return None
 
 
-def looks_like_bounce(mail: Mail, lay: Layout) -> bool:
+def looks_like_bounce(mail: Mail, lay: Notices) -> bool:
     """True when the envelope says "bounce": a mail-system sender, a bounce subject, a report."""
     sender = mail.sender
     if any(s in sender for s in lay.senders):
@@ -158,7 +158,7 @@ def looks_like_bounce(mail: Mail, lay: Layout) -> bool:
     return mail.root.content_type == "multipart/report"
 
 
-def human_text(mail: Mail, lay: Layout) -> tuple[str, str]:
+def human_text(mail: Mail, lay: Notices) -> tuple[str, str]:
     """The text before the returned original: (folded text, its lowercase)."""
     text, lower = mail.body_folded, mail.body_lower
     end = len(lower)
@@ -211,7 +211,7 @@ def first_group(expressions: tuple[re.Pattern[str], ...], text: str) -> str | No
     return None
 
 
-def scan(mail: Mail, lay: Layout) -> Scan:
+def scan(mail: Mail, lay: Notices) -> Scan:
     """Read the human-readable text of ``mail`` (see the module docstring)."""
     text, lower = human_text(mail, lay)
     own = {a for a in (find_address(mail.headers.get("from")), find_address(mail.headers.get("to"))) if a}
@@ -277,7 +277,7 @@ def _first_reply(diagnostic: str | None, paragraph: list[str]) -> str | None:
     return diagnostic
 
 
-def _recipient_line(lay: Layout, line: str) -> re.Match[str] | None:
+def _recipient_line(lay: Notices, line: str) -> re.Match[str] | None:
     """The first ``recipients`` shape that matches ``line``."""
     if "@" not in line:  # every shape names an address: most lines need no regex at all
         return None
