@@ -17,6 +17,7 @@ from typing import Union
 from . import mime
 from .catalog import Catalog, load_catalog
 from .classify import classify
+from .statuses import settle as settle_status
 from .decoders import decoders
 from .decoders.base import Decoded, Mail, RawRecipient, one_line
 from .errors import Defect, DefectError, InputError
@@ -145,9 +146,14 @@ def _result(raw: RawRecipient, decoded: Decoded, catalog: Catalog, policy: Polic
                        reporting_mta=raw.reporting_mta or decoded.reporting_mta,
                        smtp_command=raw.smtp_command, diagnostic_type=raw.diagnostic_type,
                        extensions=raw.extensions, notice=raw.notice)
+    status, status_source = settle_status(raw.status, raw.status_source,
+                                          reason=catalog.reason(verdict.reason), action=raw.action,
+                                          reply=raw.reply_code, diagnostic=raw.diagnostic,
+                                          preset=raw.reason)
     # Text taken from the input is one line, without control characters, in every record.
     return RecipientResult(
-        recipient=one_line(raw.recipient), action=raw.action, status=raw.status,
+        recipient=one_line(raw.recipient), action=raw.action, status=status,
+        status_source=status_source,
         reply_code=raw.reply_code, diagnostic_code=one_line(raw.diagnostic),
         diagnostic_type=one_line(raw.diagnostic_type),
         original_recipient=one_line(raw.original_recipient), remote_mta=one_line(raw.remote_mta),

@@ -124,6 +124,7 @@ class Fallback:
         reply = (codes.find_reply(diagnostic) or textscan.first_group(lay.reply, diagnostic)) if diagnostic else None
         if reply and status and reply[0] != status[0]:
             reply = None
+        said = "reply" if status else None
         if status is None:
             # No code: the reply's class, else what the text says, else a notice that is not a
             # delay is a final failure.
@@ -134,7 +135,8 @@ class Fallback:
         # applies the rest of the rule
         remote = (textscan.first_group(lay.remote_mta, diagnostic) if diagnostic else None) or (
             textscan.first_group(lay.remote_mta, scan.text))
-        return RawRecipient(recipient=address, action=action, status=status, reply_code=reply,
+        return RawRecipient(recipient=address, action=action, status=status, status_source=said,
+                            reply_code=reply,
                             diagnostic=one_line(diagnostic), remote_mta=remote,
                             reporting_mta=reporting,
                             smtp_command=block.command(lay) if block is not None else None)
