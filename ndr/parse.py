@@ -85,6 +85,8 @@ def parse_bytes(data: bytes, catalog: Catalog, policy: Policy = DEFAULT) -> Repo
         if decoded is not None and decoded.recipients:
             break
         decoded = None
+    if decoded is not None:
+        defects.extend(decoded.defects)
     if mail.text_cut:
         defects.append(Defect("text-limit", f"only the first {policy.max_text_chars} characters "
                                             "of the text were read"))

@@ -13,6 +13,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Callable, Generic, Protocol, TypeVar, overload
 
 from ..catalog import Catalog
+from ..errors import Defect
 from ..match import literal_prefix
 from ..mime import Headers, Part
 from ..model import Kind
@@ -84,6 +85,8 @@ class Decoded:
     original_envelope_id: str | None = None
     original_headers: Headers | None = None
     """Header of the returned message, where the decoder found it outside a MIME part."""
+    defects: list[Defect] = field(default_factory=list)
+    """What the decoder worked around (a bounce read from inside a forwarded message ...)."""
 
 
 _T = TypeVar("_T")

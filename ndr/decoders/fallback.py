@@ -39,8 +39,12 @@ import re
 from typing import Any
 
 from .. import codes, mime
+from ..catalog import Catalog
+from ..match import fold
 from . import hosts, textscan
-from .base import Decoded, Mail, RawRecipient, clean_address, find_address, mta_name, one_line
+from ..errors import Defect
+from .base import (Decoded, Mail, RawRecipient, clean_address, find_address, mta_name, one_line,
+                   sole_addressee)
 from .rfc3464 import enrich, recipients_in_text
 
 # The header of a message inside the text that comes from a mail system: a returned bounce.
@@ -59,8 +63,13 @@ class Fallback:
 
     def decode(self, mail: Mail) -> Decoded | None:
         lay = textscan.layout(mail.catalog)
-        if lay is None or not textscan.looks_like_bounce(mail, lay):
+        if lay is None:
             return None
+        if not textscan.looks_like_bounce(mail, lay):
+            # Ordinary mail that carries a bounce as an attachment (someone forwarding it to a
+            # help desk): the attached bounce is read; text that merely quotes one is not.
+            attached = None if mail.depth else _attached_bounce(mail)
+            return self.inner(attached) if attached is not None else None
         scan = textscan.scan(mail, lay)
         reporting = scan.reporting_mta
         inline = recipients_in_text(scan.text)
@@ -79,10 +88,25 @@ class Fallback:
                                        find_address(mail.headers.get("to"))) if a}
             addresses = textscan.addresses_in_replies(scan.text, own)
         if not addresses:
-            return self.forwarded(mail)
+            addresses = _named_in_subject(mail)
+        if not addresses:
+            inner = self.forwarded(mail)
+            if inner is not None:
+                return inner
+            # Nobody named in the notice, and no bounce inside it: the returned message's sole
+            # addressee ("I'm afraid I wasn't able to deliver the following message" above a copy).
+            sole = sole_addressee(mail.original.headers if mail.original is not None
+                                  else _inline_header(mail, lay))
+            if sole is None:
+                return None
+            addresses = [sole]
         delayed = any(p in scan.lower for p in lay.delayed)
-        recipients = [self.recipient(address, scan, lay, reporting, delayed) for address in addresses]
-        return hosts.settle(mail, Decoded(decoder=self.name, recipients=recipients, reporting_mta=reporting))
+        recipients = [self.recipient(address, scan, lay, reporting, delayed, mail.catalog)
+                      for address in addresses]
+        decoded = hosts.settle(mail, Decoded(decoder=self.name, recipients=recipients, reporting_mta=reporting))
+        if decoded is not None:
+            decoded.defects.extend(_framing_defects(scan.text))
+        return decoded
 
     def forwarded(self, mail: Mail) -> Decoded | None:
         """A bounce returned inside another message — attached (a filter re-wrapping the bounce
@@ -90,29 +114,32 @@ class Fallback:
         message once with the whole registry."""
         if mail.depth or mail.headers.get("x-ndr-inner") is not None:
             return None
-        inner: Mail | None = None
-        attached = mail.original
-        if attached is not None and _is_bounce(Mail(attached, mail.catalog, depth=1)):
-            inner = Mail(attached, mail.catalog, depth=1)
-        else:
+        inner = _attached_bounce(mail)
+        if inner is None:
             text = mail.body_text
             match = _INNER_FROM.search(text)
             if match is None:
                 return None
             data = b"X-NDR-Inner: 1\n" + text[match.start():].encode("utf-8", "surrogateescape")
             inner = Mail(mime.parse(data), mail.catalog, depth=1)
+        return self.inner(inner)
+
+    def inner(self, inner: Mail) -> Decoded | None:
+        """Decode a bounce found inside another message once, with the whole registry."""
         from . import decoders  # the registry imports this module: late import
 
         for decoder in decoders():
             decoded = decoder.decode(inner)
             if decoded is not None and decoded.recipients:
                 decoded.decoder = f"{self.name}+{decoded.decoder}"
+                decoded.defects.append(Defect("forwarded-bounce", "the bounce was read from a message "
+                                                                  "attached to or forwarded in another one"))
                 return decoded
         return None
 
     @staticmethod
     def recipient(address: str, scan: textscan.Scan, lay: textscan.Layout, reporting: str | None,
-                  delayed: bool) -> RawRecipient:
+                  delayed: bool, catalog: Catalog | None = None) -> RawRecipient:
         block = scan.blocks.get(address.lower())
         own = block.text if block is not None else ""
         diagnostic = own
@@ -120,6 +147,11 @@ class Fallback:
             diagnostic = f"{own} {scan.diagnostic}" if own else scan.diagnostic
         if not diagnostic:
             diagnostic = scan.summary or ""
+        elif catalog is not None and scan.summary and not (codes.find_status(diagnostic) or codes.find_reply(diagnostic)) \
+                and catalog.phrases.first(fold(diagnostic)) is None:
+            # The recipient's own lines name no reason and carry no code ("Undeliverable Address: x"
+            # under the reason): the notice's own words do.
+            diagnostic = f"{diagnostic} {scan.summary}"
         status = codes.find_status(diagnostic) if diagnostic else None
         reply = (codes.find_reply(diagnostic) or textscan.first_group(lay.reply, diagnostic)) if diagnostic else None
         if reply and status and reply[0] != status[0]:
@@ -140,6 +172,79 @@ class Fallback:
                             diagnostic=one_line(diagnostic), remote_mta=remote,
                             reporting_mta=reporting,
                             smtp_command=block.command(lay) if block is not None else None)
+
+
+# Attachments that hold a whole message although not typed message/rfc822: a saved .eml, or
+# the bounce pasted into a .txt file.
+_MESSAGE_FILES = (".eml", ".txt", ".msg.txt", ".mht")
+_FIELD_LINE = re.compile(rb"[!-9;-~]{1,76}:[ \t]")
+
+
+def _attached_bounce(mail: Mail) -> Mail | None:
+    """The bounce attached to ``mail``: a message/rfc822 part, else a ``.eml``/``.txt``
+    attachment whose content is a message with a header — when it is itself a bounce."""
+    attached = mail.original
+    if attached is not None and attached.headers.fields:
+        candidate = Mail(attached, mail.catalog, depth=1)
+        if _is_bounce(candidate):
+            return candidate
+    for part in mail.parts:
+        if part.is_multipart or part.message is not None:
+            continue
+        name = (part.params.get("name") or _filename(part.headers.get("content-disposition")) or "").lower()
+        if not name.strip('"').endswith(_MESSAGE_FILES):
+            continue
+        data = mime.normalise_newlines(part.payload()).lstrip(b"\n")
+        if not _FIELD_LINE.match(data):
+            continue
+        candidate = Mail(mime.parse(data), mail.catalog, depth=1)
+        if candidate.headers.fields and _is_bounce(candidate):
+            return candidate
+    return None
+
+
+def _filename(disposition: str | None) -> str | None:
+    """The ``filename`` parameter of a Content-Disposition value."""
+    if not disposition:
+        return None
+    return mime.split_content_type(disposition)[1].get("filename")
+
+
+def _named_in_subject(mail: Mail) -> list[str]:
+    """The address in a Subject that states the failure itself (Domino: "DELIVERY FAILURE: User
+    x (x@host) not listed in Domino Directory"): only when the Subject names a reason."""
+    address = find_address(mail.subject)
+    if address is None or mail.catalog.phrases.first(fold(mail.subject)) is None:
+        return []
+    return [address]
+
+
+def _inline_header(mail: Mail, lay: textscan.Layout) -> mime.Headers | None:
+    """The header of a returned message copied into the text below an ``ends`` marker line."""
+    lower = mail.body_lower
+    at = min((found for found in (lower.find(p) for p in lay.ends) if found >= 0), default=-1)
+    if at < 0:
+        return None
+    start = lower.find("\n", at)
+    if start < 0:
+        return None
+    block = mail.body_folded[start:].lstrip("\n").encode("utf-8", "surrogateescape")
+    head, _ = mime.split_header_body(block)
+    return mime.parse_headers(head) if head else None
+
+
+_QUOTED = re.compile(r"^>", re.M)
+_FORWARD_MARKERS = ("forwarded message", "original message", "begin forwarded message")
+
+
+def _framing_defects(text: str) -> list[Defect]:
+    """A bounce read from text that a person forwarded or quoted, not from the notice itself."""
+    head = text[:20000]
+    if len(_QUOTED.findall(head)) >= 3:
+        return [Defect("quoted-bounce", "the bounce was read from quoted text ('> ' lines)")]
+    if _INNER_FROM.search(head) and any(m in head.lower() for m in _FORWARD_MARKERS):
+        return [Defect("forwarded-bounce", "the bounce was read from the text of a forwarded message")]
+    return []
 
 
 def _is_bounce(mail: Mail) -> bool:

@@ -90,6 +90,10 @@ _BODY_SCAN = 65536  # detection markers sit near the top; never search a huge bo
 _HEAD_LINES = 40  # the reporting MTA introduces itself in the first lines
 _ADDRESS_GROUP = f"(?P<address>{ADDRESS_PATTERN})"
 _ADDRESSES = re.compile(ADDRESS_PATTERN)
+# "{address}" right after a literal "=" in a shape (X.400's "dda:SMTP=user@host;"): the shape's
+# own literal fixes where the address starts, so the free-text pattern's rule (an address starts
+# only after a delimiter) is not needed there, and the local part holds no "=".
+_ADDRESS_AFTER_EQUALS = r"(?P<address>[^\s<>()\[\]\"',;:@=]+@[^\s<>()\[\]\"',;:@]+\.[A-Za-z0-9-]+)"
 _WORD = re.compile(r"\w")
 _ADDRESS_ONLY = re.compile(rf"^ ?[<\[(]?(?:mailto:)?{_ADDRESS_GROUP}[>\])]?:?$", re.I)
 _ADDRESS_TEXT = re.compile(rf"^ ?[<\[(]?(?:mailto:)?{_ADDRESS_GROUP}[>\])]?:?(?: |$)", re.I)
@@ -194,7 +198,8 @@ def _shape(raw: Any) -> Shape:
         return Shape(regex=_ADDRESS_TEXT)
     if "after" in raw:
         return Shape(after=raw["after"])
-    return Shape(regex=re.compile(raw["regex"].replace("{address}", _ADDRESS_GROUP), re.I))
+    expression = raw["regex"].replace("={address}", "=" + _ADDRESS_AFTER_EQUALS)
+    return Shape(regex=re.compile(expression.replace("{address}", _ADDRESS_GROUP), re.I))
 
 
 def compile_layout(item: dict[str, Any]) -> Layout:
