@@ -71,6 +71,8 @@ class Fallback:
             attached = None if mail.depth else _attached_bounce(mail)
             return self.inner(attached) if attached is not None else None
         scan = textscan.scan(mail, lay)
+        if _lookalike(mail, scan, lay):
+            return None
         reporting = scan.reporting_mta
         inline = recipients_in_text(scan.text)
         if inline is not None:
@@ -208,6 +210,18 @@ def _filename(disposition: str | None) -> str | None:
     if not disposition:
         return None
     return mime.split_content_type(disposition)[1].get("filename")
+
+
+def _lookalike(mail: Mail, scan: textscan.Scan, lay: textscan.Layout) -> bool:
+    """A notice that only looks like a bounce (a challenge-response request, a quarantine or
+    recall notice): one of the catalog's ``lookalikes`` phrases in its Subject or text, and no
+    SMTP reply or status code anywhere in the text (a real refusal quotes one)."""
+    if not lay.lookalikes:
+        return False
+    subject = mail.subject.lower()
+    if not any(p in subject or p in scan.lower for p in lay.lookalikes):
+        return False
+    return scan.diagnostic is None and codes.find_status(scan.text) is None
 
 
 def _named_in_subject(mail: Mail) -> list[str]:

@@ -62,10 +62,10 @@ _SUCCESS_STARTS = frozenset(" oO<>23")
 _RECEIVED_BY = re.compile(r"\bby\s+\[?([A-Za-z0-9][A-Za-z0-9.:\-]*)", re.I)
 FIELDS = {"id", "name", "decoder", "source", "senders", "subjects", "ends", "headers_end",
           "recipients", "remote_mta", "reporting_mta", "reply", "delayed", "permanent", "temporary",
-          "commands", "__line__"}
+          "commands", "lookalikes", "__line__"}
 COMMANDS = ("CONNECT", "HELO", "EHLO", "MAIL", "RCPT", "DATA")
 """The SMTP commands a ``commands`` entry may name (CONNECT: the greeting, before any command)."""
-_PHRASE_FIELDS = ("senders", "subjects", "ends", "delayed", "permanent", "temporary")
+_PHRASE_FIELDS = ("senders", "subjects", "ends", "delayed", "permanent", "temporary", "lookalikes")
 _REGEX_FIELDS = ("headers_end", "recipients", "remote_mta", "reporting_mta", "reply")
 
 
@@ -92,6 +92,9 @@ class Layout:
     command_anchored: bool = False
     """True when every match of ``commands`` starts with one of ``command_keys`` (no expression
     has an alternation outside a group): only the positions of the keys need trying."""
+    lookalikes: tuple[str, ...] = ()
+    """Phrases of notices that look like bounces but report no failure (challenge-response
+    requests, quarantine and recall notices): without an SMTP code in the text, no record."""
 
 
 @dataclass(slots=True)
@@ -170,7 +173,7 @@ def compile_layout(item: dict[str, Any]) -> Layout:
         reporting_mta=regexes("reporting_mta", re.M), reply=regexes("reply"), delayed=phrases("delayed"),
         permanent=phrases("permanent"), temporary=phrases("temporary"),
         commands=_commands(item.get("commands")), command_keys=_command_keys(item.get("commands")),
-        command_anchored=_command_anchored(item.get("commands")),
+        command_anchored=_command_anchored(item.get("commands")), lookalikes=phrases("lookalikes"),
     )
 
 
