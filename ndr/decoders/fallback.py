@@ -65,11 +65,14 @@ class Fallback:
         lay = textscan.layout(mail.catalog)
         if lay is None:
             return None
-        if not textscan.looks_like_bounce(mail, lay):
+        if not textscan.looks_like_bounce(mail, lay, intros=False):
             # Ordinary mail that carries a bounce as an attachment (someone forwarding it to a
-            # help desk): the attached bounce is read; text that merely quotes one is not.
+            # help desk): the attached bounce is read.
             attached = None if mail.depth else _attached_bounce(mail)
-            return self.inner(attached) if attached is not None else None
+            if attached is not None:
+                return self.inner(attached)
+            if not textscan.looks_like_bounce(mail, lay):
+                return None
         scan = textscan.scan(mail, lay)
         if _lookalike(mail, scan, lay):
             return None

@@ -62,10 +62,11 @@ _SUCCESS_STARTS = frozenset(" oO<>23")
 _RECEIVED_BY = re.compile(r"\bby\s+\[?([A-Za-z0-9][A-Za-z0-9.:\-]*)", re.I)
 FIELDS = {"id", "name", "decoder", "source", "senders", "subjects", "ends", "headers_end",
           "recipients", "remote_mta", "reporting_mta", "reply", "delayed", "permanent", "temporary",
-          "commands", "lookalikes", "__line__"}
+          "commands", "lookalikes", "intros", "__line__"}
 COMMANDS = ("CONNECT", "HELO", "EHLO", "MAIL", "RCPT", "DATA")
 """The SMTP commands a ``commands`` entry may name (CONNECT: the greeting, before any command)."""
-_PHRASE_FIELDS = ("senders", "subjects", "ends", "delayed", "permanent", "temporary", "lookalikes")
+_PHRASE_FIELDS = ("senders", "subjects", "ends", "delayed", "permanent", "temporary", "lookalikes",
+                  "intros")
 _REGEX_FIELDS = ("headers_end", "recipients", "remote_mta", "reporting_mta", "reply")
 
 
@@ -92,6 +93,9 @@ class Layout:
     command_anchored: bool = False
     """True when every match of ``commands`` starts with one of ``command_keys`` (no expression
     has an alternation outside a group): only the positions of the keys need trying."""
+    intros: tuple[str, ...] = ()
+    """Opening sentences of notices (MTAs' templates, localized labels): near the top of the
+    text they say "bounce" when neither the sender nor the Subject does."""
     lookalikes: tuple[str, ...] = ()
     """Phrases of notices that look like bounces but report no failure (challenge-response
     requests, quarantine and recall notices): without an SMTP code in the text, no record."""
@@ -174,6 +178,7 @@ def compile_layout(item: dict[str, Any]) -> Layout:
         permanent=phrases("permanent"), temporary=phrases("temporary"),
         commands=_commands(item.get("commands")), command_keys=_command_keys(item.get("commands")),
         command_anchored=_command_anchored(item.get("commands")), lookalikes=phrases("lookalikes"),
+        intros=phrases("intros"),
     )
 
 
@@ -355,15 +360,25 @@ def problems(item: dict[str, Any]) -> list[str]:
     return found
 
 
-def looks_like_bounce(mail: Mail, lay: Layout) -> bool:
-    """True when the envelope says "bounce": a mail-system sender, a bounce subject, a report."""
+def looks_like_bounce(mail: Mail, lay: Layout, intros: bool = True) -> bool:
+    """True when the envelope says "bounce": a mail-system sender, a bounce subject, a report;
+    else (with ``intros``) when the text opens like an MTA's notice."""
     sender = mail.sender
     if any(s in sender for s in lay.senders):
         return True
     subject = mail.subject.lower()
     if any(s in subject for s in lay.subjects):
         return True
-    return mail.root.content_type == "multipart/report"
+    if mail.root.content_type == "multipart/report":
+        return True
+    if intros and lay.intros:
+        head = " ".join(mail.body_text[:_INTRO_SPAN].lower().split())
+        return any(p in head for p in lay.intros)
+    return False
+
+
+_INTRO_SPAN = 4096
+"""Characters of the text searched for a notice's opening sentence."""
 
 
 def human_text(mail: Mail, lay: Layout) -> tuple[str, str]:

@@ -1,0 +1,45 @@
+"""Notices in formats no layout describes, read by the generic path (issue 11): detection by
+an MTA's opening sentence, localized notices, and the words MTAs write for each reason."""
+from __future__ import annotations
+
+import ndr
+
+
+def _records(text: str) -> list[tuple[str | None, str | None, str]]:
+    return [(r.recipient, r.action, r.reason) for r in ndr.parse(text.encode()).recipients]
+
+
+def test_a_notice_known_by_its_opening_sentence():
+    # nothing in the envelope says "bounce": no mail-system sender, a plain Subject
+    text = ("From: no-reply@mail.example.net\nTo: sender@example.org\nSubject: Mail\n\n"
+            "Your mail sent on: Mon, 6 May 2024 09:00:00 +0900\n"
+            "     Could not be delivered to: <kim@example.net>\n     As their mailbox is full.\n")
+    assert _records(text) == [("kim@example.net", "failed", "mailboxfull")]
+
+
+def test_ordinary_mail_with_a_similar_sentence_is_not_a_bounce():
+    text = ("From: alice@example.org\nTo: bob@example.net\nSubject: Mail\n\n"
+            "The parcel could not be delivered to our office, can you pick it up?\n")
+    assert _records(text) == []
+
+
+def test_a_localized_google_groups_notice():
+    text = ("From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>\nTo: kim@example.org\n"
+            "Subject: Delivery Status Notification (Failure)\n\n"
+            "Hallo kim@example.org,\n\nSie erhalten diese E-Mail, weil die Gruppe, die Sie kontaktieren "
+            "möchten (team), möglicherweise nicht vorhanden ist bzw. Sie nicht die erforderlichen "
+            "Berechtigungen haben, um der Gruppe Nachrichten zu posten.\n\n"
+            "----- Original message -----\n\nFrom: kim@example.org\nTo: team@groups.example.net\n"
+            "Subject: hi\n\nhi\n")
+    assert _records(text) == [("team@groups.example.net", "failed", "rejected")]
+
+
+def test_a_localized_exchange_label_names_the_reporting_server():
+    text = ("From: postmaster@example.net\nTo: kim@example.org\nSubject: Unzustellbar: hi\n\n"
+            "Die Nachricht konnte nicht zugestellt werden.\n\n"
+            "Diagnoseinformationen für Administratoren:\n\nGenerierender Server: mx1.example.net\n\n"
+            "lee@example.net\nRemote Server returned '550 5.1.1 RESOLVER.ADR.RecipNotFound; not found'\n")
+    report = ndr.parse(text.encode())
+    assert [(r.recipient, r.status, r.reason) for r in report.recipients] == [
+        ("lee@example.net", "5.1.1", "userunknown")]
+    assert report.recipients[0].reporting_mta == "mx1.example.net"
