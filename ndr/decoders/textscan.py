@@ -478,7 +478,11 @@ def scan(mail: Mail, lay: Layout) -> Scan:
             block = blocks.get(key)
             if block is None:
                 block = blocks[key] = Block(address, head=stripped)
-            rest = line[match.end():].strip(" :")
+                rest = line[match.end():].lstrip(">").strip(" :")
+            else:
+                # named again: a transcript's command line ("Recipient: <x>", then ">>> RCPT
+                # TO:<x>") says which command the reply below it answered; keep it whole
+                rest = stripped if "rcpt to" in stripped.lower() else line[match.end():].lstrip(">").strip(" :")
             if rest:
                 block.lines.append(rest)
             current = block
