@@ -37,8 +37,9 @@ Two facts about the SMTP dialogue adjust the outcome:
   catalog names in its ``after_data`` (``userunknown`` → ``filtered``: the address was
   accepted at RCPT, so the content was refused), rule suffix ``+after-data``; so does a reason
   decided by a phrase when nothing says which command failed (``+no-rcpt``): a user-unknown
-  text is hard only with evidence that the address itself was refused — at RCPT TO, by an
-  X.1.1 code, or in a phrase of the decisive X.1.1 entry (a vendor's wording of that code).
+  text is hard only with evidence that the address itself was refused — at RCPT TO (a 5xx reply
+  that quotes the recipient's address answers RCPT TO), by an X.1.1 code, or in a phrase of the
+  decisive X.1.1 entry (a vendor's wording of that code).
 
 The explaining entry (``catalog_id``) is chosen apart from the reason: a decisive code's entry,
 else the entry whose own phrase matched, else the entry that ``explains`` the deciding phrase
@@ -173,6 +174,18 @@ def command_of(smtp_command: str | None, folded: str) -> str | None:
     return _CANONICAL.get(first, first)
 
 
+def _names_recipient(folded: str, recipient: str | None) -> str | None:
+    """``rcpt`` when the server's reply quotes the recipient's address (``550 <x>... No such
+    user``, ``550 Unknown user x``): a reply about that address, the answer to RCPT TO."""
+    if not recipient or "@" not in recipient or not folded:
+        return None
+    at = folded.find(recipient.lower())
+    if at < 0:
+        return None
+    reply = codes.find_reply(folded)
+    return "rcpt" if reply is not None and reply[0] == "5" and folded.find(reply) < at else None
+
+
 def _host_rule(hosts: list[Host], status: str | None, reply: str | None,
                folded: str, command: str | None = None) -> tuple[str, str, Pattern | None] | None:
     for host in hosts:
@@ -206,7 +219,7 @@ def decide(catalog: Catalog, *, status: str | None, reply: str | None, text: str
     rule_hosts = hosts_for(catalog, remote_mta, recipient)
     context = rule_hosts + [h for h in hosts_for(catalog, reporting_mta, None) if h not in rule_hosts]
     entry = catalog.code_entry(status, frozenset(h.id for h in context))
-    command = command_of(smtp_command, folded)
+    command = command_of(smtp_command, folded) or _names_recipient(folded, recipient)
     reason, rule, found, pattern = _decide(catalog, status, folded, reply, rule_hosts, entry, command,
                                            _typed(catalog, diagnostic_type),
                                            _field_verdict(catalog, extensions),
