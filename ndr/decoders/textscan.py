@@ -62,11 +62,11 @@ _SUCCESS_STARTS = frozenset(" oO<>23")
 _RECEIVED_BY = re.compile(r"\bby\s+\[?([A-Za-z0-9][A-Za-z0-9.:\-]*)", re.I)
 FIELDS = {"id", "name", "decoder", "source", "senders", "subjects", "ends", "headers_end",
           "recipients", "remote_mta", "reporting_mta", "reply", "delayed", "permanent", "temporary",
-          "commands", "lookalikes", "intros", "__line__"}
+          "commands", "lookalikes", "intros", "quoted_fields", "__line__"}
 COMMANDS = ("CONNECT", "HELO", "EHLO", "MAIL", "RCPT", "DATA")
 """The SMTP commands a ``commands`` entry may name (CONNECT: the greeting, before any command)."""
 _PHRASE_FIELDS = ("senders", "subjects", "ends", "delayed", "permanent", "temporary", "lookalikes",
-                  "intros")
+                  "intros", "quoted_fields")
 _REGEX_FIELDS = ("headers_end", "recipients", "remote_mta", "reporting_mta", "reply")
 
 
@@ -96,6 +96,9 @@ class Layout:
     intros: tuple[str, ...] = ()
     """Opening sentences of notices (MTAs' templates, localized labels): near the top of the
     text they say "bounce" when neither the sender nor the Subject does."""
+    quoted_fields: tuple[str, ...] = ()
+    """Header field names (``message-id:``) whose lines, quoted in a notice's text, never name
+    a failed recipient ("Message-id: <x@host>" looks like an address line)."""
     lookalikes: tuple[str, ...] = ()
     """Phrases of notices that look like bounces but report no failure (challenge-response
     requests, quarantine and recall notices): without an SMTP code in the text, no record."""
@@ -178,7 +181,7 @@ def compile_layout(item: dict[str, Any]) -> Layout:
         permanent=phrases("permanent"), temporary=phrases("temporary"),
         commands=_commands(item.get("commands")), command_keys=_command_keys(item.get("commands")),
         command_anchored=_command_anchored(item.get("commands")), lookalikes=phrases("lookalikes"),
-        intros=phrases("intros"),
+        intros=phrases("intros"), quoted_fields=phrases("quoted_fields"),
     )
 
 
@@ -464,7 +467,8 @@ def scan(mail: Mail, lay: Layout) -> Scan:
             continue
         paragraph.append(stripped)
         match = None
-        if "@" in line:  # every shape names an address: most lines need no regex at all
+        if "@" in line and not (lay.quoted_fields and stripped.lower().startswith(lay.quoted_fields)):
+            # every shape names an address: most lines need no regex at all
             for shape in lay.recipients:
                 match = shape.search(line)
                 if match:
