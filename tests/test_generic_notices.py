@@ -43,3 +43,87 @@ def test_a_localized_exchange_label_names_the_reporting_server():
     assert [(r.recipient, r.status, r.reason) for r in report.recipients] == [
         ("lee@example.net", "5.1.1", "userunknown")]
     assert report.recipients[0].reporting_mta == "mx1.example.net"
+
+
+OPENSMTPD = """\
+From: Mailer Daemon <MAILER-DAEMON@mx.example.org>
+To: sender@example.org
+Subject: Delivery status notification: failed
+
+    Hi!
+
+    This is the MAILER-DAEMON, please DO NOT REPLY to this email.
+
+    An error has occurred while attempting to deliver a message for
+    the following list of recipients:
+
+bob@example.net: 550 5.1.1 <bob@example.net>: Recipient address rejected: User unknown in virtual mailbox table
+
+carol@example.net: Envelope expired
+
+    Below is a copy of the original message:
+
+From: sender@example.org
+To: bob@example.net, carol@example.net
+"""
+
+COURIER = """\
+From: Courier mail server at mx.example.org <@>
+To: sender@example.org
+Subject: NOTICE: mail delivery status.
+
+This is a delivery status notification from mx.example.org,
+running the Courier mail server, version 1.1.4.
+
+---------------------------------------------------------------------------
+
+                           UNDELIVERABLE MAIL
+
+Your message to the following recipients cannot be delivered:
+
+<bob@example.net>:
+    mx.example.net [192.0.2.1]:
+>>> RCPT TO:<bob@example.net>
+<<< 550 5.1.1 <bob@example.net>: Recipient address rejected: User unknown
+
+<erin@example.net>:
+    mx.example.net [192.0.2.1]:
+<<< 552 5.2.2 Mailbox full
+"""
+
+ORACLE = """\
+From: Internet Mail Delivery <postmaster@mail.example.org>
+To: sender@example.org
+Subject: Delivery Notification: Delivery has failed
+
+This report relates to a message you sent with the following header fields:
+
+  Message-id: <abc@example.org>
+  From: sender@example.org
+  To: frank@example.net
+
+Your message cannot be delivered to the following recipients:
+
+  Recipient address: frank@example.net
+  Reason: Remote SMTP server has rejected address
+  Diagnostic code: smtp;550 5.1.1 <frank@example.net>... User unknown
+"""
+
+
+def test_opensmtpd_notice():
+    report = ndr.parse(OPENSMTPD.encode())
+    assert [(r.recipient, r.status, r.reason, r.status_source) for r in report.recipients] == [
+        ("bob@example.net", "5.1.1", "userunknown", "reply"),
+        ("carol@example.net", "5.4.7", "expired", "inferred")]
+
+
+def test_courier_notice():
+    report = ndr.parse(COURIER.encode())
+    assert [(r.recipient, r.status, r.reason) for r in report.recipients] == [
+        ("bob@example.net", "5.1.1", "userunknown"), ("erin@example.net", "5.2.2", "mailboxfull")]
+
+
+def test_oracle_messaging_server_notice_names_no_quoted_header_address():
+    report = ndr.parse(ORACLE.encode())
+    assert [(r.recipient, r.status, r.reason) for r in report.recipients] == [
+        ("frank@example.net", "5.1.1", "userunknown")]

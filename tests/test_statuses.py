@@ -71,3 +71,14 @@ def test_a_stated_class_only_code_is_not_replaced():
     report = dsn("bob@example.net", "5.0.0", text="x").replace(b"550 5.0.0 x", b"550 Unknown user (in reply to RCPT TO command)")
     (record,) = ndr.parse(report).recipients
     assert (record.reason, record.status, record.status_source) == ("userunknown", "5.0.0", "report")
+
+
+def test_every_failure_reason_implies_a_code_in_the_failure_class():
+    catalog = ndr.load_catalog()
+    for reason in catalog.reasons.values():
+        if not reason.default_status or reason.default_status.startswith("2") or reason.id in (
+                "feedback", "vacation"):
+            continue
+        for reply, klass in (("550", "5"), ("450", "4")):
+            status, source = settle(f"{klass}.0.0", None, reason=reason, action="failed", reply=reply)
+            assert (status, source) == (klass + reason.default_status[1:], "inferred"), reason.id

@@ -32,6 +32,17 @@ Catalog entry (``vendors``, ``decoder: fallback``), every field data::
       delayed: ["will be retried", ...]  # the message is still queued (action delayed)
       permanent: [...]                   # class 5 when the text carries no code
       temporary: [...]                   # class 4 when the text carries no code
+      intros: ["this is the mail system at host", ...]   # an MTA's opening sentence in the first
+                                         #   4096 characters: "this is a bounce" (no sender or
+                                         #   subject needed)
+      lookalikes: ["add yourself to my guest list", ...] # not a bounce (challenge-response,
+                                         #   quarantine, recall) unless the text quotes a code
+      quoted_fields: ["message-id:", ...]  # quoted header lines that name no failed recipient
+
+A bounce attached to ordinary mail (message/rfc822, a ``.eml``/``.txt`` file) is read once with
+the whole registry; one forwarded inline or quoted with ``> `` is read from the text; either way
+the report gets a defect saying so. When the notice names nobody, the returned message's sole
+addressee is the recipient (the Subject's address first, when the Subject states the failure).
 """
 from __future__ import annotations
 
