@@ -480,13 +480,9 @@ def scan(mail: Mail, lay: Layout) -> Scan:
                 current = None
                 continue
             block = blocks.get(key)
+            rest = _rest(line, match.end(), stripped if block is not None else None)
             if block is None:
                 block = blocks[key] = Block(address, head=stripped)
-                rest = line[match.end():].lstrip(">").strip(" :")
-            else:
-                # named again: a transcript's command line ("Recipient: <x>", then ">>> RCPT
-                # TO:<x>") says which command the reply below it answered; keep it whole
-                rest = stripped if "rcpt to" in stripped.lower() else line[match.end():].lstrip(">").strip(" :")
             if rest:
                 block.lines.append(rest)
             current = block
@@ -507,6 +503,15 @@ def scan(mail: Mail, lay: Layout) -> Scan:
         diagnostic = _code_line(text)
     return Scan(text=text, lower=lower, blocks=blocks, diagnostic=diagnostic,
                 reporting_mta=first_group(lay.reporting_mta, text))
+
+
+def _rest(line: str, end: int, again: str | None) -> str:
+    """What a recipient line says after its address. A line naming a recipient ``again`` that is
+    a transcript's command line ("Recipient: <x>", then ">>> RCPT TO:<x>") is kept whole: it says
+    which command the reply below it answered."""
+    if again is not None and "rcpt to" in again.lower():
+        return again
+    return line[end:].lstrip(">").strip(" :")
 
 
 def _code_line(text: str) -> str | None:
