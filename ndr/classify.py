@@ -235,6 +235,12 @@ def decide(catalog: Catalog, *, status: str | None, reply: str | None, text: str
         rule.startswith("code:") and entry is not None and entry.decisive)
     if action == "delayed" and not specific:
         return "expired", "action:delayed", entry
+    claimed = _command_reason(catalog, command)
+    if claimed is not None and claimed != reason and rule.startswith(("phrase:", "notice:")) \
+            and catalog.reason(reason).hard == "always":
+        # "unknown" / "not found" said in answer to MAIL FROM or HELO is about the sender's
+        # address or the client's name, not the recipient's: the command's reason decides.
+        return claimed, f"{rule}+{command}", found
     if command == "data" or (command is None and rule.startswith(("phrase:", "notice:"))):
         after = catalog.reason(reason).after_data
         # Not when a host rule, a vendor's verdict, a decisive code, or a phrase standing for a decisive code (a
