@@ -127,3 +127,10 @@ def test_oracle_messaging_server_notice_names_no_quoted_header_address():
     report = ndr.parse(ORACLE.encode())
     assert [(r.recipient, r.status, r.reason) for r in report.recipients] == [
         ("frank@example.net", "5.1.1", "userunknown")]
+
+
+def test_older_labels_name_the_recipient():
+    for label in ("Unknown address", "Bad address", "Receiver not found"):
+        text = ("From: postmaster@mail.example.org\nTo: sender@example.org\nSubject: Returned mail\n\n"
+                f"Your message could not be delivered.\n\n{label}: lee@example.net\n")
+        assert [r.recipient for r in ndr.parse(text.encode()).recipients] == ["lee@example.net"], label
