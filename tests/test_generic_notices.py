@@ -134,3 +134,15 @@ def test_older_labels_name_the_recipient():
         text = ("From: postmaster@mail.example.org\nTo: sender@example.org\nSubject: Returned mail\n\n"
                 f"Your message could not be delivered.\n\n{label}: lee@example.net\n")
         assert [r.recipient for r in ndr.parse(text.encode()).recipients] == ["lee@example.net"], label
+
+
+def test_opensmtpd_delay_notice_is_a_delay():
+    text = ("From: Mailer Daemon <MAILER-DAEMON@mx.example.org>\nTo: sender@example.org\n"
+            "Subject: Delivery status notification: delayed\n\n"
+            "    Hi!\n\n    This is the MAILER-DAEMON, please DO NOT REPLY to this email.\n\n"
+            "    A message is delayed for more than 4 hours for the following\n    list of recipients:\n\n"
+            "bob@example.net: 421 4.3.0 Temporary system problem\n\n"
+            "    Please note that this is only a temporary failure report.\n")
+    report = ndr.parse(text.encode())
+    assert [(r.recipient, r.action, r.status, r.hard) for r in report.recipients] == [
+        ("bob@example.net", "delayed", "4.3.0", False)]
