@@ -63,6 +63,11 @@ DefectKind = enum.StrEnum("DefectKind", [
     ("DEPTH_LIMIT", "depth-limit"),                  # MIME nesting deeper than Policy.max_depth
     ("MISSING_BOUNDARY", "missing-boundary"),        # a multipart without a boundary that occurs
     ("TRUNCATED_MULTIPART", "truncated-multipart"),  # a multipart ending before its closing boundary
+    ("LEADING_BOM", "leading-bom"),                  # a byte-order mark before the header
+    ("LEADING_BLANK_LINES", "leading-blank-lines"),  # blank or white-space lines before the header
+    ("MBOX_FROM_LINE", "mbox-from-line"),            # an mbox "From " line before the header
+    ("FORWARDED_BOUNCE", "forwarded-bounce"),        # the bounce was read from inside a forwarded message
+    ("QUOTED_BOUNCE", "quoted-bounce"),              # the bounce was read from quoted ("> ") lines
 ])
 DefectKind.__doc__ = "What kind of problem a defect is (a str enum: each member prints as its id)."
 

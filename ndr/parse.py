@@ -18,6 +18,7 @@ from typing import Union
 from .reading import mime
 from .catalog import Catalog, load_catalog
 from .reading.classify import classify
+from .reading.statuses import settle as settle_status
 from .reading.decoders import decode
 from .reading.decoders.base import Decoded, Mail, RawRecipient
 from .reading.text import one_line
@@ -93,6 +94,9 @@ def parse_bytes(data: bytes, catalog: Catalog, policy: Policy = DEFAULT) -> Repo
         return Report(kind=Kind.NONE, defects=tuple(defects))
     mail = Mail(root, catalog, policy, defects=defects)
     decoded = decode(mail)
+    if decoded is not None:
+        for defect in decoded.defects:
+            mail.defect(defect)
     if mail.text_cut:
         mail.defect(Defect(DefectKind.TEXT_LIMIT, f"only the first {policy.max_text_chars} characters "
                                                   "of the text were read"))
@@ -146,9 +150,14 @@ def _result(raw: RawRecipient, decoded: Decoded, catalog: Catalog, policy: Polic
                        reporting_mta=raw.reporting_mta or decoded.reporting_mta,
                        smtp_command=raw.smtp_command, diagnostic_type=raw.diagnostic_type,
                        extensions=raw.extensions, notice=raw.notice)
+    status, status_source = settle_status(raw.status, raw.status_source,
+                                          reason=catalog.reason(verdict.reason), action=raw.action,
+                                          reply=raw.reply_code, diagnostic=raw.diagnostic,
+                                          preset=raw.reason)
     # Text taken from the input is one line, without control characters, in every record.
     return RecipientResult(
-        recipient=one_line(raw.recipient), action=raw.action, status=raw.status,
+        recipient=one_line(raw.recipient), action=raw.action, status=status,
+        status_source=status_source,
         reply_code=raw.reply_code, diagnostic_code=one_line(raw.diagnostic),
         diagnostic_type=one_line(raw.diagnostic_type),
         original_recipient=one_line(raw.original_recipient), remote_mta=one_line(raw.remote_mta),

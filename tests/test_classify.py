@@ -382,8 +382,9 @@ def test_userunknown_without_rcpt_evidence_is_filtered(tiny: Catalog) -> None:
     # a phrase of the decisive X.1.1 entry (a vendor's wording of that code) decides like it
     assert decide(tiny, status="5.0.0", text="User x not listed in Directory") == \
         ("userunknown", "phrase:userunknown:not listed in directory", True)
-    # before RCPT (greeting, HELO, MAIL) the after-data rule has nothing to say
-    assert decide(tiny, status="5.0.0", text="550 User unknown", smtp_command="MAIL")[0] == "userunknown"
+    # before RCPT (greeting, HELO, MAIL) the after-data rule has nothing to say; an address
+    # verdict in answer to MAIL FROM is about the sender's address (issue 11, item 6)
+    assert decide(tiny, status="5.0.0", text="550 User unknown", smtp_command="MAIL")[0] == "rejected"
     # only a phrase is adjusted: a code's generic reason is not a claim about the address
     assert decide(tiny, status="5.1.6", text="gone")[:2] == ("hasmoved", "code:x-1-6")
 

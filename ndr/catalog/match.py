@@ -30,9 +30,16 @@ ADDRESS_GROUP = f"(?P<address>{ADDRESS_PATTERN})"
 HOST_GROUP = r"\[?(?P<host>(?<![a-z0-9.-])[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)+|(?<![0-9a-f:.])[0-9a-f]*:[0-9a-f:.]+)\]?"
 
 
+_ADDRESS_AFTER_EQUALS = r"(?P<address>[^\s<>()\[\]\"',;:@=]+@[^\s<>()\[\]\"',;:@]+\.[A-Za-z0-9-]+)"
+
+
 def compile_shape(expression: str, flags: int = 0) -> re.Pattern[str]:
     """A catalog regex of a layout or of the notices, its placeholders filled: ``{address}``
     (the group ``address``) and ``{host}`` (the group ``host``); case-insensitive."""
+    # "{address}" right after a literal "=" (X.400's "dda:SMTP=user@host;"): the shape's own
+    # literal fixes where the address starts, so the free-text rule (an address starts only after
+    # a delimiter) is not needed there, and the local part holds no "=".
+    expression = expression.replace("={address}", "=" + _ADDRESS_AFTER_EQUALS)
     expanded = expression.replace("{address}", ADDRESS_GROUP).replace("{host}", HOST_GROUP)
     return re.compile(expanded, re.I | flags)
 

@@ -22,10 +22,11 @@ DECODER = "fallback"
 """The ``decoder`` of the ``vendors`` entry that held this section before it had its own."""
 FIELDS = {"source", "senders", "subjects", "autoreply_subjects", "ends", "headers_end", "recipients",
           "remote_mta", "reporting_mta", "reply", "delayed", "permanent", "temporary", "commands",
-          "__line__"}
+          "lookalikes", "intros", "quoted_fields", "__line__"}
 COMMANDS = ("CONNECT", "HELO", "EHLO", "MAIL", "RCPT", "DATA")
 """The SMTP commands a ``commands`` entry may name (CONNECT: the greeting, before any command)."""
-_PHRASE_FIELDS = ("senders", "subjects", "autoreply_subjects", "ends", "delayed", "permanent", "temporary")
+_PHRASE_FIELDS = ("senders", "subjects", "autoreply_subjects", "ends", "delayed", "permanent", "temporary",
+                  "lookalikes", "intros", "quoted_fields")
 _REGEX_FIELDS = ("headers_end", "recipients", "remote_mta", "reporting_mta", "reply")
 
 
@@ -54,6 +55,15 @@ class Notices:
     has an alternation outside a group): only the positions of the keys need trying."""
     autoreply_subjects: tuple[str, ...] = ()
     """Subject starts of automatic replies (out of office, vacation)."""
+    intros: tuple[str, ...] = ()
+    """Opening sentences of notices (MTAs' templates, localized labels): near the top of the
+    text they say "bounce" when neither the sender nor the Subject does."""
+    quoted_fields: tuple[str, ...] = ()
+    """Header field names (``message-id:``) whose lines, quoted in a notice's text, never name
+    a failed recipient ("Message-id: <x@host>" looks like an address line)."""
+    lookalikes: tuple[str, ...] = ()
+    """Phrases of notices that look like bounces but report no failure (challenge-response
+    requests, quarantine and recall notices): without an SMTP code in the text, no record."""
 
 
 def compile_notices(item: dict[str, Any]) -> Notices:
@@ -73,7 +83,8 @@ def compile_notices(item: dict[str, Any]) -> Notices:
         permanent=phrases("permanent"), temporary=phrases("temporary"),
         commands=_commands(item.get("commands")), command_keys=_command_keys(item.get("commands")),
         command_anchored=_command_anchored(item.get("commands")),
-        autoreply_subjects=phrases("autoreply_subjects"),
+        autoreply_subjects=phrases("autoreply_subjects"), lookalikes=phrases("lookalikes"),
+        intros=phrases("intros"), quoted_fields=phrases("quoted_fields"),
     )
 
 

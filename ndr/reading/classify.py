@@ -37,8 +37,9 @@ Two facts about the SMTP dialogue adjust the outcome:
   catalog names in its ``after_data`` (``userunknown`` → ``filtered``: the address was
   accepted at RCPT, so the content was refused), rule suffix ``+after-data``; so does a reason
   decided by a phrase when nothing says which command failed (``+no-rcpt``): a user-unknown
-  text is hard only with evidence that the address itself was refused — at RCPT TO, by an
-  X.1.1 code, or in a phrase of the decisive X.1.1 entry (a vendor's wording of that code).
+  text is hard only with evidence that the address itself was refused — at RCPT TO (a 5xx reply
+  that quotes the recipient's address answers RCPT TO), by an X.1.1 code, or in a phrase of the
+  decisive X.1.1 entry (a vendor's wording of that code).
 
 The explaining entry (``catalog_id``) is chosen apart from the reason: a decisive code's entry,
 else the entry whose own phrase matched, else the entry that ``explains`` the deciding phrase
@@ -177,6 +178,18 @@ def command_of(catalog: Catalog, smtp_command: str | None, folded: str) -> str |
     return _CANONICAL.get(first, first)
 
 
+def _names_recipient(folded: str, recipient: str | None) -> str | None:
+    """``rcpt`` when the server's reply quotes the recipient's address (``550 <x>... No such
+    user``, ``550 Unknown user x``): a reply about that address, the answer to RCPT TO."""
+    if not recipient or "@" not in recipient or not folded:
+        return None
+    at = folded.find(recipient.lower())
+    if at < 0:
+        return None
+    reply = codes.find_reply(folded)
+    return "rcpt" if reply is not None and reply[0] == "5" and folded.find(reply) < at else None
+
+
 def _host_rule(hosts: list[Host], status: str | None, reply: str | None,
                folded: str, command: str | None = None) -> tuple[str, Rule, Pattern | None] | None:
     for host in hosts:
@@ -210,7 +223,7 @@ def reason_for(catalog: Catalog, *, status: str | None, reply: str | None, text:
     rule_hosts = hosts_for(catalog, remote_mta, recipient)
     context = rule_hosts + [h for h in hosts_for(catalog, reporting_mta, None) if h not in rule_hosts]
     entry = catalog.code_entry(status, frozenset(h.id for h in context))
-    command = command_of(catalog, smtp_command, folded)
+    command = command_of(catalog, smtp_command, folded) or _names_recipient(folded, recipient)
     reason, rule, found, pattern = _decide(catalog, status, folded, reply, rule_hosts, entry, command,
                                            _typed(catalog, diagnostic_type),
                                            _vendor_field_reason(catalog, extensions),
@@ -225,6 +238,12 @@ def reason_for(catalog: Catalog, *, status: str | None, reply: str | None, text:
     decisive_code = rule.kind is RuleKind.CODE and entry is not None and entry.decisive
     if action == "delayed" and not (rule.kind in _SPECIFIC or decisive_code):
         return "expired", str(Rule(RuleKind.ACTION, "delayed")), entry
+    claimed = _command_reason(catalog, command)
+    if claimed is not None and claimed != reason and rule.kind in _BY_TEXT \
+            and catalog.reason(reason).hard == "always":
+        # "unknown" / "not found" said in answer to MAIL FROM or HELO is about the sender's
+        # address or the client's name, not the recipient's: the command's reason decides.
+        return claimed, str(rule.but(f"+{command}")), found
     if command == "data" or (command is None and rule.kind in _BY_TEXT):
         after = catalog.reason(reason).after_data
         # Not when a host rule, a vendor's verdict, a decisive code, or a phrase standing for a decisive code (a

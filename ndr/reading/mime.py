@@ -219,13 +219,36 @@ def parse(data: bytes, policy: Policy = DEFAULT) -> Part:
                                                       f"{policy.max_message_bytes} were read"))
         data = data[: policy.max_message_bytes]
     data = cut_long_lines(normalise_newlines(data), policy.max_line_bytes, defects)
-    if data.startswith(b"From "):  # an mbox separator line left in front of the message
-        first = data.find(b"\n")
-        data = data[first + 1:] if first >= 0 else b""
+    data = _strip_framing(data, defects)
     counter = [0]
     root = _entity(data, policy, defects, 0, counter)
     root.defects = defects
     return root
+
+
+_BLANK_LINES = re.compile(rb"(?:[ \t]*\n)+")
+_FIELD_START = re.compile(rb"[!-9;-~]{1,200}[ \t]*:")
+_BOM = b"\xef\xbb\xbf"
+
+
+def _strip_framing(data: bytes, defects: list[Defect]) -> bytes:
+    """What some writers put before the header: a byte order mark, blank or whitespace-only
+    lines (Exchange DSNs saved by some clients begin with a blank line and a line of spaces),
+    an mbox ``From `` separator line. Each is dropped with a defect, so the header is read."""
+    for _ in range(2):  # a BOM or blank lines may stand before an mbox line, or after it
+        if data.startswith(_BOM):
+            data = data[len(_BOM):]
+            defects.append(Defect(DefectKind.LEADING_BOM, "a byte order mark before the header"))
+        blank = _BLANK_LINES.match(data)
+        if blank is not None and (_FIELD_START.match(data, blank.end()) or data.startswith(b"From ", blank.end())):
+            data = data[blank.end():]
+            lines = blank.group().count(b"\n")
+            defects.append(Defect(DefectKind.LEADING_BLANK_LINES, f"{lines} blank line(s) before the header"))
+        if data.startswith(b"From ") and not _HEADER_LINE.match(data):
+            first = data.find(b"\n")
+            data = data[first + 1:] if first >= 0 else b""
+            defects.append(Defect(DefectKind.MBOX_FROM_LINE, "an mbox 'From ' line before the header"))
+    return data
 
 
 def _entity(data: bytes, policy: Policy, defects: list[Defect], depth: int,

@@ -83,14 +83,18 @@ class AmazonSES:
             if not isinstance(item, dict) or not item.get("emailAddress"):
                 continue
             diag_type, diagnostic = diagnostic_parts(item.get("diagnosticCode"))
-            status = codes.normalise_status(item.get("status")) or (
-                codes.find_status(diagnostic) if diagnostic else None)
+            status = codes.normalise_status(item.get("status"))
+            said = "report" if status else None
+            if status is None and diagnostic:
+                status = codes.find_status(diagnostic)
+                said = "reply" if status else None
             if status is None:
                 status = "4.0.0" if transient else "5.0.0"
             reply = codes.find_reply(diagnostic) if diagnostic else None
             recipients.append(RawRecipient(
                 recipient=item["emailAddress"], action=normalise_action(item.get("action")) or "failed",
-                status=status, reply_code=reply if codes.agree(reply, status) else None,
+                status=status, status_source=said,
+                reply_code=reply if codes.agree(reply, status) else None,
                 diagnostic=diagnostic, diagnostic_type=diag_type,
                 reporting_mta=reporting))
         return Decoded(decoder=self.name, recipients=recipients, reporting_mta=reporting)

@@ -40,6 +40,10 @@ class RawRecipient:
     extensions: dict[str, str] | None = None
     """Extension fields (``x-…``, names lowercased) of the recipient's delivery-status block:
     a vendor's own verdict such as PowerMTA's ``x-powermta-bouncecategory``."""
+    status_source: str | None = None
+    """Where ``status`` was stated: ``report`` (a delivery-status field), ``reply`` (the SMTP
+    reply or diagnostic), ``text`` (the human-readable part); None when no code was stated and
+    the decoder only put a class (``5.0.0``) there — ``ndr.statuses`` then infers one."""
     notice: str | None = None
     """The reporting MTA's own words about this recipient in the human-readable part, when the
     diagnostic is another server's reply (Gmail: "** Address not found ** ... because the address
@@ -60,6 +64,8 @@ class Decoded:
     original_envelope_id: str | None = None
     original_headers: Headers | None = None
     """Header of the returned message, where the decoder found it outside a MIME part."""
+    defects: list[Defect] = field(default_factory=list)
+    """What the decoder worked around (a bounce read from inside a forwarded message ...)."""
 
 
 class Mail:

@@ -56,8 +56,9 @@ def recipient_from_fields(fields: dict[str, str]) -> RawRecipient:
     found = codes.find_status(diagnostic) if diagnostic else None
     # The remote server's own code is more specific than the reporting MTA's summary of it
     # (Sendmail reports Status 5.1.1 for any 550; the reply said 5.7.1): prefer it, same class.
+    source = "report" if status else None
     if found and (status is None or (found[0] == status[0] and not codes.is_class_only(found))):
-        status = found
+        status, source = found, "reply"
     reply = codes.find_reply(diagnostic) if diagnostic else None
     remote = mta_name(fields.get("remote-mta"))
     original = clean_address(fields.get("original-recipient"))
@@ -66,6 +67,7 @@ def recipient_from_fields(fields: dict[str, str]) -> RawRecipient:
         original_recipient=original,
         action=normalise_action(fields.get("action")),
         status=status,
+        status_source=source,
         reply_code=reply,
         diagnostic=diagnostic,
         diagnostic_type=diag_type,
@@ -174,10 +176,10 @@ def enrich(recipients: list[RawRecipient], scan: "textscan.Scan | None", reporti
             raw.diagnostic = scan.summary  # the notice's own words, when it quotes no reply
         source = raw.diagnostic or ""
         if codes.is_class_only(raw.status):
-            for candidate in (source, text or ""):
+            for candidate, said in ((source, "reply"), (text or "", "text")):
                 found = codes.find_status(candidate) if candidate else None
                 if found and (raw.status is None or found[0] == raw.status[0]) and found != raw.status:
-                    raw.status = found
+                    raw.status, raw.status_source = found, said
                     break
         if raw.reply_code is None:
             for candidate in (source, text or ""):

@@ -180,13 +180,15 @@ class TableDecoder:
         raw.action = layout.action
         if diagnostic:
             raw.status = codes.find_status(diagnostic)
+            raw.status_source = "reply" if raw.status else None
             raw.reply_code = _first_group(layout.reply, lines) or codes.find_reply(diagnostic)
             raw.remote_mta = _first_group(layout.remote_mta, lines)  # then settle's rule
             if layout.when:
                 lower = diagnostic.lower()
                 for phrase, status, action in layout.when:
                     if phrase in lower:
-                        raw.status = raw.status or status
+                        if raw.status is None and status is not None:
+                            raw.status, raw.status_source = status, "text"
                         raw.action = action or raw.action
                         break
         if raw.status is None and layout.status:

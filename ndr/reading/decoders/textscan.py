@@ -147,15 +147,25 @@ def text_command(mail: Mail, lay: Notices | None) -> str | None:
     return None
 
 
-def looks_like_bounce(mail: Mail, lay: Notices) -> bool:
-    """True when the envelope says "bounce": a mail-system sender, a bounce subject, a report."""
+def looks_like_bounce(mail: Mail, lay: Notices, intros: bool = True) -> bool:
+    """True when the envelope says "bounce": a mail-system sender, a bounce subject, a report;
+    else (with ``intros``) when the text opens like an MTA's notice."""
     sender = mail.sender
     if any(s in sender for s in lay.senders):
         return True
     subject = mail.subject.lower()
     if any(s in subject for s in lay.subjects):
         return True
-    return mail.root.content_type == "multipart/report"
+    if mail.root.content_type == "multipart/report":
+        return True
+    if intros and lay.intros:
+        head = " ".join(mail.body_text[:_INTRO_SPAN].lower().split())
+        return any(p in head for p in lay.intros)
+    return False
+
+
+_INTRO_SPAN = 4096
+"""Characters of the text searched for a notice's opening sentence."""
 
 
 def human_text(mail: Mail, lay: Notices) -> tuple[str, str]:
@@ -238,7 +248,8 @@ def scan(mail: Mail, lay: Notices) -> Scan:
             current = None
             continue
         paragraph.append(stripped)
-        match = _recipient_line(lay, line)
+        match = None if lay.quoted_fields and stripped.lower().startswith(lay.quoted_fields) \
+            else _recipient_line(lay, line)
         if match:
             address = match.group("address").strip(".")
             key = address.lower()
@@ -246,9 +257,9 @@ def scan(mail: Mail, lay: Notices) -> Scan:
                 current = None
                 continue
             block = blocks.get(key)
+            rest = _rest(line, match.end(), stripped if block is not None else None)
             if block is None:
                 block = blocks[key] = Block(address, head=stripped)
-            rest = line[match.end():].strip(" :")
             if rest:
                 block.lines.append(rest)
             current = block
@@ -286,6 +297,15 @@ def _recipient_line(lay: Notices, line: str) -> re.Match[str] | None:
         if match:
             return match
     return None
+
+
+def _rest(line: str, end: int, again: str | None) -> str:
+    """What a recipient line says after its address. A line naming a recipient ``again`` that is
+    a transcript's command line ("Recipient: <x>", then ">>> RCPT TO:<x>") is kept whole: it says
+    which command the reply below it answered."""
+    if again is not None and "rcpt to" in again.lower():
+        return again
+    return line[end:].lstrip(">").strip(" :")
 
 
 def _code_line(text: str) -> str | None:
