@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 
 from .catalog import codes
 from .catalog import Catalog, CodeEntry, load_catalog
 from .reading.cause import classify_record
 from .reading import platform
-from .reading.decoders import hosts, phrases
-from .model import _plain_fields
+from .reading.decoders import settle
+from .model import plain_fields
+from .policy import DEFAULT, Policy
 
 _BARE_REPLY = re.compile(r"^[245]\d\d$")
 _BARE_STATUS = re.compile(r"^[245]\.\d{1,3}\.\d{1,3}$")
@@ -43,19 +45,34 @@ class Explanation:
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dictionary."""
-        return _plain_fields(self)
+        return plain_fields(self)
 
 
-def explain(query: str, *, lang: str = "en", catalog: Catalog | None = None) -> Explanation:
-    """Explain ``4.4.316``, ``450 4.4.316``, a bare reply code (``550``) or a diagnostic line.
+def explain(query: str, *, policy: Policy = DEFAULT, catalog: Catalog | None = None,
+            lang: str | None = None) -> Explanation:
+    """Explain ``4.4.316``, ``450 4.4.316``, a bare reply code (``550``) or a diagnostic line, in
+    ``policy.lang``. ``understood`` is False when nothing in the catalog matches the query.
+
+    ``lang=`` is deprecated: pass ``policy=ndr.Policy(lang=...)`` (one settings object for
+    parse, explain and generate).
+
+    Raises ``ValueError`` when ``query`` is empty or only white space: there is nothing to explain.
 
     >>> explain("450 4.4.316").reason
     'networkerror'
     >>> explain("hello world").understood
     False
     """
-    catalog = catalog or load_catalog()
+    if lang is not None:
+        warnings.warn("explain(lang=...) is deprecated; pass policy=Policy(lang=...)",
+                      DeprecationWarning, stacklevel=2)
+        policy = policy.clone(lang=lang)
+    lang = policy.lang or "en"
+    catalog = catalog or load_catalog(policy.catalog)
     text = " ".join(query.split())
+    if not text:
+        raise ValueError("explain: nothing to explain; give a status code (5.1.1), a reply code "
+                         "(550), an Exchange code (4.4.316) or a diagnostic line")
     if _BARE_REPLY.match(text):
         return _reply(query, text, catalog, lang)
     status = codes.find_status(text)
@@ -86,7 +103,7 @@ def explain(query: str, *, lang: str = "en", catalog: Catalog | None = None) -> 
         title=(verdict.summary if last_error else None)
         or (entry.title.get(lang) if entry else reason.summary.get(lang)),
         reason_summary=reason.summary.get(lang), causes=tuple(causes), fixes=tuple(fixes),
-        who=entry.who if entry else (), remote_mta=hosts.named_host(catalog, text),
+        who=entry.who if entry else (), remote_mta=settle.named_host(catalog, text),
         source=entry.source if entry else reason.source,
         last_error_status=last_status if last_error else None, understood=understood,
     )
@@ -125,7 +142,7 @@ def _reply_entry(catalog: Catalog, reply: str) -> CodeEntry | None:
 def _last_error(catalog: Catalog, text: str) -> tuple[str | None, str | None]:
     """The last real error an expiry line quotes (Exchange ``LED=``, Postfix ``delivery
     temporarily suspended:`` …), from the catalog's ``last_error`` shapes."""
-    lay = phrases.layout(catalog)
+    lay = catalog.notices
     if lay is None:
         return None, None
     for expression in lay.last_error:
@@ -148,11 +165,11 @@ def _reporters(catalog: Catalog, text: str) -> frozenset[str]:
     return frozenset(found)
 
 
-def explain_all(queries: list[str], *, lang: str = "en",
+def explain_all(queries: list[str], *, policy: Policy = DEFAULT,
                 catalog: Catalog | None = None) -> list[Explanation]:
     """Explain each query (``split_queries`` groups command-line words into queries)."""
-    catalog = catalog or load_catalog()
-    return [explain(q, lang=lang, catalog=catalog) for q in queries]
+    catalog = catalog or load_catalog(policy.catalog)
+    return [explain(q, policy=policy, catalog=catalog) for q in queries]
 
 
 def split_queries(words: list[str]) -> list[str]:

@@ -10,13 +10,12 @@ import ndr
 from ndr.catalog import load_catalog, read_yaml, shipped_catalog_path, validate
 from ndr.reading import platform
 from ndr.reading.classify import classify
-from ndr.reading.decoders import phrases
 from ndr.reading.decoders.base import Mail, RawRecipient
 from ndr.reading.decoders.lasterror import find
 from ndr.reading.mime import parse as mime_parse
 
 CATALOG = load_catalog()
-LAYOUT = phrases.layout(CATALOG)
+LAYOUT = CATALOG.notices
 
 
 def _mail(text: str) -> Mail:

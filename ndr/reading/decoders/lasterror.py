@@ -17,7 +17,7 @@ from typing import Callable
 from ...catalog import codes
 from ..text import one_line
 from .base import RawRecipient
-from .phrases import Layout
+from ...catalog.notices import Notices as Layout
 
 _LIMIT = 500
 """Most characters of a last error kept (an LED carries a few bracketed fields)."""

@@ -1,16 +1,16 @@
 """The shared last step of every decoder (``settle``): the one rule for ``remote_mta``, and the
 SMTP command a diagnostic says failed (``smtp_command``: CONNECT, HELO, EHLO, MAIL, RCPT or DATA,
-from the MTAs' own markers listed in the catalog's fallback entry, ``commands``).
+from the MTAs' own markers listed in the catalog's ``notices.commands``).
 
 ``remote_mta`` is the destination: the server the sending side talked to or tried
 (DECISIONS "Fields"). In order:
 
 1. **The server the report says answered**: the Remote-MTA field, a vendor layout's own
    ``remote_mta`` expression, or a host the diagnostic quotes as answering — the catalog's
-   fallback entry lists these shapes (``host X[ip] said:``, Exim's ``host X [ip]: 550 ...``,
+   ``notices`` section lists these shapes (``host X[ip] said:``, Exim's ``host X [ip]: 550 ...``,
    ``remote host X said``, ``while talking to X:`` ...).
 2. **Else the server the text says was tried**, in the diagnostic, then in the recipient's
-   paragraphs of the human-readable text: the fallback entry's ``destination`` shapes
+   paragraphs of the human-readable text: the ``notices`` section's ``destination`` shapes
    (``connect to X[ip]``, ``LastAttemptedServerName=X``, ``{FQDN=X}``, Exim's ``host X [ip]:``,
    Sendmail's ``Connection refused by X``); for a lone recipient, also a server the notice
    names as answering anywhere (Sendmail's ``... while talking to X.:`` above the transcript).
@@ -31,11 +31,12 @@ from __future__ import annotations
 from typing import Iterable
 
 from ...catalog import Catalog
-from . import lasterror, phrases, textscan
+from ...catalog.notices import command_in
+from ...model import SUCCESS_ACTIONS
+from . import lasterror, textscan
 from .base import Decoded, Mail, RawRecipient
 
 _HEAD = 8192  # a text introduces its author near the top
-_NOT_FAILED = frozenset({"delivered", "relayed", "expanded"})
 
 
 def normalise(host: str | None) -> str | None:
@@ -50,7 +51,7 @@ def normalise(host: str | None) -> str | None:
 
 def answering_host(mail: Mail, text: str | None) -> str | None:
     """The host ``text`` (a diagnostic) quotes as having answered, if any."""
-    lay = phrases.layout(mail.catalog)
+    lay = mail.catalog.notices
     if not text or lay is None:
         return None
     return normalise(textscan.first_group(lay.remote_mta, text))
@@ -58,7 +59,7 @@ def answering_host(mail: Mail, text: str | None) -> str | None:
 
 def author_in_text(mail: Mail) -> str | None:
     """The host the human-readable text introduces as the report's author, if any."""
-    lay = phrases.layout(mail.catalog)
+    lay = mail.catalog.notices
     if lay is None:
         return None
     return normalise(textscan.first_group(lay.reporting_mta, mail.body_folded[:_HEAD]))
@@ -66,9 +67,9 @@ def author_in_text(mail: Mail) -> str | None:
 
 def named_host(catalog: Catalog, text: str | None) -> str | None:
     """The destination a text names: a server it quotes as answering, else one it says was
-    tried (the catalog's ``remote_mta`` then ``destination`` shapes); for texts outside a bounce
+    tried (the ``notices`` section's ``remote_mta`` then ``destination`` shapes); for texts outside a bounce
     (``ndr explain``, a queue's last error)."""
-    lay = phrases.layout(catalog)
+    lay = catalog.notices
     if not text or lay is None:
         return None
     return normalise(textscan.first_group(lay.remote_mta, text) or textscan.first_group(lay.destination, text))
@@ -76,7 +77,7 @@ def named_host(catalog: Catalog, text: str | None) -> str | None:
 
 def tried_host(mail: Mail, text: str | None) -> str | None:
     """The host ``text`` says the sender tried to reach, although it never answered."""
-    lay = phrases.layout(mail.catalog)
+    lay = mail.catalog.notices
     if not text or lay is None:
         return None
     return normalise(textscan.first_group(lay.destination, text))
@@ -151,10 +152,10 @@ def settle(mail: Mail, decoded: Decoded, recipients: Iterable[RawRecipient] | No
             session.append(answering_host(mail, mail.body_folded[:_HEAD * 2]))
         return session[0]
 
-    lay = phrases.layout(mail.catalog)
-    alone = sum(1 for r in decoded.recipients if r.action not in _NOT_FAILED) == 1
+    lay = mail.catalog.notices
+    alone = sum(1 for r in decoded.recipients if r.action not in SUCCESS_ACTIONS) == 1
     for raw in decoded.recipients if recipients is None else recipients:
-        failed = raw.action not in _NOT_FAILED and raw.reason is None
+        failed = raw.action not in SUCCESS_ACTIONS and raw.reason is None
         paragraph = _Paragraphs(mail, raw.recipient)
         remote = normalise(raw.remote_mta) or answering_host(mail, raw.diagnostic)
         if remote is None and failed:
@@ -168,8 +169,8 @@ def settle(mail: Mail, decoded: Decoded, recipients: Iterable[RawRecipient] | No
             if found is not None:
                 raw.last_error_status, raw.last_error = found
         if raw.smtp_command is None:
-            raw.smtp_command = phrases.command_in(lay, raw.diagnostic)
-        if raw.smtp_command is None and raw.action not in _NOT_FAILED and lay is not None:
+            raw.smtp_command = command_in(lay, raw.diagnostic)
+        if raw.smtp_command is None and raw.action not in SUCCESS_ACTIONS and lay is not None:
             # The recipient's own paragraph of the human text (up to another recipient), else
             # the last command of the whole text (a session transcript, m-FILTER's section).
             others = tuple(r.recipient.lower() for r in decoded.recipients
