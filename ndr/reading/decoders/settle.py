@@ -65,14 +65,22 @@ def author_in_text(mail: Mail) -> str | None:
     return normalise(textscan.first_group(lay.reporting_mta, mail.body_folded[:_HEAD]))
 
 
-def named_host(catalog: Catalog, text: str | None) -> str | None:
-    """The destination a text names: a server it quotes as answering, else one it says was
-    tried (the ``notices`` section's ``remote_mta`` then ``destination`` shapes); for texts outside a bounce
-    (``ndr explain``, a queue's last error)."""
+def answered_in(catalog: Catalog, text: str | None) -> str | None:
+    """The host a text outside a bounce quotes as having answered (``host X[ip] said:``)."""
     lay = catalog.notices
     if not text or lay is None:
         return None
-    return normalise(textscan.first_group(lay.remote_mta, text) or textscan.first_group(lay.destination, text))
+    return normalise(textscan.first_group(lay.remote_mta, text))
+
+
+def named_host(catalog: Catalog, text: str | None) -> str | None:
+    """The destination a text outside a bounce names (``ndr explain``, a queue's last error): a
+    server it quotes as answering, else one it says was tried (the ``notices`` section's
+    ``remote_mta`` then ``destination`` shapes)."""
+    lay = catalog.notices
+    if not text or lay is None:
+        return None
+    return answered_in(catalog, text) or normalise(textscan.first_group(lay.destination, text))
 
 
 def tried_host(mail: Mail, text: str | None) -> str | None:
@@ -180,5 +188,5 @@ def settle(mail: Mail, decoded: Decoded, recipients: Iterable[RawRecipient] | No
     return decoded
 
 
-__all__ = ["settle", "answering_host", "tried_host", "named_host", "paragraphs_of", "author_in_text",
-           "trace_host", "normalise"]
+__all__ = ["settle", "answering_host", "tried_host", "named_host", "answered_in", "paragraphs_of",
+           "author_in_text", "trace_host", "normalise"]
