@@ -39,7 +39,13 @@ PLACEHOLDERS = {
 # (mta, phrase) -> why our reason differs from the reference's.
 _LOOP = "mail loops are networkerror in our vocabulary (the STYLE.md reason set), as in the corpus"
 _DECISIVE = "the status code is decisive in the catalog and the words name no reason it yields to"
+_TIMEOUT = ("DECISIONS 'reason for given-up messages': a timeout on one attempt (or in a delay) is "
+            "networkerror; expired only when the notice says the queue gave up, the timeout then "
+            "being its last error")
 EXCEPTIONS: dict[tuple[str, str], str] = {
+    ("postfix", "connect to <host>[<ip>]:25: Connection timed out"): _TIMEOUT,
+    ("sendmail", "Deferred: Connection timed out with <host>"): _TIMEOUT,
+    ("exchange-server (on-prem 2013-2019)", "Connection timed out"): _TIMEOUT,
     ("postfix", "mail for <nexthop> loops back to myself"): _LOOP,
     ("qmail", "Sorry. Although I'm listed as a best-preference MX or A for that host, it isn't in my "
               "control/locals file, so I don't treat it as local. (#5.4.6)"): _LOOP,
