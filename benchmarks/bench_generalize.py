@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import ndr  # noqa: E402
-from ndr import decoders as registry  # noqa: E402
+from ndr.reading import decoders as registry  # noqa: E402
 from ndr.catalog import build, read_yaml, shipped_catalog_path, validate  # noqa: E402
 from ndr.parse import parse_bytes  # noqa: E402
 

@@ -6,7 +6,7 @@
 Target: at least 2,000 reports per second. Each report has two recipients (a refused smart host
 and a greylisting 4.2.0), a returned original, and goes through decide → generate → FolderSink
 (temporary file, made durable, renamed; ``--fsync end`` commits in groups, ``each`` fsyncs every
-file). Generation goes through ``ndr.generate_pool.generate_all`` like ``ndr generate``;
+file). Generation goes through ``ndr.writing.pool.generate_all`` like ``ndr generate``;
 ``--jobs N`` uses N worker processes. With
 ``--runs R`` the whole run is repeated R times and the median is printed, because a shared
 machine is noisy. Prints the figures; it is a script, not a test.
@@ -25,11 +25,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ndr.catalog import load_catalog  # noqa: E402
-from ndr.decide import decide  # noqa: E402
-from ndr.deliver import FSYNC_MODES, FolderSink  # noqa: E402
+from ndr.writing.decide import decide  # noqa: E402
+from ndr.writing.deliver import FSYNC_MODES, FolderSink  # noqa: E402
 from ndr.generate import ReportOptions, generate_reports  # noqa: E402
-from ndr.generate_pool import generate_all  # noqa: E402
-from ndr.queue import Attempt, LocalError, Original, QueuedMessage, QueueRecipient  # noqa: E402
+from ndr.writing.pool import generate_all  # noqa: E402
+from ndr.writing.queue import Attempt, LocalError, Original, QueuedMessage, QueueRecipient  # noqa: E402
 
 T0 = datetime(2024, 5, 1, 8, tzinfo=timezone.utc)
 NOW = T0 + timedelta(days=6)

@@ -61,9 +61,9 @@ def timed(functions, messages: list[bytes], rounds: int) -> list[list[float]]:
 
 def stages(messages: list[bytes], rounds: int) -> dict[str, float]:
     """Best-round seconds of each stage of ``parse_bytes`` (the same steps, timed one by one)."""
-    from ndr import mime
-    from ndr.decoders import decoders
-    from ndr.decoders.base import Mail
+    from ndr.reading import mime
+    from ndr.reading.decoders import decoders
+    from ndr.reading.decoders.base import Mail
     from ndr.parse import _result
 
     catalog = ndr.load_catalog()
@@ -77,7 +77,7 @@ def stages(messages: list[bytes], rounds: int) -> dict[str, float]:
             start = clock()
             root = mime.parse(data, policy)
             spent["mime"] = spent.get("mime", 0.0) + clock() - start
-            mail = Mail(root, catalog, text_limit=policy.max_text_chars)
+            mail = Mail(root, catalog, policy)
             decoded = None
             for decoder in decoders():
                 start = clock()

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from ndr.archives import DEFAULT_LIMITS, Problem
+from ndr.reading.archives import DEFAULT_LIMITS, Problem
 from ndr.batch import units, work
 from ndr.batch.engine import LocalEngine
 from ndr.batch.units import Files, Payload, Spans, ZipMembers, plan

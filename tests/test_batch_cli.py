@@ -5,7 +5,7 @@ import csv
 import io
 import json
 
-from ndr.records import FIELDS
+from ndr.reading.records import FIELDS
 
 from .bounces import dsn, mbox, mixed, write_zip
 from .conftest import run_ndr

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ndr import codes
+from ndr.catalog import codes
 
 
 @pytest.mark.parametrize("text, status, reply", [

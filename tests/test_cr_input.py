@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from ndr.archives import RawMessage, iter_messages
+from ndr.reading.archives import RawMessage, iter_messages
 
 BOUNCE = (
     "From: Mail Delivery System <MAILER-DAEMON@mx.example.net>\n"

@@ -5,8 +5,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from ndr.decide import Verdict, decide, human, is_permanent
-from ndr.queue import Attempt, LocalError, QueuedMessage, QueueRecipient
+from ndr.writing.decide import Verdict, decide, human, is_permanent
+from ndr.writing.queue import Attempt, LocalError, QueuedMessage, QueueRecipient
 
 T0 = datetime(2024, 5, 1, tzinfo=timezone.utc)
 H = timedelta(hours=1)

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from ndr import deliver
+from ndr.writing import deliver
 from ndr.cli import main
-from ndr.deliver import FolderSink, report_filename
+from ndr.writing.deliver import FolderSink, report_filename
 from ndr.generate import ReportOptions, generate
-from ndr.queue import Attempt, LocalError, QueuedMessage, QueueRecipient
+from ndr.writing.queue import Attempt, LocalError, QueuedMessage, QueueRecipient
 
 T0 = datetime(2024, 5, 1, 8, tzinfo=timezone.utc)
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "queue"
@@ -51,7 +51,9 @@ def test_end_mode_puts_files_in_place_only_once_they_are_durable(tmp_path, monke
     assert len(visible) == 3 and hidden == [] and len(flushed) == 2
     for path, report in zip(paths, reports):
         assert Path(path).read_bytes() == report.data
-        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600  # reports may carry the original
+        # the delivery agent reads as the folder's group; others never (reports carry the original)
+        assert stat.S_IMODE(os.stat(path).st_mode) == deliver.REPORT_MODE & ~deliver._umask()
+        assert stat.S_IMODE(os.stat(path).st_mode) & 0o007 == 0
 
 
 def test_each_mode_writes_every_file_at_once(tmp_path):

@@ -9,7 +9,7 @@ from email import message_from_bytes, policy
 import pytest
 
 from ndr.generate import generate
-from ndr.queue import Attempt, LocalError, QueueRecipient
+from ndr.writing.queue import Attempt, LocalError, QueueRecipient
 
 from .test_generate import NOW, OPTIONS, ORIGINAL, T0, _message
 

@@ -9,10 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import ndr
-from ndr.dsn import parse_fields
+from ndr.reading.dsn import parse_fields
 from ndr.errors import InputError
 from ndr.generate import ReportOptions, generate
-from ndr.queue import Attempt, LocalError, QueuedMessage, QueueRecipient
+from ndr.writing.queue import Attempt, LocalError, QueuedMessage, QueueRecipient
 
 T0 = datetime(2024, 5, 1, 8, tzinfo=timezone.utc)
 NOW = T0 + timedelta(days=2)

@@ -8,9 +8,9 @@ import pytest
 
 aiosmtpd_controller = pytest.importorskip("aiosmtpd.controller")
 
-from ndr.deliver import SmtpSettings, SmtpSink  # noqa: E402
+from ndr.writing.deliver import SmtpSettings, SmtpSink  # noqa: E402
 from ndr.generate import ReportOptions, generate  # noqa: E402
-from ndr.queue import Attempt, LocalError, QueuedMessage, QueueRecipient  # noqa: E402
+from ndr.writing.queue import Attempt, LocalError, QueuedMessage, QueueRecipient  # noqa: E402
 
 T0 = datetime(2024, 5, 1, 8, tzinfo=timezone.utc)
 

@@ -10,13 +10,13 @@ import time
 import pytest
 
 import ndr
-from ndr import mime
+from ndr.reading import mime
 from ndr.batch.units import Payload
 from ndr.batch.work import WorkContext, process_unit
-from ndr.archives import RawMessage
+from ndr.reading.archives import RawMessage
 from ndr.commands.common import add_limit_options, parse_size, policy_from
-from ndr.decoders import base
-from ndr.match import Pattern, PatternTable
+from ndr.reading.text import find_address, html_to_text
+from ndr.catalog.match import Pattern, PatternTable
 
 from .bounces import dsn, mbox
 from .conftest import run_ndr
@@ -144,7 +144,7 @@ def test_hostile_inputs_parse_in_bounded_time(name: str) -> None:
 @pytest.mark.parametrize("bait", ["@" * 300_000, "a" * 300_000 + "@", "a@" * 150_000,
                                   "x " + "a." * 150_000 + "@" + "b." * 150_000])
 def test_find_address_is_linear(bait: str) -> None:
-    _, took = timed(base.find_address, bait)
+    _, took = timed(find_address, bait)
     assert took < FAST
 
 
@@ -152,15 +152,15 @@ def test_find_address_still_finds_addresses() -> None:
     cases = {"<user@example.com>": "user@example.com", "RCPT TO:<u@[192.0.2.1]>": "u@[192.0.2.1]",
              "mailto:a.b@c.example.org.": "a.b@c.example.org", "no address here": None,
              "550 <x+tag@mx.example.net>... User unknown": "x+tag@mx.example.net"}
-    assert {text: base.find_address(text) for text in cases} == cases
+    assert {text: find_address(text) for text in cases} == cases
 
 
 def test_html_to_text_is_linear_and_unchanged_on_html() -> None:
     for bait in ("<" * 300_000, "<script>" * 40_000, "<br" * 100_000, "<style><script></style>" * 20_000):
-        _, took = timed(base.html_to_text, bait)
+        _, took = timed(html_to_text, bait)
         assert took < FAST
     html = "<p>Hello<br/>there</p><script>var x = '<b>';</script><STYLE>p {}</style>&amp; done"
-    assert base.html_to_text(html).split() == ["Hello", "there", "&", "done"]
+    assert html_to_text(html).split() == ["Hello", "there", "&", "done"]
 
 
 def test_phrase_index_tries_each_pattern_once() -> None:
@@ -202,13 +202,15 @@ def test_every_code_and_catalog_regex_is_linear_on_repetition_baits() -> None:
             for key in value.__dataclass_fields__:
                 collect(getattr(value, key, None), f"{path}.{key}", depth + 1)
 
-    collect(dict(CATALOG.cache), "catalog")
+    compiled = {"layouts": CATALOG.layouts, "detectors": CATALOG.detectors, "notices": CATALOG.notices,
+                "phrases": CATALOG.phrases, "entry_patterns": CATALOG.entry_patterns}
+    collect(compiled, "catalog")
     units = ["@", "<", "a", ".", " ", "a.", "5.", "550 ", "host ", "[", ":", "a@", "-", "said:", "\t",
              "1.", "a-", "a:", "<<<", "\n ", "=?", "0", "by ", "a ", "\u00a0"]
     slow = []
     for name, pattern in patterns.items():
-        # Used with .match (one position) only; ndr.match's two read catalog regexes, not mail.
-        if name in ("ndr.codes._REPLY_AT_START", "ndr.match._QUANTIFIED", "ndr.match._ITEM"):
+        # Used with .match (one position) only; ndr.catalog.match's two read catalog regexes, not mail.
+        if name in ("ndr.catalog.codes._REPLY_AT_START", "ndr.catalog.match._QUANTIFIED", "ndr.catalog.match._ITEM"):
             continue
         for unit in units:
             text = (unit * (6000 // len(unit)))[:6000] + "!"

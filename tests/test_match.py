@@ -4,7 +4,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ndr.match import compile_pattern, fold, pattern_problem, regex_problem
+from ndr.catalog.match import compile_pattern, fold, pattern_problem, regex_problem
 
 words = st.lists(st.sampled_from(["user", "unknown", "no", "such", "mailbox", "full", "x"]), max_size=12)
 

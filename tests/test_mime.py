@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from ndr import mime
+from ndr.reading import charsets, mime
 from ndr.policy import DEFAULT
 
 from .conftest import with_eol
@@ -87,7 +87,7 @@ def test_size_limit_keeps_the_head() -> None:
     (None, "sans déclaration".encode("utf-8"), "sans déclaration"),
 ])
 def test_charsets(charset: str | None, raw: bytes, text: str) -> None:
-    assert mime.decode_bytes(raw, charset) == text
+    assert charsets.decode_bytes(raw, charset) == text
 
 
 def test_base64_with_garbage_still_decodes() -> None:
@@ -107,6 +107,6 @@ def test_mbox_from_line_is_skipped() -> None:
 
 
 def test_content_type_parameters() -> None:
-    ctype, params = mime.split_content_type('Multipart/Report; report-type="delivery-status"; boundary=abc')
+    ctype, params = charsets.split_content_type('Multipart/Report; report-type="delivery-status"; boundary=abc')
     assert ctype == "multipart/report"
     assert params == {"report-type": "delivery-status", "boundary": "abc"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 import ndr
-from ndr.classify import classify
+from ndr.reading.classify import classify
 
 
 @pytest.mark.parametrize("command, text, reason", [

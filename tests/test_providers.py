@@ -9,35 +9,15 @@ import pytest
 
 import ndr
 from ndr import Kind
-from ndr.dsn import parse_fields
+from ndr.reading.dsn import parse_fields
 
+from .bounces import report
 from .conftest import CORPUS, corpus_rows, with_eol
 
-DSN_TEMPLATE = """\
-From: MAILER-DAEMON@out.example.net (Mail Delivery System)
-To: alice@example.org
-Subject: Undelivered Mail Returned to Sender
-MIME-Version: 1.0
-Content-Type: multipart/report; report-type=delivery-status; boundary="B"
-
---B
-Content-Type: text/plain
-
-{human}
-
---B
-Content-Type: message/delivery-status
-
-Reporting-MTA: dns; out.example.net
-
-{fields}
-
---B--
-"""
-
-
 def _dsn(human: str, fields: str) -> ndr.Report:
-    return ndr.parse(DSN_TEMPLATE.format(human=human, fields=fields).encode())
+    return ndr.parse(report(human, fields, reporting_mta="out.example.net", boundary="B",
+                            sender="MAILER-DAEMON@out.example.net (Mail Delivery System)",
+                            to="alice@example.org").encode())
 
 
 def test_status_part_without_diagnostic_is_filled_from_the_text() -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ndr.queue import (LocalError, QueuedMessage, RecordError, RecordProblem, load_original,
-                       parse_duration, parse_time, read_listing, strip_postcat_markers)
+from ndr.writing.listing import load_original, read_listing, strip_postcat_markers
+from ndr.writing.queue import LocalError, QueuedMessage, RecordError, RecordProblem, parse_duration, parse_time
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "queue"
 SCHEMA = Path(__file__).resolve().parent.parent / "ndr" / "schemas" / "queue-record.schema.json"
@@ -167,7 +167,7 @@ def test_missing_original_path_is_a_record_error(tmp_path):
 
 
 def test_schema_documents_exactly_the_fields_the_reader_knows():
-    from ndr.queue import NDR_FIELDS
+    from ndr.writing.listing import NDR_FIELDS
 
     schema = json.loads(SCHEMA.read_text())
     assert set(schema["properties"]) == NDR_FIELDS

@@ -23,8 +23,8 @@ import pytest
 import yaml
 
 import ndr
-from ndr import codes
-from ndr.classify import classify
+from ndr.catalog import codes
+from ndr.reading.classify import classify
 
 REFERENCE = Path(__file__).resolve().parent.parent.parent / "shared" / "reference" / "mta-phrases.yaml"
 REASON_MAP = {"toomanyconn": "ratelimited"}
@@ -129,6 +129,8 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
     ("exchange-server (on-prem 2013-2019)", "Recipient addresses in single label domains not accepted"):
         _DECISIVE + " (5.1.6)",
     ("exchange-server (on-prem 2013-2019)", "Unrecognized command"): "RFC 5321's 500 text: syntaxerror",
+    ("gmail / google-workspace", "Try again later, closing connection."):
+        "Gmail says it for several temporary refusals; too general to call the client blocked",
     ("gmail / google-workspace", "Gmail requires all senders to use TLS/SSL for SMTP connections."):
         _DECISIVE + " (5.7.29)",
     ("yahoo / aol (Yahoo Inc)", "[TSS04] Messages from <ip> temporarily deferred due to unexpected "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import ndr
-from ndr.statuses import settle
+from ndr.reading.statuses import settle
 
 from .bounces import dsn
 

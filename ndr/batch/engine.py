@@ -14,7 +14,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Iterable, Iterator
 
-from ..archives import Problem
+from ..reading.archives import Problem
 from .units import Files, Payload, Spans, Unit, ZipMembers
 from .work import UnitResult, WorkContext, process_unit
 

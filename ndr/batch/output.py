@@ -8,7 +8,7 @@ import sys
 import time
 from typing import IO, Any
 
-from ..records import FIELDS
+from ..reading.records import FIELDS
 
 LIST_SEPARATOR = " | "
 """How list fields (causes, fixes, who, defects) are joined in a CSV cell."""

@@ -15,12 +15,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..archives import DEFAULT_LIMITS, Limits, Problem, RawMessage, iter_messages, iter_zip, read_span
+from ..reading.archives import DEFAULT_LIMITS, Limits, Problem, RawMessage, iter_messages, iter_zip, read_span
 from ..catalog import Catalog, load_catalog
-from ..decoders.base import parse_date
+from ..reading.text import parse_date
 from ..parse import parse_bytes
 from ..policy import DEFAULT, Policy
-from ..records import records
+from ..reading.records import records
 from .units import Payload, Spans, Unit, ZipMembers
 
 _DATE = re.compile(rb"(?im)^date:[ \t]*([^\r\n]*)")

@@ -16,7 +16,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, Iterator
 
-from ..archives import DEFAULT_LIMITS, Limits
+from ..reading.archives import DEFAULT_LIMITS, Limits
 from ..batch.dask_engine import DaskEngine, DaskUnavailable
 from ..batch.engine import LocalEngine, default_jobs
 from ..batch.findings import FindingsBuilder, Thresholds
@@ -28,7 +28,7 @@ from ..batch.units import plan
 from ..batch.findings import Finding
 from ..batch.work import WorkContext
 from ..errors import InputError
-from ..sources import folder_files, is_maildir, maildir_files
+from ..reading.sources import folder_files, is_maildir, maildir_files
 from .common import (EXIT_DATAERR, EXIT_NOTHING, EXIT_OK, EXIT_USAGE, add_catalog_option,
                      add_lang_option, add_limit_options, catalog_from, parse_size, policy_from)
 
@@ -149,13 +149,13 @@ def _analyze(args: argparse.Namespace, limits: Limits, thresholds: Thresholds) -
         if args.summary:
             _write_json(args.summary, summary, found, stopped)
         if args.html:
-            from ..batch.report import write_report
+            from ..batch.html_report import write_report
 
-            write_report(args.html, summary, found, title=", ".join(args.paths))
+            write_report(args.html, summary, found, title=", ".join(args.paths), lang=args.lang)
         if not args.quiet:
-            print(summary.render_text(args.top), file=terminal)
+            print(summary.render_text(args.top, args.lang), file=terminal)
             print("", file=terminal)
-            print(render_findings(found), file=terminal)
+            print(render_findings(found, args.lang), file=terminal)
         if stopped:
             problem = summary.problems[0]
             print(f"ndr: stopped at the first problem (--strict): {problem.label}#{problem.index}: "

@@ -1,0 +1,262 @@
+"""The catalog's typed entries: reasons, code entries, host rules, and the indexed ``Catalog``."""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Mapping
+
+from .layouts import Check, Layout, compile_layouts, detectors
+from .match import Pattern, PatternTable
+from .notices import Notices, compile_notices
+from .webhooks import WebhookEntry, index as webhook_index
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """Localised text: English always, other languages where the catalog has them."""
+
+    values: Mapping[str, str]
+
+    def get(self, lang: str = "en") -> str:
+        return self.values.get(lang) or self.values.get(lang.split("-")[0]) or self.values.get("en", "")
+
+
+@dataclass(frozen=True, slots=True)
+class TextList:
+    """Localised list of sentences (causes, fixes)."""
+
+    values: Mapping[str, tuple[str, ...]]
+
+    def get(self, lang: str = "en") -> tuple[str, ...]:
+        return self.values.get(lang) or self.values.get("en", ())
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """A bounce reason (``userunknown``, ``mailboxfull`` ...)."""
+
+    id: str
+    priority: int
+    hard: str
+    default_status: str | None
+    summary: Text
+    advice: Text
+    patterns: tuple[Pattern, ...]
+    source: str
+    after_data: str | None = None
+    """The reason this one becomes when the server said it in answer to DATA (the address was
+    accepted at RCPT, so a "user unknown" then is the content being refused: ``filtered``)."""
+    commands: tuple[str, ...] = ()
+    """SMTP commands (``connect``, ``helo``, ``ehlo``, ``mail``, ``rcpt``, ``data``) whose
+    failure means this reason when no host rule, decisive code or phrase said more."""
+    diagnostic_types: tuple[str, ...] = ()
+    """Diagnostic-Code types (lowercase, e.g. ``x-unix``: a local delivery program, not an SMTP
+    server) whose diagnostics mean this reason, ahead of codes and phrases."""
+    yields_to: tuple[str, ...] = ()
+    """For ``diagnostic_types``: reasons whose phrase, found first in the text, decides instead."""
+    dsn_fields: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Extension fields of a recipient's delivery-status block (lowercase name → lowercase
+    values) whose value is a vendor's own verdict meaning this reason (PowerMTA's
+    ``x-powermta-bouncecategory: bad-mailbox`` → ``userunknown``)."""
+
+    def is_hard(self, klass: str | None) -> bool:
+        """Whether a failure of this reason is hard, given the class digit of its code."""
+        return self.hard == "always" or (self.hard == "permanent" and klass == "5")
+
+
+@dataclass(frozen=True, slots=True)
+class CodeEntry:
+    """What a status code means: title, reason, causes, fixes, who should act."""
+
+    id: str
+    status: str | None
+    reply: str | None
+    title: Text
+    reason: str
+    decisive: bool
+    permanent: bool | None
+    vendor: str | None
+    causes: TextList
+    fixes: TextList
+    who: tuple[str, ...]
+    patterns: tuple[Pattern, ...]
+    source: str
+    yields_to: tuple[str, ...] = ()
+    """Reasons whose phrases, when they are the first to occur in the text, overrule this
+    (decisive) code: the text names a more specific condition than the code (a ``5.1.1`` from
+    an MDA whose text says the mailbox is over quota)."""
+    explains: tuple[Pattern, ...] = ()
+    """Texts this entry explains without deciding their reason (``connection timed out`` is
+    explained by the connection-timeout entry even when the queue gave up: reason ``expired``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class HostRule:
+    reason: str
+    status: str | None
+    reply: str | None
+    phrase: Pattern | None
+    command: str | None = None
+    """The SMTP command the reply answered (``rcpt``, ``data`` …), when the rule needs it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Host:
+    """Classification rules for one receiving provider, keyed by host or recipient domain."""
+
+    id: str
+    name: str
+    remote_hosts: tuple[str, ...]
+    domains: tuple[str, ...]
+    rules: tuple[HostRule, ...]
+    source: str
+
+
+@dataclass(frozen=True, eq=False)
+class Catalog:
+    """The validated, indexed catalog. Immutable; build it with ``load_catalog``.
+
+    Compared and hashed by identity (one per loaded file set). Its compiled forms are typed
+    properties built on first use, once per catalog: the layouts and their detectors, the
+    ``notices`` section, and the indexes classification looks things up in.
+    """
+
+    reasons: Mapping[str, Reason]
+    codes: tuple[CodeEntry, ...]
+    hosts: tuple[Host, ...]
+    vendors: tuple[Mapping[str, Any], ...]
+    """Vendor format entries, as validated data; the table decoder compiles them."""
+    webhooks: tuple[Mapping[str, Any], ...] = ()
+    """Email service providers' own bounce classifications (SES bounceType/bounceSubType,
+    SendGrid bounce classification …) mapped to reasons, as validated data (``ndr.webhooks``)."""
+    path: str = ""
+    overrides: tuple[str, ...] = ()
+    """Ids of shipped entries that a user catalog replaced."""
+    exact: Mapping[str, CodeEntry] = field(default_factory=dict)
+    by_subject: Mapping[str, CodeEntry] = field(default_factory=dict)
+    ranges: tuple[tuple[str, int, int, CodeEntry], ...] = ()
+    phrases: PatternTable[tuple[str, CodeEntry | None]] = field(default_factory=lambda: PatternTable(()))
+    """Phrase patterns in precedence order, payload (reason id, code entry or None)."""
+    notices_data: Mapping[str, Any] = field(default_factory=dict)
+    """The ``notices`` section as validated data (``notices`` compiles it)."""
+    deprecations: tuple[str, ...] = ()
+    """What the files say in a way that still works but will not always (``ndr catalog check``)."""
+
+    @cached_property
+    def cache(self) -> dict[str, Any]:
+        """Deprecated: compiled forms are the typed properties of the catalog now. A plain dict,
+        one per catalog, for code written before."""
+        warnings.warn("Catalog.cache is deprecated: use the catalog's typed properties "
+                      "(layouts, notices, host_index ...)", DeprecationWarning, stacklevel=2)
+        return {}
+
+    @cached_property
+    def layouts(self) -> tuple[Layout, ...]:
+        """The ``vendors`` layouts the table decoder runs, compiled."""
+        return compile_layouts(self.vendors)
+
+    @cached_property
+    def detectors(self) -> tuple[tuple[Layout, tuple[Check, ...]], ...]:
+        """Each layout with its detect alternatives as grouped checks."""
+        return detectors(self.layouts)
+
+    @cached_property
+    def notices(self) -> Notices | None:
+        """The ``notices`` section, compiled; None when the catalog has none."""
+        return compile_notices(dict(self.notices_data)) if self.notices_data else None
+
+    @cached_property
+    def host_index(self) -> tuple[Mapping[str, tuple[Host, ...]], Mapping[str, tuple[Host, ...]]]:
+        """Host suffix → hosts, for remote host names and for recipient domains."""
+        remote: dict[str, list[Host]] = {}
+        domains: dict[str, list[Host]] = {}
+        for host in self.hosts:
+            for suffix in host.remote_hosts:
+                remote.setdefault(suffix.strip(".").lower(), []).append(host)
+            for suffix in host.domains:
+                domains.setdefault(suffix.strip(".").lower(), []).append(host)
+        return ({k: tuple(v) for k, v in remote.items()}, {k: tuple(v) for k, v in domains.items()})
+
+    @cached_property
+    def webhook_index(self) -> Mapping[tuple[str, str], WebhookEntry]:
+        """(provider, event key) → the ``webhooks`` entry for it."""
+        return webhook_index(self.webhooks)
+
+    @cached_property
+    def explainers(self) -> Mapping[str, CodeEntry]:
+        """Phrase (as written) → the code entry that ``explains`` it."""
+        table: dict[str, CodeEntry] = {}
+        for entry in self.codes:
+            for pattern in entry.explains:
+                table.setdefault(pattern.source, entry)
+        return table
+
+    @cached_property
+    def field_reasons(self) -> Mapping[str, Mapping[str, str]]:
+        """DSN extension field → its value → the reason that lists it in ``dsn_fields``."""
+        table: dict[str, dict[str, str]] = {}
+        for reason in self.reasons.values():
+            for name, values in reason.dsn_fields.items():
+                for value in values:
+                    table.setdefault(name, {})[value] = reason.id
+        return table
+
+    @cached_property
+    def type_claims(self) -> Mapping[str, Reason]:
+        """Diagnostic-Code type → the first reason by priority that lists it."""
+        return self._claims("diagnostic_types")
+
+    @cached_property
+    def command_claims(self) -> Mapping[str, Reason]:
+        """SMTP command → the first reason by priority that lists it in ``commands``."""
+        return self._claims("commands")
+
+    def _claims(self, name: str) -> dict[str, Reason]:
+        table: dict[str, Reason] = {}
+        for reason in sorted(self.reasons.values(), key=lambda r: r.priority):
+            for value in getattr(reason, name):
+                table.setdefault(value, reason)
+        return table
+
+    @cached_property
+    def entry_patterns(self) -> PatternTable[CodeEntry]:
+        """Code entries' own patterns, for entries with a concrete code (no ``X``)."""
+        return PatternTable.build((pattern, entry) for entry in self.codes
+                                  if entry.status and "X" not in entry.status for pattern in entry.patterns)
+
+    def code_entry(self, status: str | None, vendors: frozenset[str] = frozenset()) -> CodeEntry | None:
+        """The entry for an exact code, else its range, else its registry (X) form.
+
+        A vendor's entry for a code that the registry also defines (Microsoft's 5.1.1) applies
+        only when that vendor is in ``vendors`` (the hosts that matched the bounce); a code only
+        the vendor defines (4.4.316) applies everywhere.
+        """
+        if not status:
+            return None
+        entry = self.exact.get(status)
+        if entry is not None and (entry.vendor is None or entry.vendor in vendors
+                                  or status[2:] not in self.by_subject):
+            return entry
+        prefix, _, detail = status.rpartition(".")
+        if detail.isdigit():
+            number = int(detail)
+            for range_prefix, low, high, candidate in self.ranges:
+                if range_prefix == prefix and low <= number <= high:
+                    return candidate
+        return self.by_subject.get(status[2:])
+
+    def entry(self, entry_id: str) -> CodeEntry | None:
+        """A code entry by id."""
+        for candidate in self.codes:
+            if candidate.id == entry_id:
+                return candidate
+        return None
+
+    def reason(self, reason_id: str) -> Reason:
+        """A reason by id (``undefined`` when unknown)."""
+        return self.reasons.get(reason_id) or self.reasons["undefined"]
+
+    def entries_for_pattern(self, folded: str) -> list[CodeEntry]:
+        """Code entries whose own patterns occur in ``folded`` text."""
+        return [e for e in self.codes if any(p.search(folded) for p in e.patterns)]

@@ -1,0 +1,158 @@
+"""Reading catalog files: the shipped one, a user one merged by id; validated, built and
+cached per process (per path and modification time)."""
+from __future__ import annotations
+
+import functools
+import os
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Hashable
+
+import yaml
+
+from ..errors import CatalogError
+from .entries import Catalog
+from .validate import SECTIONS, validate
+from .build import build
+from .notices import DECODER
+
+# libyaml's parser when PyYAML was built with it (about ten times faster), else the pure one.
+# Both construct with SafeConstructor, which is all this module relies on; the checker is told
+# the pure one because which one exists is only known at run time.
+if TYPE_CHECKING:
+    _SafeBase = yaml.SafeLoader
+else:
+    _SafeBase = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _LineLoader(_SafeBase):
+    """A safe loader that records each mapping's line as ``__line__`` (for error locations)."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[Hashable, Any]:
+    mapping = yaml.SafeLoader.construct_mapping(loader, node, deep=True)
+    mapping["__line__"] = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def shipped_catalog_path() -> Path:
+    """Where the shipped catalog.yaml is: inside the installed package, else the source tree."""
+    packaged = resources.files("ndr") / "catalog.yaml"
+    if packaged.is_file():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[2] / "catalog.yaml"
+
+
+def load_catalog(extra: str | os.PathLike[str] | None = None,
+                 path: str | os.PathLike[str] | None = None) -> Catalog:
+    """Load, validate and index the catalog (cached per process).
+
+    ``path`` replaces the shipped catalog; ``extra`` is a user catalog merged into it by id.
+    Raises ``CatalogError`` listing every problem when either file is broken.
+    """
+    base = str(Path(path).resolve()) if path else str(shipped_catalog_path())
+    user = str(Path(extra).resolve()) if extra else None
+    return _load_cached(base, user, _mtime(base), _mtime(user))
+
+
+def _mtime(path: str | None) -> float:
+    try:
+        return os.stat(path).st_mtime if path else 0.0
+    except OSError:
+        return 0.0
+
+
+@functools.lru_cache(maxsize=8)
+def _load_cached(base: str, user: str | None, _base_mtime: float, _user_mtime: float) -> Catalog:
+    from .languages import language_problems
+
+    deprecations: list[str] = []
+    data = lift_notices(read_yaml(base), base, deprecations)
+    overrides: list[str] = []
+    label = base
+    # Each file must speak every language it uses; checked before merging (per file).
+    language = language_problems(data, base if user else None)
+    if user:
+        extra = lift_notices(read_yaml(user), user, deprecations)
+        language += language_problems(extra, user)
+        data = merge(data, extra, overrides)
+        label = f"{base} + {user}"
+    problems = validate(data) + language
+    if problems:
+        raise CatalogError(label, problems)
+    return build(data, label, tuple(overrides), deprecations)
+
+
+def lift_notices(data: dict[str, Any], path: str, deprecations: list[str]) -> dict[str, Any]:
+    """Move a ``vendors`` entry with ``decoder: fallback`` (the ``notices`` section's old place)
+    into ``notices``, noting the deprecation; the file's own ``notices`` keys win."""
+    vendors = data.get("vendors")
+    if not isinstance(vendors, list):
+        return data
+    old = [item for item in vendors if isinstance(item, dict) and item.get("decoder") == DECODER]
+    if not old:
+        return data
+    given = data.get("notices")
+    notices: dict[str, Any] = given if isinstance(given, dict) else {}
+    for item in old:
+        deprecations.append(
+            f"{path}: line {item.get('__line__', '?')}: vendors entry {item.get('id')!r} with "
+            f"decoder: {DECODER} is the old place of the shared phrase lists: move its fields to "
+            f"the top-level 'notices' section")
+        lifted = {k: v for k, v in item.items() if k not in ("id", "name", "decoder")}
+        notices = {**lifted, **notices}
+    return {**data, "vendors": [item for item in vendors if not any(item is o for o in old)],
+            "notices": notices}
+
+
+def read_yaml(path: str) -> dict[str, Any]:
+    """Read a catalog file; unreadable or non-mapping files raise ``CatalogError``."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = yaml.load(handle, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+    except OSError as exc:
+        raise CatalogError(path, [f"cannot read: {exc.strerror or exc}"]) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise CatalogError(path, [f"{where}invalid YAML: {problem}"]) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise CatalogError(path, ["the top level must be a mapping with sections "
+                                  + ", ".join(SECTIONS)])
+    for section in SECTIONS:
+        data.setdefault(section, [])
+    data.setdefault("notices", {})
+    return data
+
+
+def merge(base: dict[str, Any], extra: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Merge ``extra`` into ``base`` by section and id; replaced ids are appended to ``overrides``."""
+    merged = dict(base)
+    for section in SECTIONS:
+        items = list(base.get(section) or [])
+        positions = {item.get("id"): i for i, item in enumerate(items) if isinstance(item, dict)}
+        for item in extra.get(section) or []:
+            key = item.get("id") if isinstance(item, dict) else None
+            if key is not None and key in positions:
+                items[positions[key]] = item
+                overrides.append(f"{section}:{key}")
+            else:
+                items.append(item)
+        merged[section] = items
+    notices = extra.get("notices")
+    if isinstance(notices, dict) and isinstance(merged.get("notices"), dict):
+        merged["notices"] = dict(merged["notices"])
+        for key, value in notices.items():
+            if key != "__line__" and key in merged["notices"]:
+                overrides.append(f"notices:{key}")
+            merged["notices"][key] = value
+    elif notices:
+        merged["notices"] = notices  # not a mapping: validation says so
+    return merged
+

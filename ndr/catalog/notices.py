@@ -1,0 +1,221 @@
+"""The catalog's ``notices`` section: what bounce notices in general say, in no vendor's layout.
+
+Which senders and subjects mean "bounce" (and which subjects an automatic reply starts with),
+where the returned message starts, the line shapes that name a recipient, where a diagnostic
+names the remote or reporting MTA or a reply code, delay and failure wording, and the MTAs' own
+markers of the SMTP command a reply answered. The generic fallback decoder reads notices with
+these alone; the RFC 3464 decoder, the decoders' final settling and classification use them too.
+Until this round the section was a ``vendors`` entry with ``decoder: fallback``; that place still
+works (``load.py`` lifts it here, and ``ndr catalog check`` warns).
+"""
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from .match import compile_shape, has_top_level_alternation, regex_problem
+
+
+DECODER = "fallback"
+"""The ``decoder`` of the ``vendors`` entry that held this section before it had its own."""
+FIELDS = {"source", "senders", "subjects", "autoreply_subjects", "ends", "headers_end", "recipients",
+          "remote_mta", "reporting_mta", "reply", "delayed", "permanent", "temporary", "commands",
+          "intros", "lookalikes", "quoted_fields", "__line__"}
+COMMANDS = ("CONNECT", "HELO", "EHLO", "MAIL", "RCPT", "DATA")
+"""The SMTP commands a ``commands`` entry may name (CONNECT: the greeting, before any command)."""
+_PHRASE_FIELDS = ("senders", "subjects", "autoreply_subjects", "ends", "delayed", "permanent", "temporary",
+                  "intros", "lookalikes", "quoted_fields")
+_REGEX_FIELDS = ("headers_end", "recipients", "remote_mta", "reporting_mta", "reply")
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Notices:
+    """The compiled ``notices`` section (compared and hashed by identity: one per catalog)."""
+
+    senders: tuple[str, ...]
+    subjects: tuple[str, ...]
+    ends: tuple[str, ...]
+    headers_end: re.Pattern[str] | None
+    recipients: tuple[re.Pattern[str], ...]
+    remote_mta: tuple[re.Pattern[str], ...]
+    reporting_mta: tuple[re.Pattern[str], ...]
+    reply: tuple[re.Pattern[str], ...]
+    delayed: tuple[str, ...]
+    permanent: tuple[str, ...]
+    temporary: tuple[str, ...]
+    commands: re.Pattern[str] | None = None
+    """One alternation, a named group per SMTP command: which command a diagnostic says failed."""
+    command_keys: tuple[str, ...] | None = None
+    """Literal words every ``commands`` expression starts with: a text holding none of them is
+    not searched (None: some expression has no literal start, always search)."""
+    command_anchored: bool = False
+    """True when every match of ``commands`` starts with one of ``command_keys`` (no expression
+    has an alternation outside a group): only the positions of the keys need trying."""
+    autoreply_subjects: tuple[str, ...] = ()
+    """Subject starts of automatic replies (out of office, vacation)."""
+    intros: tuple[str, ...] = ()
+    """Opening sentences of notices (MTAs' templates, localized labels): near the top of the
+    text they say "bounce" when neither the sender nor the Subject does."""
+    quoted_fields: tuple[str, ...] = ()
+    """Header field names (``message-id:``) whose lines, quoted in a notice's text, never name
+    a failed recipient ("Message-id: <x@host>" looks like an address line)."""
+    lookalikes: tuple[str, ...] = ()
+    """Phrases of notices that look like bounces but report no failure (challenge-response
+    requests, quarantine and recall notices): without an SMTP code in the text, no record."""
+
+
+def compile_notices(item: dict[str, Any]) -> Notices:
+    """Compile a validated ``notices`` section."""
+    def phrases(name: str) -> tuple[str, ...]:
+        return tuple(item.get(name) or ())
+
+    def regexes(name: str, flags: int = 0) -> tuple[re.Pattern[str], ...]:
+        return tuple(compile_shape(r, flags) for r in item.get(name) or ())
+
+    heads = item.get("headers_end") or ()
+    return Notices(
+        senders=phrases("senders"), subjects=phrases("subjects"), ends=phrases("ends"),
+        headers_end=re.compile("|".join(f"(?:{h})" for h in heads), re.I | re.M) if heads else None,
+        recipients=regexes("recipients"), remote_mta=regexes("remote_mta"),
+        reporting_mta=regexes("reporting_mta", re.M), reply=regexes("reply"), delayed=phrases("delayed"),
+        permanent=phrases("permanent"), temporary=phrases("temporary"),
+        commands=_commands(item.get("commands")), command_keys=_command_keys(item.get("commands")),
+        command_anchored=_command_anchored(item.get("commands")),
+        autoreply_subjects=phrases("autoreply_subjects"), intros=phrases("intros"),
+        quoted_fields=phrases("quoted_fields"), lookalikes=phrases("lookalikes"),
+    )
+
+
+def _commands(raw: dict[str, list[str]] | None) -> re.Pattern[str] | None:
+    if not raw:
+        return None
+    groups = [f"(?P<{name}>{'|'.join(f'(?:{r})' for r in raw[name])})" for name in COMMANDS if raw.get(name)]
+    return re.compile("|".join(groups))  # matched against lowercased text
+
+
+_LITERAL = re.compile(r"[a-z0-9 :_<>'-]*")
+
+
+def _command_keys(raw: dict[str, list[str]] | None) -> tuple[str, ...] | None:
+    keys: list[str] = []
+    for name in COMMANDS:
+        for expression in (raw or {}).get(name) or ():
+            body = expression[2:] if expression.startswith("\\b") else expression.lstrip("^")
+            prefix = _LITERAL.match(body)  # always matches (``*``), perhaps empty
+            literal = prefix.group(0) if prefix is not None else ""
+            if body[len(literal):len(literal) + 1] in ("?", "*", "{"):
+                literal = literal[:-1]  # the last character is optional
+            if len(literal.strip()) < 3:
+                return None
+            keys.append(literal)
+    return tuple(keys)
+
+
+def _command_anchored(raw: dict[str, list[str]] | None) -> bool:
+    return all(not has_top_level_alternation(expression)
+               for name in COMMANDS for expression in (raw or {}).get(name) or ())
+
+
+def command_in(lay: Notices | None, text: str | None) -> str | None:
+    """The SMTP command ``text`` says failed (the last one it names: in a transcript, the command
+    the error answered comes last), as one of ``COMMANDS``; None when it names none."""
+    if lay is None or lay.commands is None or not text:
+        return None
+    if len(text) > _MEMO_TEXT:  # a long text is not kept alive for a memo
+        return _command_in(lay, text.lower())
+    return _remembered(lay, text)
+
+
+_MEMO_TEXT = 4096
+
+
+# Decoders and hosts.settle ask about the same diagnostic or paragraph several times per
+# message (a quarter of the calls on the corpus): remember the last few answers.
+@functools.lru_cache(maxsize=64)
+def _remembered(lay: Notices, text: str) -> str | None:
+    return _command_in(lay, text.lower())
+
+
+def _command_in(lay: Notices, text: str) -> str | None:
+    if lay.commands is None:
+        return None
+    if lay.command_keys is not None and lay.command_anchored:
+        # Every match starts where a key stands: try those positions in order, as finditer
+        # would meet them (the alternation, tried at every character, costs ~30 ns each).
+        starts: list[int] = []
+        for key in lay.command_keys:
+            at = text.find(key)
+            while at >= 0:
+                starts.append(at)
+                at = text.find(key, at + 1)
+        found = None
+        position = 0
+        for at in sorted(starts):
+            if at >= position:
+                match = lay.commands.match(text, at)
+                if match is not None:
+                    found, position = match, match.end()
+        return found.lastgroup if found is not None else None
+    if lay.command_keys is not None and not any(key in text for key in lay.command_keys):
+        return None
+    last = None
+    for last in lay.commands.finditer(text):
+        pass
+    return last.lastgroup if last is not None else None
+
+
+def _string_lists(item: dict[str, Any], names: tuple[str, ...], what: str,
+                  found: list[str]) -> Iterator[tuple[str, list[str]]]:
+    """(name, value) for each field of ``names`` given as a list of non-empty strings; any
+    other value is a problem."""
+    for name in names:
+        value = item.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            found.append(f"{name} must be a list of {what}")
+        else:
+            yield name, value
+
+
+def problems(item: dict[str, Any]) -> list[str]:
+    """Problems in the ``notices`` section (the caller adds its location)."""
+    found: list[str] = []
+    for key in sorted(set(item) - FIELDS):
+        found.append(f"unknown field {key!r}")
+    for name, value in _string_lists(item, _PHRASE_FIELDS, "phrases", found):
+        if any(v != v.lower() or v != " ".join(v.split()) for v in value):
+            found.append(f"{name}: phrases are lowercase, single-spaced")
+    for name, value in _string_lists(item, _REGEX_FIELDS, "regexes", found):
+        for expression in value:
+            problem = regex_problem(compile_shape(expression).pattern)
+            if problem:
+                found.append(f"{name}: {expression!r}: {problem}")
+            elif name == "recipients" and "{address}" not in expression:
+                found.append(f"recipients: {expression!r} has no {{address}}")
+            elif name in ("remote_mta", "reporting_mta", "reply") and re.compile(expression).groups != 1:
+                found.append(f"{name}: {expression!r} needs exactly one group")
+    commands = item.get("commands")
+    if commands is not None:
+        if not isinstance(commands, dict):
+            found.append("commands must map SMTP commands to lists of regexes")
+        else:
+            for name, value in commands.items():
+                if name == "__line__":
+                    continue
+                if name not in COMMANDS:
+                    found.append(f"commands: {name!r} is not one of {', '.join(COMMANDS)}")
+                elif not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+                    found.append(f"commands.{name} must be a list of regexes")
+                else:
+                    for expression in value:
+                        problem = regex_problem(expression)
+                        if problem:
+                            found.append(f"commands.{name}: {expression!r}: {problem}")
+                        elif re.compile(expression).groups:
+                            found.append(f"commands.{name}: {expression!r} must have no group")
+    if not item.get("recipients"):
+        found.append("recipients: at least one line shape is needed")
+    return found

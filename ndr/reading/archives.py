@@ -1,0 +1,282 @@
+"""Streaming readers for bounce archives: they find messages and yield their bytes, nothing more.
+
+Any file is read as a stream: a single message, an mbox, a compressed file (.gz, .bz2, .xz), a tar
+archive (.tar, .tar.gz/.tgz, .tar.bz2, .tar.xz) or a zip archive. No archive is ever held in
+memory: messages are split line by line and each one is capped at ``Limits.max_message_bytes``.
+
+Decompression is guarded against bombs: the bytes produced by one compressed stream or archive
+member may not exceed ``Limits.max_decompressed_bytes``, nor ``Limits.max_ratio`` times the
+compressed bytes read (checked once ``Limits.ratio_floor`` bytes have come out, so small, highly
+compressible files are never refused). Whatever cannot be read — a corrupt member, a limit hit, a
+missing file — becomes a ``Problem`` (file, member, index, error); reading goes on where it can.
+"""
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import lzma
+import tarfile
+import zipfile
+import zlib
+from pathlib import Path
+from typing import IO, Callable, Iterable, Iterator, cast
+
+# The records and limits every reader shares live in mbox.py; readers import them from here.
+from .mbox import DEFAULT_LIMITS as DEFAULT_LIMITS
+from .mbox import Limits as Limits
+from .mbox import Problem as Problem
+from .mbox import RawMessage as RawMessage
+from .mbox import mbox_spans as mbox_spans
+from .mbox import read_span as read_span
+from .mbox import _MIB, _lines, split_stream
+
+_DECOMPRESSORS: dict[str, Callable[[_Counting], io.BufferedIOBase]] = {
+    ".gz": lambda f: gzip.GzipFile(fileobj=_as_file(f), mode="rb"),
+    ".bz2": lambda f: bz2.BZ2File(_as_file(f), "rb"), ".xz": lambda f: lzma.LZMAFile(_as_file(f), "rb")}
+_TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
+_READ_ERRORS = (OSError, EOFError, lzma.LZMAError, zlib.error, tarfile.TarError,
+                zipfile.BadZipFile, ValueError)
+
+
+def _error_text(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
+
+
+def compression_of(name: str) -> str | None:
+    """The single-stream compression suffix of ``name`` (``.gz``, ``.bz2``, ``.xz``) or None."""
+    suffix = Path(name).suffix.lower()
+    return suffix if suffix in _DECOMPRESSORS else None
+
+
+def is_tar(name: str) -> bool:
+    return name.lower().endswith(_TAR_SUFFIXES)
+
+
+def is_zip(name: str) -> bool:
+    return name.lower().endswith(".zip")
+
+
+def open_binary(path: str | Path) -> io.BufferedIOBase:
+    """Open a file for reading bytes, decompressing by extension (no limits: small files only)."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".gz":
+        return gzip.GzipFile(path, "rb")
+    if suffix == ".bz2":
+        return bz2.BZ2File(path, "rb")
+    if suffix == ".xz":
+        return lzma.LZMAFile(path, "rb")
+    return open(path, "rb")
+
+
+class LimitExceeded(Exception):
+    """A decompression limit was hit; the message names the limit."""
+
+
+class _Guard:
+    """Counts decompressed bytes and raises ``LimitExceeded`` when a limit is crossed."""
+
+    def __init__(self, limits: Limits, compressed: "_Counting | None" = None,
+                 compressed_size: int | None = None) -> None:
+        self.limits = limits
+        self.compressed = compressed
+        self.compressed_size = compressed_size
+        self.produced = 0
+        self._next_check = min(_MIB, limits.max_decompressed_bytes)
+
+    def add(self, n: int) -> None:
+        self.produced += n
+        if self.produced >= self._next_check:
+            self._next_check = self.produced + _MIB
+            self.check()
+
+    def check(self) -> None:
+        limits = self.limits
+        if self.produced > limits.max_decompressed_bytes:
+            raise LimitExceeded(f"decompressed size exceeds the limit of "
+                                f"{limits.max_decompressed_bytes} bytes (possible bomb)")
+        consumed = self.compressed.count if self.compressed is not None else self.compressed_size
+        if consumed is not None and self.produced >= limits.ratio_floor:
+            if self.produced > limits.max_ratio * max(consumed, 1):
+                raise LimitExceeded(f"decompression ratio exceeds the limit of "
+                                    f"{limits.max_ratio:g}:1 (possible bomb)")
+
+
+class _Counting:
+    """A read-only wrapper counting the compressed bytes a decompressor consumed."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw = raw
+        self.count = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.raw.read(size)
+        self.count += len(data)
+        return data
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:
+        data = self.read(len(buffer))  # any IO[bytes] reads; not all of them readinto
+        buffer[:len(data)] = data
+        return len(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self.raw.close()
+
+    @property
+    def closed(self) -> bool:
+        return bool(self.raw.closed)
+
+
+def _as_file(counting: _Counting) -> IO[bytes]:
+    """``counting`` as the file object the stdlib readers' type stubs ask for.
+
+    gzip, bz2, lzma and tarfile's stream mode only ``read`` (and close) the file they
+    decompress; their stubs name a full, seekable file, which a counting wrapper is not.
+    """
+    return cast(IO[bytes], counting)
+
+
+def iter_messages(path: str, source: str | None = None,
+                  limits: Limits = DEFAULT_LIMITS) -> Iterator[RawMessage | Problem]:
+    """Every message of one file of any supported kind, streamed; failures become ``Problem``s."""
+    source = source if source is not None else path
+    if is_zip(path):
+        yield from iter_zip(path, source, None, limits)
+    elif is_tar(path):
+        yield from iter_tar(path, source, limits)
+    else:
+        yield from _iter_plain_or_compressed(path, source, limits)
+
+
+def _iter_plain_or_compressed(path: str, source: str, limits: Limits) -> Iterator[RawMessage | Problem]:
+    try:
+        raw = open(path, "rb")
+    except OSError as exc:
+        yield Problem(source, 0, f"cannot open: {_error_text(exc)}")
+        return
+    count = 0
+    with raw:
+        try:
+            suffix = compression_of(path)
+            if suffix is None:
+                lines = _lines(raw, None)
+            else:
+                counting = _Counting(raw)
+                stream = _DECOMPRESSORS[suffix](counting)
+                lines = _lines(stream, _Guard(limits, counting))
+            for message in split_stream(lines, source, None, limits):
+                count += 1
+                yield message
+        except LimitExceeded as exc:
+            yield Problem(source, count, f"{exc}; the rest of the file was not read")
+        except _READ_ERRORS as exc:
+            yield Problem(source, count, f"cannot read: {_error_text(exc)}")
+
+
+def _member_stream(handle: IO[bytes], name: str, limits: Limits,
+                   compressed_size: int | None, counting: _Counting | None = None) -> Iterator[bytes]:
+    """Lines of one archive member, decompressing ``.gz``/``.bz2``/``.xz`` members too."""
+    suffix = compression_of(name)
+    if suffix is not None:
+        inner_count = _Counting(handle)
+        stream = _DECOMPRESSORS[suffix](inner_count)
+        return _lines(stream, _Guard(limits, inner_count))
+    if compressed_size is None and counting is None:
+        return _lines(handle, None)
+    return _lines(handle, _Guard(limits, counting, compressed_size))
+
+
+def iter_zip(path: str, source: str, members: Iterable[str] | None = None,
+             limits: Limits = DEFAULT_LIMITS) -> Iterator[RawMessage | Problem]:
+    """Messages of a zip archive's members (all, or the named ones), member by member."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile, ValueError) as exc:
+        yield Problem(source, 0, f"cannot read zip archive: {_error_text(exc)}")
+        return
+    with archive:
+        infos = [archive.getinfo(name) for name in members] if members is not None else \
+            [info for info in archive.infolist() if not info.is_dir()]
+        for info in infos:
+            yield from _zip_member(archive, info, source, limits)
+
+
+def zip_members(path: str) -> list[tuple[str, int]]:
+    """(name, compressed size) of a zip archive's file members, in archive order."""
+    with zipfile.ZipFile(path) as archive:
+        return [(info.filename, info.compress_size) for info in archive.infolist() if not info.is_dir()]
+
+
+def _zip_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, source: str,
+                limits: Limits) -> Iterator[RawMessage | Problem]:
+    name = info.filename
+    if is_zip(name) or is_tar(name):
+        yield Problem(source, 0, "nested archive not read", name)
+        return
+    if info.file_size > limits.max_decompressed_bytes:
+        yield Problem(source, 0, f"member declares {info.file_size} bytes, over the limit of "
+                                 f"{limits.max_decompressed_bytes} (possible bomb)", name)
+        return
+    if info.file_size >= limits.ratio_floor and \
+            info.file_size > limits.max_ratio * max(info.compress_size, 1):
+        yield Problem(source, 0, f"member's compression ratio exceeds the limit of "
+                                 f"{limits.max_ratio:g}:1 (possible bomb)", name)
+        return
+    count = 0
+    try:
+        with archive.open(info) as handle:
+            lines = _member_stream(handle, name, limits, info.compress_size)
+            for message in split_stream(lines, source, name, limits):
+                count += 1
+                yield message
+    except LimitExceeded as exc:
+        yield Problem(source, count, f"{exc}; the rest of the member was not read", name)
+    except (*_READ_ERRORS, RuntimeError, NotImplementedError) as exc:  # RuntimeError: encrypted
+        yield Problem(source, count, f"corrupt member: {_error_text(exc)}", name)
+
+
+def iter_tar(path: str, source: str, limits: Limits = DEFAULT_LIMITS) -> Iterator[RawMessage | Problem]:
+    """Messages of a tar archive (compressed or not), read strictly as a stream."""
+    try:
+        raw = open(path, "rb")
+    except OSError as exc:
+        yield Problem(source, 0, f"cannot open: {_error_text(exc)}")
+        return
+    counting = _Counting(raw)
+    guard = _Guard(limits, counting)
+    member_name: str | None = None
+    count = 0
+    with raw:
+        try:
+            with tarfile.open(fileobj=_as_file(counting), mode="r|*") as archive:
+                for info in archive:
+                    if not info.isfile():
+                        continue
+                    member_name, count = info.name, 0
+                    if is_zip(info.name) or is_tar(info.name):
+                        yield Problem(source, 0, "nested archive not read", info.name)
+                        continue
+                    if info.size > limits.max_decompressed_bytes:
+                        raise LimitExceeded(f"member declares {info.size} bytes, over the limit "
+                                            f"of {limits.max_decompressed_bytes} (possible bomb)")
+                    handle = archive.extractfile(info)
+                    if handle is None:
+                        continue
+                    if compression_of(info.name):
+                        lines = _member_stream(handle, info.name, limits, None)
+                    else:  # the archive-wide guard sees every byte: the ratio is the tar's
+                        lines = _lines(handle, guard)
+                    for message in split_stream(lines, source, info.name, limits):
+                        count += 1
+                        yield message
+                    member_name = None
+        except LimitExceeded as exc:
+            yield Problem(source, count, f"{exc}; the rest of the archive was not read", member_name)
+        except _READ_ERRORS as exc:
+            yield Problem(source, count, f"corrupt archive: {_error_text(exc)}", member_name)
+

@@ -1,0 +1,329 @@
+"""Reading the human-readable part of a bounce: who failed, and the text said about each.
+
+Shared by the generic fallback (formats nobody described) and the RFC 3464 decoder (which fills
+what its delivery-status part leaves out). The shapes it knows are data: the catalog's ``vendors``
+entry with ``decoder: fallback`` (see ``fallback.py`` for the fields). A scan works on
+``Mail.body_folded`` (LF line ends, blanks folded, lines right-stripped):
+
+1. the text ends before the returned original (an ``ends`` phrase, or a line that opens the
+   returned header: ``Received:``, ``Return-Path:`` ...);
+2. every line is tried against the ``recipients`` shapes (``<x>: host y said: ...``, an address
+   alone or leading a line, ``RCPT TO:<x>`` in a transcript, ``Recipient address: x`` ...); a
+   match opens that recipient's block, and the lines after it belong to it until a blank line
+   (once it holds text), a separator line or the next recipient;
+3. the first paragraph holding a reply or status code is kept as the message-wide diagnostic,
+   for recipients whose block says nothing of their own.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ...catalog import codes
+from .base import Mail
+from ..text import aligned_lower, find_address, literal_search
+from ...catalog.notices import Notices, command_in
+
+_SEPARATOR = re.compile(r"^ ?[-=_#*|]{5,}")
+_WORD = re.compile(r"\w")
+SUMMARY_LIMIT = 1000
+_QUOTE = re.compile(r"^(?:> ?)+(?!>)")
+# A status code anywhere, or a reply code opening a line or after a marker: a line that answers.
+_REPLY_LINE = re.compile(r"(?:^|said:|returned was:|<<<|out:) ?[\"'(\[]?[45][0-5]\d(?:[ \-:]|$)", re.I)
+# Where _REPLY_LINE can match: its reply code (a class search, fast in C; the alternation
+# above is tried at every character). _reply_line checks what must stand before one.
+_REPLY_CODE = re.compile(r"[45][0-5]\d(?=[ \-:]|$)")
+_REPLY_MARK_END = re.compile(r"(?:said:|returned was:|<<<|out:)\Z", re.I)  # in a 13-character window
+
+
+def _reply_line(text: str) -> bool:
+    """``bool(_REPLY_LINE.search(text))``, found from its reply codes."""
+    for code in _REPLY_CODE.finditer(text):
+        ends = [code.start()]  # where the marker may end: before an optional quote and space
+        if ends[0] and text[ends[0] - 1] in "\"'([":
+            ends.append(ends[0] - 1)
+        for end in list(ends):
+            if end and text[end - 1] == " ":
+                ends.append(end - 1)
+        for end in ends:
+            if end == 0 or _REPLY_MARK_END.search(text, max(0, end - 13), end):
+                return True
+    return False
+# A success reply in a transcript (250 Ok, 354 go ahead): not a diagnostic.
+_SUCCESS_LINE = re.compile(r"^ ?(?:out: ?|<<< ?|>>> ?)?[23]\d\d(?:[ \-]|$)", re.I)
+# The characters a line matching _SEPARATOR or _SUCCESS_LINE can start with (re.I folds no
+# other character to "o").
+_SEPARATOR_STARTS = frozenset(" -=_#*|")
+_SUCCESS_STARTS = frozenset(" oO<>23")
+_RECEIVED_BY = re.compile(r"\bby\s+\[?([A-Za-z0-9][A-Za-z0-9.:\-]*)", re.I)
+@dataclass(slots=True)
+class Block:
+    """What the text says about one recipient."""
+
+    address: str
+    lines: list[str] = field(default_factory=list)
+    head: str = ""
+    """The line that opened the block (``>>> RCPT To:<x>``, ``<x>: host y said: ...``)."""
+
+    @property
+    def text(self) -> str:
+        return " ".join(line.strip() for line in self.lines if line.strip())
+
+    def command(self, lay: "Notices") -> str | None:
+        """The SMTP command this block says failed (its opening line included)."""
+        return command_in(lay, f"{self.head} {self.text}")
+
+
+@dataclass(slots=True)
+class Scan:
+    """The result of reading the human-readable text of one message."""
+
+    text: str
+    """The human-readable text, cut before the returned original."""
+    lower: str
+    blocks: dict[str, Block]
+    """Recipient blocks by lowercased address, in order of first mention."""
+    diagnostic: str | None
+    """The first paragraph holding a reply or status code (message-wide)."""
+    reporting_mta: str | None
+
+    @property
+    def summary(self) -> str | None:
+        """The notice's own words on one line (rules of dashes dropped, at most ``SUMMARY_LIMIT``
+        characters): the diagnostic of last resort, for notices that carry no code and no
+        recipient block (Google Groups, "Address not found" pages) — the classifier reads it."""
+        return summary(self.text)
+
+
+def summary(text: str) -> str | None:
+    """The words of ``text`` on one line, rules of dashes dropped, at most ``SUMMARY_LIMIT``
+    characters (cut at a space); None when it has none."""
+    kept: list[str] = []
+    size = 0
+    for line in text.split("\n"):
+        if _WORD.search(line) and not _SEPARATOR.match(line):
+            kept.append(line.strip())
+            size += len(kept[-1]) + 1
+            if size > SUMMARY_LIMIT:  # the rest would be cut off
+                break
+    words = " ".join(kept)
+    if len(words) > SUMMARY_LIMIT:
+        words = words[:SUMMARY_LIMIT].rsplit(" ", 1)[0]
+    return words or None
+
+
+
+
+def paragraph_command(mail: Mail, lay: Notices | None, address: str | None,
+                      others: tuple[str, ...] = ()) -> str | None:
+    """The SMTP command the paragraph naming ``address`` says failed (Postfix writes
+    "(in reply to RCPT TO command)" in the human part only), read up to the next mention of
+    another recipient (``others``, lowercase) so that no recipient takes its neighbour's."""
+    paragraph = paragraph_of(mail, address)
+    if not paragraph:
+        return None
+    lower = paragraph.lower()
+    skip = len(address or "")
+    ends = [at for at in (lower.find(other, skip) for other in others if other) if at >= 0]
+    return command_in(lay, paragraph[:min(ends)] if ends else paragraph)
+
+
+TRANSCRIPT_LIMIT = 8192
+"""Characters of a session transcript searched for its last command."""
+_TRANSCRIPT_MARKS = ("\n>>> ", "smtp command\n")
+
+
+def text_command(mail: Mail, lay: Notices | None) -> str | None:
+    """The last SMTP command a session transcript in the notice names (Sendmail's ``>>> DATA``
+    followed by ``<<< 550 ...``, m-FILTER's ``SMTP command`` section): what the session had
+    reached when it failed, for recipients whose own text names none. None without one."""
+    if lay is None or lay.commands is None:
+        return None
+    text = mail.body_lower
+    for mark in _TRANSCRIPT_MARKS:
+        start = text.find(mark, 0, 65536)
+        if start >= 0:
+            return command_in(lay, text[start:start + TRANSCRIPT_LIMIT].replace("\n", " "))
+    return None
+
+
+def looks_like_bounce(mail: Mail, lay: Notices, intros: bool = True) -> bool:
+    """True when the envelope says "bounce": a mail-system sender, a bounce subject, a report;
+    else (with ``intros``) when the text opens like an MTA's notice."""
+    sender = mail.sender
+    if any(s in sender for s in lay.senders):
+        return True
+    subject = mail.subject.lower()
+    if any(s in subject for s in lay.subjects):
+        return True
+    if mail.root.content_type == "multipart/report":
+        return True
+    if intros and lay.intros:
+        head = " ".join(mail.body_text[:_INTRO_SPAN].lower().split())
+        return any(p in head for p in lay.intros)
+    return False
+
+
+_INTRO_SPAN = 4096
+"""Characters of the text searched for a notice's opening sentence."""
+
+
+def human_text(mail: Mail, lay: Notices) -> tuple[str, str]:
+    """The text before the returned original: (folded text, its lowercase)."""
+    text, lower = mail.body_folded, mail.body_lower
+    end = len(lower)
+    for phrase in lay.ends:
+        found = lower.find(phrase, 0, end)
+        if found >= 0:
+            end = lower.rfind("\n", 0, found) + 1
+    if lay.headers_end is not None:
+        match = lay.headers_end.search(lower, 0, end)
+        if match:
+            end = match.start()
+    return text[:end], lower[:end]
+
+
+def paragraph_of(mail: Mail, address: str | None, limit: int = 600) -> str | None:
+    """The text from the first mention of ``address`` in the human-readable part to the end of
+    its paragraph (at most ``limit`` characters), or None when the text does not name it."""
+    if not address:
+        return None
+    lower = mail.body_lower
+    at = lower.find(address.lower(), 0, 65536)
+    if at < 0:
+        return None
+    end = lower.find("\n\n", at, at + limit)
+    return mail.body_folded[at:end if end >= 0 else at + limit]
+
+
+def received_by(mail: Mail) -> str | None:
+    """The first server that signed this message's trace: the ``by`` host of its oldest Received
+    header (written by the host it names, unlike the ``from`` part)."""
+    for value in reversed(mail.headers.get_all("received")):
+        if value.lstrip().startswith("(") and " invoked " in value:  # qmail's "(qmail 1 invoked by
+            continue  # uid 910)" notes a local program, not a hop
+        match = _RECEIVED_BY.search(value)
+        if match:
+            host = match.group(1).rstrip(".-")
+            if host.count(":") < 2:  # an IPv6 literal may end in "::"; a name never ends in ":"
+                host = host.rstrip(":")
+            return host.lower() or None
+    return None
+
+
+def first_group(expressions: tuple[re.Pattern[str], ...], text: str) -> str | None:
+    """The first group of the first expression that matches a line of ``text``."""
+    lower = aligned_lower(text)
+    for expression in expressions:
+        match = literal_search(expression, text, lower)
+        if match:
+            return match.group(1).strip("[]").rstrip(".").lower()
+    return None
+
+
+def scan(mail: Mail, lay: Notices) -> Scan:
+    """Read the human-readable text of ``mail`` (see the module docstring)."""
+    text, lower = human_text(mail, lay)
+    own = {a for a in (find_address(mail.headers.get("from")), find_address(mail.headers.get("to"))) if a}
+    own = {a.lower() for a in own}
+    blocks: dict[str, Block] = {}
+    current: Block | None = None
+    paragraph: list[str] = []
+    diagnostic: str | None = None
+    for raw_line in text.split("\n"):
+        line = _QUOTE.sub("", raw_line) if raw_line.startswith(">") else raw_line
+        stripped = line.strip()
+        if not stripped:
+            diagnostic = _first_reply(diagnostic, paragraph)
+            paragraph = []
+            if current is not None and current.text:
+                current = None
+            continue
+        first = line[0]  # the line regexes below can only match lines starting so
+        if first in _SEPARATOR_STARTS and _SEPARATOR.match(line):
+            # a rule or a heading ("----- Transcript of session follows -----") closes the
+            # paragraph above it: the reply under it opens a paragraph of its own
+            diagnostic = _first_reply(diagnostic, paragraph)
+            paragraph = []
+            current = None
+            continue
+        paragraph.append(stripped)
+        match = _recipient_line(lay, line)
+        if match:
+            address = match.group("address").strip(".")
+            key = address.lower()
+            if key in own:
+                current = None
+                continue
+            block = blocks.get(key)
+            rest = _rest(line, match.end(), stripped if block is not None else None)
+            if block is None:
+                block = blocks[key] = Block(address, head=stripped)
+            if rest:
+                block.lines.append(rest)
+            current = block
+            continue
+        if first in _SUCCESS_STARTS and _SUCCESS_LINE.match(line):
+            continue
+        if current is not None:
+            current.lines.append(stripped)
+        elif "@" in line and blocks and (codes.find_status(line) or _reply_line(stripped)):
+            # a reply quoting a recipient named earlier (Sendmail's transcript): its text too
+            address = find_address(stripped)
+            block = blocks.get(address.lower()) if address else None
+            if block is not None:
+                block.lines.append(stripped)
+    diagnostic = _first_reply(diagnostic, paragraph)
+    if diagnostic is None and not blocks:
+        diagnostic = _code_line(text)
+    return Scan(text=text, lower=lower, blocks=blocks, diagnostic=diagnostic,
+                reporting_mta=first_group(lay.reporting_mta, text))
+
+
+def _rest(line: str, end: int, again: str | None) -> str:
+    """What a recipient line says after its address. A line naming a recipient ``again`` that is
+    a transcript's command line ("Recipient: <x>", then ">>> RCPT TO:<x>") is kept whole: it says
+    which command the reply below it answered."""
+    if again is not None and "rcpt to" in again.lower():
+        return again
+    return line[end:].lstrip(">").strip(" :")
+
+
+def _first_reply(diagnostic: str | None, paragraph: list[str]) -> str | None:
+    """The message-wide diagnostic: the first paragraph that holds a reply."""
+    if diagnostic is None and paragraph and _reply_line(" ".join(paragraph)):
+        return " ".join(paragraph)
+    return diagnostic
+
+
+def _recipient_line(lay: Notices, line: str) -> re.Match[str] | None:
+    """The first ``recipients`` shape that matches ``line``."""
+    if "@" not in line:  # every shape names an address: most lines need no regex at all
+        return None
+    if lay.quoted_fields and line.strip().lower().startswith(lay.quoted_fields):
+        return None  # a quoted header field of the original ("Message-id: <x@host>")
+    for shape in lay.recipients:
+        match = shape.search(line)
+        if match:
+            return match
+    return None
+
+
+def _code_line(text: str) -> str | None:
+    for line in text.split("\n"):
+        if codes.find_status(line) or _reply_line(line.strip()):
+            return line.strip()
+    return None
+
+
+def addresses_in_replies(text: str, own: set[str]) -> list[str]:
+    """Addresses quoted in reply lines (``550 5.1.1 <x>... User unknown``), in order."""
+    found: list[str] = []
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if not (codes.find_status(stripped) or _reply_line(stripped)):
+            continue
+        address = find_address(stripped)
+        if address and address.lower() not in own and address.lower() not in (a.lower() for a in found):
+            found.append(address)
+    return found

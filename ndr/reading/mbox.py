@@ -1,0 +1,223 @@
+"""Splitting a byte stream into messages (a single message or an mbox), each capped by ``Limits``;
+the message and problem records every reader yields."""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Iterable, Iterator, Protocol
+
+
+_MIB = 1024 * 1024
+MAX_LINE = _MIB
+"""Longest piece read at once; longer lines come in pieces so a 1 GB line never sits in memory."""
+_FROM_QUOTED = re.compile(rb"(?m)^>From ")
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Limits on what reading one input may cost; all configurable, all with safe defaults."""
+
+    max_message_bytes: int = 32 * _MIB
+    """A longer message keeps its first bytes only (the parser records a ``size-limit`` defect)."""
+    max_decompressed_bytes: int = 4 * 1024 * _MIB
+    """Most bytes one compressed file or archive member may produce."""
+    max_ratio: float = 100.0
+    """Most decompressed bytes per compressed byte (a zip or gzip bomb goes far beyond)."""
+    ratio_floor: int = 8 * _MIB
+    """The ratio is checked only once this many bytes have been produced."""
+
+
+DEFAULT_LIMITS = Limits()
+
+
+class _Located:
+    """Where something came from: a file, or a member of an archive."""
+
+    __slots__ = ()
+    source: str
+    member: str | None
+
+    @property
+    def label(self) -> str:
+        """Where it came from, as one string: ``file`` or ``archive!member``."""
+        return f"{self.source}!{self.member}" if self.member else self.source
+
+
+@dataclass(frozen=True, slots=True)
+class RawMessage(_Located):
+    """One message found in an input."""
+
+    source: str
+    """The PATH as the user gave it (``-`` for stdin), or the file inside a folder."""
+    index: int
+    """Position inside an mbox or archive member (0 for a single message or a Maildir file)."""
+    data: bytes
+    member: str | None = None
+    """The archive member the message came from (``None`` outside archives)."""
+    truncated: bool = False
+    """True when the message was longer than ``Limits.max_message_bytes`` and was cut."""
+
+
+@dataclass(frozen=True, slots=True)
+class Problem(_Located):
+    """Something that could not be read; it is reported, never silently dropped."""
+
+    source: str
+    index: int
+    error: str
+    member: str | None = None
+
+
+class _Counter(Protocol):
+    """What counts the bytes a stream produced (the decompression guard in archives.py)."""
+
+    def add(self, n: int) -> None: ...
+
+
+class _LineReader(Protocol):
+    """What ``_lines`` reads: any binary stream's ``readline``."""
+
+    def readline(self, size: int = -1, /) -> bytes: ...
+
+
+def _lines(handle: _LineReader, guard: _Counter | None) -> Iterator[bytes]:
+    readline = handle.readline
+    if guard is None:
+        while line := readline(MAX_LINE):
+            yield line
+        return
+    add = guard.add
+    while line := readline(MAX_LINE):
+        add(len(line))
+        yield line
+
+
+def _cr_lines(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    """Lines of a stream whose line ends are bare CRs (each line keeps its CR)."""
+    pending = b""
+    chunk = first
+    while chunk:
+        pieces = (pending + chunk).split(b"\r")
+        pending = pieces.pop()
+        for piece in pieces:
+            yield piece + b"\r"
+        if len(pending) >= MAX_LINE:  # a long line comes in pieces, as readline gives them
+            yield pending
+            pending = b""
+        chunk = next(rest, b"")
+    if pending:
+        yield pending
+
+
+def split_stream(lines: Iterable[bytes], source: str, member: str | None = None,
+                 limits: Limits = DEFAULT_LIMITS) -> Iterator[RawMessage]:
+    """Split a stream of lines into messages: an mbox if it starts with ``From ``, else one message.
+
+    A ``From `` line after a blank line starts the next message; ``>From `` lines lose one ``>``
+    (mboxrd quoting). Each message keeps at most ``limits.max_message_bytes`` bytes.
+    """
+    cap = limits.max_message_bytes
+    iterator = iter(lines)
+    first = next(iterator, b"")
+    if first.startswith(b"From ") and b"\r" in first.rstrip(b"\r\n"):
+        # bare CR line ends: the whole file reads as one "line"; split it at CR instead
+        iterator = _cr_lines(first, iterator)
+        first = next(iterator, b"")
+    parts: list[bytes] = []
+    size = 0
+    truncated = False
+    if not first.startswith(b"From "):
+        parts, size = [first[:cap]], min(len(first), cap)
+        truncated = len(first) > cap
+        for line in iterator:
+            if size >= cap:
+                truncated = True
+                continue
+            parts.append(line[: cap - size])
+            size += len(parts[-1])
+            truncated = truncated or len(line) > len(parts[-1])
+        yield RawMessage(source, 0, b"".join(parts), member, truncated)
+        return
+    index = 0
+    previous_blank = True
+    for line in iterator:
+        if line.startswith(b"From ") and previous_blank and parts:
+            yield RawMessage(source, index, b"".join(parts), member, truncated)
+            index += 1
+            parts, size, truncated = [], 0, False
+            previous_blank = False
+            continue
+        if line.startswith(b">From "):
+            line = line[1:]
+        previous_blank = line in (b"\n", b"\r\n", b"\r")
+        if size + len(line) > cap:
+            truncated = True
+            line = line[: max(cap - size, 0)]
+            if not line:
+                continue
+        parts.append(line)
+        size += len(line)
+    yield RawMessage(source, index, b"".join(parts), member, truncated)
+
+
+def mbox_spans(path: str | Path, chunk: int = _MIB) -> Iterator[tuple[int, int]]:
+    """The byte ranges of the messages of a plain (uncompressed) file, read in chunks.
+
+    Splits by the same rule as ``split_stream`` (a ``From `` line after a blank line, in a message
+    that has content), but searches with ``bytes.find`` instead of looping over lines. The range
+    excludes the ``From `` separator line. Lets the batch engine hand out (path, offsets) instead
+    of message bytes.
+    """
+    with open(path, "rb") as handle:
+        first = handle.readline(MAX_LINE)
+        if not first.startswith(b"From "):
+            yield 0, os.fstat(handle.fileno()).st_size
+            return
+        start: int | None = len(first)  # None while the separator line's end is still ahead
+        separator = 0
+        last_hit = -1
+        offset = 0
+        buffer = first
+        while True:
+            data = handle.read(chunk)
+            keep = buffer[-7:]  # a hit may straddle the chunks; two bytes of context before it
+            offset += len(buffer) - len(keep)
+            buffer = keep + data
+            if start is None:
+                end_of_line = buffer.find(b"\n", max(separator - offset, 0))
+                if end_of_line < 0 and data:
+                    continue
+                start = offset + end_of_line + 1 if end_of_line >= 0 else offset + len(buffer)
+            at = buffer.find(b"\nFrom ")
+            while at >= 0:
+                hit = offset + at
+                if hit > last_hit and hit + 1 > start and at >= 1 and (
+                        buffer[at - 1] == 10 or (buffer[at - 1] == 13 and at >= 2 and buffer[at - 2] == 10)):
+                    last_hit = hit
+                    yield start, hit + 1
+                    separator = hit + 1
+                    end_of_line = buffer.find(b"\n", at + 1)
+                    if end_of_line < 0:
+                        start = None
+                        break
+                    start = offset + end_of_line + 1
+                elif hit > last_hit:
+                    last_hit = hit
+                at = buffer.find(b"\nFrom ", at + 1)
+            if not data:
+                break
+        if start is None:
+            start = offset + len(buffer)
+        yield start, offset + len(buffer)
+
+
+def read_span(handle: IO[bytes], start: int, end: int, limits: Limits = DEFAULT_LIMITS) -> tuple[bytes, bool]:
+    """The message bytes in ``[start, end)`` (unquoted, capped); and whether it was cut."""
+    handle.seek(start)
+    want = end - start
+    data = handle.read(min(want, limits.max_message_bytes))
+    if b">From " in data:
+        data = _FROM_QUOTED.sub(b"From ", data)
+    return data, want > limits.max_message_bytes

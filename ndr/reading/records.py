@@ -1,0 +1,49 @@
+"""Flat per-recipient records: the JSON Lines / CSV shape shared by ``ndr parse``, ``ndr analyze``
+and ``--exec``. One definition, so every output carries the same fields."""
+from __future__ import annotations
+
+from typing import Any
+
+from ..model import SUCCESS_ACTIONS, Kind, Report, plain
+
+FIELDS = (
+    "source", "message_index", "kind", "decoder", "recipient", "original_recipient", "action",
+    "status", "reply_code", "diagnostic_code", "diagnostic_type", "remote_mta", "reporting_mta",
+    "received_from_mta", "arrival_date", "last_attempt_date", "will_retry_until", "smtp_command",
+    "reason", "hard", "rule", "catalog_id", "summary", "causes", "fixes", "who", "feedback_type",
+    "status_source", "last_error_status", "last_error", "record_id",
+    "original_message_id", "original_subject", "original_from", "original_to", "original_date",
+    "original_envelope_id", "subject", "defects",
+)
+
+
+def is_reportable(kind: Kind, action: str | None) -> bool:
+    """Failed and delayed recipients of bounces; everything else only with ``--all``."""
+    return kind is Kind.BOUNCE and action not in SUCCESS_ACTIONS
+
+
+def records(report: Report, source: str, index: int = 0, include_all: bool = False) -> list[dict[str, Any]]:
+    """The report's recipients as flat dictionaries (JSON-ready), filtered unless ``include_all``."""
+    out = []
+    for recipient in report.recipients:
+        if not include_all and not is_reportable(report.kind, recipient.action):
+            continue
+        row: dict[str, Any] = {
+            "source": source, "message_index": index, "kind": report.kind.value,
+            "decoder": report.decoder,
+        }
+        row.update(plain(recipient))
+        row.update(
+            received_from_mta=report.received_from_mta,
+            arrival_date=plain(report.arrival_date),
+            original_message_id=report.original.message_id,
+            original_subject=report.original.subject,
+            original_from=report.original.from_,
+            original_to=report.original.to,
+            original_date=report.original.date,
+            original_envelope_id=report.original_envelope_id,
+            subject=report.subject,
+            defects=[str(d) for d in report.defects],
+        )
+        out.append({name: row.get(name) for name in FIELDS})
+    return out

@@ -1,0 +1,81 @@
+"""Input readers: they find messages and yield their raw bytes, nothing more (no parsing).
+
+A PATH is a message file, an mbox, a Maildir, a folder of message files or an archive (.tar,
+.tar.gz, .zip); ``-`` is one message on standard input. Compressed files (.gz, .bz2, .xz) are
+opened transparently. Files are read as streams by ``ndr.archives``, one message at a time, so a
+large archive is never held in memory.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import IO, Iterator
+
+from .archives import DEFAULT_LIMITS, Limits, Problem, RawMessage, iter_messages, open_binary
+from ..errors import InputError
+
+__all__ = ["RawMessage", "Problem", "open_binary", "is_maildir", "iter_path", "iter_file",
+           "read_path_or_fail", "maildir_files"]
+
+
+def is_maildir(path: Path) -> bool:
+    return path.is_dir() and (path / "cur").is_dir() and (path / "new").is_dir()
+
+
+def maildir_files(path: Path) -> list[Path]:
+    """The message files of a Maildir (cur and new), in a stable order."""
+    return sorted(p for sub in ("cur", "new") for p in (path / sub).iterdir() if p.is_file())
+
+
+def folder_files(path: Path) -> Iterator[str]:
+    """Files under a folder (not hidden), depth first, sorted: a stable order for every run."""
+    for root, dirs, files in os.walk(path):
+        dirs.sort()
+        for name in sorted(files):
+            if not name.startswith("."):
+                yield os.path.join(root, name)
+
+
+def iter_path(given: str, stdin: IO[bytes] | None = None,
+              limits: Limits = DEFAULT_LIMITS) -> Iterator[RawMessage | Problem]:
+    """Every message under one PATH, in a stable order; unreadable inputs become ``Problem``s."""
+    if given == "-":
+        stream = stdin if stdin is not None else sys.stdin.buffer
+        yield RawMessage("-", 0, stream.read())
+        return
+    path = Path(given)
+    if is_maildir(path):
+        for name in maildir_files(path):
+            yield _read_file(name)
+        return
+    if path.is_dir():
+        for child in folder_files(path):
+            yield from iter_file(child, limits)
+        return
+    yield from iter_file(given, limits)
+
+
+def iter_file(given: str, limits: Limits = DEFAULT_LIMITS) -> Iterator[RawMessage | Problem]:
+    """The messages of one file: a single message, each message of an mbox, or of an archive."""
+    yield from iter_messages(given, given, limits)
+
+
+def _read_file(path: Path) -> RawMessage | Problem:
+    """One Maildir message, reported under its own file name (``Maildir/cur/1234.host:2,S``): that
+    is the name a user can open, move or delete, while a position changes as mail comes and goes."""
+    source = str(path)
+    for item in iter_messages(source, source):
+        if isinstance(item, Problem):
+            return Problem(source, 0, item.error)
+        return RawMessage(source, 0, item.data, None, item.truncated)
+    return RawMessage(source, 0, b"")
+
+
+def read_path_or_fail(given: str) -> bytes:
+    """The bytes of one message file (for commands that take exactly one)."""
+    for item in iter_path(given):
+        if isinstance(item, Problem):
+            raise InputError(f"{item.source}: {item.error}")
+        return item.data
+    raise InputError(f"{given}: no message found")

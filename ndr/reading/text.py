@@ -1,0 +1,246 @@
+"""Text helpers the reading side shares (and the writing side and batch reuse): folding, one line,
+addresses and hosts in free text, dates, literal-first regex search."""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+
+from ..catalog.match import ADDRESS_PATTERN, literal_prefix
+from .mime import Headers
+
+
+_TAGS = re.compile(r"<[^<>]*>")  # not [^>]*: each "<" must not rescan to the next ">"
+_SCRIPT_OPEN = re.compile(r"<(script|style)\b")
+_CONTROLS = dict.fromkeys([*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029], " ")
+_SPACE_RUN = re.compile("  +")
+_ADDRESS = re.compile(ADDRESS_PATTERN)
+_HOST_SAID = re.compile(r"\bhost\s+([A-Za-z0-9][A-Za-z0-9.\-]*\.[A-Za-z0-9\-]+|\[[0-9.:a-fA-F]+\])\s*\[[^\]]{0,100}\]\s*said:", re.I)
+_HOST_NAMED = re.compile(
+    r"(?:remote server returned|generating server:|remote host said:|(?:connect|connection) to|conversation with|"
+    r"lost connection with|by host|from host|mx host|remote mta)\s*[:'\"]?\s*"
+    r"([A-Za-z0-9][A-Za-z0-9\-]*(?:\.[A-Za-z0-9\-]+)+)",
+    re.I,
+)
+
+
+def fold_blanks(text: str) -> str:
+    """Runs of spaces, tabs and no-break spaces folded to one space; newlines kept.
+
+    Tabs and no-break spaces become spaces first (``str.replace``), then only runs of two or
+    more spaces are matched: a character-class regex over the whole text costs ten times more,
+    and this runs on every message's text."""
+    if "\t" in text:
+        text = text.replace("\t", " ")
+    if "\u00a0" in text:
+        text = text.replace("\u00a0", " ")
+    return _SPACE_RUN.sub(" ", text) if "  " in text else text
+
+
+def fold_spaces(text: str) -> str:
+    """Fold runs of spaces and tabs and strip; keep newlines."""
+    return fold_blanks(text).strip()
+
+
+def one_line(text: str | None, limit: int | None = None) -> str | None:
+    """Free text as one printable line: whitespace of every kind and control characters (NUL,
+    C1, line separators) folded to single spaces; None for empty text. Longer than ``limit``
+    characters: cut, ending in "..." (the writer keeps header and DSN lines short).
+
+    The one line-cleaner of the package: records read from mail and reports written both use it."""
+    if not text:
+        return None
+    if text.isprintable():
+        # the only blank a printable text holds is " ": already one line unless doubled or
+        # at an end (most fields of most records; this runs for every field of every record)
+        if "  " not in text and text[0] != " " and text[-1] != " ":
+            return text if limit is None or len(text) <= limit else _cut(text, limit)
+    else:
+        text = text.translate(_CONTROLS)
+    folded = " ".join(text.split())
+    if limit is not None and len(folded) > limit:
+        folded = _cut(folded, limit)
+    return folded or None
+
+
+def _cut(line: str, limit: int) -> str:
+    return line[: limit - 3].rstrip() + "..."
+
+
+def html_to_text(html: str) -> str:
+    """Tags removed, common entities decoded, block ends kept as line breaks."""
+    import html as html_module
+
+    html = _drop_scripts(html)
+    html = re.sub(r"(?i)<br\s*/?>|</(p|div|tr|li|h\d)>", "\n", html)
+    return html_module.unescape(_TAGS.sub(" ", html))
+
+
+def _drop_scripts(html: str) -> str:
+    """``<script>`` and ``<style>`` elements replaced by a space, in linear time (a lazy regex
+    rescans to the end of the text from every unclosed opening tag)."""
+    lower = html.lower()
+    kept: list[str] = []
+    position = 0
+    unclosed: set[str] = set()
+    for opening in _SCRIPT_OPEN.finditer(lower):
+        name = opening.group(1)
+        if opening.start() < position or name in unclosed:
+            continue
+        close = lower.find(f"</{name}>", opening.end())
+        if close < 0:  # no later element of this name closes either
+            unclosed.add(name)
+            continue
+        kept += [html[position:opening.start()], " "]
+        position = close + len(name) + 3
+    if not kept:
+        return html
+    kept.append(html[position:])
+    return "".join(kept)
+
+
+_LITERALS: dict[int, tuple[re.Pattern[str], str, bool]] = {}
+"""(pattern, literal prefix, ignores case) by ``id`` of the pattern (hashing a Pattern hashes
+its whole code; ``flags & re.I`` goes through the RegexFlag enum's Python ``__and__``)."""
+
+
+def literal_search(pattern: re.Pattern[str], text: str, lower: str | None = None) -> re.Match[str] | None:
+    """``pattern.search(text)``, found by ``str.find`` of the literal every match starts with.
+
+    A regex that starts with ``\\b`` (or is compiled with ``re.I``) is tried by ``search`` at
+    every position of the text; over a whole notice that costs about 20 ns a character per
+    expression. Where every match must start with a literal (``\\bhost (...)`` starts with
+    ``host ``; ``match.literal_prefix``), only the positions holding it are tried, with
+    ``match`` (which still sees the character before, for ``\\b`` and ``^``): the same first
+    match. ``lower``: ``aligned_lower(text)``, when the caller has it.
+    """
+    known = _LITERALS.get(id(pattern))
+    if known is None or known[0] is not pattern:
+        known = (pattern, *_literal_of(pattern))
+        if len(_LITERALS) < 4096:  # catalogs are compiled once; bounded all the same
+            _LITERALS[id(pattern)] = known  # holding the pattern keeps its id
+    _, literal, ignores_case = known
+    if not literal:
+        return pattern.search(text)
+    if ignores_case:
+        haystack = lower if lower is not None else aligned_lower(text)
+        if haystack is None:
+            return pattern.search(text)
+    else:
+        haystack = text
+    at = haystack.find(literal)
+    while at >= 0:
+        match = pattern.match(text, at)
+        if match is not None:
+            return match
+        at = haystack.find(literal, at + 1)
+    return None
+
+
+_UNALIGNED = ("\u0130", "\u0131", "\u017f")
+"""The characters that lower to two characters (İ) or that ``re.I`` matches with an ASCII
+letter they do not lower to (ı, ſ); none other, checked over all of Unicode."""
+
+
+def aligned_lower(text: str) -> str | None:
+    """``text.lower()`` when its characters sit where ``text``'s do and an ASCII literal found
+    in it is exactly where ``re.I`` would match it in ``text``; else None."""
+    if not text.isascii() and any(char in text for char in _UNALIGNED):
+        return None
+    return text.lower()
+
+
+def _literal_of(pattern: re.Pattern[str]) -> tuple[str, bool]:
+    ignores_case = bool(pattern.flags & re.IGNORECASE)
+    if not isinstance(pattern.pattern, str) or pattern.flags & re.VERBOSE:
+        return "", ignores_case
+    literal = literal_prefix(pattern.pattern)
+    if ignores_case:
+        literal = literal.lower()
+    # an ASCII literal only: under re.I a non-ASCII letter may match an ASCII one (K and the
+    # Kelvin sign), which a plain find would miss
+    return (literal if literal.isascii() else ""), ignores_case
+
+
+def find_address(text: str | None) -> str | None:
+    """The first plausible e-mail address in ``text``, without brackets or a trailing dot."""
+    if not text:
+        return None
+    match = _ADDRESS.search(text)
+    if not match:
+        return None
+    address = match.group(0).strip(".")
+    if address.lower().startswith("mailto:"):
+        address = address[7:]
+    return address
+
+
+def clean_address(value: str | None) -> str | None:
+    """An address field value (``rfc822; <user@example.com>``) reduced to the address."""
+    if not value:
+        return None
+    if ";" in value:
+        kind, _, rest = value.partition(";")
+        if " " not in kind.strip():
+            value = rest
+    value = value.strip().strip("<>").strip()
+    found = find_address(value)
+    if found:
+        return found
+    return value or None
+
+
+def sole_addressee(headers: Headers | None) -> str | None:
+    """The one recipient of a returned message (its To and Cc name exactly one address), else None.
+
+    The last resort of a decoder whose notice names nobody: the failure can only be that
+    recipient's."""
+    if headers is None:
+        return None
+    found: set[str] = set()
+    first: str | None = None
+    for name in ("to", "cc"):
+        for value in headers.get_all(name):
+            for address in _ADDRESS.findall(value):
+                address = address.strip(".")
+                if first is None:
+                    first = address
+                found.add(address.lower())
+    return first if len(found) == 1 else None
+
+
+def mta_name(value: str | None) -> str | None:
+    """An MTA field value (``dns; mx.example.com [192.0.2.1]``) reduced to the host name."""
+    if not value:
+        return None
+    if ";" in value:
+        value = value.split(";", 1)[1]
+    value = value.strip()
+    if not value:
+        return None
+    name = value.split()[0].strip("[]()<>,;'\"").rstrip(".")
+    if "[" in name:  # mx.example.com[192.0.2.1]
+        name = name.split("[", 1)[0] or name.strip("[]")
+    return name.lower() or None
+
+
+def host_in_text(text: str | None) -> str | None:
+    """The destination server a diagnostic names (``host mx[ip] said``, ``connect to mx``)."""
+    if not text:
+        return None
+    match = _HOST_SAID.search(text) or _HOST_NAMED.search(text)
+    if not match:
+        return None
+    return match.group(1).strip("[]").rstrip(".").lower()
+
+
+def parse_date(value: str | None) -> datetime | None:
+    """An RFC 5322 date, or None when it does not parse."""
+    if not value:
+        return None
+    if ";" in value:  # "Last-Attempt-Date: dns; ..." never; but Arrival-Date sometimes has a type
+        value = value.rsplit(";", 1)[-1]
+    try:
+        return parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
