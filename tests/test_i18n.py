@@ -114,7 +114,6 @@ def test_json_keeps_ids_under_portuguese():
     rows = [json.loads(line) for line in result.stdout.decode().splitlines()]
     assert {r["action"] for r in rows} == {"failed"}
     assert {w for r in rows for w in r["who"]} <= {"sender", "sender-admin", "recipient", "recipient-admin"}
-    # the connector NDR reports a message given up after 24 hours: expired (DECISIONS)
     assert {r["reason"] for r in rows} == {"expired", "userunknown"}
     assert any("Conexão recusada" in (r.get("summary") or "") for r in rows)  # texts in the locale's language
 

@@ -7,7 +7,8 @@ import pytest
 
 import ndr
 from ndr.catalog import load_catalog
-from ndr.reading.decoders.settle import answering_host, trace_host, tried_host
+from ndr.reading.decoders import settle as hosts
+from ndr.reading.decoders.settle import answering_host, trace_host
 from ndr.reading.decoders.base import Mail
 from ndr.reading.mime import parse as mime_parse
 
@@ -144,7 +145,7 @@ def test_remote_mta_field_wins_and_is_normalised_and_connect_to_names_the_destin
 ])
 def test_tried_host(text, want):
     mail = Mail(mime_parse(b"From: x@example.com\n\nx\n"), load_catalog())
-    assert tried_host(mail, text) == want
+    assert hosts.tried_host(mail, text) == want
 
 
 @pytest.mark.parametrize("header, want", [

@@ -104,7 +104,7 @@ def _host(item: dict[str, Any]) -> Host:
             for r in item.get("rules") or ()
         ),
         source=str(item.get("source", "")),
-        notice_marks={key: tuple(values) for key, values in (item.get("notice_marks") or {}).items()
+        notices={key: tuple(values) for key, values in (item.get("notices") or {}).items()
                  if key != "__line__"},
     )
 

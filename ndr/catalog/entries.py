@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from collections.abc import Container
 from functools import cached_property
+from collections.abc import Container
 from typing import Any, Mapping
 
 from .layouts import Check, Layout, compile_layouts, detectors
@@ -121,7 +121,7 @@ class Host:
     domains: tuple[str, ...]
     rules: tuple[HostRule, ...]
     source: str
-    notice_marks: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    notices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Marks of the notices this provider's own MTA writes (``headers`` present, ``from``
     fragments, ``body`` phrases; lowercase): a notice showing one was reported by it."""
 

@@ -327,12 +327,12 @@ def _check_hosts(items: list[Any], reason_ids: set[str], problems: list[str]) ->
                 problems.append(f"{where}: {key} must be a list of lowercase strings")
         if not item.get("remote_hosts") and not item.get("domains"):
             problems.append(f"{where}: needs remote_hosts or domains")
-        marks = item.get("notice_marks") or {}
-        if not isinstance(marks, dict) or any(
+        notices = item.get("notices") or {}
+        if not isinstance(notices, dict) or any(
                 key != "__line__" and (key not in ("headers", "from", "body") or not isinstance(value, list)
                                        or any(not isinstance(v, str) or v != v.lower() for v in value))
-                for key, value in marks.items()):
-            problems.append(f"{where}: notice_marks maps headers, from, body to lists of lowercase strings")
+                for key, value in notices.items()):
+            problems.append(f"{where}: notices maps headers, from, body to lists of lowercase strings")
         for rule_index, rule in enumerate(item.get("rules") or []):
             _check_host_rule(rule, f"{where} rule {rule_index}", reason_ids, problems)
 

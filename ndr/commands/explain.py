@@ -45,18 +45,19 @@ def run(args: argparse.Namespace) -> int:
     unknown = [r for r in results if not r.understood]
     for result in unknown:
         print(f"ndr explain: nothing in the catalog matches {result.query!r}", file=sys.stderr)
+    known = [r for r in results if r.understood]
     if args.format == "json":
         payload = [r.to_dict() for r in results]
         write_json(payload[0] if len(payload) == 1 else payload)
     else:
-        sys.stdout.write("\n".join(_text(r, args.lang) for r in results if r.understood))
+        sys.stdout.write("\n".join(_text(r, args.lang or "en") for r in known))
     return EXIT_NOT_UNDERSTOOD if unknown else EXIT_OK
 
 
-def _text(result: Explanation, lang: str | None) -> str:
+def _text(result: Explanation, lang: str) -> str:
     from ..i18n import gettext_for
 
-    _ = gettext_for(lang or "en")
+    _ = gettext_for(lang)
     code = " ".join(x for x in (result.reply_code, result.status) if x) or _("(no code)")
     lines = [f"{code}: {result.title}"]
     if result.last_error_status:

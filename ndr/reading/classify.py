@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import re
 from collections.abc import Container, Mapping
 from dataclasses import dataclass
 

@@ -3,14 +3,13 @@
 DECISIONS "Language": Microsoft 365 connector advice is chosen by who reported the failure —
 Exchange Online / EOP, known by its reporting host or its NDR layout — not by the code alone.
 The catalog's ``hosts`` entries say both: a reporting MTA under one of their ``remote_hosts``,
-or a notice showing one of their ``notice_marks`` (a header present, a From fragment, a body
+or a notice showing one of their ``notices`` marks (a header present, a From fragment, a body
 phrase such as Exchange's "Diagnostic information for administrators" or its localized forms).
 """
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..catalog import Catalog
 from .classify import hosts_for
 from .decoders.base import Mail
 
@@ -39,17 +38,9 @@ def reporters(mail: Mail, reporting_mta: str | None) -> frozenset[str]:
     """Ids of the catalog hosts that reported this notice."""
     found = {host.id for host in hosts_for(mail.catalog, reporting_mta, None)}
     for host in mail.catalog.hosts:
-        if host.id not in found and host.notice_marks and _shows(mail, host.notice_marks):
+        if host.id not in found and host.notices and _shows(mail, host.notices):
             found.add(host.id)
     return frozenset(found)
-
-
-def writers(catalog: Catalog, text: str) -> frozenset[str]:
-    """Ids of the catalog hosts whose own words (``notice_marks`` body phrases) a text carries: a
-    diagnostic line explained alone (``ndr explain``)."""
-    lower = text.lower()
-    return frozenset(host.id for host in catalog.hosts
-                     if any(phrase in lower for phrase in host.notice_marks.get("body", ())))
 
 
 def _shows(mail: Mail, marks: Mapping[str, tuple[str, ...]]) -> bool:

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from ..catalog import codes
 from ..catalog import Catalog
 from ..reading.cause import NETWORK
-from ..reading.decoders.settle import answered_in, named_host
+from ..reading.decoders.settle import named_host
 from ..reading.classify import Classification, classify
 from ..catalog.match import fold
 from .queue import QueueRecipient
@@ -59,14 +60,20 @@ def recipient_report(recipient: QueueRecipient, catalog: Catalog, lang: str = "e
     status, classification, diagnostic_type = _explain(
         catalog, text, attempt.status if attempt is not None else None, replied, remote, address, lang,
         codes, given_up)
-    answered = replied or diagnostic_type == "smtp" or answered_in(catalog, text) is not None
     return RecipientReport(
         address=address, status=status, diagnostic=text or None, diagnostic_type=diagnostic_type,
-        remote_mta=remote, answered=answered,
+        remote_mta=remote, answered=replied or diagnostic_type == "smtp" or _said(text),
         last_attempt=attempt.time if attempt is not None else None,
         original_recipient=recipient.orcpt, classification=classification,
     )
 
+
+_SAID = re.compile(r"\bhost \S+ ?\[[^\]]*\] (?:said|refused to talk to me):", re.I)
+
+
+def _said(text: str) -> bool:
+    """True when a queue's text quotes a remote server's answer (Postfix ``host X[ip] said:``)."""
+    return bool(text) and _SAID.search(text) is not None
 
 
 def _explain(catalog: Catalog, text: str, given: str | None, replied: bool, remote: str | None,
@@ -97,7 +104,7 @@ def _explained(catalog: Catalog, text: str, given: str | None, replied: bool, re
         hit = catalog.entry_patterns.first(fold(text))
         if hit is not None:
             status = _with_class(hit[1].status or "", reply)
-    # Our own queue reported it: no vendor's advice (no reporters), the general entries.
+    # Our own queue reported it: no vendor's advice (reporters empty), the general entries.
     classification = classify(catalog, status=status, reply=reply, text=text or "message expired",
                               remote_mta=remote, recipient=f"@{domain}" if domain else None, lang=lang)
     if given_up and classification.reason in NETWORK:
