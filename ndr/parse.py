@@ -24,6 +24,7 @@ from .errors import Defect, DefectError, InputError
 from .reading.mime import Headers
 from .model import Kind, OriginalMessage, RecipientResult, Report
 from .policy import DEFAULT, Policy
+from .safetext import utf8
 
 log = logging.getLogger("ndr")
 
@@ -52,7 +53,7 @@ def _as_bytes(source: Source) -> bytes:
     if isinstance(source, (bytearray, memoryview)):
         return bytes(source)
     if isinstance(source, str):
-        return source.encode("utf-8", "surrogateescape")
+        return utf8(source)
     if isinstance(source, email.message.Message):
         try:
             return source.as_bytes()

@@ -15,7 +15,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..reading.archives import DEFAULT_LIMITS, Limits, Problem, RawMessage, iter_messages, iter_zip, read_span
+from ..reading.archives import (DEFAULT_LIMITS, Limits, Problem, RawMessage, iter_messages, iter_zip, open_input,
+                                read_span)
 from ..catalog import Catalog, load_catalog
 from ..reading.text import parse_date
 from ..parse import parse_bytes
@@ -87,7 +88,7 @@ def read_unit(unit: Unit, limits: Limits) -> Iterator[RawMessage | Problem]:
         yield from unit.items
     elif isinstance(unit, Spans):
         try:
-            handle = open(unit.path, "rb")
+            handle = open_input(unit.path)
         except OSError as exc:
             yield Problem(unit.path, unit.first_index, f"cannot open: {exc.strerror or exc}")
             return

@@ -25,6 +25,7 @@ from ..reading.records import records
 from ..reading.archives import Limits
 from ..reading.sources import Problem, RawMessage, iter_path
 from ..reading.spool import Spool
+from ..safetext import for_terminal
 from .common import (EXIT_DATAERR, EXIT_NOTHING, EXIT_OK, EXIT_TEMPFAIL, add_catalog_option,
                      add_lang_option, add_limit_options, bullet_lines, catalog_from, policy_from)
 
@@ -136,7 +137,7 @@ def _process(state: _Run, item: RawMessage) -> bool:
         elif state.fmt == "json":
             state.collected.append(row)
         else:
-            sys.stdout.write(render_text(row) + "\n")
+            sys.stdout.write(for_terminal(render_text(row)) + "\n")
     state.printed += len(rows)
     if state.args.exec_command:
         for row in rows:

@@ -12,7 +12,9 @@ from .mime import Headers
 
 _TAGS = re.compile(r"<[^<>]*>")  # not [^>]*: each "<" must not rescan to the next ">"
 _SCRIPT_OPEN = re.compile(r"<(script|style)\b")
-_CONTROLS = dict.fromkeys([*range(0x20), 0x7F], " ")
+# C0, DEL, C1 and the bidi marks and overrides: a field must read as what it holds on a terminal
+_CONTROLS = dict.fromkeys([*range(0x20), *range(0x7F, 0xA0), 0x61C, 0x200E, 0x200F,
+                           *range(0x202A, 0x202F), *range(0x2066, 0x206A)], " ")
 _SPACE_RUN = re.compile("  +")
 # Local part and domain hold no "@" and start only after a delimiter or an "@", so a search
 # tries each stretch of text a bounded number of times: linear even on "@@@@..." or a megabyte

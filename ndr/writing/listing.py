@@ -13,6 +13,7 @@ from typing import Any, Iterator, Mapping
 import yaml
 
 from ..reading.text import host_in_text
+from ..safetext import clean_tree, utf8
 from .queue import (RET_VALUES, Attempt, LocalError, Original, QueuedMessage, QueueRecipient, RecordError,
                     RecordProblem, _bool, _CONTROL, _mapping, _notify, _orcpt, _string, check_address,
                     check_host, parse_time)
@@ -65,7 +66,7 @@ def _original(raw: Any, base: Path | None) -> Original:
         return Original(path=str(path))
     if raw.get("inline") is not None:
         inline = _string(raw["inline"], "original.inline")
-        return Original(inline=(inline or "").encode("utf-8", "surrogateescape"))
+        return Original(inline=utf8(inline or ""))
     raise RecordError("original", "needs path or inline")
 
 
@@ -193,7 +194,7 @@ def _documents(text: str) -> Iterator[tuple[int | None, Any]]:
         return
     if stripped[0] in "{[":
         try:
-            yield from _unwrap(json.loads(text), None)
+            yield from _unwrap(clean_tree(json.loads(text)), None)
             return
         except json.JSONDecodeError as exc:
             if exc.msg != "Extra data":
@@ -201,7 +202,7 @@ def _documents(text: str) -> Iterator[tuple[int | None, Any]]:
         for number, line in enumerate(text.splitlines(), 1):  # JSON lines (postqueue -j)
             if line.strip():
                 try:
-                    yield number, json.loads(line)
+                    yield number, clean_tree(json.loads(line))
                 except json.JSONDecodeError as exc:
                     yield number, _Broken(f"invalid JSON: {exc.msg}")
         return
@@ -211,7 +212,7 @@ def _documents(text: str) -> Iterator[tuple[int | None, Any]]:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise ValueError(f"invalid YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
-    yield from _unwrap(document, None)
+    yield from _unwrap(clean_tree(document), None)
 
 
 class _Broken(dict[str, Any]):

@@ -80,6 +80,13 @@ def settle(mail: Mail, decoded: Decoded, recipients: Iterable[RawRecipient] | No
             transcript.append(textscan.text_command(mail, lay))
         return transcript[0]
 
+    addresses: list[frozenset[str]] = []  # every recipient, lowercase: built once, not per recipient
+
+    def everyone() -> frozenset[str]:
+        if not addresses:
+            addresses.append(frozenset(r.recipient.lower() for r in decoded.recipients if r.recipient))
+        return addresses[0]
+
     lay = phrases.layout(mail.catalog)
     for raw in decoded.recipients if recipients is None else recipients:
         remote = normalise(raw.remote_mta) or answering_host(mail, raw.diagnostic)
@@ -89,9 +96,7 @@ def settle(mail: Mail, decoded: Decoded, recipients: Iterable[RawRecipient] | No
         if raw.smtp_command is None and raw.action not in _NOT_FAILED and lay is not None:
             # The recipient's own paragraph of the human text (up to another recipient), else
             # the last command of the whole text (a session transcript, m-FILTER's section).
-            others = tuple(r.recipient.lower() for r in decoded.recipients
-                           if r.recipient and r is not raw)
-            raw.smtp_command = textscan.paragraph_command(mail, lay, raw.recipient, others) \
+            raw.smtp_command = textscan.paragraph_command(mail, lay, raw.recipient, everyone()) \
                 or text_command()
     return decoded
 

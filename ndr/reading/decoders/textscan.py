@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Collection
 
 from ...catalog import codes
 from .base import Mail
@@ -115,17 +116,28 @@ def summary(text: str) -> str | None:
 
 
 def paragraph_command(mail: Mail, lay: Layout | None, address: str | None,
-                      others: tuple[str, ...] = ()) -> str | None:
+                      others: Collection[str] = ()) -> str | None:
     """The SMTP command the paragraph naming ``address`` says failed (Postfix writes
     "(in reply to RCPT TO command)" in the human part only), read up to the next mention of
     another recipient (``others``, lowercase) so that no recipient takes its neighbour's."""
     paragraph = paragraph_of(mail, address)
     if not paragraph:
         return None
-    lower = paragraph.lower()
-    skip = len(address or "")
-    ends = [at for at in (lower.find(other, skip) for other in others if other) if at >= 0]
-    return command_in(lay, paragraph[:min(ends)] if ends else paragraph)
+    end = len(paragraph)
+    if others:
+        # The addresses the (short) paragraph holds, each looked up in ``others``: linear in
+        # the recipients, where a search of the paragraph for every other one was quadratic.
+        own = (address or "").lower()
+        for match in _ADDRESS_TOKEN.finditer(paragraph.lower(), len(own)):
+            token = match.group(0).rstrip(".")
+            if token != own and token in others:
+                end = match.start()
+                break
+    return command_in(lay, paragraph[:end])
+
+
+# Starts only after a delimiter (the lookbehind), so "aaaa..." without "@" is scanned once.
+_ADDRESS_TOKEN = re.compile(r"(?<![^\s<>()\[\]\"',;:@])[^\s<>()\[\]\"',;:@]+@[^\s<>()\[\]\"',;:@]+")
 
 
 TRANSCRIPT_LIMIT = 8192

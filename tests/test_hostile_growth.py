@@ -1,0 +1,72 @@
+"""Issue 13: work grows linearly with the input. Proved by growth, not by seconds: the input made
+four times bigger may cost at most about four times more (quadratic work costs sixteen times).
+Each test failed before its fix."""
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import ndr
+
+CATALOG = ndr.load_catalog()
+HEAD = (b"From: MAILER-DAEMON@mx.example.org\nTo: a@example.org\nSubject: Undelivered Mail Returned to Sender\n"
+        b'MIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary="B"\n\n'
+        b"--B\nContent-Type: text/plain\n\n")
+
+
+def growth(make: Callable[[int], bytes], n: int, run: Callable[[bytes], object] | None = None) -> float:
+    """Best-of-three time at 4n divided by best-of-three time at n."""
+    run = run or (lambda data: ndr.parse(data, catalog=CATALOG))
+
+    def best(data: bytes) -> float:
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            run(data)
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    small, big = make(n), make(4 * n)
+    return best(big) / max(best(small), 1e-4)
+
+
+def folded_dsn(n: int) -> bytes:
+    return (HEAD + b"failed\n--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.org\n\n"
+            b"Final-Recipient: rfc822; u@example.net\nAction: failed\nStatus: 5.0.0\nDiagnostic-Code: smtp; 550"
+            + b"\n x" * n + b"\n\n--B--\n")
+
+
+def many_recipients(n: int) -> bytes:
+    blocks = b"".join(b"Final-Recipient: rfc822; user%d@example.net\nAction: failed\nStatus: 5.0.0\n\n" % i
+                      for i in range(n))
+    return (HEAD + b"Your message could not be delivered.\n--B\nContent-Type: message/delivery-status\n\n"
+            b"Reporting-MTA: dns; mx.example.org\n\n" + blocks + b"--B--\n")
+
+
+def test_folded_delivery_status_field_is_joined_in_linear_time() -> None:
+    assert growth(folded_dsn, 40_000) < 10
+    report = ndr.parse(folded_dsn(3), catalog=CATALOG)
+    assert "550 x x x" in (report.recipients[0].diagnostic_code or "")
+
+
+def test_settling_many_recipients_is_linear() -> None:
+    assert growth(many_recipients, 1_000) < 10
+    assert len(ndr.parse(many_recipients(50), catalog=CATALOG).recipients) == 50
+
+
+def many_parts(n: int) -> bytes:
+    return (b'From: a@example.org\nContent-Type: multipart/mixed; boundary="b"\n\n'
+            + b"--b\n\nx\n" * n + b"--b--\n")
+
+
+def test_max_parts_stops_the_work_not_only_the_reporting(monkeypatch) -> None:
+    """Counted, not timed: how many parts get built for 100,000 parts past the 500 limit."""
+    from ndr.reading import mime
+
+    built = []
+    entity = mime._entity
+    monkeypatch.setattr(mime, "_entity", lambda *a: built.append(1) or entity(*a))
+    root = mime.parse(many_parts(100_000))
+    assert len(built) <= ndr.Policy().max_parts + 2
+    assert len(root.parts) <= ndr.Policy().max_parts + 1
+    assert any(d.kind == "part-limit" for d in root.defects)
