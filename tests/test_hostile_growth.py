@@ -3,6 +3,7 @@ four times bigger may cost at most about four times more (quadratic work costs s
 Each test failed before its fix."""
 from __future__ import annotations
 
+import gc
 import time
 from typing import Callable
 
@@ -27,7 +28,16 @@ def growth(make: Callable[[int], bytes], n: int, run: Callable[[bytes], object] 
         return min(times)
 
     small, big = make(n), make(4 * n)
-    return best(big) / max(best(small), 1e-4)
+    ratio = float("inf")
+    gc.disable()  # a collection landing in one run is noise, not growth
+    try:
+        for _ in range(3):  # measured again while it looks superlinear: noise passes, growth stays
+            ratio = min(ratio, best(big) / max(best(small), 1e-4))
+            if ratio < 6:
+                break
+    finally:
+        gc.enable()
+    return ratio
 
 
 def folded_dsn(n: int) -> bytes:

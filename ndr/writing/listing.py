@@ -13,6 +13,7 @@ from typing import Any, Iterator, Mapping
 import yaml
 
 from ..reading.text import host_in_text
+from ..catalog.load import alias_problem
 from ..safetext import clean_tree, utf8
 from .queue import (RET_VALUES, Attempt, LocalError, Original, QueuedMessage, QueueRecipient, RecordError,
                     RecordProblem, _bool, _CONTROL, _mapping, _notify, _orcpt, _string, check_address,
@@ -207,6 +208,9 @@ def _documents(text: str) -> Iterator[tuple[int | None, Any]]:
                     yield number, _Broken(f"invalid JSON: {exc.msg}")
         return
     try:
+        problem = alias_problem(text)  # an alias bomb expands to billions of records
+        if problem:
+            raise ValueError(problem)
         document = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)

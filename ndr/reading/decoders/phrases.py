@@ -184,7 +184,7 @@ def problems(item: dict[str, Any]) -> list[str]:
             found.append(f"{name} must be a list of regexes")
             continue
         for expression in value:
-            problem = regex_problem(_expand(expression))
+            problem = regex_problem(_expand(expression), per_line=True)
             if problem:
                 found.append(f"{name}: {expression!r}: {problem}")
             elif name == "recipients" and "{address}" not in expression:
@@ -205,7 +205,7 @@ def problems(item: dict[str, Any]) -> list[str]:
                     found.append(f"commands.{name} must be a list of regexes")
                 else:
                     for expression in value:
-                        problem = regex_problem(expression)
+                        problem = regex_problem(expression, per_line=True)
                         if problem:
                             found.append(f"commands.{name}: {expression!r}: {problem}")
                         elif re.compile(expression).groups:
