@@ -74,7 +74,7 @@ def parse_bytes(data: bytes, catalog: Catalog, policy: Policy = DEFAULT) -> Repo
     if not root.headers.fields:
         defects.append(Defect("not-a-message", "no header fields found"))
         return _finish(Report(kind=Kind.NONE, defects=tuple(defects)), policy)
-    mail = Mail(root, catalog, text_limit=policy.max_text_chars)
+    mail = Mail(root, catalog, text_limit=policy.max_text_chars, recipient_limit=policy.max_recipients)
     decoded: Decoded | None = None
     for decoder in decoders():
         try:
@@ -94,6 +94,7 @@ def parse_bytes(data: bytes, catalog: Catalog, policy: Policy = DEFAULT) -> Repo
                               original=_original(mail.original.headers if mail.original else None)),
                        policy)
     original_headers = decoded.original_headers or (mail.original.headers if mail.original else None)
+    _limit_recipients(decoded, mail, policy, defects)
     limit = policy.max_text_chars
     for raw in decoded.recipients:
         if raw.diagnostic and len(raw.diagnostic) > limit:  # classification reads a bounded text
@@ -112,6 +113,16 @@ def parse_bytes(data: bytes, catalog: Catalog, policy: Policy = DEFAULT) -> Repo
         original=original, subject=one_line(mail.subject), defects=tuple(defects),
     )
     return _finish(report, policy)
+
+
+def _limit_recipients(decoded: Decoded, mail: Mail, policy: Policy, defects: list[Defect]) -> None:
+    """At most ``policy.max_recipients`` recipients are classified; the defect says how many
+    more the message names (the message itself is never cut)."""
+    extra = max(len(decoded.recipients) - policy.max_recipients, 0) + mail.recipients_cut
+    if extra:
+        del decoded.recipients[policy.max_recipients:]
+        defects.append(Defect("recipient-limit", f"{extra} more recipient(s) not reported "
+                                                 f"(more than {policy.max_recipients})"))
 
 
 def _identity(original: OriginalMessage, data: bytes) -> str:

@@ -80,3 +80,23 @@ def test_max_parts_stops_the_work_not_only_the_reporting(monkeypatch) -> None:
     assert len(built) <= ndr.Policy().max_parts + 2
     assert len(root.parts) <= ndr.Policy().max_parts + 1
     assert any(d.kind == "part-limit" for d in root.defects)
+
+
+def test_recipients_past_the_limit_are_counted_not_classified(tmp_path) -> None:
+    report = ndr.parse(many_recipients(1_500), catalog=CATALOG)
+    assert len(report.recipients) == ndr.Policy().max_recipients
+    (defect,) = [d for d in report.defects if d.kind == "recipient-limit"]
+    assert "500 more recipient" in str(defect)
+    small = ndr.parse(many_recipients(30), catalog=CATALOG, policy=ndr.Policy(max_recipients=10))
+    assert len(small.recipients) == 10 and any("20 more" in str(d) for d in small.defects)
+
+
+def test_a_message_past_the_recipient_limit_stays_in_the_spool(tmp_path, capsys) -> None:
+    from ndr.cli import main
+
+    path = tmp_path / "big.eml"
+    path.write_bytes(many_recipients(30))
+    spool = tmp_path / "spool"
+    assert main(["parse", "--spool", str(spool), "--max-recipients", "10", str(path)]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 10
+    assert [p.read_bytes() for p in (spool / "new").iterdir()] == [many_recipients(30)]

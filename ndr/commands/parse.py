@@ -186,7 +186,8 @@ def _process(state: _Run, item: RawMessage) -> bool:
             if not _exec(state, row):
                 state.failed += 1
                 return False
-    return not any(d.kind == "decoder-error" for d in report.defects)
+    # kept in the spool: a decoder failed, or recipients past --max-recipients were not reported
+    return not any(d.kind in ("decoder-error", "recipient-limit") for d in report.defects)
 
 
 def _exec(state: _Run, row: dict[str, Any]) -> bool:

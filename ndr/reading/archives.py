@@ -88,6 +88,8 @@ class _Guard:
         self.parent = parent
         """The whole archive's guard: many small members must not add up to a bomb."""
         self.produced = 0
+        self.exceeded = False
+        """True once a limit was crossed (an archive stops there, not only the member)."""
         self._next_check = min(_MIB, limits.max_decompressed_bytes)
 
     def add(self, n: int) -> None:
@@ -101,11 +103,13 @@ class _Guard:
     def check(self) -> None:
         limits = self.limits
         if self.produced > limits.max_decompressed_bytes:
+            self.exceeded = True
             raise LimitExceeded(f"decompressed size exceeds the limit of "
                                 f"{limits.max_decompressed_bytes} bytes (possible bomb)")
         consumed = self.compressed.count if self.compressed is not None else self.compressed_size
         if consumed is not None and self.produced >= limits.ratio_floor:
             if self.produced > limits.max_ratio * max(consumed, 1):
+                self.exceeded = True
                 raise LimitExceeded(f"decompression ratio exceeds the limit of "
                                     f"{limits.max_ratio:g}:1 (possible bomb)")
 
@@ -219,6 +223,8 @@ def iter_zip(path: str, source: str, members: Iterable[str] | None = None,
         whole = _Guard(limits, compressed_size=os.fstat(raw.fileno()).st_size)
         for info in infos:
             yield from _zip_member(archive, info, source, limits, whole)
+            if whole.exceeded:
+                break
 
 
 def zip_members(path: str) -> list[tuple[str, int]]:
@@ -244,13 +250,16 @@ def _zip_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, source: str,
         return
     count = 0
     try:
-        with archive.open(info) as handle:
+        with archive.open(info) as member:
+            # zipfile's own readline steps 512 bytes at a time through a line without "\n"
+            handle = io.BufferedReader(cast(io.RawIOBase, member), _MIB)
             lines = _member_stream(handle, name, limits, info.compress_size, archive=whole)
             for message in split_stream(lines, source, name, limits):
                 count += 1
                 yield message
     except LimitExceeded as exc:
-        yield Problem(source, count, f"{exc}; the rest of the member was not read", name)
+        rest = "archive" if whole.exceeded else "member"
+        yield Problem(source, count, f"{exc}; the rest of the {rest} was not read", name)
     except (*_READ_ERRORS, RuntimeError, NotImplementedError) as exc:  # RuntimeError: encrypted
         yield Problem(source, count, f"corrupt member: {_error_text(exc)}", name)
 

@@ -26,8 +26,10 @@ class Limits:
     """A longer message keeps its first bytes only (the parser records a ``size-limit`` defect)."""
     max_decompressed_bytes: int = 4 * 1024 * _MIB
     """Most bytes one compressed file or archive member may produce."""
-    max_ratio: float = 100.0
-    """Most decompressed bytes per compressed byte (a zip or gzip bomb goes far beyond)."""
+    max_ratio: float = 40.0
+    """Most decompressed bytes per compressed byte (a zip or gzip bomb goes far beyond; mail
+    archives compress 5-20:1). Also what one input MB may cost: parsing 40 MB of the cheapest
+    text costs about twice a megabyte of ordinary bounces (benchmarks/bench_hostile.py)."""
     ratio_floor: int = 8 * _MIB
     """The ratio is checked only once this many bytes have been produced."""
 

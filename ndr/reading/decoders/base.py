@@ -93,7 +93,8 @@ class Mail:
     """A parsed message with the views decoders need, computed once on demand."""
 
     def __init__(self, root: Part, catalog: Catalog, depth: int = 0,
-                 text_limit: int = DEFAULT.max_text_chars) -> None:
+                 text_limit: int = DEFAULT.max_text_chars,
+                 recipient_limit: int = DEFAULT.max_recipients) -> None:
         self.root = root
         self.headers = root.headers
         self.catalog = catalog
@@ -103,6 +104,10 @@ class Mail:
         """Most characters of ``body_text`` (``Policy.max_text_chars``): bounds every scan."""
         self.text_cut = False
         """True once ``body_text`` was cut at ``text_limit``."""
+        self.recipient_limit = recipient_limit
+        """Most recipients a decoder reads (``Policy.max_recipients``)."""
+        self.recipients_cut = 0
+        """How many recipients a decoder left unread because of ``recipient_limit``."""
 
     @cached_property
     def subject(self) -> str:
