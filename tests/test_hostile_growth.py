@@ -100,3 +100,30 @@ def test_a_message_past_the_recipient_limit_stays_in_the_spool(tmp_path, capsys)
     assert main(["parse", "--spool", str(spool), "--max-recipients", "10", str(path)]) == 0
     assert len(capsys.readouterr().out.splitlines()) == 10
     assert [p.read_bytes() for p in (spool / "new").iterdir()] == [many_recipients(30)]
+
+
+def test_a_report_for_many_recipients_is_written_in_linear_time() -> None:
+    """Every line of a report once unpacked every string of the message: quadratic."""
+    from datetime import datetime, timedelta, timezone
+
+    from ndr.generate import ReportOptions, generate
+    from ndr.writing.queue import Attempt, LocalError, QueuedMessage, QueueRecipient
+
+    start = datetime(2024, 5, 1, 8, tzinfo=timezone.utc)
+
+    def message(n: int) -> QueuedMessage:
+        return QueuedMessage("Q1", "alice@example.com", start, tuple(
+            QueueRecipient(f"user{i}@example.net", attempts=(
+                Attempt(start, "mx.example.net", error=LocalError.REFUSED),)) for i in range(n)))
+
+    options = ReportOptions(reporting_mta="mx.example.com")
+    messages = {}
+
+    def make(n: int) -> bytes:
+        messages[n] = message(n)
+        return str(n).encode()
+
+    def run(key: bytes) -> object:
+        return generate(messages[int(key)], "failed", now=start + timedelta(days=2), options=options)
+
+    assert growth(make, 1_000, run=run) < 7  # measured: about 2.5 after the fix, 11.6 before

@@ -130,3 +130,20 @@ def test_stderr_of_the_cli_is_terminal_safe(tmp_path, capsys) -> None:
     main(["parse", str(missing)])
     err = capsys.readouterr().err
     assert "no" in err and "\x1b" not in err and "\u202e" not in err
+
+
+def test_a_file_name_that_is_not_utf8_reaches_every_output(tmp_path, capsys) -> None:
+    import os
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    name = os.path.join(os.fsencode(folder), b"b\xffad.eml")
+    with open(name, "wb") as handle:
+        handle.write(DSN_UTF7)
+    out = {kind: tmp_path / f"out.{kind}" for kind in ("jsonl", "json", "html", "db")}
+    code = main(["analyze", "-q", "--jobs", "1", "--records", str(out["jsonl"]), "--summary", str(out["json"]),
+                 "--html", str(out["html"]), "--db", str(out["db"]), str(folder)])
+    assert code == 0, capsys.readouterr().err
+    assert "u@example.net" in out["jsonl"].read_text(encoding="utf-8")
+    assert main(["parse", "--format", "text", str(folder)]) == 0
+    capsys.readouterr().out.encode("utf-8")

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..writing import render
 from ..errors import InputError
+from ..safetext import no_surrogates
 from .findings import Finding
 from .summary import UNKNOWN, Summary, problem_dict
 
@@ -126,6 +127,6 @@ def write_report(path: str | Path, summary: Summary, findings: list[Finding],
     """Render and write the report; a file that cannot be written is an ``InputError``."""
     html = render_report(summary, findings, title)
     try:
-        Path(path).write_text(html, encoding="utf-8")
+        Path(path).write_text(no_surrogates(html), encoding="utf-8")
     except OSError as exc:
         raise InputError(f"{path}: cannot write report: {exc.strerror or exc}") from None
