@@ -7,7 +7,7 @@
 """
 from . import _moved
 from .catalog import Catalog, load_catalog
-from .errors import CatalogError, Defect, DefectError, InputError, NdrError, TemplateError
+from .errors import CatalogError, Defect, DefectError, FileNameError, InputError, NdrError, TemplateError
 from .explain import Explanation, explain
 # Imported eagerly on purpose: the function `generate` shares its name with its module, and a
 # lazily loaded name would be replaced by the module as soon as anything imported ndr.generate.
@@ -18,7 +18,7 @@ from .policy import DEFAULT, STRICT, Policy
 from .writing.queue import QueuedMessage, QueueRecipient
 
 __all__ = [
-    "Action", "Catalog", "CatalogError", "DEFAULT", "Defect", "DefectError", "Explanation",
+    "Action", "Catalog", "CatalogError", "DEFAULT", "Defect", "DefectError", "Explanation", "FileNameError",
     "GeneratedReport", "QueuedMessage", "QueueRecipient", "ReportOptions", "generate",
     "InputError", "Kind", "NdrError", "OriginalMessage", "Policy", "RecipientResult", "Report",
     "STRICT", "TemplateError", "explain", "load_catalog", "parse",

@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "analyze": ("analyze", "analyse bounce archives: summary, mail-flow findings, records, HTML report, ledger"),
     "generate": ("generate", "generate RFC 3464 bounces and delay warnings for queued messages that expire"),
     "suppressions": ("suppressions", "list the addresses to stop mailing, from an analyze --db ledger"),
+    "serve": ("serve", "serve bounces and provider webhooks over HTTP (needs the serve extra)"),
 }
 
 
@@ -43,7 +44,7 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         if name == wanted:
             module = importlib.import_module(f".commands.{module_name}", __package__)
             module.add_arguments(child)
-            child.set_defaults(run=module.run)
+            child.set_defaults(run=module.run, command_parser=child)
     return parser
 
 
@@ -80,7 +81,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(arguments: list[str]) -> int:
     parser = build_parser(arguments)
     try:
-        args = parser.parse_args(arguments)
+        args, extra = parser.parse_known_args(arguments)
+        if extra:
+            # argparse hands a subcommand's unknown options up to the top-level parser, whose usage
+            # says nothing about that subcommand: let the subcommand's own parser complain.
+            owner: argparse.ArgumentParser = getattr(args, "command_parser", parser)
+            owner.error(f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as exc:
         return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
     try:

@@ -1,13 +1,15 @@
 """``explain``: what a code or a diagnostic line means, its likely causes and its fixes."""
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 from .catalog import codes
 from .catalog import Catalog, load_catalog
 from .reading.classify import classify
 from .reading.text import host_in_text
-from .model import _plain_fields
+from .model import plain_fields
+from .policy import DEFAULT, Policy
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,17 +33,31 @@ class Explanation:
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dictionary."""
-        return _plain_fields(self)
+        return plain_fields(self)
 
 
-def explain(query: str, *, lang: str = "en", catalog: Catalog | None = None) -> Explanation:
-    """Explain ``4.4.316``, ``450 4.4.316`` or a raw diagnostic line.
+def explain(query: str, *, policy: Policy = DEFAULT, catalog: Catalog | None = None,
+            lang: str | None = None) -> Explanation:
+    """Explain ``4.4.316``, ``450 4.4.316`` or a raw diagnostic line, in ``policy.lang``.
+
+    ``lang=`` is deprecated: pass ``policy=ndr.Policy(lang=...)`` (one settings object for
+    parse, explain and generate).
+
+    Raises ``ValueError`` when ``query`` is empty or only white space: there is nothing to explain.
 
     >>> explain("450 4.4.316").reason
     'networkerror'
     """
-    catalog = catalog or load_catalog()
+    if lang is not None:
+        warnings.warn("explain(lang=...) is deprecated; pass policy=Policy(lang=...)",
+                      DeprecationWarning, stacklevel=2)
+        policy = policy.clone(lang=lang)
+    lang = policy.lang or "en"
+    catalog = catalog or load_catalog(policy.catalog)
     text = " ".join(query.split())
+    if not text:
+        raise ValueError("explain: nothing to explain; give a status code (5.1.1), a reply code "
+                         "(550), an Exchange code (4.4.316) or a diagnostic line")
     status = codes.find_status(text)
     reply = codes.find_reply(text)
     verdict = classify(catalog, status=status, reply=reply, text=text, lang=lang,

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from .errors import Defect
+from .fielddoc import documented
 
 
 class Action(enum.StrEnum):
@@ -21,6 +22,11 @@ class Action(enum.StrEnum):
     DELIVERED = "delivered"
     RELAYED = "relayed"
     EXPANDED = "expanded"
+
+
+SUCCESS_ACTIONS: frozenset[str] = frozenset({Action.DELIVERED, Action.RELAYED, Action.EXPANDED})
+"""The actions that report success, not failure (RFC 3464 §2.3.3); a StrEnum equals its value,
+so plain strings are looked up too."""
 
 
 class Kind(enum.StrEnum):
@@ -38,19 +44,26 @@ class Kind(enum.StrEnum):
     """Ordinary mail."""
 
 
+@documented
 @dataclass(frozen=True, slots=True)
 class OriginalMessage:
     """Identity of the message that bounced, from the returned message or its headers."""
 
     message_id: str | None = None
+    """The original's Message-ID, e.g. ``<20240501.1@example.com>``."""
     subject: str | None = None
+    """The original's Subject, decoded."""
     from_: str | None = None
+    """The original's From header (``from`` in ``to_dict()``)."""
     to: str | None = None
+    """The original's To header."""
     date: str | None = None
+    """The original's Date header, as written."""
     sender: str | None = None
     """The envelope sender, where the report names it (e.g. X-Postfix-Sender)."""
 
 
+@documented
 @dataclass(frozen=True, slots=True)
 class RecipientResult:
     """One recipient of a report, decoded and classified."""
@@ -74,7 +87,9 @@ class RecipientResult:
     reporting_mta: str | None = None
     """The MTA that wrote the report."""
     last_attempt_date: datetime | None = None
+    """When the reporting MTA last tried this recipient (Last-Attempt-Date)."""
     will_retry_until: datetime | None = None
+    """For a delay: until when the MTA keeps trying (Will-Retry-Until)."""
     smtp_command: str | None = None
     """The SMTP command the error answered (RCPT, DATA, ...), when the text says."""
     reason: str = "undefined"
@@ -108,22 +123,31 @@ class RecipientResult:
     run and on every machine (a ticketing system drops repeats by it)."""
 
 
+@documented
 @dataclass(frozen=True, slots=True)
 class Report:
     """Everything ndr read from one message."""
 
     kind: Kind
+    """What the message is: a bounce, a success DSN, a feedback report, an auto-reply or none."""
     decoder: str | None = None
     """Which decoder recognised the message (``rfc3464``, ``postfix``, ``fallback`` ...)."""
     recipients: tuple[RecipientResult, ...] = ()
+    """One entry per recipient the message reports on, in the report's order."""
     reporting_mta: str | None = None
+    """The MTA that wrote the report (Reporting-MTA)."""
     received_from_mta: str | None = None
+    """The MTA the original came from (Received-From-MTA), when given."""
     arrival_date: datetime | None = None
+    """When the reporting MTA received the original (Arrival-Date)."""
     original_envelope_id: str | None = None
+    """The sender's ENVID (Original-Envelope-Id), when given."""
     original: OriginalMessage = field(default_factory=OriginalMessage)
+    """Identity of the message that bounced."""
     subject: str | None = None
     """Subject of the report itself."""
     defects: tuple[Defect, ...] = ()
+    """What was wrong with the message and was worked around (bad mail never raises by default)."""
 
     @property
     def is_bounce(self) -> bool:
@@ -132,15 +156,16 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary (datetimes as ISO 8601 strings)."""
-        return _plain_fields(self)
+        return plain_fields(self)
 
 
-def _plain_fields(value: Any) -> dict[str, Any]:
+def plain_fields(value: Any) -> dict[str, Any]:
     """A dataclass instance's fields as plain JSON-ready values (trailing ``_`` dropped)."""
-    return {f.name.rstrip("_"): _plain(getattr(value, f.name)) for f in fields(value)}
+    return {f.name.rstrip("_"): plain(getattr(value, f.name)) for f in fields(value)}
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """A value as JSON-ready data: dates as ISO text, enums as their values, defects as text."""
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, enum.Enum):
@@ -148,7 +173,10 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Defect):
         return str(value)
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if hasattr(value, "__dataclass_fields__"):
-        return _plain_fields(value)
+        return plain_fields(value)
     return value
+
+
+_plain, _plain_fields = plain, plain_fields  # the old private names, for code written before

@@ -2,31 +2,31 @@
 
 Never raises on bad mail under the default policy: what was wrong is recorded as defects on the
 report. A decoder that crashes on a message is a defect too (``decoder-error``), and the next
-decoder gets its turn.
+decoder gets its turn (``ndr.reading.decoders.decode``, the one dispatch loop). Under a policy
+that raises on defects, ``DefectError`` is raised where the first defect is found.
 """
 from __future__ import annotations
 
 import dataclasses
 import email.message
 import hashlib
-import logging
 import os
+import re
 from pathlib import Path
 from typing import Union
 
 from .reading import mime
 from .catalog import Catalog, load_catalog
 from .reading.classify import classify
-from .reading.decoders import decoders
+from .reading.statuses import settle as settle_status
+from .reading.decoders import decode
 from .reading.decoders.base import Decoded, Mail, RawRecipient
 from .reading.text import one_line
-from .errors import Defect, DefectError, InputError
+from .errors import Defect, DefectKind, Defects, FileNameError, InputError
 from .reading.mime import Headers
 from .model import Kind, OriginalMessage, RecipientResult, Report
 from .policy import DEFAULT, Policy
 from .safetext import utf8
-
-log = logging.getLogger("ndr")
 
 Source = Union[bytes, bytearray, memoryview, str, email.message.Message, "os.PathLike[str]"]
 
@@ -36,6 +36,10 @@ def parse(source: Source, *, policy: Policy = DEFAULT, catalog: Catalog | None =
 
     ``source`` is the raw message as bytes (best), its text as ``str``, a stdlib
     ``email.message.Message``, or a path (``pathlib.Path`` / ``os.PathLike``) to a message file.
+    A ``str`` is always the message's text, never a file name: a one-line ``str`` that names an
+    existing file or looks like a path (``"bounce.eml"``, ``"Maildir/cur/1.host:2,S"``) raises
+    ``FileNameError`` (a ``ValueError``) saying to pass ``Path("bounce.eml")`` instead, rather
+    than quietly returning an empty report.
 
     >>> report = parse(b"From: a@example.com\\nSubject: hello\\n\\nJust mail.\\n")
     >>> report.kind.value, report.recipients
@@ -53,6 +57,7 @@ def _as_bytes(source: Source) -> bytes:
     if isinstance(source, (bytearray, memoryview)):
         return bytes(source)
     if isinstance(source, str):
+        _refuse_file_name(source)
         return utf8(source)
     if isinstance(source, email.message.Message):
         try:
@@ -67,62 +72,67 @@ def _as_bytes(source: Source) -> bytes:
     raise TypeError(f"parse() takes bytes, str, email.message.Message or a path, not {type(source).__name__}")
 
 
+_HEADER_START = re.compile(r"[A-Za-z0-9-]+:")
+_PATH_SHAPE = re.compile(r"[/\\]|\.[A-Za-z0-9]{1,8}$")
+
+
+def _refuse_file_name(text: str) -> None:
+    """A message has a header line and more; one line shaped like a path was meant as a file."""
+    if len(text) > 4096 or "\n" in text or "\r" in text or _HEADER_START.match(text):
+        return
+    name = text.strip()
+    if name and (_PATH_SHAPE.search(name) or os.path.exists(name)):
+        raise FileNameError(f"parse() reads a str as the message itself, and {text!r} looks like a "
+                            f"file name: pass pathlib.Path({name!r}) (or the file's bytes) to read the file")
+
+
 def parse_bytes(data: bytes, catalog: Catalog, policy: Policy = DEFAULT) -> Report:
     """``parse`` for callers that already hold the bytes and the catalog (batch workers)."""
     root = mime.parse(data, policy)
-    defects = list(root.defects)
+    defects = root.defects if isinstance(root.defects, Defects) else Defects(policy.raise_on_defect)
     if not root.headers.fields:
-        defects.append(Defect("not-a-message", "no header fields found"))
-        return _finish(Report(kind=Kind.NONE, defects=tuple(defects)), policy)
-    mail = Mail(root, catalog, text_limit=policy.max_text_chars, recipient_limit=policy.max_recipients)
-    decoded: Decoded | None = None
-    for decoder in decoders():
-        try:
-            decoded = decoder.decode(mail)
-        except Exception as exc:  # a decoder bug must not lose the bounce: note it, go on
-            log.debug("decoder %s failed", decoder.name, exc_info=True)
-            defects.append(Defect("decoder-error", f"{decoder.name}: {type(exc).__name__}: {exc}"))
-            decoded = None
-        if decoded is not None and decoded.recipients:
-            break
-        decoded = None
+        defects.append(Defect(DefectKind.NOT_A_MESSAGE, "no header fields found"))
+        return Report(kind=Kind.NONE, defects=tuple(defects))
+    mail = Mail(root, catalog, policy, defects=defects)
+    decoded = decode(mail)
+    if decoded is not None:
+        for defect in decoded.defects:
+            mail.defect(defect)
     if mail.text_cut:
-        defects.append(Defect("text-limit", f"only the first {policy.max_text_chars} characters "
-                                            "of the text were read"))
+        mail.defect(Defect(DefectKind.TEXT_LIMIT, f"only the first {policy.max_text_chars} characters "
+                                                  "of the text were read"))
     if decoded is None:
-        return _finish(Report(kind=Kind.NONE, subject=one_line(mail.subject), defects=tuple(defects),
-                              original=_original(mail.original.headers if mail.original else None)),
-                       policy)
+        return Report(kind=Kind.NONE, subject=one_line(mail.subject), defects=tuple(defects),
+                      original=_original(mail.original.headers if mail.original else None))
     original_headers = decoded.original_headers or (mail.original.headers if mail.original else None)
-    _limit_recipients(decoded, mail, policy, defects)
+    _limit_recipients(decoded, mail, policy)
     limit = policy.max_text_chars
     for raw in decoded.recipients:
         if raw.diagnostic and len(raw.diagnostic) > limit:  # classification reads a bounded text
             raw.diagnostic = raw.diagnostic[:limit]
-            defects.append(Defect("text-limit", f"a diagnostic longer than {limit} characters was cut"))
+            mail.defect(Defect(DefectKind.TEXT_LIMIT, f"a diagnostic longer than {limit} characters was cut"))
     recipients = tuple(_result(raw, decoded, catalog, policy) for raw in decoded.recipients)
     original = _original(original_headers)
     identity = _identity(original, data)
     recipients = tuple(dataclasses.replace(r, record_id=record_id(identity, r.recipient, r.action))
                        for r in recipients)
-    report = Report(
+    return Report(
         kind=decoded.kind, decoder=decoded.decoder, recipients=recipients,
         reporting_mta=one_line(decoded.reporting_mta),
         received_from_mta=one_line(decoded.received_from_mta), arrival_date=decoded.arrival_date,
         original_envelope_id=one_line(decoded.original_envelope_id),
         original=original, subject=one_line(mail.subject), defects=tuple(defects),
     )
-    return _finish(report, policy)
 
 
-def _limit_recipients(decoded: Decoded, mail: Mail, policy: Policy, defects: list[Defect]) -> None:
+def _limit_recipients(decoded: Decoded, mail: Mail, policy: Policy) -> None:
     """At most ``policy.max_recipients`` recipients are classified; the defect says how many
     more the message names (the message itself is never cut)."""
     extra = max(len(decoded.recipients) - policy.max_recipients, 0) + mail.recipients_cut
     if extra:
         del decoded.recipients[policy.max_recipients:]
-        defects.append(Defect("recipient-limit", f"{extra} more recipient(s) not reported "
-                                                 f"(more than {policy.max_recipients})"))
+        mail.defect(Defect(DefectKind.RECIPIENT_LIMIT, f"{extra} more recipient(s) not reported "
+                                                       f"(more than {policy.max_recipients})"))
 
 
 def _identity(original: OriginalMessage, data: bytes) -> str:
@@ -145,22 +155,21 @@ def record_id(identity: str, recipient: str | None, action: str | None) -> str:
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
-def _finish(report: Report, policy: Policy) -> Report:
-    if policy.raise_on_defect and report.defects:
-        raise DefectError(str(report.defects[0]))
-    return report
-
-
 def _result(raw: RawRecipient, decoded: Decoded, catalog: Catalog, policy: Policy) -> RecipientResult:
     verdict = classify(catalog, status=raw.status, reply=raw.reply_code, text=raw.diagnostic,
                        action=raw.action, remote_mta=raw.remote_mta, recipient=raw.recipient,
-                       preset=raw.reason, lang=policy.lang,
+                       preset=raw.reason, lang=policy.lang or "en",
                        reporting_mta=raw.reporting_mta or decoded.reporting_mta,
                        smtp_command=raw.smtp_command, diagnostic_type=raw.diagnostic_type,
                        extensions=raw.extensions, notice=raw.notice)
+    status, status_source = settle_status(raw.status, raw.status_source,
+                                          reason=catalog.reason(verdict.reason), action=raw.action,
+                                          reply=raw.reply_code, diagnostic=raw.diagnostic,
+                                          preset=raw.reason)
     # Text taken from the input is one line, without control characters, in every record.
     return RecipientResult(
-        recipient=one_line(raw.recipient), action=raw.action, status=raw.status,
+        recipient=one_line(raw.recipient), action=raw.action, status=status,
+        status_source=status_source,
         reply_code=raw.reply_code, diagnostic_code=one_line(raw.diagnostic),
         diagnostic_type=one_line(raw.diagnostic_type),
         original_recipient=one_line(raw.original_recipient), remote_mta=one_line(raw.remote_mta),

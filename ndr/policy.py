@@ -13,14 +13,17 @@ from typing import Any
 
 @dataclass(frozen=True, slots=True)
 class Policy:
-    """Switches and limits for parsing and generating."""
+    """Switches and limits for parsing, explaining and generating: the one settings object that
+    ``ndr.parse``, ``ndr.explain`` and ``ndr.generate`` take, passed whole to every stage."""
 
     raise_on_defect: bool = False
     """Raise ``DefectError`` on the first defect instead of recording it."""
     catalog: str | Path | None = None
     """A user catalog that extends or overrides the shipped one."""
-    lang: str = "en"
-    """Language of causes and fixes in results (``en`` or ``pt-BR``)."""
+    lang: str | None = None
+    """Language of human text (``en``, ``pt-BR``): summaries, causes and fixes in results and
+    explanations, and generated reports. None: English in results; a generated report speaks
+    the original's Content-Language, else English."""
     max_message_bytes: int = 32 * 1024 * 1024
     """Messages larger than this are parsed as headers plus the first bytes only (a defect)."""
     max_depth: int = 12
@@ -40,7 +43,7 @@ class Policy:
     decoders and classification read; what a bounce says comes first, the rest is ignored
     (a defect). Keeps every text scan bounded however large the message."""
     templates: str | Path | None = None
-    """A folder of user templates that override the shipped ones."""
+    """A folder of user templates that override the shipped ones (generated reports)."""
 
     def clone(self, **changes: Any) -> "Policy":
         """A copy with ``changes`` applied; unknown names raise ``TypeError``."""

@@ -39,9 +39,11 @@ def with_eol(data: bytes, eol: str) -> bytes:
 
 
 def run_ndr(*args: str, stdin: bytes | None = None, cwd: Path | None = None,
-            timeout: float = 120) -> subprocess.CompletedProcess[bytes]:
-    """Run ``python -m ndr ARGS`` in a subprocess, as a user or an MTA pipe would."""
-    env = dict(os.environ)
+            timeout: float = 120, locale: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
+    """Run ``python -m ndr ARGS`` in a subprocess, as a user or an MTA pipe would; the locale
+    variables are only those in ``locale`` (so a developer's own locale changes no output)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LC_MESSAGES", "LANG")}
+    env.update(locale or {})
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     return subprocess.run([sys.executable, "-m", "ndr", *args], input=stdin if stdin is not None else b"",
                           capture_output=True, cwd=cwd or ROOT, env=env, timeout=timeout)

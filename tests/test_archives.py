@@ -123,7 +123,8 @@ def test_missing_and_garbage_files_are_problems(tmp_path):
 
 def test_sources_reads_maildir_and_archives(tmp_path):
     maildir = write_maildir(tmp_path / "md", MESSAGES[:3])
-    assert [(m.source, m.index) for m in iter_path(str(maildir))] == [(str(maildir), i) for i in range(3)]
+    expected = [(str(p), 0) for p in sorted((maildir / "cur").iterdir()) + sorted((maildir / "new").iterdir())]
+    assert [(m.source, m.index) for m in iter_path(str(maildir))] == expected
     zipped = write_zip(tmp_path / "x.zip", {"m.eml": MESSAGES[0]})
     assert [m.member for m in iter_path(str(zipped))] == ["m.eml"]
 

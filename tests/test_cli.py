@@ -52,8 +52,10 @@ def test_mbox_and_maildir(tmp_path: Path) -> None:
         (maildir / sub).mkdir(parents=True)
     (maildir / "new" / "1.host").write_bytes(one)
     (maildir / "cur" / "2.host:2,S").write_bytes(one)
-    records = [json.loads(l) for l in run_ndr("parse", str(maildir)).stdout.splitlines()]
-    assert sorted(r["message_index"] for r in records) == [0, 1]
+    records = [json.loads(l) for l in run_ndr("parse", str(maildir) + "/").stdout.splitlines()]
+    # each record names the message's own file, which a user can open, move or delete
+    assert [(r["source"], r["message_index"]) for r in records] == [
+        (f"{maildir}/cur/2.host:2,S", 0), (f"{maildir}/new/1.host", 0)]
 
 
 def test_all_includes_non_bounces() -> None:

@@ -30,7 +30,8 @@ def test_groups_by_server_with_cause_fix_and_period(tmp_path):
     assert "were delayed with 450 4.4.1" in delayed.text and "between 2024-05-06 11:08 and 2024-05-09 11:23 UTC" in delayed.text
     unknown = next(f for f in found if f.reason == "userunknown")
     assert unknown.causes and unknown.fixes
-    assert f"likely cause: {unknown.causes[0]}; fix: {unknown.fixes[0]}" in unknown.text
+    assert f"likely cause: {unknown.causes[0]} Fix: {unknown.fixes[0]}" in unknown.text
+    assert ".;" not in unknown.text and ".." not in unknown.text
 
 
 def test_thresholds(tmp_path):

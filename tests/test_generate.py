@@ -10,6 +10,7 @@ import pytest
 import ndr
 from ndr.writing.decide import decide
 from ndr.errors import InputError, TemplateError
+from ndr.policy import Policy
 from ndr.generate import ReportOptions, generate, generate_reports
 from ndr.writing.queue import Attempt, LocalError, QueuedMessage, QueueRecipient
 
@@ -165,15 +166,23 @@ def test_ndr_parse_reads_it_back():
     assert parsed.original.message_id == "<draft-1@example.com>"
 
 
-def test_language_from_option_then_content_language_then_english():
+def test_language_from_content_language_then_option_then_english():
+    # DECISIONS (Language): the report speaks to the original's sender, in the language the
+    # original declared; --lang is for originals that declare none (or one ndr cannot speak).
     pt = ORIGINAL.replace(b"Subject:", b"Content-Language: pt-BR\r\nSubject:")
     assert generate(_message(), "failed", now=NOW, original=pt, options=OPTIONS).message["Subject"].startswith("Não entregue")
-    english = ReportOptions(reporting_mta="mx.example.com", lang="en")
-    assert generate(_message(), "failed", now=NOW, original=pt, options=english).message["Subject"].startswith("Undeliverable")
+    english = Policy(lang="en")
+    assert generate(_message(), "failed", now=NOW, original=pt, options=OPTIONS,
+                    policy=english).message["Subject"].startswith("Não entregue")
+    portuguese = Policy(lang="pt-BR")
+    assert generate(_message(), "failed", now=NOW, original=ORIGINAL, options=OPTIONS,
+                    policy=portuguese).message["Subject"].startswith("Não entregue")
     german = ORIGINAL.replace(b"Subject:", b"Content-Language: de-DE\r\nSubject:")
     assert generate(_message(), "failed", now=NOW, original=german, options=OPTIONS).message["Subject"].startswith("Undeliverable")
+    assert generate(_message(), "failed", now=NOW, original=german, options=OPTIONS,
+                    policy=portuguese).message["Subject"].startswith("Não entregue")
     with pytest.raises(InputError, match="lang"):
-        generate(_message(), "failed", now=NOW, options=ReportOptions(lang="xx"))
+        generate(_message(), "failed", now=NOW, policy=Policy(lang="xx"))
 
 
 def test_causes_fixes_and_who_come_from_the_catalog():
@@ -218,35 +227,39 @@ def test_user_template_extends_a_shipped_one(tmp_path):
     (tmp_path / "dsn").mkdir()
     (tmp_path / "dsn" / "failure.txt.j2").write_text(
         '{% extends "shipped/dsn/failure.txt.j2" %}\n{% block admin %}Call the help desk at extension 4242.\n{% endblock %}\n')
-    options = ReportOptions(reporting_mta="mx.example.com", templates=tmp_path)
-    text = generate(_message(), "failed", now=NOW, options=options).message.get_payload(0).get_payload(0).get_content()
+    text = generate(_message(), "failed", now=NOW, options=OPTIONS,
+                    policy=Policy(templates=tmp_path)).message.get_payload(0).get_payload(0).get_content()
     assert "extension 4242" in text and "More info for email admins" not in text
     assert "Your message could not be delivered" in text  # the rest is the shipped template
+    # the old place of the setting still works, with a warning (one settings object: Policy)
+    old = ReportOptions(reporting_mta="mx.example.com", templates=tmp_path)
+    with pytest.warns(DeprecationWarning, match="Policy"):
+        assert generate(_message(), "failed", now=NOW, options=old).data == generate(
+            _message(), "failed", now=NOW, options=OPTIONS, policy=Policy(templates=tmp_path)).data
 
 
 def test_template_error_names_file_and_line(tmp_path):
     (tmp_path / "dsn").mkdir()
     (tmp_path / "dsn" / "failure.txt.j2").write_text("line one\n{{ recipients[0].nonexistent_field }}\n")
-    options = ReportOptions(reporting_mta="mx.example.com", templates=tmp_path)
     with pytest.raises(TemplateError, match=r"failure\.txt\.j2:2"):
-        generate(_message(), "failed", now=NOW, options=options)
+        generate(_message(), "failed", now=NOW, options=OPTIONS, policy=Policy(templates=tmp_path))
     broken = tmp_path / "broken"
     (broken / "dsn").mkdir(parents=True)
     (broken / "dsn" / "failure.txt.j2").write_text("ok\n\n{% if %}\n")
     with pytest.raises(TemplateError, match=r"failure\.txt\.j2:3"):
-        generate(_message(), "failed", now=NOW, options=ReportOptions(templates=broken))
+        generate(_message(), "failed", now=NOW, policy=Policy(templates=broken))
 
 
 def test_user_templates_are_sandboxed(tmp_path):
     (tmp_path / "dsn").mkdir()
     (tmp_path / "dsn" / "failure.txt.j2").write_text("{{ s.__class__.__mro__ }}\n")
     with pytest.raises(TemplateError, match="failure.txt.j2"):
-        generate(_message(), "failed", now=NOW, options=ReportOptions(templates=tmp_path))
+        generate(_message(), "failed", now=NOW, policy=Policy(templates=tmp_path))
 
 
 def test_missing_template_folder_is_a_template_error(tmp_path):
     with pytest.raises(TemplateError, match="not a directory"):
-        generate(_message(), "failed", now=NOW, options=ReportOptions(templates=tmp_path / "absent"))
+        generate(_message(), "failed", now=NOW, policy=Policy(templates=tmp_path / "absent"))
 
 
 def test_public_api_exports():

@@ -1,4 +1,4 @@
-"""The one remote_mta rule (ndr/decoders/hosts.py), for every decoder: the server that answered,
+"""The one remote_mta rule (ndr/reading/decoders/settle.py), for every decoder: the server that answered,
 else the MTA that wrote the report, else the first server that signed the bounce's trace."""
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ import pytest
 
 import ndr
 from ndr.catalog import load_catalog
-from ndr.reading.decoders import hosts, phrases
+from ndr.reading.decoders.settle import answering_host, trace_host
 from ndr.reading.decoders.base import Mail
 from ndr.reading.mime import parse as mime_parse
 
+from .bounces import report
 from .conftest import with_eol
 
 EOLS = pytest.mark.parametrize("eol", ["lf", "crlf", "cr"])
@@ -70,36 +71,19 @@ recipients. This is a permanent error. The following address(es) failed:
     Unrouteable address
 """
 
-DSN_REMOTE = """\
-From: MAILER-DAEMON@relay.example.net
-To: alice@example.org
-Subject: Delivery Status Notification (Failure)
-MIME-Version: 1.0
-Content-Type: multipart/report; report-type=delivery-status; boundary="b"
-
---b
-Content-Type: text/plain
-
-Your message could not be delivered.
-
---b
-Content-Type: message/delivery-status
-
-Reporting-MTA: dns; relay.example.net
-
-Final-Recipient: rfc822; bob@example.com
+DSN_REMOTE = report(
+    "Your message could not be delivered.",
+    """Final-Recipient: rfc822; bob@example.com
 Action: failed
 Status: 5.2.2
 Remote-MTA: dns; [192.0.2.33]
-Diagnostic-Code: smtp; 552 5.2.2 Mailbox full
-
-Final-Recipient: rfc822; carol@example.com
+Diagnostic-Code: smtp; 552 5.2.2 Mailbox full""",
+    """Final-Recipient: rfc822; carol@example.com
 Action: failed
 Status: 4.4.1
-Diagnostic-Code: X-Postfix; connect to mx.example.com[192.0.2.8]:25: Connection refused
-
---b--
-"""
+Diagnostic-Code: X-Postfix; connect to mx.example.com[192.0.2.8]:25: Connection refused""",
+    reporting_mta="relay.example.net", sender="MAILER-DAEMON@relay.example.net", to="alice@example.org",
+    subject="Delivery Status Notification (Failure)")
 
 
 def _record(text: str, eol: str = "lf", recipient: str | None = None):
@@ -144,7 +128,7 @@ def test_remote_mta_field_wins_and_is_normalised_and_connect_to_is_not_an_answer
 def test_trace_host(header, want):
     text = f"From: MAILER-DAEMON@example.com\nSubject: x\n{header}\n\nbody\n"
     mail = Mail(mime_parse(text.encode()), load_catalog())
-    got = hosts.trace_host(mail)
+    got = trace_host(mail)
     if want is None:  # the qmail note is skipped; the next (newer) header is the oldest hop
         assert got == "gw.example.com"
     else:
@@ -164,5 +148,5 @@ def test_trace_host(header, want):
 ])
 def test_answering_host(text, want):
     mail = Mail(mime_parse(b"From: x@example.com\n\nx\n"), load_catalog())
-    assert phrases.layout(mail.catalog) is not None
-    assert hosts.answering_host(mail, text) == want
+    assert mail.catalog.notices is not None
+    assert answering_host(mail, text) == want

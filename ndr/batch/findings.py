@@ -1,12 +1,12 @@
 """Mail-flow findings: failures and delays grouped by destination (server, or domain) and catalog
 entry, with first and last time seen, the usual code, and the catalog's likely cause and fix —
 "37 messages to mx1.contoso.com failed with 450 4.4.316 between 09:00 and 11:40 — likely cause:
-…; fix: …". Groups below the thresholds are not findings."""
+…. Fix: …". Groups below the thresholds are not findings."""
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from .summary import UNKNOWN, destination_server, recipient_domain
 from .work import MessageResult
@@ -74,16 +74,26 @@ class Finding:
 
     @property
     def text(self) -> str:
-        """The finding as one sentence."""
-        verb = "were delayed" if self.action == "delayed" else "failed"
+        """The finding as one sentence (English; ``sentence`` for another language)."""
+        return self.sentence()
+
+    def sentence(self, lang: str = "en") -> str:
+        """The finding as one sentence in ``lang`` (ids such as the reason stay ids)."""
+        from ..i18n import gettext_for
+
+        _ = gettext_for(lang)
+        if self.action == "delayed":
+            head = _("%(num)d message(s) to %(destination)s were delayed with %(code)s")
+        else:
+            head = _("%(num)d message(s) to %(destination)s failed with %(code)s")
         what = f" ({self.summary})" if self.summary else ""
-        line = (f"{self.messages} message(s) to {self.destination} {verb} with {self.code} "
-                f"[{self.reason}]{what}"
-                f"{_period(self.first_seen, self.last_seen)}")
+        line = (head % {"num": self.messages, "destination": self.destination, "code": self.code}
+                + f" [{self.reason}]{what}{_period(self.first_seen, self.last_seen, _)}")
+        # Causes and fixes are whole sentences: join them as sentences, never "failed.; fix:".
         if self.causes:
-            line += f" — likely cause: {self.causes[0]}"
+            line += " — " + _("likely cause: %(cause)s") % {"cause": _sentence(self.causes[0])}
         if self.fixes:
-            line += f"; fix: {self.fixes[0]}"
+            line += (" " if self.causes else " — ") + _("Fix: %(fix)s") % {"fix": _sentence(self.fixes[0])}
         return line
 
     def to_dict(self) -> dict[str, Any]:
@@ -97,14 +107,19 @@ class Finding:
         }
 
 
-def _period(first: str | None, last: str | None) -> str:
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "!", "?", "…")) else f"{text}."
+
+
+def _period(first: str | None, last: str | None, _: Callable[[str], str]) -> str:
     if not first or not last:
         return ""
+    start = f"{first[:10]} {first[11:16]}"
     if first == last:
-        return f" at {first[:10]} {first[11:16]} UTC"
-    if first[:10] == last[:10]:
-        return f" between {first[:10]} {first[11:16]} and {last[11:16]} UTC"
-    return f" between {first[:10]} {first[11:16]} and {last[:10]} {last[11:16]} UTC"
+        return " " + _("at %(when)s UTC") % {"when": start}
+    end = last[11:16] if first[:10] == last[:10] else f"{last[:10]} {last[11:16]}"
+    return " " + _("between %(first)s and %(last)s UTC") % {"first": start, "last": end}
 
 
 class FindingsBuilder:
@@ -155,13 +170,17 @@ def _finding(group: _Group) -> Finding:
     )
 
 
-def render_text(findings: list[Finding]) -> str:
-    """Findings for the terminal, one paragraph each."""
+def render_text(findings: list[Finding], lang: str = "en") -> str:
+    """Findings for the terminal in ``lang``, one paragraph each."""
+    from ..i18n import gettext_for
+
+    _ = gettext_for(lang)
     if not findings:
-        return "findings: none above the thresholds"
-    lines = ["findings:"]
+        return _("findings: none above the thresholds")
+    lines = [_("findings:")]
+    example = _("e.g.")
     for number, finding in enumerate(findings, 1):
-        lines.append(f"  {number}. {finding.text}")
+        lines.append(f"  {number}. {finding.sentence(lang)}")
         if finding.example:
-            lines.append(f"     e.g. {finding.example[:200]}")
+            lines.append(f"     {example} {finding.example[:200]}")
     return "\n".join(lines)

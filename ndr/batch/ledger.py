@@ -75,20 +75,18 @@ _COLUMNS = {
     "events": ["digest", "address", "happened", "dated", "action", "status", "reply_code", "reason",
                "hard", "remote_mta"],
 }
-_INDEXES = {"events_address", "sqlite_autoindex_messages_1", "sqlite_autoindex_events_1"}
-
-
 def _schema_problem(db: sqlite3.Connection) -> str | None:
-    """Why an existing file is not a ledger ndr wrote, or None. Read from ``sqlite_master``
+    """Why an existing file is not a ledger ndr can use, or None. Read from ``sqlite_master``
     before anything else runs: a view or a trigger in a file someone else wrote could run any
-    query (a recursive view never ends), and other columns would fail later as an internal error."""
-    for kind, name, table in db.execute("SELECT type, name, tbl_name FROM sqlite_master"):
+    query (a recursive view never ends), and other columns would fail later as an internal
+    error. Other tables (the service keeps ``records``) and indexes are left alone."""
+    for kind, name, sql in db.execute("SELECT type, name, sql FROM sqlite_master"):
+        if kind in ("view", "trigger"):
+            return f"it holds a {kind} ({name!r}); a ledger holds tables only"
         if kind == "table" and name in _COLUMNS:
             columns = [row[1] for row in db.execute(f'PRAGMA table_info("{name}")')]
-            if columns != _COLUMNS[name]:
+            if columns != _COLUMNS[name] or "VIRTUAL" in (sql or "").upper():
                 return f"table {name!r} has columns {', '.join(columns)}, not {', '.join(_COLUMNS[name])}"
-        elif not (kind == "index" and name in _INDEXES and table in _COLUMNS):
-            return f"unexpected {kind} {name!r} (a ledger holds only the tables messages and events)"
     return None
 
 

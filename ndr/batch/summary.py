@@ -83,38 +83,48 @@ class Summary:
             "problem_list": [problem_dict(p) for p in self.problems],
         }
 
-    def render_text(self, top: int = 10) -> str:
-        """Terminal tables: the totals, then the top rows of each breakdown."""
-        lines = [f"{self.messages} message(s) analysed, {self.records} record(s), "
-                 f"{self.skipped} skipped (already in the ledger), {len(self.problems)} problem(s)"]
-        for title, counter in (("reason", self.by_reason), ("status code", self.by_status),
-                               ("destination domain", self.by_domain),
-                               ("destination server", self.by_server),
-                               ("hard/soft", self.by_severity)):
+    def render_text(self, top: int = 10, lang: str = "en") -> str:
+        """Terminal tables in ``lang``: the totals, then the top rows of each breakdown."""
+        from ..i18n import gettext_for
+
+        _ = gettext_for(lang)
+        lines = [_("%(messages)d message(s) analysed, %(records)d record(s), %(skipped)d skipped "
+                   "(already in the ledger), %(problems)d problem(s)")
+                 % {"messages": self.messages, "records": self.records, "skipped": self.skipped,
+                    "problems": len(self.problems)}]
+        severity = Counter({_(k): v for k, v in self.by_severity.items()})
+        for title, counter in ((_("reason"), self.by_reason), (_("status code"), self.by_status),
+                               (_("destination domain"), self.by_domain),
+                               (_("destination server"), self.by_server),
+                               (_("hard/soft"), severity)):
             lines += ["", *render_table(title, counter.most_common(top), len(counter) - top,
-                                        self.records)]
+                                        self.records, lang)]
         days = sorted(self.by_day.items())
         if days:
-            lines += ["", *render_table("day", days[-top:], len(days) - top, self.records)]
+            lines += ["", *render_table(_("day"), days[-top:], len(days) - top, self.records, lang)]
         if self.problems:
-            lines += ["", "problems:"]
+            lines += ["", _("problems:")]
             lines += [f"  {p.label}#{p.index}: {p.error}" for p in self.problems[:top]]
             if len(self.problems) > top:
-                lines.append(f"  … and {len(self.problems) - top} more (see --summary)")
+                lines.append("  " + _("… and %(num)d more (see --summary)") % {"num": len(self.problems) - top})
         return "\n".join(lines)
 
 
 def render_table(title: str, rows: list[tuple[str, int]], more: int = 0,
-                 total: int | None = None) -> list[str]:
-    """A table: value, count, share of ``total`` (default: of the rows shown)."""
+                 total: int | None = None, lang: str = "en") -> list[str]:
+    """A table in ``lang``: value, count, share of ``total`` (default: of the rows shown)."""
+    from ..i18n import gettext_for
+
+    _ = gettext_for(lang)
     if not rows:
-        return [f"{title}: none"]
-    width = max(len(title), *(len(str(k)) for k, _ in rows))
-    total = total or sum(v for _, v in rows) or 1
-    out = [f"{title:<{width}}  {'count':>7}", f"{'-' * width}  {'-' * 7}"]
+        return [f"{title}: " + _("none")]
+    count = _("count")
+    width = max(len(title), *(len(str(k)) for k, _v in rows))
+    total = total or sum(v for _k, v in rows) or 1
+    out = [f"{title:<{width}}  {count:>7}", f"{'-' * width}  {'-' * 7}"]
     out += [f"{k:<{width}}  {v:>7}  {100 * v / total:5.1f}%" for k, v in rows]
     if more > 0:
-        out.append(f"… {more} more")
+        out.append(_("… %(num)d more") % {"num": more})
     return out
 
 

@@ -40,7 +40,7 @@ class Files:
     """Whole files read by the worker (small files: single messages, small mboxes, compressed).
 
     Each entry is (path to open, source name to report, index or -1). An index ≥ 0 means a Maildir
-    message: reported under the Maildir's PATH at that position."""
+    message: the file is one message (never split as an mbox), reported at that index."""
 
     files: tuple[tuple[str, str, int], ...]
     nbytes: int
@@ -94,8 +94,8 @@ def plan(paths: list[str], limits: Limits) -> Iterator[Unit]:
     for given in paths:
         path = Path(given)
         if is_maildir(path):
-            for index, name in enumerate(maildir_files(path)):
-                if (unit := batch.add(str(name), given, index, _size(str(name)))) is not None:
+            for name in maildir_files(path):  # each message under its own file name, like ndr parse
+                if (unit := batch.add(str(name), str(name), 0, _size(str(name)))) is not None:
                     yield unit
             continue
         children = list(folder_files(path)) if path.is_dir() else [given]

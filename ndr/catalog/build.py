@@ -27,16 +27,20 @@ def _patterns(raw: Iterable[Any] | None) -> tuple[Pattern, ...]:
     return tuple(compile_pattern(p) for p in raw or ())
 
 
-def build(data: dict[str, Any], label: str = "", overrides: tuple[str, ...] = ()) -> Catalog:
+def build(data: dict[str, Any], label: str = "", overrides: tuple[str, ...] = (),
+          deprecations: Iterable[str] = ()) -> Catalog:
     """Index a validated catalog."""
     reasons = {item["id"]: _reason(item) for item in data["reasons"]}
     entries = tuple(_code_entry(item) for item in data["codes"])
     exact, by_subject, ranges = _index(entries)
     hosts = tuple(_host(item) for item in data["hosts"])
     vendors = tuple(item for item in data["vendors"])
-    return Catalog(reasons=reasons, codes=entries, hosts=hosts, vendors=vendors, path=label,
+    notices = {k: v for k, v in (data.get("notices") or {}).items() if k != "__line__"}
+    return Catalog(reasons=reasons, codes=entries, hosts=hosts, vendors=vendors,
+                   webhooks=tuple(data["webhooks"]), path=label,
                    overrides=overrides, exact=exact, by_subject=by_subject, ranges=tuple(ranges),
-                   phrases=_phrases(reasons, entries))
+                   phrases=_phrases(reasons, entries), notices_data=notices,
+                   deprecations=tuple(deprecations))
 
 
 def _reason(item: dict[str, Any]) -> Reason:

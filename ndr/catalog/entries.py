@@ -1,10 +1,15 @@
 """The catalog's typed entries: reasons, code entries, host rules, and the indexed ``Catalog``."""
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Mapping
 
+from .layouts import Check, Layout, compile_layouts, detectors
 from .match import Pattern, PatternTable
+from .notices import Notices, compile_notices
+from .webhooks import WebhookEntry, index as webhook_index
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,15 +113,23 @@ class Host:
     source: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Catalog:
-    """The validated, indexed catalog. Immutable; build it with ``load_catalog``."""
+    """The validated, indexed catalog. Immutable; build it with ``load_catalog``.
+
+    Compared and hashed by identity (one per loaded file set). Its compiled forms are typed
+    properties built on first use, once per catalog: the layouts and their detectors, the
+    ``notices`` section, and the indexes classification looks things up in.
+    """
 
     reasons: Mapping[str, Reason]
     codes: tuple[CodeEntry, ...]
     hosts: tuple[Host, ...]
     vendors: tuple[Mapping[str, Any], ...]
     """Vendor format entries, as validated data; the table decoder compiles them."""
+    webhooks: tuple[Mapping[str, Any], ...] = ()
+    """Email service providers' own bounce classifications (SES bounceType/bounceSubType,
+    SendGrid bounce classification …) mapped to reasons, as validated data (``ndr.webhooks``)."""
     path: str = ""
     overrides: tuple[str, ...] = ()
     """Ids of shipped entries that a user catalog replaced."""
@@ -125,8 +138,92 @@ class Catalog:
     ranges: tuple[tuple[str, int, int, CodeEntry], ...] = ()
     phrases: PatternTable[tuple[str, CodeEntry | None]] = field(default_factory=lambda: PatternTable(()))
     """Phrase patterns in precedence order, payload (reason id, code entry or None)."""
-    cache: dict[str, Any] = field(default_factory=dict, compare=False)
-    """Per-catalog compiled artefacts of other modules (e.g. the table decoder's layouts)."""
+    notices_data: Mapping[str, Any] = field(default_factory=dict)
+    """The ``notices`` section as validated data (``notices`` compiles it)."""
+    deprecations: tuple[str, ...] = ()
+    """What the files say in a way that still works but will not always (``ndr catalog check``)."""
+
+    @cached_property
+    def cache(self) -> dict[str, Any]:
+        """Deprecated: compiled forms are the typed properties of the catalog now. A plain dict,
+        one per catalog, for code written before."""
+        warnings.warn("Catalog.cache is deprecated: use the catalog's typed properties "
+                      "(layouts, notices, host_index ...)", DeprecationWarning, stacklevel=2)
+        return {}
+
+    @cached_property
+    def layouts(self) -> tuple[Layout, ...]:
+        """The ``vendors`` layouts the table decoder runs, compiled."""
+        return compile_layouts(self.vendors)
+
+    @cached_property
+    def detectors(self) -> tuple[tuple[Layout, tuple[Check, ...]], ...]:
+        """Each layout with its detect alternatives as grouped checks."""
+        return detectors(self.layouts)
+
+    @cached_property
+    def notices(self) -> Notices | None:
+        """The ``notices`` section, compiled; None when the catalog has none."""
+        return compile_notices(dict(self.notices_data)) if self.notices_data else None
+
+    @cached_property
+    def host_index(self) -> tuple[Mapping[str, tuple[Host, ...]], Mapping[str, tuple[Host, ...]]]:
+        """Host suffix → hosts, for remote host names and for recipient domains."""
+        remote: dict[str, list[Host]] = {}
+        domains: dict[str, list[Host]] = {}
+        for host in self.hosts:
+            for suffix in host.remote_hosts:
+                remote.setdefault(suffix.strip(".").lower(), []).append(host)
+            for suffix in host.domains:
+                domains.setdefault(suffix.strip(".").lower(), []).append(host)
+        return ({k: tuple(v) for k, v in remote.items()}, {k: tuple(v) for k, v in domains.items()})
+
+    @cached_property
+    def webhook_index(self) -> Mapping[tuple[str, str], WebhookEntry]:
+        """(provider, event key) → the ``webhooks`` entry for it."""
+        return webhook_index(self.webhooks)
+
+    @cached_property
+    def explainers(self) -> Mapping[str, CodeEntry]:
+        """Phrase (as written) → the code entry that ``explains`` it."""
+        table: dict[str, CodeEntry] = {}
+        for entry in self.codes:
+            for pattern in entry.explains:
+                table.setdefault(pattern.source, entry)
+        return table
+
+    @cached_property
+    def field_reasons(self) -> Mapping[str, Mapping[str, str]]:
+        """DSN extension field → its value → the reason that lists it in ``dsn_fields``."""
+        table: dict[str, dict[str, str]] = {}
+        for reason in self.reasons.values():
+            for name, values in reason.dsn_fields.items():
+                for value in values:
+                    table.setdefault(name, {})[value] = reason.id
+        return table
+
+    @cached_property
+    def type_claims(self) -> Mapping[str, Reason]:
+        """Diagnostic-Code type → the first reason by priority that lists it."""
+        return self._claims("diagnostic_types")
+
+    @cached_property
+    def command_claims(self) -> Mapping[str, Reason]:
+        """SMTP command → the first reason by priority that lists it in ``commands``."""
+        return self._claims("commands")
+
+    def _claims(self, name: str) -> dict[str, Reason]:
+        table: dict[str, Reason] = {}
+        for reason in sorted(self.reasons.values(), key=lambda r: r.priority):
+            for value in getattr(reason, name):
+                table.setdefault(value, reason)
+        return table
+
+    @cached_property
+    def entry_patterns(self) -> PatternTable[CodeEntry]:
+        """Code entries' own patterns, for entries with a concrete code (no ``X``)."""
+        return PatternTable.build((pattern, entry) for entry in self.codes
+                                  if entry.status and "X" not in entry.status for pattern in entry.patterns)
 
     def code_entry(self, status: str | None, vendors: frozenset[str] = frozenset()) -> CodeEntry | None:
         """The entry for an exact code, else its range, else its registry (X) form.

@@ -14,6 +14,7 @@ from ..errors import CatalogError
 from .entries import Catalog
 from .validate import SECTIONS, validate
 from .build import build
+from .notices import DECODER
 from .schema import field_problems, shape_problems
 
 # libyaml's parser when PyYAML was built with it (about ten times faster), else the pure one.
@@ -67,19 +68,47 @@ def _mtime(path: str | None) -> float:
 
 @functools.lru_cache(maxsize=8)
 def _load_cached(base: str, user: str | None, _base_mtime: float, _user_mtime: float) -> Catalog:
-    data = read_yaml(base)
+    from .languages import language_problems
+
+    deprecations: list[str] = []
+    data = lift_notices(read_yaml(base), base, deprecations)
     overrides: list[str] = []
     label = base
-    problems = field_problems(data)
+    # Each file must speak every language it uses; checked before merging (per file).
+    language = language_problems(data, base if user else None)
+    fields = field_problems(data)
     if user:
-        extra = read_yaml(user)
-        problems = [f"{base}: {p}" for p in problems] + [f"{user}: {p}" for p in field_problems(extra)]
+        extra = lift_notices(read_yaml(user), user, deprecations)
+        language += language_problems(extra, user)
+        fields = [f"{base}: {p}" for p in fields] + [f"{user}: {p}" for p in field_problems(extra)]
         data = merge(data, extra, overrides)
         label = f"{base} + {user}"
-    problems += validate(data)
+    problems = fields + validate(data) + language
     if problems:
         raise CatalogError(label, problems)
-    return build(data, label, tuple(overrides))
+    return build(data, label, tuple(overrides), deprecations)
+
+
+def lift_notices(data: dict[str, Any], path: str, deprecations: list[str]) -> dict[str, Any]:
+    """Move a ``vendors`` entry with ``decoder: fallback`` (the ``notices`` section's old place)
+    into ``notices``, noting the deprecation; the file's own ``notices`` keys win."""
+    vendors = data.get("vendors")
+    if not isinstance(vendors, list):
+        return data
+    old = [item for item in vendors if isinstance(item, dict) and item.get("decoder") == DECODER]
+    if not old:
+        return data
+    given = data.get("notices")
+    notices: dict[str, Any] = given if isinstance(given, dict) else {}
+    for item in old:
+        deprecations.append(
+            f"{path}: line {item.get('__line__', '?')}: vendors entry {item.get('id')!r} with "
+            f"decoder: {DECODER} is the old place of the shared phrase lists: move its fields to "
+            f"the top-level 'notices' section")
+        lifted = {k: v for k, v in item.items() if k not in ("id", "name", "decoder")}
+        notices = {**lifted, **notices}
+    return {**data, "vendors": [item for item in vendors if not any(item is o for o in old)],
+            "notices": notices}
 
 
 def read_yaml(path: str) -> dict[str, Any]:
@@ -116,6 +145,7 @@ def read_yaml(path: str) -> dict[str, Any]:
         raise CatalogError(path, problems)
     for section in SECTIONS:
         data.setdefault(section, [])
+    data.setdefault("notices", {})
     return data
 
 
@@ -177,5 +207,14 @@ def merge(base: dict[str, Any], extra: dict[str, Any], overrides: list[str]) -> 
             else:
                 items.append(item)
         merged[section] = items
+    notices = extra.get("notices")
+    if isinstance(notices, dict) and isinstance(merged.get("notices"), dict):
+        merged["notices"] = dict(merged["notices"])
+        for key, value in notices.items():
+            if key != "__line__" and key in merged["notices"]:
+                overrides.append(f"notices:{key}")
+            merged["notices"][key] = value
+    elif notices:
+        merged["notices"] = notices  # not a mapping: validation says so
     return merged
 

@@ -150,13 +150,13 @@ def _analyze(args: argparse.Namespace, limits: Limits, thresholds: Thresholds) -
         if args.summary:
             _write_json(args.summary, summary, found, stopped)
         if args.html:
-            from ..batch.report import write_report
+            from ..batch.html_report import write_report
 
-            write_report(args.html, summary, found, title=", ".join(args.paths))
+            write_report(args.html, summary, found, title=", ".join(args.paths), lang=args.lang)
         if not args.quiet:
-            print(for_terminal(summary.render_text(args.top)), file=terminal)
+            print(for_terminal(summary.render_text(args.top, args.lang)), file=terminal)
             print("", file=terminal)
-            print(for_terminal(render_findings(found)), file=terminal)
+            print(for_terminal(render_findings(found, args.lang)), file=terminal)
         if stopped:
             problem = summary.problems[0]
             print(f"ndr: stopped at the first problem (--strict): {problem.label}#{problem.index}: "

@@ -31,9 +31,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"ndr: {exc}", file=sys.stderr)
         return EXIT_DATAERR
     print(f"catalog ok: {len(catalog.reasons)} reasons, {len(catalog.codes)} codes, "
-          f"{len(catalog.hosts)} hosts, {len(catalog.vendors)} vendor formats ({catalog.path})")
+          f"{len(catalog.hosts)} hosts, {len(catalog.vendors)} vendor formats, "
+          f"{len(catalog.webhooks)} webhook mappings ({catalog.path})")
     for override in catalog.overrides:
         print(f"  overrides {override}")
+    for note in catalog.deprecations:
+        print(f"ndr: warning: deprecated: {note}", file=sys.stderr)
     return EXIT_OK
 
 

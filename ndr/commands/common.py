@@ -22,8 +22,11 @@ def add_catalog_option(parser: argparse.ArgumentParser) -> None:
 
 
 def add_lang_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--lang", default="en", choices=["en", "pt-BR"],
-                        help="language of causes and fixes (default: en)")
+    from ..i18n import LANGS, resolve_language
+
+    parser.add_argument("--lang", default=resolve_language(), choices=LANGS,
+                        help="language of labels, dates, causes and fixes "
+                             "(default: the user's locale, LC_ALL / LC_MESSAGES / LANG, else en)")
 
 
 _UNITS = {"": 1, "K": 1024, "M": 1024 ** 2, "G": 1024 ** 3}

@@ -10,6 +10,7 @@ import argparse
 import os
 import socket
 import sys
+from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
@@ -19,8 +20,9 @@ from ..writing.decide import MessageDecision, Verdict, decide, human
 from ..writing.deliver import FSYNC_MODES, FolderSink, MboxSink, Sink, SmtpSettings, SmtpSink
 from ..errors import InputError
 from ..generate import ReportOptions, recipient_report
+from ..policy import Policy
 from ..writing.pool import generate_all
-from ..writing.listing import read_listing
+from ..writing.listing import load_original, read_listing
 from ..writing.queue import QueuedMessage, RecordError, RecordProblem, parse_duration, parse_time
 from .common import EXIT_DATAERR, EXIT_NOTHING, EXIT_OK, EXIT_TEMPFAIL, EXIT_USAGE, add_catalog_option, catalog_from
 
@@ -65,7 +67,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jobs", type=int, default=1, metavar="N",
                         help="generate in N worker processes (large listings; default 1); reports are "
                              "still written in listing order")
-    parser.add_argument("--dry-run", action="store_true", help="print the decisions as a table, write nothing")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print the decisions as a table, write nothing; originals are still read "
+                             "(--original-command runs), so a wrong command shows up now")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="no summary line on success (e.g. from cron)")
     add_catalog_option(parser)
 
 
@@ -87,9 +93,9 @@ def run(args: argparse.Namespace) -> int:
     catalog = catalog_from(args)
     options = ReportOptions(
         reporting_mta=args.reporting_mta or socket.getfqdn() or "localhost",
-        from_address=args.from_address, lang=args.lang, templates=args.templates,
-        max_original_bytes=max_original,
+        from_address=args.from_address, max_original_bytes=max_original,
     )
+    policy = Policy(lang=args.lang, templates=args.templates)
     problems = 0
     decisions: list[MessageDecision] = []
     for message in _messages(args.listings, args.original_command):
@@ -99,31 +105,71 @@ def run(args: argparse.Namespace) -> int:
             continue
         decisions.append(decide(message, now=now, lifetime=lifetime, warn_after=warn_after))
     if args.dry_run:
-        _table(decisions, catalog, options.lang or "en")
+        problems += _check_originals(decisions)
+        _table(decisions, catalog, policy.lang or "en")
         return EXIT_DATAERR if problems else (EXIT_OK if decisions else EXIT_NOTHING)
 
-    due = [d for d in decisions if d.to_report(Verdict.FAILED) or d.to_report(Verdict.DELAYED)]
+    due = [d for d in decisions if _due(d)]
     sink = _sink(args)
-    written = 0
+    written: Counter[str] = Counter()
     try:
-        for decision, outcome in generate_all(due, now=now, options=options, catalog=catalog, jobs=args.jobs):
+        for decision, outcome in generate_all(due, now=now, options=options, catalog=catalog, jobs=args.jobs,
+                                              policy=policy):
             if isinstance(outcome, (RecordError, InputError)):
                 print(f"ndr generate: {decision.message.label}: {outcome}", file=sys.stderr)
                 problems += 1
                 continue
             for report in outcome:
                 sink.put(report)
-                written += 1
+                written[report.action.value] += 1
     finally:
         sink.close()
     failures = getattr(sink, "failures", [])
     for line in failures:
         print(f"ndr generate: {line}", file=sys.stderr)
+    if written and not args.quiet:
+        print(_summary(args, written, len(failures)))
     if failures:
         return EXIT_TEMPFAIL
     if problems:
         return EXIT_DATAERR
     return EXIT_OK if written else EXIT_NOTHING
+
+
+def _due(decision: MessageDecision) -> bool:
+    return bool(decision.to_report(Verdict.FAILED) or decision.to_report(Verdict.DELAYED))
+
+
+def _check_originals(decisions: list[MessageDecision]) -> int:
+    """--dry-run: read the originals the real run would read, so that a wrong --original-command
+    (a mistyped postcat path, a missing queue file) fails now; returns the problems reported.
+    With nothing due, the first message that names a command is read as a probe."""
+    chosen = [d for d in decisions if _due(d)]
+    if not chosen:
+        chosen = [d for d in decisions if d.message.original.command][:1]
+    problems = 0
+    for decision in chosen:
+        try:
+            load_original(decision.message)
+        except RecordError as exc:
+            print(f"ndr generate: {decision.message.label}: {exc}", file=sys.stderr)
+            problems += 1
+    return problems
+
+
+def _summary(args: argparse.Namespace, written: Counter[str], unsent: int) -> str:
+    """One line: how many reports of each kind, and where they went."""
+    total = sum(written.values())
+    kinds = ", ".join(f"{n} {'failure report' if kind == 'failed' else 'delay warning'}{'s' if n != 1 else ''}"
+                      for kind, n in sorted(written.items()))
+    if args.out:
+        where = f"written to {args.out}"
+    elif args.mbox:
+        where = f"appended to {args.mbox}"
+    else:
+        where = f"sent to {args.smtp}" + (f" ({unsent} could not be sent, kept in {args.keep})" if unsent else "")
+    what = kinds if len(written) == 1 else f"{total} reports ({kinds})"
+    return f"ndr generate: {what} {where}"
 
 
 def _messages(listings: list[str], command: str | None) -> Iterator[QueuedMessage | RecordProblem]:

@@ -44,7 +44,8 @@ def seconds(text: str) -> float:
 
 def hand_off(argv: list[str], row: dict[str, Any], timeout: float) -> str | None:
     """Run ``argv`` with ``row`` on its stdin; None when it exited 0, else why it failed."""
-    data = json.dumps(row, ensure_ascii=False).encode("utf-8")
+    # one JSON line, newline-terminated, so that `tee -a FILE` or `cat >> FILE` builds JSON Lines
+    data = (json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8")
     env = dict(os.environ, NDR_RECORD_ID=str(row.get("record_id") or ""))
     with tempfile.TemporaryFile() as errors:
         try:
@@ -60,8 +61,9 @@ def hand_off(argv: list[str], row: dict[str, Any], timeout: float) -> str | None
         if process.returncode == 0:
             return None
         errors.seek(0)
-        tail = errors.read()[-4096:].decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
-        return f"--exec exited {process.returncode}: {tail[0]}"
+        tail = errors.read()[-4096:].decode("utf-8", "replace").strip().splitlines()[-1:]
+        said = f": {tail[0]}" if tail else f" ({argv[0]} wrote nothing on stderr)"
+        return f"--exec exited {process.returncode}{said}"
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:

@@ -67,6 +67,9 @@ class _Run:
     unreadable: int = 0
     failed: int = 0
     collected: list[dict[str, Any]] = field(default_factory=list)
+    quiet: int = 0
+    """Messages read that gave no record; the first one's (source, kind) is in ``quiet_first``."""
+    quiet_first: tuple[str, str] = ("", "")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -84,6 +87,10 @@ def run(args: argparse.Namespace) -> int:
         if spool is not None and _same_folder(given, spool.folder):
             _replay(state, given, spool)
             continue
+        if given == "-" and sys.stdin.isatty():
+            # Someone typed `ndr parse` at a prompt: say why nothing happens instead of waiting mutely.
+            print("ndr: reading a message from standard input (end it with Ctrl-D); "
+                  "give a file, mbox or Maildir to read instead (see ndr parse --help)", file=sys.stderr)
         for item in iter_path(given, limits=Limits(max_message_bytes=state.policy.max_message_bytes)):
             if isinstance(item, Problem):
                 print(f"ndr: {item.source}: {item.error}", file=sys.stderr)
@@ -93,6 +100,8 @@ def run(args: argparse.Namespace) -> int:
     if state.fmt == "json":
         _write(state, json.dumps(state.collected, ensure_ascii=False, indent=2) + "\n")
     _write(state, "")
+    if not (state.printed or state.unreadable or state.failed) and sys.stdout.isatty():
+        _say_nothing(state)
     if state.failed:
         return EXIT_TEMPFAIL
     if state.printed:
@@ -169,6 +178,9 @@ def _process(state: _Run, item: RawMessage) -> bool:
         state.unreadable += 1
         return False
     rows = records(report, item.source, item.index, include_all=state.args.all)
+    if not rows:
+        state.quiet += 1
+        state.quiet_first = state.quiet_first if state.quiet > 1 else (item.source, str(report.kind))
     if item.truncated:  # the reader kept the first bytes of a message in an mbox or archive
         note = f"size-limit: only the first {state.policy.max_message_bytes} bytes were read"
         for row in rows:
@@ -178,8 +190,9 @@ def _process(state: _Run, item: RawMessage) -> bool:
             _write(state, json.dumps(row, ensure_ascii=False) + "\n")
         elif state.fmt == "json":
             state.collected.append(row)
-        else:
-            _write(state, for_terminal(render_text(row)) + "\n")
+        else:  # records are paragraphs, a blank line between them
+            _write(state, ("\n" if state.printed or row is not rows[0] else "")
+                   + for_terminal(render_text(row, state.policy.lang or "en")) + "\n")
     state.printed += len(rows)
     if state.args.exec_command:
         for row in rows:
@@ -204,21 +217,50 @@ def _exec(state: _Run, row: dict[str, Any]) -> bool:
     return True
 
 
-def render_text(row: dict[str, Any]) -> str:
-    """A readable summary of one record, with the catalog's cause and fix."""
+_NOT_A_BOUNCE = {
+    "none": "not a bounce",
+    "vacation": "an auto-reply, not a bounce (--all shows it)",
+    "feedback": "a feedback report, not a bounce (--all shows it)",
+    "delivered": "a delivery notice, not a bounce (--all shows it)",
+    "bounce": "a bounce that names no failed or delayed recipient",
+}
+
+
+def _say_nothing(state: _Run) -> None:
+    """On a terminal, one line on stderr for a run that printed nothing (pipes get silence)."""
+    if state.quiet == 1:
+        source, kind = state.quiet_first
+        print(f"ndr: {source}: {_NOT_A_BOUNCE.get(kind, 'not a bounce')}", file=sys.stderr)
+    elif state.quiet:
+        print(f"ndr: none of the {state.quiet} messages is a bounce (--all shows auto-replies, "
+              "feedback and delivery notices)", file=sys.stderr)
+
+
+def render_text(row: dict[str, Any], lang: str = "en") -> str:
+    """A readable summary of one record in ``lang``: translated labels, a local date, and the
+    catalog's cause and fix (ids such as the reason stay ids)."""
+    from ..i18n import format_iso, gettext_for
+
+    _ = gettext_for(lang)
     code = " ".join(x for x in (row.get("reply_code"), row.get("status")) if x)
-    hard = "hard" if row.get("hard") else "soft"
-    head = f"{row.get('recipient') or '(unknown recipient)'}: {row.get('action') or row.get('kind')}"
-    lines = [f"{head} {code} — {row.get('reason')} ({hard})".replace("  ", " ")]
-    if row.get("summary"):
-        lines.append(f"  what: {row['summary']}")
-    for label, key in (("destination", "remote_mta"), ("reported by", "reporting_mta"),
-                       ("diagnostic", "diagnostic_code"), ("original", "original_subject")):
-        if row.get(key):
-            lines.append(f"  {label}: {row[key]}")
-    lines += bullet_lines("likely causes", row.get("causes") or ())
-    lines += bullet_lines("how to fix", row.get("fixes") or ())
+    hard = _("hard") if row.get("hard") else _("soft")
+    action = row.get("action") or row.get("kind") or ""
+    recipient = row.get("recipient") or _("(unknown recipient)")
+    lines = [f"{recipient}: {_(action) if action else ''} {code} — {row.get('reason')} ({hard})"
+             .replace("  ", " ")]
+    when = row.get("last_attempt_date") or row.get("arrival_date")
+    labelled = ((_("what"), row.get("summary")),
+                (_("when"), format_iso(str(when), lang) if when else None),
+                (_("destination"), row.get("remote_mta")),
+                (_("reported by"), row.get("reporting_mta")),
+                (_("diagnostic"), row.get("diagnostic_code")),
+                (_("original"), row.get("original_subject")))
+    lines += [f"  {label}: {value}" for label, value in labelled if value]
+    lines += bullet_lines(_("likely causes"), row.get("causes") or ())
+    lines += bullet_lines(_("how to fix"), row.get("fixes") or ())
     if row.get("who"):
-        lines.append(f"  who should act: {', '.join(row['who'])}")
-    lines.append(f"  source: {row['source']}#{row['message_index']}  rule: {row.get('rule')}")
+        who_label = _("who should act")
+        lines.append(f"  {who_label}: {', '.join(_(who) for who in row['who'])}")
+    source_label, rule_label = _("source"), _("rule")
+    lines.append(f"  {source_label}: {row['source']}#{row['message_index']}  {rule_label}: {row.get('rule')}")
     return "\n".join(lines)

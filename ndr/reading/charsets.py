@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import binascii
 import codecs
+import functools
 import re
 
 from ..safetext import no_surrogates
@@ -73,18 +74,15 @@ def split_content_type(value: str | None) -> tuple[str, dict[str, str]]:
     """``('maintype/subtype', params)`` from a Content-Type value; text/plain when absent."""
     if not value:
         return "text/plain", {}
-    known = _CONTENT_TYPES.get(value)
-    if known is None:
-        known = _split_content_type(value)
-        if len(value) <= 512:  # bounded memory: at most 512 values of at most 512 characters
-            if len(_CONTENT_TYPES) >= 512:
-                _CONTENT_TYPES.clear()
-            _CONTENT_TYPES[value] = known
+    # bounded memory: at most 512 remembered values of at most 512 characters
+    known = _split_remembered(value) if len(value) <= 512 else _split_content_type(value)
     return known[0], dict(known[1])  # a part's own params: callers may change them
 
 
 # Most values recur (text/plain; charset=us-ascii, message/delivery-status ...): parsed once.
-_CONTENT_TYPES: dict[str, tuple[str, dict[str, str]]] = {}
+@functools.lru_cache(maxsize=512)
+def _split_remembered(value: str) -> tuple[str, dict[str, str]]:
+    return _split_content_type(value)
 
 
 def _split_content_type(value: str) -> tuple[str, dict[str, str]]:

@@ -37,38 +37,42 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
+class _Located:
+    """Where something came from: a file, or a member of an archive."""
+
+    __slots__ = ()
+    source: str
+    member: str | None
+
+    @property
+    def label(self) -> str:
+        """Where it came from, as one string: ``file`` or ``archive!member``."""
+        return f"{self.source}!{self.member}" if self.member else self.source
+
+
 @dataclass(frozen=True, slots=True)
-class RawMessage:
+class RawMessage(_Located):
     """One message found in an input."""
 
     source: str
     """The PATH as the user gave it (``-`` for stdin), or the file inside a folder."""
     index: int
-    """Position inside an mbox, Maildir or archive member (0 for a single message)."""
+    """Position inside an mbox or archive member (0 for a single message or a Maildir file)."""
     data: bytes
     member: str | None = None
     """The archive member the message came from (``None`` outside archives)."""
     truncated: bool = False
     """True when the message was longer than ``Limits.max_message_bytes`` and was cut."""
 
-    @property
-    def label(self) -> str:
-        """Where the message came from, as one string: ``file`` or ``archive!member``."""
-        return f"{self.source}!{self.member}" if self.member else self.source
-
 
 @dataclass(frozen=True, slots=True)
-class Problem:
+class Problem(_Located):
     """Something that could not be read; it is reported, never silently dropped."""
 
     source: str
     index: int
     error: str
     member: str | None = None
-
-    @property
-    def label(self) -> str:
-        return f"{self.source}!{self.member}" if self.member else self.source
 
 
 def open_input(path: str | os.PathLike[str]) -> io.BufferedReader:

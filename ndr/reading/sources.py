@@ -48,8 +48,8 @@ def iter_path(given: str, stdin: IO[bytes] | None = None,
         return
     path = Path(given)
     if is_maildir(path):
-        for index, name in enumerate(maildir_files(path)):
-            yield _read_file(given, index, name)
+        for name in maildir_files(path):
+            yield _read_file(name)
         return
     if path.is_dir():
         for child in folder_files(path):
@@ -63,13 +63,15 @@ def iter_file(given: str, limits: Limits = DEFAULT_LIMITS) -> Iterator[RawMessag
     yield from iter_messages(given, given, limits)
 
 
-def _read_file(given: str, index: int, path: Path) -> RawMessage | Problem:
-    """One Maildir message, reported under the Maildir's PATH with its position."""
-    for item in iter_messages(str(path), given):
+def _read_file(path: Path) -> RawMessage | Problem:
+    """One Maildir message, reported under its own file name (``Maildir/cur/1234.host:2,S``): that
+    is the name a user can open, move or delete, while a position changes as mail comes and goes."""
+    source = str(path)
+    for item in iter_messages(source, source):
         if isinstance(item, Problem):
-            return Problem(given, index, f"{path}: {item.error}")
-        return RawMessage(given, index, item.data, None, item.truncated)
-    return RawMessage(given, index, b"")
+            return Problem(source, 0, item.error)
+        return RawMessage(source, 0, item.data, None, item.truncated)
+    return RawMessage(source, 0, b"")
 
 
 def read_path_or_fail(given: str) -> bytes:

@@ -31,10 +31,24 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Protocol
 
-from ..generate import GeneratedReport
+from .dsn import GeneratedReport
 from .smtpbound import BoundedSMTP, Breaker
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+REPORT_MODE = 0o640
+"""Mode of a report file, less the umask. The folder is meant for a delivery agent, which reads
+it as the folder's group (make the folder setgid to that group: ``chgrp mail DIR; chmod 2750
+DIR``); nobody else may read it, because a report carries the original's headers and often its
+whole body: personal data."""
+
+
+@functools.lru_cache(maxsize=1)
+def _umask() -> int:
+    # The only way to read the umask is to set it; done once, before any worker thread writes.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 class Sink(Protocol):
@@ -60,6 +74,7 @@ def write_atomic(folder: Path, name: str, data: bytes) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=".ndr-", suffix=".tmp")
     try:
+        os.fchmod(handle, REPORT_MODE & ~_umask())  # mkstemp makes 0600
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()
@@ -133,9 +148,11 @@ class FolderSink:
         self._count += 1
         temporary = f"{self._prefix}{self._count}.tmp"
         try:
-            handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
+            handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0),
+                             REPORT_MODE)
         except FileExistsError:  # a leftover of an earlier process with our pid
             handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".ndr-", suffix=".tmp")
+            os.fchmod(handle, REPORT_MODE & ~_umask())
         try:
             view = memoryview(data)
             while view:

@@ -14,9 +14,8 @@ class ReportOptions:
     from_address: str | None = None
     """The report's From address; default ``MAILER-DAEMON@<reporting_mta>``."""
     lang: str | None = None
-    """``en``, ``pt-BR`` (or any language with a strings template); None: the original's
-    Content-Language, else ``en``."""
+    """Deprecated: ``Policy.lang`` (one settings object for parse, explain and generate)."""
     templates: str | Path | None = None
-    """A folder of user templates, looked up before the shipped ones."""
+    """Deprecated: ``Policy.templates``."""
     max_original_bytes: int = 10 * 1024 * 1024
     """Larger originals are returned as headers only."""

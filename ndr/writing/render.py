@@ -106,10 +106,12 @@ def render(env: jinja2.Environment, name: str, context: Mapping[str, Any]) -> st
         raise TemplateError(f"{_where(exc.__traceback__, name)}: {type(exc).__name__}: {exc}") from None
 
 
-def module(env: jinja2.Environment, name: str) -> Any:
-    """The exported variables of a template (e.g. a strings file), as an object."""
+def module(env: jinja2.Environment, name: str, variables: Mapping[str, Any] | None = None) -> Any:
+    """The exported variables of a template (e.g. a strings file), as an object; ``variables``
+    are visible while it runs (``_``, the gettext of the report's language)."""
     try:
-        return env.get_template(name).module
+        template = env.get_template(name)
+        return template.make_module(dict(variables)) if variables else template.module
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"{exc.filename or exc.name or name}:{exc.lineno}: {exc.message}") from None
     except jinja2.TemplateNotFound:
@@ -201,14 +203,7 @@ class Shaped:
         shape = self._shape(name)
         if shape is None or any("\n" in v or "\r" in v for v in self.values):
             return b"".join(map(encode_line, lines(self.render(name))))  # (a line could split)
-        shapes = _SHAPES[self.env]
-        key = (name, self.key, encode_line)
-        items = shapes.get(key)
-        if items is None:
-            items = _encoded_items(shape[0], encode_line)
-            if len(shapes) >= _SHAPES_MAX:
-                shapes.clear()
-            shapes[key] = items
+        items = _encoded_items(shape[0], encode_line)
         values = self._filled(shape[1])
         # not format(*values): unpacking every value of the message for each line was quadratic
         return b"".join([item if type(item) is bytes else encode_line(item.format(values))  # type: ignore[union-attr]
@@ -263,6 +258,8 @@ def lines(text: str) -> list[str]:
     return text.replace("\r\n", "\n").replace("\r", "\n").rstrip("\n").split("\n")
 
 
+# A shape's items depend on its format string and the encoder alone: encoded once per shape.
+@functools.lru_cache(maxsize=_SHAPES_MAX)
 def _encoded_items(template: str, encode_line: Callable[[str], bytes]) -> tuple[bytes | str, ...]:
     """A shape's format string as line items: runs of lines without a per-message string,
     encoded (bytes), and the other lines as format strings (str). A filled-in line never splits

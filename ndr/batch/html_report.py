@@ -12,13 +12,13 @@ from typing import Any
 
 from ..writing import render
 from ..errors import InputError
+from . import timechart
 from ..safetext import no_surrogates
 from .findings import Finding
 from .summary import UNKNOWN, Summary, problem_dict
 
 PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#9c755f")
 OTHER_COLOUR = "#bab0ac"
-MAX_BUCKETS = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,52 +34,52 @@ class Bar:
 
 
 def stacked_by_period(summary: Summary, reasons_shown: int = 7) -> dict[str, Any]:
-    """Failures per period, stacked by reason: the bars, the axis labels, the legend."""
+    """Failures per period, stacked by reason, on a continuous time axis (``timechart``): the
+    bars, the axis labels and ticks, the legend."""
     dated = {day: counts for day, counts in summary.by_day_reason.items() if day != UNKNOWN}
-    unit, buckets = _bucket(dated)
+    days = timechart.valid_days(list(dated))
+    unit = timechart.unit_for(days[0], days[-1]) if days else "day"
+    keys = timechart.periods(days[0], days[-1], unit)[-timechart.MAX_PERIODS:] if days else []
+    buckets: dict[str, Counter[str]] = {key: Counter() for key in keys}
+    left_out = 0
+    for day, counts in dated.items():
+        if (key := timechart.period(day, unit)) in buckets:
+            buckets[key].update(counts)
+        else:  # before the 60 periods shown, or not a date
+            left_out += sum(counts.values())
     totals: Counter[str] = Counter()
     for counts in buckets.values():
         totals.update(counts)
     top = [reason for reason, _ in totals.most_common(reasons_shown)]
     colours = {reason: PALETTE[i % len(PALETTE)] for i, reason in enumerate(top)}
-    keys = sorted(buckets)[-MAX_BUCKETS:]
-    width, height, left, bottom = 720.0, 220.0, 40.0, 30.0
-    peak = max((sum(buckets[k].values()) for k in keys), default=0) or 1
-    step = (width - left) / max(len(keys), 1)
+    label_px = 7.0 * max((len(k) for k in keys), default=4)  # 11px digits are about 6-7px wide
+    width, height, left, top_gap, bottom = 720.0, 200.0, 44.0, 8.0, 22.0
+    right = max(12.0, label_px / 2 + 2)  # room for the last label, centred on the last bar
+    base, plot_width = height - bottom, width - left - right
+    step = plot_width / max(len(keys), 1)
+    y_ticks = timechart.ticks(max((sum(c.values()) for c in buckets.values()), default=0))
+    scale = (base - top_gap) / y_ticks[-1]
     bars: list[Bar] = []
-    labels: list[dict[str, Any]] = []
     for i, key in enumerate(keys):
-        x = left + i * step
-        y = height - bottom
+        x, y = left + i * step, base
         counts = buckets[key]
         order = [(r, counts[r]) for r in top if counts.get(r)]
-        other = sum(v for r, v in counts.items() if r not in colours)
-        if other:
+        if other := sum(v for r, v in counts.items() if r not in colours):
             order.append(("other", other))
         for reason, value in order:
-            h = (height - bottom - 10) * value / peak
-            y -= h
-            bars.append(Bar(round(x + 1, 1), round(y, 1), round(max(step - 2, 1), 1), round(h, 1),
-                            colours.get(reason, OTHER_COLOUR), f"{key}: {value} {reason}"))
-        if len(keys) <= 12 or i % max(len(keys) // 12, 1) == 0:
-            labels.append({"x": round(x + step / 2, 1), "text": key})
+            y -= value * scale
+            bars.append(Bar(round(x + step * 0.1, 1), round(y, 1), round(max(step * 0.8, 1), 1),
+                            round(value * scale, 1), colours.get(reason, OTHER_COLOUR),
+                            f"{key}: {value} {reason}"))
+    shown = timechart.labelled(keys, unit, int(plot_width // (label_px + 12)))
+    labels = [{"x": round(left + (i + 0.5) * step, 1), "text": keys[i]} for i in shown]
     legend = [{"reason": r, "colour": colours[r]} for r in top]
     if any(r not in colours for counts in buckets.values() for r in counts):
         legend.append({"reason": "other", "colour": OTHER_COLOUR})
-    return {"unit": unit, "bars": bars, "labels": labels, "legend": legend, "peak": peak,
-            "width": width, "height": height, "left": left, "bottom": bottom,
-            "undated": summary.by_day.get(UNKNOWN, 0)}
-
-
-def _bucket(days: dict[str, Counter[str]]) -> tuple[str, dict[str, Counter[str]]]:
-    """Per day when the days fit the chart, else per month, else per year."""
-    for unit, cut in (("day", 10), ("month", 7), ("year", 4)):
-        buckets: dict[str, Counter[str]] = {}
-        for day, counts in days.items():
-            buckets.setdefault(day[:cut], Counter()).update(counts)
-        if len(buckets) <= MAX_BUCKETS or unit == "year":
-            return unit, buckets
-    raise AssertionError("unreachable")
+    return {"unit": unit, "bars": bars, "labels": labels, "legend": legend, "peak": y_ticks[-1],
+            "ticks": [{"y": round(base - v * scale, 1), "text": v} for v in y_ticks],
+            "periods": keys, "width": width, "height": height, "left": left, "right": width - right,
+            "bottom": bottom, "undated": summary.by_day.get(UNKNOWN, 0), "left_out": left_out}
 
 
 def horizontal(counter: Counter[str], top: int = 10, colour: str = PALETTE[0]) -> dict[str, Any]:
@@ -97,11 +97,21 @@ def horizontal(counter: Counter[str], top: int = 10, colour: str = PALETTE[0]) -
             "label_width": label_width}
 
 
-def context(summary: Summary, findings: list[Finding], title: str) -> dict[str, Any]:
-    """Everything the template needs, prepared (the template does no arithmetic)."""
+def context(summary: Summary, findings: list[Finding], title: str, lang: str = "en") -> dict[str, Any]:
+    """Everything the template needs, prepared (the template does no arithmetic), with ``_`` and
+    ``ngettext`` for ``lang`` and its dates already formatted for people."""
+    from .. import i18n
+
+    found = [f.to_dict() for f in findings]
+    for item in found:
+        for key in ("first_seen", "last_seen"):
+            item[key] = i18n.format_iso(item.get(key), lang) if item.get(key) else item.get(key)
     return {
         "title": title,
-        "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "lang": lang,
+        "_": i18n.gettext_for(lang),
+        "ngettext": i18n.ngettext_for(lang),
+        "generated": i18n.format_datetime(datetime.now(timezone.utc), lang),
         "totals": {"messages": summary.messages, "records": summary.records,
                    "skipped": summary.skipped, "problems": len(summary.problems),
                    "hard": summary.by_severity.get("hard", 0),
@@ -111,21 +121,22 @@ def context(summary: Summary, findings: list[Finding], title: str) -> dict[str, 
         "codes": horizontal(summary.by_status, 12, PALETTE[2]),
         "reasons": summary.by_reason.most_common(),
         "domains": summary.by_domain.most_common(15),
-        "findings": [f.to_dict() for f in findings],
+        "findings": found,
         "problems": [problem_dict(p) for p in summary.problems],
     }
 
 
-def render_report(summary: Summary, findings: list[Finding], title: str = "ndr analysis") -> str:
-    """The report as an HTML string."""
+def render_report(summary: Summary, findings: list[Finding], title: str = "ndr analysis",
+                  lang: str = "en") -> str:
+    """The report as an HTML string, in ``lang``."""
     env = render.environment()
-    return render.render(env, "analyze/report.html.j2", context(summary, findings, title))
+    return render.render(env, "analyze/report.html.j2", context(summary, findings, title, lang))
 
 
 def write_report(path: str | Path, summary: Summary, findings: list[Finding],
-                 title: str = "ndr analysis") -> None:
+                 title: str = "ndr analysis", lang: str = "en") -> None:
     """Render and write the report; a file that cannot be written is an ``InputError``."""
-    html = render_report(summary, findings, title)
+    html = render_report(summary, findings, title, lang)
     try:
         Path(path).write_text(no_surrogates(html), encoding="utf-8")
     except OSError as exc:

@@ -1,6 +1,6 @@
 """The shared last step of every decoder (``settle``): the one rule for ``remote_mta``, and the
 SMTP command a diagnostic says failed (``smtp_command``: CONNECT, HELO, EHLO, MAIL, RCPT or DATA,
-from the MTAs' own markers listed in the catalog's fallback entry, ``commands``).
+from the MTAs' own markers listed in the catalog's ``notices.commands``).
 
 ``remote_mta`` is the server whose answer a record reports — the server that said the words in
 the diagnostic. In order:
@@ -26,11 +26,12 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from . import phrases, textscan
+from ...catalog.notices import command_in
+from . import textscan
+from ...model import SUCCESS_ACTIONS
 from .base import Decoded, Mail, RawRecipient
 
 _HEAD = 8192  # a text introduces its author near the top
-_NOT_FAILED = frozenset({"delivered", "relayed", "expanded"})
 
 
 def normalise(host: str | None) -> str | None:
@@ -45,7 +46,7 @@ def normalise(host: str | None) -> str | None:
 
 def answering_host(mail: Mail, text: str | None) -> str | None:
     """The host ``text`` (a diagnostic) quotes as having answered, if any."""
-    lay = phrases.layout(mail.catalog)
+    lay = mail.catalog.notices
     if not text or lay is None:
         return None
     return normalise(textscan.first_group(lay.remote_mta, text))
@@ -53,7 +54,7 @@ def answering_host(mail: Mail, text: str | None) -> str | None:
 
 def author_in_text(mail: Mail) -> str | None:
     """The host the human-readable text introduces as the report's author, if any."""
-    lay = phrases.layout(mail.catalog)
+    lay = mail.catalog.notices
     if lay is None:
         return None
     return normalise(textscan.first_group(lay.reporting_mta, mail.body_folded[:_HEAD]))
@@ -87,13 +88,13 @@ def settle(mail: Mail, decoded: Decoded, recipients: Iterable[RawRecipient] | No
             addresses.append(frozenset(r.recipient.lower() for r in decoded.recipients if r.recipient))
         return addresses[0]
 
-    lay = phrases.layout(mail.catalog)
+    lay = mail.catalog.notices
     for raw in decoded.recipients if recipients is None else recipients:
         remote = normalise(raw.remote_mta) or answering_host(mail, raw.diagnostic)
         raw.remote_mta = remote or normalise(raw.reporting_mta) or report_author()
         if raw.smtp_command is None:
-            raw.smtp_command = phrases.command_in(lay, raw.diagnostic)
-        if raw.smtp_command is None and raw.action not in _NOT_FAILED and lay is not None:
+            raw.smtp_command = command_in(lay, raw.diagnostic)
+        if raw.smtp_command is None and raw.action not in SUCCESS_ACTIONS and lay is not None:
             # The recipient's own paragraph of the human text (up to another recipient), else
             # the last command of the whole text (a session transcript, m-FILTER's section).
             raw.smtp_command = textscan.paragraph_command(mail, lay, raw.recipient, everyone()) \
