@@ -8,7 +8,6 @@ The field lists are data: a new catalog field is one word added here (and its me
 """
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 from .validate import SECTIONS
@@ -95,6 +94,8 @@ def _field_problems(where: str, item: dict[str, Any], known: frozenset[str]) -> 
 
 
 def _hint(key: Any, known: frozenset[str]) -> str:
+    import difflib  # only when a catalog has a problem
+
     close = difflib.get_close_matches(str(key), sorted(known), n=1)
     return f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(sorted(known))})"
 

@@ -15,7 +15,6 @@ import os
 import shlex
 import signal
 import subprocess
-import tempfile
 from typing import Any
 
 
@@ -45,6 +44,8 @@ def seconds(text: str) -> float:
 def hand_off(argv: list[str], row: dict[str, Any], timeout: float) -> str | None:
     """Run ``argv`` with ``row`` on its stdin; None when it exited 0, else why it failed."""
     # one JSON line, newline-terminated, so that `tee -a FILE` or `cat >> FILE` builds JSON Lines
+    import tempfile  # only in mailbox mode with --exec
+
     data = (json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8")
     env = dict(os.environ, NDR_RECORD_ID=str(row.get("record_id") or ""))
     with tempfile.TemporaryFile() as errors:
