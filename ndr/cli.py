@@ -59,7 +59,13 @@ def _version() -> str:
 
 def _never_unencodable() -> None:
     """Last barrier: text that still holds a lone surrogate is written with an escape instead
-    of failing the whole run (every decode already replaces them; see ndr/safetext.py)."""
+    of failing the whole run (every decode already replaces them; see ndr/safetext.py). A
+    stream the caller closed (``>&-``: Python has no sys.stdout then) writes to /dev/null, so
+    that a mailbox rule still hands its records off."""
+    if sys.stdout is None:
+        sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - for the process
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - for the process
     for stream in (sys.stdout, sys.stderr):
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None and getattr(stream, "errors", "") == "strict":

@@ -113,3 +113,15 @@ def test_spool_files_are_private(tmp_path) -> None:
     (kept,) = _spooled(spool)
     assert stat.S_IMODE(kept.stat().st_mode) == 0o600
     assert stat.S_IMODE((spool / "new").stat().st_mode) & 0o077 == 0
+
+
+def test_a_closed_stdout_descriptor_still_hands_off(tmp_path) -> None:
+    """``ndr parse ... >&-``: Python starts without sys.stdout."""
+    command, log = _recorder(tmp_path)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    code = (f"import os, subprocess, sys; os.close(1); sys.exit(subprocess.call([sys.executable, '-m', 'ndr', "
+            f"'parse', '--spool', {str(tmp_path / 'spool')!r}, '--exec', {command!r}], "
+            f"stdin=open({str(EXAMPLES / 'postfix-user-unknown.eml')!r}, 'rb')))")
+    done = subprocess.run([sys.executable, "-c", code], env=env, stderr=subprocess.PIPE, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert len(log.read_text().splitlines()) == 1
