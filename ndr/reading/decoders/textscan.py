@@ -87,13 +87,17 @@ class Scan:
     diagnostic: str | None
     """The first paragraph holding a reply or status code (message-wide)."""
     reporting_mta: str | None
+    _summary: list[str | None] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def summary(self) -> str | None:
         """The notice's own words on one line (rules of dashes dropped, at most ``SUMMARY_LIMIT``
         characters): the diagnostic of last resort, for notices that carry no code and no
-        recipient block (Google Groups, "Address not found" pages) — the classifier reads it."""
-        return summary(self.text)
+        recipient block (Google Groups, "Address not found" pages) — the classifier reads it.
+        Computed once: every recipient asks, and each time it read the whole text (quadratic)."""
+        if not self._summary:
+            self._summary.append(summary(self.text))
+        return self._summary[0]
 
 
 def summary(text: str) -> str | None:
