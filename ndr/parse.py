@@ -13,11 +13,13 @@ import hashlib
 import os
 import re
 from pathlib import Path
+from collections.abc import Container
 from typing import Union
 
 from .reading import mime
 from .catalog import Catalog, load_catalog
-from .reading.classify import classify
+from .reading import platform
+from .reading.cause import classify_record
 from .reading.statuses import settle as settle_status
 from .reading.decoders import decode
 from .reading.decoders.base import Decoded, Mail, RawRecipient
@@ -111,7 +113,9 @@ def parse_bytes(data: bytes, catalog: Catalog, policy: Policy = DEFAULT) -> Repo
         if raw.diagnostic and len(raw.diagnostic) > limit:  # classification reads a bounded text
             raw.diagnostic = raw.diagnostic[:limit]
             mail.defect(Defect(DefectKind.TEXT_LIMIT, f"a diagnostic longer than {limit} characters was cut"))
-    recipients = tuple(_result(raw, decoded, catalog, policy) for raw in decoded.recipients)
+    reporting = decoded.reporting_mta or next((r.reporting_mta for r in decoded.recipients if r.reporting_mta), None)
+    reporters = platform.Reporters(mail, reporting)  # looked at only when an entry needs it
+    recipients = tuple(_result(raw, decoded, catalog, policy, reporters) for raw in decoded.recipients)
     original = _original(original_headers)
     identity = _identity(original, data)
     recipients = tuple(dataclasses.replace(r, record_id=record_id(identity, r.recipient, r.action))
@@ -155,13 +159,14 @@ def record_id(identity: str, recipient: str | None, action: str | None) -> str:
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
-def _result(raw: RawRecipient, decoded: Decoded, catalog: Catalog, policy: Policy) -> RecipientResult:
-    verdict = classify(catalog, status=raw.status, reply=raw.reply_code, text=raw.diagnostic,
-                       action=raw.action, remote_mta=raw.remote_mta, recipient=raw.recipient,
-                       preset=raw.reason, lang=policy.lang or "en",
-                       reporting_mta=raw.reporting_mta or decoded.reporting_mta,
-                       smtp_command=raw.smtp_command, diagnostic_type=raw.diagnostic_type,
-                       extensions=raw.extensions, notice=raw.notice)
+def _result(raw: RawRecipient, decoded: Decoded, catalog: Catalog, policy: Policy,
+            reporters: Container[str] = frozenset()) -> RecipientResult:
+    verdict, last_status = classify_record(
+        catalog, status=raw.status, reply=raw.reply_code, text=raw.diagnostic, action=raw.action,
+        lang=policy.lang or "en", last_error=raw.last_error, last_error_status=raw.last_error_status,
+        reporters=reporters, remote_mta=raw.remote_mta, recipient=raw.recipient, preset=raw.reason,
+        reporting_mta=raw.reporting_mta or decoded.reporting_mta, smtp_command=raw.smtp_command,
+        diagnostic_type=raw.diagnostic_type, extensions=raw.extensions, notice=raw.notice)
     status, status_source = settle_status(raw.status, raw.status_source,
                                           reason=catalog.reason(verdict.reason), action=raw.action,
                                           reply=raw.reply_code, diagnostic=raw.diagnostic,
@@ -179,6 +184,7 @@ def _result(raw: RawRecipient, decoded: Decoded, catalog: Catalog, policy: Polic
         rule=verdict.rule, catalog_id=verdict.entry.id if verdict.entry is not None else None,
         summary=verdict.summary or None, causes=verdict.causes, fixes=verdict.fixes, who=verdict.who,
         feedback_type=one_line(raw.feedback_type),
+        last_error_status=last_status if raw.last_error else None, last_error=one_line(raw.last_error),
     )
 
 

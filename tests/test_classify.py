@@ -531,17 +531,28 @@ def test_shipped_catalog_examples(kwargs: dict, reason: str) -> None:
     assert classify(SHIPPED, **fields).reason == reason  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("text", "status", "reason", "entry"), [
+@pytest.mark.parametrize(("text", "status", "reason", "entry", "general"), [
     ("Host or domain name not found. Name service error for name=example.com type=MX: Host not found, "
-     "try again", None, "networkerror", "exo-4.4.312"),
-    ("451 4.4.1 Host not found, try again", "4.4.1", "networkerror", "exo-4.4.312"),
-    ("connect to mx.example.com[192.0.2.1]:25: Connection timed out", None, "expired", "exo-4.4.315"),
-    ("connect to mx.example.com[192.0.2.1]:25: Connection timed out", "4.4.1", "expired", "exo-4.4.315"),
-    ("connect to mx.example.com[192.0.2.1]:25: Connection refused", "4.4.1", "networkerror", "exo-4.4.316"),
+     "try again", None, "networkerror", "exo-4.4.312", "net-dns"),
+    ("451 4.4.1 Host not found, try again", "4.4.1", "networkerror", "exo-4.4.312", "net-dns"),
+    # one rule for timeouts: networkerror for a single attempt or a delay (expired only when the
+    # queue gave up: ndr/reading/cause.py)
+    ("connect to mx.example.com[192.0.2.1]:25: Connection timed out", None, "networkerror", "exo-4.4.315",
+     "net-timeout"),
+    ("connect to mx.example.com[192.0.2.1]:25: Connection timed out", "4.4.1", "networkerror", "exo-4.4.315",
+     "net-timeout"),
+    ("connect to mx.example.com[192.0.2.1]:25: Connection refused", "4.4.1", "networkerror", "exo-4.4.316",
+     "net-refused"),
+    ("Cannot start TLS: handshake failure", "4.7.5", "failedstarttls", "exo-4.4.317", "net-tls"),
 ])
-def test_shipped_explaining_entries(text: str, status: str | None, reason: str, entry: str) -> None:
-    verdict = classify(SHIPPED, status=status, reply=None, text=text)
+def test_shipped_explaining_entries(text: str, status: str | None, reason: str, entry: str,
+                                    general: str) -> None:
+    # Microsoft's connector advice when Exchange Online reported the failure, else the general one
+    verdict = classify(SHIPPED, status=status, reply=None, text=text, reporters=frozenset({"microsoft"}))
     assert (verdict.reason, verdict.entry.id if verdict.entry else None) == (reason, entry)
+    verdict = classify(SHIPPED, status=status, reply=None, text=text)
+    assert (verdict.reason, verdict.entry.id if verdict.entry else None) == (reason, general)
+    assert not any("Microsoft" in line for line in verdict.causes + verdict.fixes)
 
 
 def test_every_explains_phrase_is_a_deciding_phrase() -> None:
@@ -665,8 +676,9 @@ def test_a_delay_is_never_hard(preset_reason: str, status: str | None, words: li
 # ---- the corpus -----------------------------------------------------------------------------
 
 # Reached on the corpus (over recipients found; see the README and the issue-3 report for the
-# truth entries we do not follow). Raise these as decoders and the catalog improve.
-REASON_FLOOR = 92.0
+# truth entries we do not follow). Raise these as decoders and the catalog improve. 91.5: DECISIONS
+# "reason for given-up messages" makes four expiry notices `expired` (docs/corpus-notes.md).
+REASON_FLOOR = 91.5
 HARD_FLOOR = 96.0
 
 
@@ -688,7 +700,7 @@ def test_corpus_reason_and_hard_agreement() -> None:
             reason += hit.reason == want["reason"]
             hard += bool(hit.hard) == want["hard"]
             texts.append(fold(hit.diagnostic_code or ""))
-            assert re.match(r"^(format|action|host|field|type|code|phrase|notice|command|subject|undefined)", hit.rule)
+            assert re.match(r"^(format|action|host|field|type|code|phrase|notice|command|subject|undefined|last-error)", hit.rule)
     assert found
     # the phrase index agrees with a linear scan on every real diagnostic
     assert all(catalog.phrases.first(t) == catalog.phrases.first_linear(t) for t in texts)

@@ -1,6 +1,8 @@
 """The generated report: structure, header, delivery-status fields, originals, templates."""
 from __future__ import annotations
 
+import dataclasses
+
 from datetime import datetime, timedelta, timezone
 from email import policy
 from email.parser import BytesParser
@@ -65,22 +67,33 @@ def test_delivery_status_fields_for_a_refused_smart_host():
     assert recipient["Final-Recipient"] == "rfc822; bob@example.net"
     assert "Original-Recipient" not in recipient  # only when ORCPT was given
     assert recipient["Action"] == "failed"
-    assert recipient["Status"] == "4.4.316"  # the catalog's entry for a refused connection
-    assert recipient["Remote-MTA"] == "dns; smarthost.example.net"
+    assert recipient["Status"] == "4.4.1"  # the registered code for a refused connection
+    # nobody answered: no Remote-MTA; the host stays in the diagnostic (DECISIONS "Fields")
+    assert "Remote-MTA" not in recipient
     assert recipient["Diagnostic-Code"].startswith("X-NDR; connect to smarthost.example.net")
     assert "Will-Retry-Until" not in recipient
-    assert report.recipients[0].verdict.entry.id == "exo-4.4.316"
+    assert report.recipients[0].verdict.entry.id == "net-refused"  # general advice, not Microsoft's
+    assert report.recipients[0].verdict.reason == "expired"  # the queue gave up
 
 
-@pytest.mark.parametrize("error, status", [
-    (LocalError.DNS, "4.4.312"), (LocalError.TIMEOUT, "4.4.315"), (LocalError.REFUSED, "4.4.316"),
-    (LocalError.DROPPED, "4.4.318"), (LocalError.TLS_CERTIFICATE, "4.7.320"), (LocalError.TLS_REQUIRED, "4.4.317"),
+@pytest.mark.parametrize("error, rfc, exchange, general", [
+    (LocalError.DNS, "4.4.3", "4.4.312", "net-dns"), (LocalError.TIMEOUT, "4.4.1", "4.4.315", "net-timeout"),
+    (LocalError.REFUSED, "4.4.1", "4.4.316", "net-refused"), (LocalError.DROPPED, "4.4.2", "4.4.318", "net-dropped"),
+    (LocalError.TLS_CERTIFICATE, "4.7.5", "4.7.320", "net-certificate"),
+    (LocalError.TLS_REQUIRED, "4.7.4", "4.4.317", "net-tls"),
 ])
-def test_local_errors_take_the_catalog_status(error, status):
+def test_local_errors_take_the_catalog_status(error, rfc, exchange, general):
     recipient = QueueRecipient("bob@example.net", attempts=(Attempt(T0, "smarthost.example.net", error=error),))
     report = generate(_message(recipient), "failed", now=NOW, options=OPTIONS)
-    assert report.statuses == (status,)
-    assert report.recipients[0].verdict.entry.status == status
+    assert report.statuses == (rfc,)
+    assert report.recipients[0].verdict.entry.id == general
+    # Exchange's connector codes only when asked for; the advice stays general (DECISIONS)
+    asked = dataclasses.replace(OPTIONS, codes="exchange")
+    report = generate(_message(recipient), "failed", now=NOW, options=asked)
+    assert report.statuses == (exchange,)
+    assert report.recipients[0].verdict.entry.id == general
+    text = report.message.get_payload(0).get_payload(0).get_content()
+    assert "Microsoft" not in text and "exo-" not in text and "Classified by" not in text
 
 
 def test_delay_warning_has_will_retry_until_and_headers_only():
@@ -161,7 +174,7 @@ def test_ndr_parse_reads_it_back():
     parsed = ndr.parse(report.data)
     assert parsed.is_bounce
     got = [(r.recipient, r.action, r.status, r.remote_mta) for r in parsed.recipients]
-    assert got == [("bob@example.net", "failed", "4.4.316", "smarthost.example.net"),
+    assert got == [("bob@example.net", "failed", "4.4.1", "smarthost.example.net"),
                    ("carol@example.org", "failed", "5.1.1", "mx.example.org")]
     assert parsed.original.message_id == "<draft-1@example.com>"
 
@@ -188,7 +201,7 @@ def test_language_from_content_language_then_option_then_english():
 def test_causes_fixes_and_who_come_from_the_catalog():
     report = generate(_message(), "failed", now=NOW, original=ORIGINAL, options=OPTIONS)
     text = report.message.get_payload(0).get_payload(0).get_content()
-    entry = ndr.load_catalog().entry("exo-4.4.316")
+    entry = ndr.load_catalog().entry("net-refused")  # our own queue: the general advice
     assert entry.causes.get("en")[0] in text.replace("\n", " ").replace("  ", " ") or entry.causes.get("en")[0][:40] in text
     assert "Who should act: Your email admin; The recipient's email admin" in text
     assert "Destination server: smarthost.example.net" in text

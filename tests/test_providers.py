@@ -38,10 +38,11 @@ def test_exchange_remote_server_returned_text() -> None:
     assert (r.status, r.reply_code) == ("5.4.1", "550")
 
 
-def test_without_a_named_server_the_reporting_mta_is_the_remote() -> None:
+def test_without_a_named_server_remote_mta_is_none_and_the_reporter_stays_the_reporter() -> None:
     [r] = _dsn("Mailbox full.", "Final-Recipient: rfc822; dan@example.com\nAction: failed\n"
                                 "Status: 5.2.2\nDiagnostic-Code: smtp; 552 5.2.2 full").recipients
-    assert r.remote_mta == "out.example.net"
+    assert r.remote_mta is None  # DECISIONS "Fields": the reporter is never a stand-in
+    assert r.reporting_mta == "out.example.net"
 
 
 def test_remote_servers_own_code_wins_over_the_summary_status() -> None:

@@ -39,7 +39,13 @@ PLACEHOLDERS = {
 # (mta, phrase) -> why our reason differs from the reference's.
 _LOOP = "mail loops are networkerror in our vocabulary (the STYLE.md reason set), as in the corpus"
 _DECISIVE = "the status code is decisive in the catalog and the words name no reason it yields to"
+_TIMEOUT = ("DECISIONS 'reason for given-up messages': a timeout on one attempt (or in a delay) is "
+            "networkerror; expired only when the notice says the queue gave up, the timeout then "
+            "being its last error")
 EXCEPTIONS: dict[tuple[str, str], str] = {
+    ("postfix", "connect to <host>[<ip>]:25: Connection timed out"): _TIMEOUT,
+    ("sendmail", "Deferred: Connection timed out with <host>"): _TIMEOUT,
+    ("exchange-server (on-prem 2013-2019)", "Connection timed out"): _TIMEOUT,
     ("postfix", "mail for <nexthop> loops back to myself"): _LOOP,
     ("qmail", "Sorry. Although I'm listed as a best-preference MX or A for that host, it isn't in my "
               "control/locals file, so I don't treat it as local. (#5.4.6)"): _LOOP,
@@ -195,3 +201,42 @@ def test_every_exception_is_still_needed_and_says_why():
         by_key[key], catalog)[1]]
     assert not stale, f"exceptions no longer needed (or not in the reference): {stale}"
     assert all(why.strip() for why in EXCEPTIONS.values())
+
+
+# Phrases whose reason we get only with their code: the words alone are too general (or name
+# another reason first) to decide on.
+WORDS_NEED_THEIR_CODE = {
+    ("postfix", "message content rejected"): "under 5.7.x spamdetected, under 5.6.x contenterror",
+    ("postfix", "service unavailable"): "too general",
+    ("postfix", "temporary failure"): "too general",
+    ("sendmail", "553 5.3.5 <host> config error: mail loops back to me (MX problem?)"): "a mail loop is networkerror",
+    ("qmail", "timeout (#4.4.2)"): "too general",
+    ("exchange-online", "Invalid characters"): "too general",
+    ("exchange-online", "Delivery not authorized, message refused"): "delivery not authorized is securityerror",
+    ("exchange-server (on-prem 2013-2019)", "Not Authorized"): "too general",
+}
+
+
+def _without_code(phrase: str) -> str:
+    text = _fill(phrase)
+    text = re.sub(r"^\s*[245]\d\d[ -]([245]\.\d\.\d+ )?", "", text)
+    return re.sub(r"\(#?[245]\.\d\.\d+\)|\b[245]\.\d\.\d+\b", "", text)
+
+
+@pytest.mark.skipif(not ROWS, reason="../shared/reference is not present")
+def test_the_words_alone_carry_the_reason():
+    """A notice often quotes the words without the code: the phrase alone gives the reason."""
+    catalog = ndr.load_catalog()
+    wrong = []
+    for row in ROWS:
+        want, got, _ = judge(row, catalog)
+        if got != want or (row["mta"], row["phrase"]) in WORDS_NEED_THEIR_CODE:
+            continue
+        verdict = classify(catalog, status=None, reply=None, text=_without_code(row["phrase"]),
+                           smtp_command="rcpt" if want == "userunknown" else None)
+        alone = verdict.reason
+        if want == "securityerror" and alone == "failedstarttls":
+            alone = want
+        if alone != want:
+            wrong.append(f"{row['mta']}: {row['phrase']!r}: want {want}, got {alone} ({verdict.rule})")
+    assert not wrong, "\n".join(wrong)

@@ -1,11 +1,13 @@
-"""The one remote_mta rule (ndr/reading/decoders/settle.py), for every decoder: the server that answered,
-else the MTA that wrote the report, else the first server that signed the bounce's trace."""
+"""The one remote_mta rule (ndr/reading/decoders/settle.py), for every decoder: the server that
+answered, else the server the text says was tried, else None — never the reporter or the trace
+(DECISIONS "Fields")."""
 from __future__ import annotations
 
 import pytest
 
 import ndr
 from ndr.catalog import load_catalog
+from ndr.reading.decoders import settle as hosts
 from ndr.reading.decoders.settle import answering_host, trace_host
 from ndr.reading.decoders.base import Mail
 from ndr.reading.mime import parse as mime_parse
@@ -101,22 +103,49 @@ def test_the_server_that_answered(eol):
 
 
 @EOLS
-def test_connection_failure_names_the_reporting_mta(eol):
-    # nobody answered: the words are the reporting MTA's own; the host it tried stays in the text
+def test_connection_failure_names_the_server_tried(eol):
+    # nobody answered, but the text names the destination the sender tried: that is remote_mta;
+    # the reporter stays reporting_mta
     record = _record(CONNECT_FAILED, eol)
-    assert record.remote_mta == "relay.example.net"
-    assert "mx1.example.com" in (record.diagnostic_code or "")
+    assert record.remote_mta == "mx1.example.com"
+    assert record.reporting_mta == "relay.example.net"
 
 
 @EOLS
-def test_no_host_named_falls_back_to_the_trace(eol):
-    # the oldest Received header of the bounce was signed by the host that wrote it
-    assert _record(NO_HOST_NAMED, eol).remote_mta == "smtp.example.net"
+def test_no_host_named_gives_none(eol):
+    # neither the reporter nor the bounce's trace stands in for a destination nobody named
+    record = _record(NO_HOST_NAMED, eol)
+    assert record.remote_mta is None
+    assert record.reporting_mta is not None
 
 
-def test_remote_mta_field_wins_and_is_normalised_and_connect_to_is_not_an_answer():
+def test_remote_mta_field_wins_and_is_normalised_and_connect_to_names_the_destination():
     assert _record(DSN_REMOTE, recipient="bob@example.com").remote_mta == "192.0.2.33"
-    assert _record(DSN_REMOTE, recipient="carol@example.com").remote_mta == "relay.example.net"
+    assert _record(DSN_REMOTE, recipient="carol@example.com").remote_mta == "mx.example.com"
+
+
+@pytest.mark.parametrize("text, want", [
+    ("connect to mx.example.com[192.0.2.1]:25: Connection refused", "mx.example.com"),
+    ("delivery temporarily suspended: connect to MX.example.com[192.0.2.1]:25: Connection timed out",
+     "mx.example.com"),
+    ("lost connection with mx.example.com[192.0.2.1] while receiving the initial server greeting",
+     "mx.example.com"),
+    ("conversation with mx.example.com[192.0.2.1] timed out while sending RCPT TO", "mx.example.com"),
+    ("TLS is required, but was not offered by host mx.example.com[192.0.2.1]", "mx.example.com"),
+    ("host mx.example.com [192.0.2.1]: Connection refused", "mx.example.com"),
+    ("Deferred: Connection refused by mx.example.com.", "mx.example.com"),
+    ("Deferred: Connection timed out with mx.example.com.", "mx.example.com"),
+    ("450 4.4.316 Connection refused [Message=Socket error code 10061] "
+     "[LastAttemptedServerName=mail.contoso.test] [LastAttemptedIP=203.0.113.40:25]", "mail.contoso.test"),
+    ("550 4.4.7 QUEUE.Expired; message expired [{LED=450 4.4.312 DNS query failed};{MSG=};"
+     "{FQDN=mail.contoso.test};{IP=203.0.113.40}]", "mail.contoso.test"),
+    ("Host or domain name not found. Name service error for name=example.com type=MX: Host not found",
+     None),
+    ("Unrouteable address", None),
+])
+def test_tried_host(text, want):
+    mail = Mail(mime_parse(b"From: x@example.com\n\nx\n"), load_catalog())
+    assert hosts.tried_host(mail, text) == want
 
 
 @pytest.mark.parametrize("header, want", [

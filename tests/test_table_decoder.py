@@ -175,7 +175,8 @@ def test_shared_rule_fills_remote_mta_and_smtp_command() -> None:
             b"    SMTP error from remote mail server after RCPT TO:<a@example.com>: 550 5.1.1 unknown\n")
     raw = _run(data).recipients[0]
     assert raw.smtp_command == "RCPT"
-    assert raw.remote_mta == "relay.example.net"  # nobody named: the bounce's first signed hop
+    assert raw.remote_mta is None  # nobody named: no stand-in (DECISIONS "Fields")
+    assert raw.reporting_mta == "relay.example.net"  # the reporter: the bounce's first signed hop
 
 
 SESSION_LAYOUT = dict(LAYOUT, start=["transcript of session follows"], end=["unsent message follows"],

@@ -54,6 +54,7 @@ def _reason(item: dict[str, Any]) -> Reason:
         yields_to=tuple(item.get("yields_to") or ()),
         dsn_fields={name: tuple(values) for name, values in (item.get("dsn_fields") or {}).items()
                     if name != "__line__"},
+        retried=_text(item.get("retried")),
     )
 
 
@@ -67,6 +68,7 @@ def _code_entry(item: dict[str, Any]) -> CodeEntry:
         fixes=_text_list(item.get("fixes")), who=tuple(item.get("who") or ()),
         patterns=_patterns(item.get("patterns")), source=str(item.get("source", "")),
         yields_to=tuple(item.get("yields_to") or ()), explains=_patterns(item.get("explains")),
+        general=item.get("general"), rfc_status=item.get("rfc_status"),
     )
 
 
@@ -102,6 +104,8 @@ def _host(item: dict[str, Any]) -> Host:
             for r in item.get("rules") or ()
         ),
         source=str(item.get("source", "")),
+        notices={key: tuple(values) for key, values in (item.get("notices") or {}).items()
+                 if key != "__line__"},
     )
 
 

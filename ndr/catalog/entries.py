@@ -4,6 +4,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
+from collections.abc import Container
 from typing import Any, Mapping
 
 from .layouts import Check, Layout, compile_layouts, detectors
@@ -59,6 +60,9 @@ class Reason:
     """Extension fields of a recipient's delivery-status block (lowercase name → lowercase
     values) whose value is a vendor's own verdict meaning this reason (PowerMTA's
     ``x-powermta-bouncecategory: bad-mailbox`` → ``userunknown``)."""
+    retried: Text = field(default_factory=lambda: Text({}))
+    """For ``expired``: the summary's lead when a last real error explains the expiry
+    ("Expired after retrying: <the error's title>")."""
 
     def is_hard(self, klass: str | None) -> bool:
         """Whether a failure of this reason is hard, given the class digit of its code."""
@@ -87,8 +91,14 @@ class CodeEntry:
     (decisive) code: the text names a more specific condition than the code (a ``5.1.1`` from
     an MDA whose text says the mailbox is over quota)."""
     explains: tuple[Pattern, ...] = ()
-    """Texts this entry explains without deciding their reason (``connection timed out`` is
-    explained by the connection-timeout entry even when the queue gave up: reason ``expired``)."""
+    """Texts this entry explains without deciding their reason (``did not accept our requests to
+    connect`` is explained by the connection-timeout entry although the queue gave up)."""
+    general: str | None = None
+    """For a vendor's entry: the id of the entry that explains the same condition to a general
+    mail administrator, used unless that vendor reported the failure (DECISIONS "Language":
+    Microsoft 365 advice is chosen by who reported it)."""
+    rfc_status: str | None = None
+    """The registered RFC 3463 code a generated report states for this condition."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +121,9 @@ class Host:
     domains: tuple[str, ...]
     rules: tuple[HostRule, ...]
     source: str
+    notices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Marks of the notices this provider's own MTA writes (``headers`` present, ``from``
+    fragments, ``body`` phrases; lowercase): a notice showing one was reported by it."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -246,12 +259,21 @@ class Catalog:
                     return candidate
         return self.by_subject.get(status[2:])
 
+    @cached_property
+    def by_id(self) -> Mapping[str, CodeEntry]:
+        """Code entries by id."""
+        return {candidate.id: candidate for candidate in self.codes}
+
     def entry(self, entry_id: str) -> CodeEntry | None:
         """A code entry by id."""
-        for candidate in self.codes:
-            if candidate.id == entry_id:
-                return candidate
-        return None
+        return self.by_id.get(entry_id)
+
+    def scoped(self, entry: CodeEntry | None, reporters: Container[str]) -> CodeEntry | None:
+        """``entry``, or its ``general`` counterpart when the entry's vendor did not report the
+        failure (``reporters``: the vendors whose MTA wrote the notice)."""
+        if entry is None or entry.general is None or entry.vendor in reporters:
+            return entry
+        return self.entry(entry.general) or entry
 
     def reason(self, reason_id: str) -> Reason:
         """A reason by id (``undefined`` when unknown)."""

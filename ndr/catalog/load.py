@@ -15,7 +15,7 @@ from .entries import Catalog
 from .validate import SECTIONS, validate
 from .build import build
 from .notices import DECODER
-from .schema import field_problems, shape_problems
+from .schema import field_problems, shape_problems, used_fields
 
 # libyaml's parser when PyYAML was built with it (about ten times faster), else the pure one.
 # Both construct with SafeConstructor, which is all this module relies on; the checker is told
@@ -76,11 +76,13 @@ def _load_cached(base: str, user: str | None, _base_mtime: float, _user_mtime: f
     label = base
     # Each file must speak every language it uses; checked before merging (per file).
     language = language_problems(data, base if user else None)
-    fields = field_problems(data)
+    shipped = base == str(shipped_catalog_path())
+    fields = [] if shipped else field_problems(data)  # ours defines what is known, with FIELDS
     if user:
         extra = lift_notices(read_yaml(user), user, deprecations)
         language += language_problems(extra, user)
-        fields = [f"{base}: {p}" for p in fields] + [f"{user}: {p}" for p in field_problems(extra)]
+        known = used_fields(data) if shipped else None
+        fields = [f"{base}: {p}" for p in fields] + [f"{user}: {p}" for p in field_problems(extra, known)]
         data = merge(data, extra, overrides)
         label = f"{base} + {user}"
     problems = fields + validate(data) + language

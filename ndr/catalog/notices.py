@@ -22,12 +22,14 @@ DECODER = "fallback"
 """The ``decoder`` of the ``vendors`` entry that held this section before it had its own."""
 FIELDS = {"source", "senders", "subjects", "autoreply_subjects", "ends", "headers_end", "recipients",
           "remote_mta", "reporting_mta", "reply", "delayed", "permanent", "temporary", "commands",
-          "lookalikes", "intros", "quoted_fields", "__line__"}
+          "lookalikes", "intros", "quoted_fields", "destination", "last_error", "given_up", "__line__"}
 COMMANDS = ("CONNECT", "HELO", "EHLO", "MAIL", "RCPT", "DATA")
 """The SMTP commands a ``commands`` entry may name (CONNECT: the greeting, before any command)."""
 _PHRASE_FIELDS = ("senders", "subjects", "autoreply_subjects", "ends", "delayed", "permanent", "temporary",
-                  "lookalikes", "intros", "quoted_fields")
-_REGEX_FIELDS = ("headers_end", "recipients", "remote_mta", "reporting_mta", "reply")
+                  "lookalikes", "intros", "quoted_fields", "given_up")
+_REGEX_FIELDS = ("headers_end", "recipients", "remote_mta", "reporting_mta", "reply", "destination",
+                 "last_error")
+_ONE_GROUP = ("remote_mta", "reporting_mta", "reply", "destination", "last_error")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -64,6 +66,14 @@ class Notices:
     lookalikes: tuple[str, ...] = ()
     """Phrases of notices that look like bounces but report no failure (challenge-response
     requests, quarantine and recall notices): without an SMTP code in the text, no record."""
+    destination: tuple[re.Pattern[str], ...] = ()
+    """Where a text names the server the sender tried without it having answered (``connect to
+    X[ip]``, ``LastAttemptedServerName=X``, Sendmail's ``Connection refused by X``): one group."""
+    last_error: tuple[re.Pattern[str], ...] = ()
+    """Where an expiry notice quotes the last real error (Exchange ``LED=``, Postfix ``delivery
+    temporarily suspended:``, Exim ``…: retry timeout exceeded``, Sendmail ``Deferred:``)."""
+    given_up: tuple[str, ...] = ()
+    """Expiry wording: the sender gave up after retrying (the record is an expiry notice)."""
 
 
 def compile_notices(item: dict[str, Any]) -> Notices:
@@ -85,6 +95,8 @@ def compile_notices(item: dict[str, Any]) -> Notices:
         command_anchored=_command_anchored(item.get("commands")),
         autoreply_subjects=phrases("autoreply_subjects"), lookalikes=phrases("lookalikes"),
         intros=phrases("intros"), quoted_fields=phrases("quoted_fields"),
+        destination=regexes("destination"), last_error=regexes("last_error"),
+        given_up=phrases("given_up"),
     )
 
 
@@ -195,7 +207,7 @@ def problems(item: dict[str, Any]) -> list[str]:
                 found.append(f"{name}: {expression!r}: {problem}")
             elif name == "recipients" and "{address}" not in expression:
                 found.append(f"recipients: {expression!r} has no {{address}}")
-            elif name in ("remote_mta", "reporting_mta", "reply") and re.compile(expression).groups != 1:
+            elif name in _ONE_GROUP and re.compile(expression).groups != 1:
                 found.append(f"{name}: {expression!r} needs exactly one group")
     commands = item.get("commands")
     if commands is not None:

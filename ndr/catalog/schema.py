@@ -16,10 +16,11 @@ TOP_LEVEL = frozenset({"version", "notices", *SECTIONS})  # notices: the house i
 FIELDS: dict[str, frozenset[str]] = {
     "reasons": frozenset({"id", "priority", "hard", "default_status", "summary", "advice", "patterns",
                           "source", "dsn_fields", "after_data", "diagnostic_types", "yields_to",
-                          "commands"}),
+                          "commands", "retried"}),
     "codes": frozenset({"id", "status", "reply", "title", "reason", "decisive", "permanent", "vendor",
-                        "who", "causes", "fixes", "patterns", "explains", "yields_to", "source"}),
-    "hosts": frozenset({"id", "name", "remote_hosts", "domains", "rules", "source"}),
+                        "who", "causes", "fixes", "patterns", "explains", "yields_to", "source",
+                        "general", "rfc_status"}),
+    "hosts": frozenset({"id", "name", "remote_hosts", "domains", "rules", "source", "notices"}),
     "hosts.rules": frozenset({"reason", "status", "reply", "phrase", "command"}),
 }
 LISTS = frozenset({"patterns", "explains", "yields_to", "commands", "diagnostic_types", "who",
@@ -34,16 +35,30 @@ def shape_problems(data: dict[str, Any]) -> list[str]:
     return [p for p in _all_problems(data) if not p.endswith(_ADVISORY)]
 
 
-def field_problems(data: dict[str, Any]) -> list[str]:
+def field_problems(data: dict[str, Any], also: dict[str, set[str]] | None = None) -> list[str]:
     """Unknown keys and fields (typos) of one file, each with its line: reported with the
-    validation's problems."""
-    return [p.removesuffix(_ADVISORY) for p in _all_problems(data) if p.endswith(_ADVISORY)]
+    validation's problems. ``also``: more known fields per section (``used_fields`` of the
+    shipped catalog: a field ndr's own catalog uses is known, even before it is listed here)."""
+    return [p.removesuffix(_ADVISORY) for p in _all_problems(data, also or {}) if p.endswith(_ADVISORY)]
+
+
+def used_fields(data: dict[str, Any]) -> dict[str, set[str]]:
+    """The fields the entries of each section use (and ``hosts.rules`` those of host rules)."""
+    used: dict[str, set[str]] = {}
+    for section in SECTIONS:
+        for item in data.get(section) or ():
+            if isinstance(item, dict):
+                used.setdefault(section, set()).update(str(k) for k in item)
+                if section == "hosts" and isinstance(item.get("rules"), list):
+                    used.setdefault("hosts.rules", set()).update(
+                        str(k) for rule in item["rules"] if isinstance(rule, dict) for k in rule)
+    return used
 
 
 _ADVISORY = "\x00"
 
 
-def _all_problems(data: dict[str, Any]) -> list[str]:
+def _all_problems(data: dict[str, Any], also: dict[str, set[str]] | None = None) -> list[str]:
     problems = [f"unknown top-level key {key!r}{_hint(key, TOP_LEVEL)}{_ADVISORY}"
                 for key in data if key not in TOP_LEVEL and key != "__line__"]
     for section in SECTIONS:
@@ -54,11 +69,11 @@ def _all_problems(data: dict[str, Any]) -> list[str]:
             problems.append(f"section {section!r} must be a list of entries, not {_kind(items)}")
             continue
         for index, item in enumerate(items):
-            problems += _item_problems(section, index, item)
+            problems += _item_problems(section, index, item, also or {})
     return problems
 
 
-def _item_problems(section: str, index: int, item: Any) -> list[str]:
+def _item_problems(section: str, index: int, item: Any, also: dict[str, set[str]]) -> list[str]:
     where = f"{section}[{index}]"
     if not isinstance(item, dict):
         return [f"{where}: must be a mapping, not {_kind(item)}"]
@@ -72,12 +87,12 @@ def _item_problems(section: str, index: int, item: Any) -> list[str]:
     problems: list[str] = []
     known = FIELDS.get(section)
     if known is not None:
-        problems += _field_problems(where, item, known)
+        problems += _field_problems(where, item, known | also.get(section, set()))
     if section == "hosts" and isinstance(item.get("rules"), list):
         for number, rule in enumerate(item["rules"]):
             rule_where = f"{where} rule {number}"
             if isinstance(rule, dict):
-                problems += _field_problems(rule_where, rule, FIELDS["hosts.rules"])
+                problems += _field_problems(rule_where, rule, FIELDS["hosts.rules"] | also.get("hosts.rules", set()))
     return problems
 
 

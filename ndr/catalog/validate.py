@@ -129,6 +129,7 @@ def validate(data: dict[str, Any]) -> list[str]:
         return problems
     reason_ids = _check_reasons(data["reasons"], problems)
     _check_codes(data["codes"], reason_ids, problems)
+    _check_general(data["codes"], problems)
     _check_hosts(data["hosts"], reason_ids, problems)
     _check_vendors(data["vendors"], reason_ids, problems)
     _check_notices(data.get("notices"), problems)
@@ -211,6 +212,7 @@ def _check_reason(item: dict[str, Any], where: str, rid: str, claims: _Claims,
         _check_status(item["default_status"], where, problems, allow_range=False)
     _check_text(item.get("summary"), where, "summary", problems)
     _check_text(item.get("advice"), where, "advice", problems, required=False)
+    _check_text(item.get("retried"), where, "retried", problems, required=False)
     _check_patterns(item.get("patterns"), where, problems)
     if item.get("after_data") is not None and not isinstance(item["after_data"], str):
         problems.append(f"{where}: after_data must be a reason id")
@@ -282,8 +284,22 @@ def _check_code(item: dict[str, Any], where: str, status: Any, reason_ids: set[s
     yields = item.get("yields_to") or []
     if not isinstance(yields, list) or any(y not in reason_ids for y in yields):
         problems.append(f"{where}: yields_to must be a list of reason ids")
+    if item.get("rfc_status") is not None:
+        _check_status(item["rfc_status"], where, problems, allow_range=False)
     if not item.get("source"):
         problems.append(f"{where}: missing source")
+
+
+def _check_general(items: list[Any], problems: list[str]) -> None:
+    """A ``general`` counterpart must be another code entry, itself without a vendor."""
+    by_id = {item.get("id"): item for item in items if isinstance(item, dict)}
+    for index, item in enumerate(items):
+        if not isinstance(item, dict) or item.get("general") is None:
+            continue
+        other = by_id.get(item["general"])
+        if other is None or other is item or other.get("vendor") is not None:
+            problems.append(f"{_where('codes', item, index)}: general must name a code entry "
+                            f"without a vendor, not {item['general']!r}")
 
 
 def _identified(section: str, items: list[Any], problems: list[str]) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -311,6 +327,12 @@ def _check_hosts(items: list[Any], reason_ids: set[str], problems: list[str]) ->
                 problems.append(f"{where}: {key} must be a list of lowercase strings")
         if not item.get("remote_hosts") and not item.get("domains"):
             problems.append(f"{where}: needs remote_hosts or domains")
+        notices = item.get("notices") or {}
+        if not isinstance(notices, dict) or any(
+                key != "__line__" and (key not in ("headers", "from", "body") or not isinstance(value, list)
+                                       or any(not isinstance(v, str) or v != v.lower() for v in value))
+                for key, value in notices.items()):
+            problems.append(f"{where}: notices maps headers, from, body to lists of lowercase strings")
         for rule_index, rule in enumerate(item.get("rules") or []):
             _check_host_rule(rule, f"{where} rule {rule_index}", reason_ids, problems)
 

@@ -254,6 +254,7 @@ def render_text(row: dict[str, Any], lang: str = "en") -> str:
                 (_("destination"), row.get("remote_mta")),
                 (_("reported by"), row.get("reporting_mta")),
                 (_("diagnostic"), row.get("diagnostic_code")),
+                (_("last error"), row.get("last_error")),
                 (_("original"), row.get("original_subject")))
     lines += [f"  {label}: {value}" for label, value in labelled if value]
     lines += bullet_lines(_("likely causes"), row.get("causes") or ())

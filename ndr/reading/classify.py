@@ -50,7 +50,8 @@ from __future__ import annotations
 
 import enum
 import functools
-from collections.abc import Mapping
+import re
+from collections.abc import Container, Mapping
 from dataclasses import dataclass
 
 from ..catalog import codes
@@ -59,6 +60,7 @@ from ..catalog.match import Pattern, fold
 from ..catalog.notices import command_in
 from ..model import SUCCESS_ACTIONS
 
+_UNSTATED = frozenset({"undefined", "onhold"})
 _FEEDBACK = {"feedback", "vacation"}
 
 # The command a reply answered, as MTAs write it in the diagnostic when the decoder did not
@@ -218,9 +220,10 @@ def reason_for(catalog: Catalog, *, status: str | None, reply: str | None, text:
     if action in SUCCESS_ACTIONS:
         return "delivered", str(Rule(RuleKind.ACTION, action or "")), catalog.code_entry(status)
     folded = fold(text) if text else ""
-    # Host rules only from the remote side (who refused); vendor context also from the
-    # reporting MTA (whose codes these are).
-    rule_hosts = hosts_for(catalog, remote_mta, recipient)
+    # Host rules only from the remote side (who refused), or from the reporting MTA when the
+    # notice names no remote server (the reporter then is the system that refused); vendor
+    # context also from the reporting MTA (whose codes these are).
+    rule_hosts = hosts_for(catalog, remote_mta or reporting_mta, recipient)
     context = rule_hosts + [h for h in hosts_for(catalog, reporting_mta, None) if h not in rule_hosts]
     entry = catalog.code_entry(status, frozenset(h.id for h in context))
     command = command_of(catalog, smtp_command, folded) or _names_recipient(folded, recipient)
@@ -343,7 +346,8 @@ def classify(catalog: Catalog, *, status: str | None, reply: str | None, text: s
              action: str | None = None, remote_mta: str | None = None, recipient: str | None = None,
              preset: str | None = None, lang: str = "en", reporting_mta: str | None = None,
              smtp_command: str | None = None, diagnostic_type: str | None = None,
-             extensions: Mapping[str, str] | None = None, notice: str | None = None) -> Classification:
+             extensions: Mapping[str, str] | None = None, notice: str | None = None,
+             reporters: Container[str] = frozenset()) -> Classification:
     """Decide the reason and gather the catalog's summary, causes, fixes and who should act.
 
     >>> from ndr.catalog import load_catalog
@@ -359,8 +363,13 @@ def classify(catalog: Catalog, *, status: str | None, reply: str | None, text: s
     # STYLE.md: hard only where the address itself is bad; a delay or a non-failure never is.
     hard = (action != "delayed" and action not in SUCCESS_ACTIONS and preset not in _FEEDBACK
             and reason.is_hard(codes.class_of(status, reply) or "5"))
+    # A vendor's advice only when that vendor reported the failure (``reporters``: who wrote
+    # the notice, ndr/reading/platform.py); else the entry for any mail administrator.
+    entry = catalog.scoped(entry, reporters)
     if entry is not None and entry.reason != reason_id and not entry.causes.get(lang):
         entry = None  # a bare registry title that says something else would only confuse
+    if entry is not None and entry.status == "X.0.0" and reason_id not in _UNSTATED:
+        entry = None  # the code says no more than its class: the reason's explanation leads
     summary = (entry.title.get(lang) if entry is not None else "") or reason.summary.get(lang)
     causes = entry.causes.get(lang) if entry is not None else ()
     fixes = entry.fixes.get(lang) if entry is not None else ()

@@ -20,7 +20,7 @@ _SPACE_RUN = re.compile("  +")
 _ADDRESS = re.compile(ADDRESS_PATTERN)
 _HOST_SAID = re.compile(r"\bhost\s+([A-Za-z0-9][A-Za-z0-9.\-]*\.[A-Za-z0-9\-]+|\[[0-9.:a-fA-F]+\])\s*\[[^\]]{0,100}\]\s*said:", re.I)
 _HOST_NAMED = re.compile(
-    r"(?:remote server returned|generating server:|remote host said:|(?:connect|connection) to|conversation with|"
+    r"(?:remote host said:|(?:connect|connection) to|conversation with|"
     r"lost connection with|by host|from host|mx host|remote mta)\s*[:'\"]?\s*"
     r"([A-Za-z0-9][A-Za-z0-9\-]*(?:\.[A-Za-z0-9\-]+)+)",
     re.I,

@@ -96,7 +96,8 @@ def generate(message: QueuedMessage, action: Verdict | str,
     env = render.environment(policy.templates)
     lang = _language(env, policy.lang, original_headers)
     strings = _strings(env, lang)
-    reports = tuple(recipient_report(r, catalog, lang) for r in chosen)
+    given_up = action is Verdict.FAILED
+    reports = tuple(recipient_report(r, catalog, lang, options.codes, given_up) for r in chosen)
     utf8 = (message.smtputf8 or not sender.isascii() or not from_address.isascii()
             or any(not r.address.isascii() for r in reports))
 
@@ -107,10 +108,9 @@ def generate(message: QueuedMessage, action: Verdict | str,
     digest, message_id = _message_id(queue_id, action, now, reports, reporting_mta)
 
     returned = _returned(original, message, action, options)
-    known = original_headers is not None
     shaped = render.Shaped(env, lambda put: _context(
-        catalog, message, action, reports, strings, lang, subject, known, returned, reporting_mta,
-        queue_id, now, will_retry_until, original_id, put))
+        catalog, message, action, reports, strings, lang, subject, original_headers is not None,
+        returned, reporting_mta, queue_id, now, will_retry_until, original_id, put))
     base = "failure" if action is Verdict.FAILED else "delay"
     # Rendered and quoted-printable encoded together: a shape's lines without per-message
     # strings are encoded once.

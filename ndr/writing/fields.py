@@ -104,7 +104,7 @@ def _delivery_status(message: QueuedMessage, action: Verdict, reports: Sequence[
         lines.append(_address_field("Final-Recipient", report.address, utf8))
         lines.append(_field("Action", action.value))
         lines.append(_field("Status", report.status))
-        if report.remote_mta:
+        if report.remote_mta and report.answered:  # only a server that answered (DECISIONS)
             lines.append(_field("Remote-MTA", f"dns; {report.remote_mta}"))
         if report.diagnostic:
             diagnostic = report.diagnostic if utf8 else unicode_escape(report.diagnostic)

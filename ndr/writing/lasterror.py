@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from ..catalog import codes
 from ..catalog import Catalog
+from ..reading.cause import NETWORK
+from ..reading.decoders.settle import named_host
 from ..reading.classify import Classification, classify
 from ..catalog.match import fold
 from .queue import QueueRecipient
@@ -25,6 +28,10 @@ class RecipientReport:
     diagnostic_type: str | None
     """``smtp`` for a remote reply, ``X-NDR`` for a local error."""
     remote_mta: str | None
+    """The server tried (from the listing or the error text)."""
+    answered: bool
+    """True when a remote MTA answered (an SMTP reply): only then is Remote-MTA written; for a
+    refused or timed-out connection the host stays in the diagnostic (DECISIONS "Fields")."""
     last_attempt: datetime | None
     original_recipient: str | None
     classification: Classification
@@ -36,24 +43,42 @@ class RecipientReport:
         return self.classification
 
 
-def recipient_report(recipient: QueueRecipient, catalog: Catalog, lang: str = "en") -> RecipientReport:
-    """Status, diagnostic and the catalog's explanation for one recipient's last attempt."""
+def recipient_report(recipient: QueueRecipient, catalog: Catalog, lang: str = "en", codes: str = "rfc",
+                     given_up: bool = False) -> RecipientReport:
+    """Status, diagnostic and the catalog's explanation for one recipient's last attempt.
+
+    ``codes``: ``rfc`` states registered RFC 3463 codes for local errors, ``exchange`` Exchange
+    Online's connector codes. ``given_up``: a failure report for a message the queue gave up
+    on (a network or TLS last error then has the reason ``expired``)."""
     address = _address(recipient.address, "recipient")
     attempt = recipient.last_attempt
     text = (one_line(attempt.text, MAX_DIAGNOSTIC) or "") if attempt is not None else ""
     remote = _host(attempt.remote_mta, "remote_mta") if attempt is not None else None
+    if remote is None and text:
+        remote = named_host(catalog, text)  # the server the queue's error text names
+    replied = attempt is not None and bool(attempt.reply)
     status, classification, diagnostic_type = _explain(
-        catalog, text, attempt.status if attempt is not None else None,
-        attempt is not None and bool(attempt.reply), remote, address, lang)
+        catalog, text, attempt.status if attempt is not None else None, replied, remote, address, lang,
+        codes, given_up)
     return RecipientReport(
         address=address, status=status, diagnostic=text or None, diagnostic_type=diagnostic_type,
-        remote_mta=remote, last_attempt=attempt.time if attempt is not None else None,
+        remote_mta=remote, answered=replied or diagnostic_type == "smtp" or _said(text),
+        last_attempt=attempt.time if attempt is not None else None,
         original_recipient=recipient.orcpt, classification=classification,
     )
 
 
+_SAID = re.compile(r"\bhost \S+ ?\[[^\]]*\] (?:said|refused to talk to me):", re.I)
+
+
+def _said(text: str) -> bool:
+    """True when a queue's text quotes a remote server's answer (Postfix ``host X[ip] said:``)."""
+    return bool(text) and _SAID.search(text) is not None
+
+
 def _explain(catalog: Catalog, text: str, given: str | None, replied: bool, remote: str | None,
-             address: str, lang: str) -> tuple[str, Classification, str | None]:
+             address: str, lang: str, codes_wanted: str = "rfc",
+             given_up: bool = False) -> tuple[str, Classification, str | None]:
     """(status, classification, diagnostic type) of one last error, remembered per catalog.
 
     Classification reads the recipient only through its domain (the catalog's hosts rules,
@@ -61,25 +86,29 @@ def _explain(catalog: Catalog, text: str, given: str | None, replied: bool, remo
     recipient of a listing that met the same error at the same destination shares one entry.
     """
     domain = address.rpartition("@")[2].lower() if "@" in address else None
-    return _explained(catalog, text, given, replied, remote, domain, lang)
+    return _explained(catalog, text, given, replied, remote, domain, lang, codes_wanted, given_up)
 
 
 # A queue listing repeats a few errors many times; one with more distinct errors than this
 # gains little from remembering more.
 @functools.lru_cache(maxsize=4096)
 def _explained(catalog: Catalog, text: str, given: str | None, replied: bool, remote: str | None,
-               domain: str | None, lang: str) -> tuple[str, Classification, str | None]:
+               domain: str | None, lang: str, codes_wanted: str,
+               given_up: bool) -> tuple[str, Classification, str | None]:
     status = given or (codes.find_status(text) if text else None)
     reply = codes.find_reply(text) if text and replied else None
-    if status is None and text:
+    if status is None and text and codes_wanted == "exchange":
         # No code in the text: a code entry whose own patterns name this failure gives the
         # code (catalog.md: "connection refused" → the 4.4.316 entry), then classification
         # runs on that code so reason, causes and fixes agree with it.
         hit = catalog.entry_patterns.first(fold(text))
         if hit is not None:
             status = _with_class(hit[1].status or "", reply)
+    # Our own queue reported it: no vendor's advice (reporters empty), the general entries.
     classification = classify(catalog, status=status, reply=reply, text=text or "message expired",
-                       remote_mta=remote, recipient=f"@{domain}" if domain else None, lang=lang)
+                              remote_mta=remote, recipient=f"@{domain}" if domain else None, lang=lang)
+    if given_up and classification.reason in NETWORK:
+        classification = replace(classification, reason="expired", hard=False)
     if status is None:
         status = _status_for(classification, catalog, reply)
     if not text:
@@ -92,8 +121,10 @@ def _explained(catalog: Catalog, text: str, given: str | None, replied: bool, re
 
 
 def _status_for(classification: Classification, catalog: Catalog, reply: str | None) -> str:
-    # The entry that classification found gives the code, else the reason's default status.
-    entry_status = classification.entry.status if classification.entry is not None else None
+    # The entry that classification found gives the code (its registered RFC 3463 code first),
+    # else the reason's default status.
+    entry = classification.entry
+    entry_status = (entry.rfc_status or entry.status) if entry is not None else None
     return _with_class(entry_status or catalog.reason(classification.reason).default_status or "4.0.0", reply)
 
 

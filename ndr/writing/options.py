@@ -19,3 +19,7 @@ class ReportOptions:
     """Deprecated: ``Policy.templates``."""
     max_original_bytes: int = 10 * 1024 * 1024
     """Larger originals are returned as headers only."""
+    codes: str = "rfc"
+    """Which codes ``Status:`` states for a local error: ``rfc`` (registered RFC 3463 codes, as
+    MTAs write them: refused 4.4.1, DNS 4.4.3, dropped 4.4.2, certificate 4.7.5) or ``exchange``
+    (Exchange Online's connector codes, 4.4.316 …). The advice is the general one either way."""

@@ -49,6 +49,10 @@ class RawRecipient:
     diagnostic is another server's reply (Gmail: "** Address not found ** ... because the address
     couldn't be found" over "550 #5.1.0 Address rejected"). Not output: the classifier reads it
     only when the reply itself names no reason (README, "How ndr decides the reason")."""
+    last_error_status: str | None = None
+    """Inside an expiry notice: the status of the last real error (``hosts.settle`` fills it)."""
+    last_error: str | None = None
+    """Inside an expiry notice: the text of the last real error (``lasterror.find``)."""
 
 
 @dataclass(slots=True)
