@@ -28,6 +28,7 @@ from .errors import Defect, DefectKind, Defects, FileNameError, InputError
 from .reading.mime import Headers
 from .model import Kind, OriginalMessage, RecipientResult, Report
 from .policy import DEFAULT, Policy
+from .safetext import utf8
 
 Source = Union[bytes, bytearray, memoryview, str, email.message.Message, "os.PathLike[str]"]
 
@@ -59,7 +60,7 @@ def _as_bytes(source: Source) -> bytes:
         return bytes(source)
     if isinstance(source, str):
         _refuse_file_name(source)
-        return source.encode("utf-8", "surrogateescape")
+        return utf8(source)
     if isinstance(source, email.message.Message):
         try:
             return source.as_bytes()
@@ -106,6 +107,7 @@ def parse_bytes(data: bytes, catalog: Catalog, policy: Policy = DEFAULT) -> Repo
         return Report(kind=Kind.NONE, subject=one_line(mail.subject), defects=tuple(defects),
                       original=_original(mail.original.headers if mail.original else None))
     original_headers = decoded.original_headers or (mail.original.headers if mail.original else None)
+    _limit_recipients(decoded, mail, policy)
     limit = policy.max_text_chars
     for raw in decoded.recipients:
         if raw.diagnostic and len(raw.diagnostic) > limit:  # classification reads a bounded text
@@ -125,6 +127,16 @@ def parse_bytes(data: bytes, catalog: Catalog, policy: Policy = DEFAULT) -> Repo
         original_envelope_id=one_line(decoded.original_envelope_id),
         original=original, subject=one_line(mail.subject), defects=tuple(defects),
     )
+
+
+def _limit_recipients(decoded: Decoded, mail: Mail, policy: Policy) -> None:
+    """At most ``policy.max_recipients`` recipients are classified; the defect says how many
+    more the message names (the message itself is never cut)."""
+    extra = max(len(decoded.recipients) - policy.max_recipients, 0) + mail.recipients_cut
+    if extra:
+        del decoded.recipients[policy.max_recipients:]
+        mail.defect(Defect(DefectKind.RECIPIENT_LIMIT, f"{extra} more recipient(s) not reported "
+                                                       f"(more than {policy.max_recipients})"))
 
 
 def _identity(original: OriginalMessage, data: bytes) -> str:

@@ -9,6 +9,8 @@ a time on fresh pools, and the unit that kills a worker again becomes a problem 
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -26,6 +28,18 @@ def _init_worker(context: WorkContext) -> None:
     # needs it and cached for the life of the worker (a re-run that skips everything never pays).
     global _CONTEXT
     _CONTEXT = context
+    _die_with_parent(os.getppid())
+
+
+def _die_with_parent(parent: int) -> None:
+    """A worker whose parent was killed (``kill -9``) exits too: it would otherwise wait on the
+    pool's queue forever (it holds the queue's write end itself, so no end of file comes)."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="ndr-parent-watch", daemon=True).start()
 
 
 def _run_in_worker(unit: Unit) -> UnitResult:

@@ -151,6 +151,13 @@ def settle(mail: Mail, decoded: Decoded, recipients: Iterable[RawRecipient] | No
             transcript.append(textscan.text_command(mail, lay))
         return transcript[0]
 
+    addresses: list[frozenset[str]] = []  # every recipient, lowercase: built once, not per recipient
+
+    def everyone() -> frozenset[str]:
+        if not addresses:
+            addresses.append(frozenset(r.recipient.lower() for r in decoded.recipients if r.recipient))
+        return addresses[0]
+
     session: list[str | None] = []
 
     def session_host() -> str | None:
@@ -181,9 +188,7 @@ def settle(mail: Mail, decoded: Decoded, recipients: Iterable[RawRecipient] | No
         if raw.smtp_command is None and raw.action not in SUCCESS_ACTIONS and lay is not None:
             # The recipient's own paragraph of the human text (up to another recipient), else
             # the last command of the whole text (a session transcript, m-FILTER's section).
-            others = tuple(r.recipient.lower() for r in decoded.recipients
-                           if r.recipient and r is not raw)
-            raw.smtp_command = textscan.paragraph_command(mail, lay, raw.recipient, others) \
+            raw.smtp_command = textscan.paragraph_command(mail, lay, raw.recipient, everyone()) \
                 or text_command()
     return decoded
 
