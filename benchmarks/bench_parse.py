@@ -89,7 +89,7 @@ def stages(messages: list[bytes], rounds: int) -> dict[str, float]:
             start = clock()
             root = mime.parse(data, policy)
             spent["mime"] = spent.get("mime", 0.0) + clock() - start
-            mail = Mail(root, catalog, text_limit=policy.max_text_chars)
+            mail = Mail(root, catalog, policy)
             decoded = None
             for decoder in decoders():
                 start = clock()

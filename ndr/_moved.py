@@ -32,11 +32,13 @@ MOVED = {
     "ndr.records": "ndr.reading.records",
     "ndr.spool": "ndr.reading.spool",
     "ndr.decoders": "ndr.reading.decoders",
+    "ndr.decoders.hosts": "ndr.reading.decoders.settle",
     "ndr.queue": "ndr.writing.queue",
     "ndr.decide": "ndr.writing.decide",
     "ndr.render": "ndr.writing.render",
     "ndr.deliver": "ndr.writing.deliver",
     "ndr.generate_pool": "ndr.writing.pool",
+    "ndr.batch.report": "ndr.batch.html_report",
 }
 
 #: old module path → the modules that took part of its names (besides its ``MOVED`` target)
@@ -45,17 +47,18 @@ SPLIT = {
     "ndr.mime": ("ndr.reading.charsets",),
     "ndr.archives": ("ndr.reading.mbox",),
     "ndr.decoders.base": ("ndr.reading.text",),
-    "ndr.decoders.textscan": ("ndr.reading.decoders.phrases",),
-    "ndr.decoders.table": ("ndr.reading.decoders.layout", "ndr.reading.decoders.layout_check",
-                           "ndr.reading.decoders.block"),
+    "ndr.decoders": ("ndr.catalog.validate",),
+    "ndr.decoders.textscan": ("ndr.catalog.notices",),
+    "ndr.decoders.table": ("ndr.catalog.layouts", "ndr.catalog.layout_check", "ndr.reading.decoders.block"),
+    "ndr.decoders.fallback": ("ndr.catalog.notices",),
 }
 
 
 def new_path(old: str) -> str | None:
     """The new module path for an old one (``ndr.decoders.base`` → ``ndr.reading.decoders.base``)."""
-    for before, after in MOVED.items():
+    for before in sorted(MOVED, key=len, reverse=True):  # the longest old path first
         if old == before or old.startswith(before + "."):
-            return after + old[len(before):]
+            return MOVED[before] + old[len(before):]
     return None
 
 
@@ -88,6 +91,8 @@ class _Joined(ModuleType):
     def __init__(self, name: str, parts: tuple[ModuleType, ...]) -> None:
         super().__init__(name)
         self._parts = parts
+        if hasattr(parts[0], "__path__"):
+            self.__path__ = parts[0].__path__  # a package: its old submodule paths import too
 
     def __getattr__(self, name: str) -> object:
         for part in self._parts:

@@ -24,6 +24,11 @@ class Action(enum.StrEnum):
     EXPANDED = "expanded"
 
 
+SUCCESS_ACTIONS: frozenset[str] = frozenset({Action.DELIVERED, Action.RELAYED, Action.EXPANDED})
+"""The actions that report success, not failure (RFC 3464 §2.3.3); a StrEnum equals its value,
+so plain strings are looked up too."""
+
+
 class Kind(enum.StrEnum):
     """What sort of message a report describes."""
 
@@ -110,7 +115,8 @@ class RecipientResult:
     ``text`` (the human-readable part) or ``inferred`` (implied by the reason)."""
     last_error_status: str | None = None
     """Inside an expiry notice: the status of the last real error (Exchange ``LED=``, Postfix
-    ``delivery temporarily suspended``, Sendmail ``Deferred:``); never replaces ``status``."""
+    ``delivery temporarily suspended``, Sendmail ``Deferred:``); never replaces ``status``. A
+    delay notice that quotes its last error (Exchange ``Message delayed [{LED=…}]``) has it too."""
     last_error: str | None = None
     """Inside an expiry notice: the text of the last real error."""
     record_id: str | None = None
@@ -151,12 +157,12 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary (datetimes as ISO 8601 strings)."""
-        return _plain_fields(self)
+        return plain_fields(self)
 
 
-def _plain_fields(value: Any) -> dict[str, Any]:
+def plain_fields(value: Any) -> dict[str, Any]:
     """A dataclass instance's fields as plain JSON-ready values (trailing ``_`` dropped)."""
-    return {key: _plain(getattr(value, name)) for name, key in _field_keys(type(value))}
+    return {key: plain(getattr(value, name)) for name, key in _field_keys(type(value))}
 
 
 _FIELD_KEYS: dict[type, tuple[tuple[str, str], ...]] = {}
@@ -173,7 +179,8 @@ def _field_keys(cls: type) -> tuple[tuple[str, str], ...]:
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """A value as JSON-ready data: dates as ISO text, enums as their values, defects as text."""
     if type(value) in _SCALARS:  # most values, first (exact types: a str-valued enum is no str here)
         return value
     if isinstance(value, datetime):
@@ -183,7 +190,10 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Defect):
         return str(value)
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if hasattr(value, "__dataclass_fields__"):
-        return _plain_fields(value)
+        return plain_fields(value)
     return value
+
+
+_plain, _plain_fields = plain, plain_fields  # the old private names, for code written before

@@ -2,7 +2,8 @@
 
 Never raises on bad mail under the default policy: what was wrong is recorded as defects on the
 report. A decoder that crashes on a message is a defect too (``decoder-error``), and the next
-decoder gets its turn.
+decoder gets its turn (``ndr.reading.decoders.decode``, the one dispatch loop). Under a policy
+that raises on defects, ``DefectError`` is raised where the first defect is found.
 """
 from __future__ import annotations
 
@@ -11,20 +12,23 @@ import hashlib
 import os
 import re
 from pathlib import Path
+from collections.abc import Container
 import sys
 from typing import TYPE_CHECKING, Union
 
 from .reading import mime
 from .catalog import Catalog, load_catalog
-from .reading.classify import classify
-from .reading.decoders import decoders
+from .reading import platform
+from .reading.cause import classify_record
+from .reading.statuses import settle as settle_status
+from .reading.decoders import decode
 from .reading.decoders.base import Decoded, Mail, RawRecipient
 from .reading.text import one_line
-from .errors import Defect, DefectError, FileNameError, InputError
+from .errors import Defect, DefectKind, Defects, FileNameError, InputError
 from .reading.mime import Headers
 from .model import Kind, OriginalMessage, RecipientResult, Report
 from .policy import DEFAULT, Policy
-
+from .safetext import utf8
 
 if TYPE_CHECKING:
     import email.message
@@ -59,7 +63,7 @@ def _as_bytes(source: Source) -> bytes:
         return bytes(source)
     if isinstance(source, str):
         _refuse_file_name(source)
-        return source.encode("utf-8", "surrogateescape")
+        return utf8(source)
     # Not imported here (the stdlib's email package is not on the parse path): a Message can only
     # be given once its module was imported by whoever made it.
     message_module = sys.modules.get("email.message")
@@ -94,50 +98,52 @@ def _refuse_file_name(text: str) -> None:
 def parse_bytes(data: bytes, catalog: Catalog, policy: Policy = DEFAULT) -> Report:
     """``parse`` for callers that already hold the bytes and the catalog (batch workers)."""
     root = mime.parse(data, policy)
-    defects = list(root.defects)
+    defects = root.defects if isinstance(root.defects, Defects) else Defects(policy.raise_on_defect)
     if not root.headers.fields:
-        defects.append(Defect("not-a-message", "no header fields found"))
-        return _finish(Report(kind=Kind.NONE, defects=tuple(defects)), policy)
-    mail = Mail(root, catalog, text_limit=policy.max_text_chars)
-    decoded: Decoded | None = None
-    for decoder in decoders():
-        try:
-            decoded = decoder.decode(mail)
-        except Exception as exc:  # a decoder bug must not lose the bounce: note it, go on
-            import logging  # here: only a failing decoder logs, and logging is slow to import
-
-            logging.getLogger("ndr").debug("decoder %s failed", decoder.name, exc_info=True)
-            defects.append(Defect("decoder-error", f"{decoder.name}: {type(exc).__name__}: {exc}"))
-            decoded = None
-        if decoded is not None and decoded.recipients:
-            break
-        decoded = None
+        defects.append(Defect(DefectKind.NOT_A_MESSAGE, "no header fields found"))
+        return Report(kind=Kind.NONE, defects=tuple(defects))
+    mail = Mail(root, catalog, policy, defects=defects)
+    decoded = decode(mail)
+    if decoded is not None:
+        for defect in decoded.defects:
+            mail.defect(defect)
     if mail.text_cut:
-        defects.append(Defect("text-limit", f"only the first {policy.max_text_chars} characters "
-                                            "of the text were read"))
+        mail.defect(Defect(DefectKind.TEXT_LIMIT, f"only the first {policy.max_text_chars} characters "
+                                                  "of the text were read"))
     if decoded is None:
-        return _finish(Report(kind=Kind.NONE, subject=one_line(mail.subject), defects=tuple(defects),
-                              original=_original(mail.original.headers if mail.original else None)),
-                       policy)
+        return Report(kind=Kind.NONE, subject=one_line(mail.subject), defects=tuple(defects),
+                      original=_original(mail.original.headers if mail.original else None))
     original_headers = decoded.original_headers or (mail.original.headers if mail.original else None)
+    _limit_recipients(decoded, mail, policy)
     limit = policy.max_text_chars
     for raw in decoded.recipients:
         if raw.diagnostic and len(raw.diagnostic) > limit:  # classification reads a bounded text
             raw.diagnostic = raw.diagnostic[:limit]
-            defects.append(Defect("text-limit", f"a diagnostic longer than {limit} characters was cut"))
-    recipients = tuple(_result(raw, decoded, catalog, policy) for raw in decoded.recipients)
+            mail.defect(Defect(DefectKind.TEXT_LIMIT, f"a diagnostic longer than {limit} characters was cut"))
+    reporting = decoded.reporting_mta or next((r.reporting_mta for r in decoded.recipients if r.reporting_mta), None)
+    reporters = platform.Reporters(mail, reporting)  # looked at only when an entry needs it
+    recipients = tuple(_result(raw, decoded, catalog, policy, reporters) for raw in decoded.recipients)
     original = _original(original_headers)
     identity = _identity(original, data)
     recipients = tuple(dataclasses.replace(r, record_id=record_id(identity, r.recipient, r.action))
                        for r in recipients)
-    report = Report(
+    return Report(
         kind=decoded.kind, decoder=decoded.decoder, recipients=recipients,
         reporting_mta=one_line(decoded.reporting_mta),
         received_from_mta=one_line(decoded.received_from_mta), arrival_date=decoded.arrival_date,
         original_envelope_id=one_line(decoded.original_envelope_id),
         original=original, subject=one_line(mail.subject), defects=tuple(defects),
     )
-    return _finish(report, policy)
+
+
+def _limit_recipients(decoded: Decoded, mail: Mail, policy: Policy) -> None:
+    """At most ``policy.max_recipients`` recipients are classified; the defect says how many
+    more the message names (the message itself is never cut)."""
+    extra = max(len(decoded.recipients) - policy.max_recipients, 0) + mail.recipients_cut
+    if extra:
+        del decoded.recipients[policy.max_recipients:]
+        mail.defect(Defect(DefectKind.RECIPIENT_LIMIT, f"{extra} more recipient(s) not reported "
+                                                       f"(more than {policy.max_recipients})"))
 
 
 def _identity(original: OriginalMessage, data: bytes) -> str:
@@ -160,22 +166,22 @@ def record_id(identity: str, recipient: str | None, action: str | None) -> str:
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
-def _finish(report: Report, policy: Policy) -> Report:
-    if policy.raise_on_defect and report.defects:
-        raise DefectError(str(report.defects[0]))
-    return report
-
-
-def _result(raw: RawRecipient, decoded: Decoded, catalog: Catalog, policy: Policy) -> RecipientResult:
-    verdict = classify(catalog, status=raw.status, reply=raw.reply_code, text=raw.diagnostic,
-                       action=raw.action, remote_mta=raw.remote_mta, recipient=raw.recipient,
-                       preset=raw.reason, lang=policy.lang,
-                       reporting_mta=raw.reporting_mta or decoded.reporting_mta,
-                       smtp_command=raw.smtp_command, diagnostic_type=raw.diagnostic_type,
-                       extensions=raw.extensions, notice=raw.notice)
+def _result(raw: RawRecipient, decoded: Decoded, catalog: Catalog, policy: Policy,
+            reporters: Container[str] = frozenset()) -> RecipientResult:
+    verdict, last_status = classify_record(
+        catalog, status=raw.status, reply=raw.reply_code, text=raw.diagnostic, action=raw.action,
+        lang=policy.lang or "en", last_error=raw.last_error, last_error_status=raw.last_error_status,
+        reporters=reporters, remote_mta=raw.remote_mta, recipient=raw.recipient, preset=raw.reason,
+        reporting_mta=raw.reporting_mta or decoded.reporting_mta, smtp_command=raw.smtp_command,
+        diagnostic_type=raw.diagnostic_type, extensions=raw.extensions, notice=raw.notice)
+    status, status_source = settle_status(raw.status, raw.status_source,
+                                          reason=catalog.reason(verdict.reason), action=raw.action,
+                                          reply=raw.reply_code, diagnostic=raw.diagnostic,
+                                          preset=raw.reason)
     # Text taken from the input is one line, without control characters, in every record.
     return RecipientResult(
-        recipient=one_line(raw.recipient), action=raw.action, status=raw.status,
+        recipient=one_line(raw.recipient), action=raw.action, status=status,
+        status_source=status_source,
         reply_code=raw.reply_code, diagnostic_code=one_line(raw.diagnostic),
         diagnostic_type=one_line(raw.diagnostic_type),
         original_recipient=one_line(raw.original_recipient), remote_mta=one_line(raw.remote_mta),
@@ -185,6 +191,7 @@ def _result(raw: RawRecipient, decoded: Decoded, catalog: Catalog, policy: Polic
         rule=verdict.rule, catalog_id=verdict.entry.id if verdict.entry is not None else None,
         summary=verdict.summary or None, causes=verdict.causes, fixes=verdict.fixes, who=verdict.who,
         feedback_type=one_line(raw.feedback_type),
+        last_error_status=last_status if raw.last_error else None, last_error=one_line(raw.last_error),
     )
 
 

@@ -1,4 +1,9 @@
-"""Hand-written RFC 3464 bounces for the batch tests (our own fixtures, built at test time)."""
+"""Hand-written RFC 3464 bounces for the tests (our own fixtures, built at test time).
+
+``report()`` is the one builder of a multipart/report: a human-readable part, then the
+delivery-status fields, one block per recipient, optionally the returned header. ``dsn()`` is
+its common one-recipient case.
+"""
 from __future__ import annotations
 
 import gzip
@@ -8,47 +13,37 @@ import zipfile
 from pathlib import Path
 
 
+def report(human: str, *recipients: str, reporting_mta: str = "mail.example.org",
+           message_fields: str = "", sender: str = "MAILER-DAEMON@mail.example.org",
+           to: str = "sender@example.org", subject: str = "Undelivered Mail Returned to Sender",
+           boundary: str = "b", headers: str = "", returned: str | None = None,
+           returned_type: str = "text/rfc822-headers") -> str:
+    """A multipart/report bounce: ``human`` as its text/plain part, then a delivery-status part
+    with ``message_fields`` after the Reporting-MTA and one block of fields per recipient (each
+    as written, one field a line), then ``returned`` as a ``returned_type`` part if given.
+    ``headers`` are extra header lines (each ending in a newline)."""
+    blocks = "".join(f"\n{fields.strip()}\n" for fields in recipients)
+    status = f"Reporting-MTA: dns; {reporting_mta}\n{message_fields}{blocks}"
+    tail = f"--{boundary}\nContent-Type: {returned_type}\n\n{returned}\n" if returned is not None else ""
+    return (f"From: {sender}\nTo: {to}\n{headers}Subject: {subject}\nMIME-Version: 1.0\n"
+            f'Content-Type: multipart/report; report-type=delivery-status; boundary="{boundary}"\n\n'
+            f"--{boundary}\nContent-Type: text/plain\n\n{human}\n\n"
+            f"--{boundary}\nContent-Type: message/delivery-status\n\n{status}\n"
+            f"{tail}--{boundary}--\n")
+
+
 def dsn(recipient: str, status: str = "5.1.1", reply: str = "550", *, mta: str = "mx1.example.net",
         date: str = "Mon, 06 May 2024 09:15:00 +0000", serial: int = 0, action: str = "failed",
         text: str = "user unknown") -> bytes:
     """A small multipart/report bounce for one recipient; ``serial`` makes each one unique."""
-    return (
-        f"From: MAILER-DAEMON@mail.example.org\n"
-        f"To: sender@example.org\n"
-        f"Date: {date}\n"
-        f"Subject: Undelivered Mail Returned to Sender\n"
-        f"Message-ID: <bounce-{serial}@mail.example.org>\n"
-        f"MIME-Version: 1.0\n"
-        f'Content-Type: multipart/report; report-type=delivery-status; boundary="b{serial}"\n'
-        f"\n"
-        f"--b{serial}\n"
-        f"Content-Type: text/plain\n"
-        f"\n"
-        f"Delivery to {recipient} {action}.\n"
-        f"\n"
-        f"From the archive of 1999, a line that an mbox writer quotes.\n"
-        f"\n"
-        f"--b{serial}\n"
-        f"Content-Type: message/delivery-status\n"
-        f"\n"
-        f"Reporting-MTA: dns; mail.example.org\n"
-        f"\n"
-        f"Final-Recipient: rfc822; {recipient}\n"
-        f"Action: {action}\n"
-        f"Status: {status}\n"
-        f"Remote-MTA: dns; {mta}\n"
-        f"Diagnostic-Code: smtp; {reply} {status} {text}\n"
-        f"Last-Attempt-Date: {date}\n"
-        f"\n"
-        f"--b{serial}\n"
-        f"Content-Type: text/rfc822-headers\n"
-        f"\n"
-        f"From: sender@example.org\n"
-        f"To: {recipient}\n"
-        f"Subject: newsletter {serial}\n"
-        f"Message-ID: <orig-{serial}@example.org>\n"
-        f"\n"
-        f"--b{serial}--\n"
+    return report(
+        f"Delivery to {recipient} {action}.\n\nFrom the archive of 1999, a line that an mbox writer quotes.",
+        f"Final-Recipient: rfc822; {recipient}\nAction: {action}\nStatus: {status}\n"
+        f"Remote-MTA: dns; {mta}\nDiagnostic-Code: smtp; {reply} {status} {text}\n"
+        f"Last-Attempt-Date: {date}",
+        headers=f"Date: {date}\nMessage-ID: <bounce-{serial}@mail.example.org>\n", boundary=f"b{serial}",
+        returned=f"From: sender@example.org\nTo: {recipient}\nSubject: newsletter {serial}\n"
+                 f"Message-ID: <orig-{serial}@example.org>\n",
     ).encode()
 
 

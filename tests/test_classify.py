@@ -8,14 +8,16 @@ import textwrap
 import time
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import ndr
-from ndr.catalog import Catalog, load_catalog
+from ndr.catalog import Catalog, load_catalog, shipped_catalog_path
 from ndr.reading.classify import classify, command_of, hosts_for
 from ndr.catalog.match import fold, regex_problem
 
+from .bounces import report
 from .conftest import CORPUS, corpus_rows
 
 TINY = textwrap.dedent("""\
@@ -76,8 +78,11 @@ TINY = textwrap.dedent("""\
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
+    """The tiny catalog, with the shipped ``notices`` section: its SMTP command markers tell
+    classification which command a reply answered."""
     path = tmp_path_factory.mktemp("catalog") / "tiny.yaml"
-    path.write_text(TINY, encoding="utf-8")
+    notices = yaml.safe_load(shipped_catalog_path().read_text(encoding="utf-8"))["notices"]
+    path.write_text(TINY + yaml.safe_dump({"notices": notices}, allow_unicode=True), encoding="utf-8")
     return load_catalog(path=path)
 
 
@@ -196,30 +201,13 @@ def test_a_dsn_field_value_means_one_reason(tmp_path) -> None:
 
 
 def test_extension_fields_reach_classification() -> None:
-    message = textwrap.dedent("""\
-        From: MAILER-DAEMON@mta.example.net
-        To: sender@example.net
-        Subject: Delivery report
-        MIME-Version: 1.0
-        Content-Type: multipart/report; report-type=delivery-status; boundary="b"
-
-        --b
-        Content-Type: text/plain
-
-        Your message could not be delivered.
-        --b
-        Content-Type: message/delivery-status
-
-        Reporting-MTA: dns; mta.example.net
-
-        Final-Recipient: rfc822; someone@example.org
-        Action: failed
-        Status: 5.0.0
-        Diagnostic-Code: smtp; 554 delivery error: not a valid recipient here
-        X-PowerMTA-BounceCategory: bad-mailbox
-
-        --b--
-        """).encode()
+    message = report(
+        "Your message could not be delivered.",
+        "Final-Recipient: rfc822; someone@example.org\nAction: failed\nStatus: 5.0.0\n"
+        "Diagnostic-Code: smtp; 554 delivery error: not a valid recipient here\n"
+        "X-PowerMTA-BounceCategory: bad-mailbox",
+        reporting_mta="mta.example.net", sender="MAILER-DAEMON@mta.example.net", to="sender@example.net",
+        subject="Delivery report").encode()
     (result,) = ndr.parse(message).recipients
     assert (result.reason, result.rule, result.hard) == \
         ("userunknown", "field:x-powermta-bouncecategory=bad-mailbox", True)
@@ -324,36 +312,15 @@ def test_step3b_the_reporting_mta_notice_when_the_reply_names_no_reason(tiny: Ca
         ("securityerror", "code:x-7-1")
 
 
-NOTICE_REPORT = """\
-From: Mail Delivery Subsystem <mailer-daemon@mail.example.net>
-To: sender@example.org
-Subject: Delivery Status Notification (Failure)
-MIME-Version: 1.0
-Content-Type: multipart/report; report-type=delivery-status; boundary="b"
-
---b
-Content-Type: text/plain
-
-** Address not found **
-
-Your message wasn't delivered to {rcpt} because the address couldn't be found.
-
-The response from the remote server was:
-{reply}
-
---b
-Content-Type: message/delivery-status
-
-Reporting-MTA: dns; mail.example.net
-
-Final-Recipient: rfc822; {rcpt}
-Action: failed
-Status: 5.0.0
-Remote-MTA: dns; 192.0.2.7
-Diagnostic-Code: smtp; {reply}
-
---b--
-"""
+def _notice_report(rcpt: str, reply: str) -> bytes:
+    """Gmail's shape: a heading that names the reason above a reply that names none."""
+    return report(
+        f"** Address not found **\n\nYour message wasn't delivered to {rcpt} because the address "
+        f"couldn't be found.\n\nThe response from the remote server was:\n{reply}",
+        f"Final-Recipient: rfc822; {rcpt}\nAction: failed\nStatus: 5.0.0\nRemote-MTA: dns; 192.0.2.7\n"
+        f"Diagnostic-Code: smtp; {reply}",
+        reporting_mta="mail.example.net", sender="Mail Delivery Subsystem <mailer-daemon@mail.example.net>",
+        subject="Delivery Status Notification (Failure)").encode()
 
 
 @pytest.mark.parametrize("reply, reason, rule", [
@@ -363,7 +330,7 @@ Diagnostic-Code: smtp; {reply}
     ("552 5.2.2 Mailbox full", "mailboxfull", "code:iana-x.2.2"),
 ])
 def test_a_notice_about_one_recipient_reaches_classification(reply: str, reason: str, rule: str) -> None:
-    message = NOTICE_REPORT.format(rcpt="someone@example.com", reply=reply).encode()
+    message = _notice_report("someone@example.com", reply)
     (result,) = ndr.parse(message).recipients
     assert (result.reason, result.rule) == (reason, rule)
     assert result.diagnostic_code == reply  # the notice decides, the diagnostic stays the reply's
@@ -415,75 +382,48 @@ def test_userunknown_without_rcpt_evidence_is_filtered(tiny: Catalog) -> None:
     # a phrase of the decisive X.1.1 entry (a vendor's wording of that code) decides like it
     assert decide(tiny, status="5.0.0", text="User x not listed in Directory") == \
         ("userunknown", "phrase:userunknown:not listed in directory", True)
-    # before RCPT (greeting, HELO, MAIL) the after-data rule has nothing to say
-    assert decide(tiny, status="5.0.0", text="550 User unknown", smtp_command="MAIL")[0] == "userunknown"
+    # before RCPT (greeting, HELO, MAIL) the after-data rule has nothing to say; an address
+    # verdict in answer to MAIL FROM is about the sender's address (issue 11, item 6)
+    assert decide(tiny, status="5.0.0", text="550 User unknown", smtp_command="MAIL")[0] == "rejected"
     # only a phrase is adjusted: a code's generic reason is not a claim about the address
     assert decide(tiny, status="5.1.6", text="gone")[:2] == ("hasmoved", "code:x-1-6")
 
 
 def test_command_of() -> None:
-    assert command_of("RCPT", "") == "rcpt"
-    assert command_of(None, fold("(in reply to RCPT TO command)")) == "rcpt"
-    assert command_of(None, fold("SMTP error from remote mail server after end of data: 550")) == "data"
-    assert command_of(None, fold("after initial connection: 554")) == "connect"
-    assert command_of(None, fold(">>> MAIL From:<a@b>")) == "mail"
-    assert command_of(None, "user unknown") is None
+    CATALOG = SHIPPED  # the catalog's notices.commands markers
+    assert command_of(CATALOG, "RCPT", "") == "rcpt"
+    assert command_of(CATALOG, None, fold("(in reply to RCPT TO command)")) == "rcpt"
+    assert command_of(CATALOG, None, fold("SMTP error from remote mail server after end of data: 550")) == "data"
+    assert command_of(CATALOG, None, fold("after initial connection: 554")) == "connect"
+    assert command_of(CATALOG, None, fold(">>> MAIL From:<a@b>")) == "mail"
+    assert command_of(CATALOG, None, "user unknown") is None
     # vendor forms
-    assert command_of(None, fold("did not like our RCPT TO: 550 5.2.1 <a@b>")) == "rcpt"
-    assert command_of(None, fold("550 5.2.1 <a@b>... User Unknown [RCPT_TO]")) == "rcpt"
-    assert command_of(None, fold("SMTP:RCPT host 192.0.2.8: 553 5.3.0")) == "rcpt"
-    assert command_of(None, fold("192.0.2.1 does not like recipient. Remote host said: 550")) == "rcpt"
-    assert command_of(None, fold("SMTP error from remote server for TEXT command, host: x")) == "data"
-    assert command_of(None, fold("after pipelined RCPT TO:<a@b>: 550")) == "rcpt"
-    assert command_of(None, fold("[text] the data was wrong")) is None
+    assert command_of(CATALOG, None, fold("did not like our RCPT TO: 550 5.2.1 <a@b>")) == "rcpt"
+    assert command_of(CATALOG, None, fold("550 5.2.1 <a@b>... User Unknown [RCPT_TO]")) == "rcpt"
+    assert command_of(CATALOG, None, fold("SMTP:RCPT host 192.0.2.8: 553 5.3.0")) == "rcpt"
+    assert command_of(CATALOG, None, fold("192.0.2.1 does not like recipient. Remote host said: 550")) == "rcpt"
+    assert command_of(CATALOG, None, fold("SMTP error from remote server for TEXT command, host: x")) == "data"
+    assert command_of(CATALOG, None, fold("after pipelined RCPT TO:<a@b>: 550")) == "rcpt"
+    assert command_of(CATALOG, None, fold("[text] the data was wrong")) is None
 
 
-POSTFIX_TWO = """\
-From: MAILER-DAEMON@mx.example.net (Mail Delivery System)
-To: alice@example.net
-Subject: Undelivered Mail Returned to Sender
-MIME-Version: 1.0
-Content-Type: multipart/report; report-type=delivery-status; boundary="b"
-
---b
-Content-Type: text/plain
-
-This is the mail system at host mx.example.net.
+POSTFIX_TWO = report(
+    """This is the mail system at host mx.example.net.
 
 <bob@example.org>: host mx.example.org[192.0.2.1] said: 550 5.2.1 <bob@example.org>...
     User Unknown (in reply to RCPT TO command)
 
 <carol@example.org>: host mx.example.org[192.0.2.1] said: 550 5.2.1
-    <carol@example.org>... User Unknown (in reply to end of DATA command)
+    <carol@example.org>... User Unknown (in reply to end of DATA command)""",
+    "Final-Recipient: rfc822; bob@example.org\nAction: failed\nStatus: 5.2.1\n"
+    "Diagnostic-Code: smtp; 550 5.2.1 <bob@example.org>... User Unknown",
+    "Final-Recipient: rfc822; carol@example.org\nAction: failed\nStatus: 5.2.1\n"
+    "Diagnostic-Code: smtp; 550 5.2.1 <carol@example.org>... User Unknown",
+    reporting_mta="mx.example.net", sender="MAILER-DAEMON@mx.example.net (Mail Delivery System)",
+    to="alice@example.net")
 
---b
-Content-Type: message/delivery-status
-
-Reporting-MTA: dns; mx.example.net
-
-Final-Recipient: rfc822; bob@example.org
-Action: failed
-Status: 5.2.1
-Diagnostic-Code: smtp; 550 5.2.1 <bob@example.org>... User Unknown
-
-Final-Recipient: rfc822; carol@example.org
-Action: failed
-Status: 5.2.1
-Diagnostic-Code: smtp; 550 5.2.1 <carol@example.org>... User Unknown
-
---b--
-"""
-
-SENDMAIL_TRANSCRIPT = """\
-From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.net>
-To: alice@example.net
-Subject: Returned mail: see transcript for details
-MIME-Version: 1.0
-Content-Type: multipart/report; report-type=delivery-status; boundary="b"
-
---b
-
-   ----- The following addresses had permanent fatal errors -----
+SENDMAIL_TRANSCRIPT = report(
+    """   ----- The following addresses had permanent fatal errors -----
 <bob@example.org>
     (reason: 550 5.2.0 Unknown user bob@example.org)
 
@@ -491,20 +431,11 @@ Content-Type: multipart/report; report-type=delivery-status; boundary="b"
 ... while talking to mx.example.org.:
 >>> DATA
 <<< 550 5.2.0 Unknown user bob@example.org
-554 5.0.0 Service unavailable
-
---b
-Content-Type: message/delivery-status
-
-Reporting-MTA: dns; mx.example.net
-
-Final-Recipient: RFC822; bob@example.org
-Action: failed
-Status: 5.2.0
-Diagnostic-Code: SMTP; 550 5.2.0 Unknown user bob@example.org
-
---b--
-"""
+554 5.0.0 Service unavailable""",
+    "Final-Recipient: RFC822; bob@example.org\nAction: failed\nStatus: 5.2.0\n"
+    "Diagnostic-Code: SMTP; 550 5.2.0 Unknown user bob@example.org",
+    reporting_mta="mx.example.net", sender="Mail Delivery Subsystem <MAILER-DAEMON@mx.example.net>",
+    to="alice@example.net", subject="Returned mail: see transcript for details")
 
 
 @pytest.mark.parametrize("eol", ["\n", "\r\n", "\r"])
@@ -600,17 +531,28 @@ def test_shipped_catalog_examples(kwargs: dict, reason: str) -> None:
     assert classify(SHIPPED, **fields).reason == reason  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("text", "status", "reason", "entry"), [
+@pytest.mark.parametrize(("text", "status", "reason", "entry", "general"), [
     ("Host or domain name not found. Name service error for name=example.com type=MX: Host not found, "
-     "try again", None, "networkerror", "exo-4.4.312"),
-    ("451 4.4.1 Host not found, try again", "4.4.1", "networkerror", "exo-4.4.312"),
-    ("connect to mx.example.com[192.0.2.1]:25: Connection timed out", None, "expired", "exo-4.4.315"),
-    ("connect to mx.example.com[192.0.2.1]:25: Connection timed out", "4.4.1", "expired", "exo-4.4.315"),
-    ("connect to mx.example.com[192.0.2.1]:25: Connection refused", "4.4.1", "networkerror", "exo-4.4.316"),
+     "try again", None, "networkerror", "exo-4.4.312", "net-dns"),
+    ("451 4.4.1 Host not found, try again", "4.4.1", "networkerror", "exo-4.4.312", "net-dns"),
+    # one rule for timeouts: networkerror for a single attempt or a delay (expired only when the
+    # queue gave up: ndr/reading/cause.py)
+    ("connect to mx.example.com[192.0.2.1]:25: Connection timed out", None, "networkerror", "exo-4.4.315",
+     "net-timeout"),
+    ("connect to mx.example.com[192.0.2.1]:25: Connection timed out", "4.4.1", "networkerror", "exo-4.4.315",
+     "net-timeout"),
+    ("connect to mx.example.com[192.0.2.1]:25: Connection refused", "4.4.1", "networkerror", "exo-4.4.316",
+     "net-refused"),
+    ("Cannot start TLS: handshake failure", "4.7.5", "failedstarttls", "exo-4.4.317", "net-tls"),
 ])
-def test_shipped_explaining_entries(text: str, status: str | None, reason: str, entry: str) -> None:
-    verdict = classify(SHIPPED, status=status, reply=None, text=text)
+def test_shipped_explaining_entries(text: str, status: str | None, reason: str, entry: str,
+                                    general: str) -> None:
+    # Microsoft's connector advice when Exchange Online reported the failure, else the general one
+    verdict = classify(SHIPPED, status=status, reply=None, text=text, reporters=frozenset({"microsoft"}))
     assert (verdict.reason, verdict.entry.id if verdict.entry else None) == (reason, entry)
+    verdict = classify(SHIPPED, status=status, reply=None, text=text)
+    assert (verdict.reason, verdict.entry.id if verdict.entry else None) == (reason, general)
+    assert not any("Microsoft" in line for line in verdict.causes + verdict.fixes)
 
 
 def test_every_explains_phrase_is_a_deciding_phrase() -> None:
@@ -691,7 +633,7 @@ def test_catastrophic_regex_shapes_are_refused(expression: str) -> None:
 
 
 @pytest.mark.parametrize("expression", [
-    r"\b[a-z0-9-]+(?:\.[a-z0-9-]+)+ does not exist", r"^(?:\.\w+)+", r"^(?:-[^-]+)+",
+    r"\bhost [a-z0-9-]+(?:\.[a-z0-9-]+)+ does not exist", r"^(?:\.\w+)+", r"^(?:-[^-]+)+",
     r"^(?:, \w+)+", r"^(?:\.[a-z]+\s?)+", r"^(?:\.[a-z]{2,})+", r"^(?:ab)+c", r"^(a){3}",
 ])
 def test_delimited_repeats_are_accepted(expression: str) -> None:
@@ -734,8 +676,9 @@ def test_a_delay_is_never_hard(preset_reason: str, status: str | None, words: li
 # ---- the corpus -----------------------------------------------------------------------------
 
 # Reached on the corpus (over recipients found; see the README and the issue-3 report for the
-# truth entries we do not follow). Raise these as decoders and the catalog improve.
-REASON_FLOOR = 92.0
+# truth entries we do not follow). Raise these as decoders and the catalog improve. 91.5: DECISIONS
+# "reason for given-up messages" makes four expiry notices `expired` (docs/corpus-notes.md).
+REASON_FLOOR = 91.5
 HARD_FLOOR = 96.0
 
 
@@ -757,7 +700,7 @@ def test_corpus_reason_and_hard_agreement() -> None:
             reason += hit.reason == want["reason"]
             hard += bool(hit.hard) == want["hard"]
             texts.append(fold(hit.diagnostic_code or ""))
-            assert re.match(r"^(format|action|host|field|type|code|phrase|notice|command|subject|undefined)", hit.rule)
+            assert re.match(r"^(format|action|host|field|type|code|phrase|notice|command|subject|undefined|last-error)", hit.rule)
     assert found
     # the phrase index agrees with a linear scan on every real diagnostic
     assert all(catalog.phrases.first(t) == catalog.phrases.first_linear(t) for t in texts)

@@ -94,14 +94,55 @@ def test_missing_file_and_usage_errors(tmp_path: Path) -> None:
 
 
 def test_explain_code_and_text_in_both_languages() -> None:
-    for query in (["4.4.316"], ["450", "4.4.316"],
-                  ["connect to mx1.contoso.com[192.0.2.10]:25: Connection refused"]):
+    # Exchange's own codes get Microsoft's connector advice; a Postfix line the general one
+    for query, entry in ((["4.4.316"], "exo-4.4.316"), (["450", "4.4.316"], "exo-4.4.316"),
+                         (["connect to mx1.contoso.com[192.0.2.10]:25: Connection refused"], "net-refused")):
         out = run_ndr("explain", *query).stdout.decode()
-        assert "exo-4.4.316" in out and "how to fix" in out and "likely causes" in out
+        assert entry in out and "how to fix" in out and "likely causes" in out
         pt = run_ndr("explain", "--lang", "pt-BR", *query).stdout.decode()
-        assert "exo-4.4.316" in pt and "como corrigir" in pt
+        assert entry in pt and "como corrigir" in pt
     data = json.loads(run_ndr("explain", "--format", "json", "Host or domain name not found").stdout)
     assert data["reason"] in ("hostunknown", "networkerror")
+
+
+def test_explain_several_arguments_explain_each() -> None:
+    result = run_ndr("explain", "--format", "json", "4.4.316", "5.1.1")
+    assert result.returncode == 0
+    assert [d["catalog_id"] for d in json.loads(result.stdout)] == ["exo-4.4.316", "iana-x.1.1"]
+    # a reply code and its status, or an unquoted diagnostic line, are one query each
+    one = json.loads(run_ndr("explain", "--format", "json", "550", "5.1.1", "User", "unknown").stdout)
+    assert one["status"] == "5.1.1" and one["reply_code"] == "550" and one["reason"] == "userunknown"
+
+
+@pytest.mark.parametrize("code, klass, words", [("550", "5yz", "mailbox unavailable"),
+                                                ("421", "4yz", "Service not available")])
+def test_explain_a_bare_reply_code_says_what_its_class_means(code: str, klass: str, words: str) -> None:
+    result = run_ndr("explain", code)
+    out = result.stdout.decode()
+    assert result.returncode == 0 and klass in out and words in out
+    assert "onhold" not in out
+    assert ("permanent" if code[0] == "5" else "temporary") in out
+    pt = run_ndr("explain", "--lang", "pt-BR", code).stdout.decode()
+    assert ("permanente" if code[0] == "5" else "temporária") in pt
+
+
+@pytest.mark.parametrize("query", [["9.9.9"], ["hello world"], ["4.4.316", "9.9.9"]])
+def test_explain_says_when_nothing_matches_and_exits_1(query: list[str]) -> None:
+    result = run_ndr("explain", *query)
+    assert result.returncode == 1
+    assert b"nothing in the catalog matches" in result.stderr
+
+
+def test_explain_an_exchange_line_with_led_explains_the_inner_code() -> None:
+    line = ("550 4.4.7 QUEUE.Expired; message expired [{LED=450 4.4.316 Connection refused "
+            "[Message=Socket error code 10061] [LastAttemptedServerName=mail.contoso.test] "
+            "[LastAttemptedIP=203.0.113.40:25]};{MSG=};{FQDN=mail.contoso.test};{IP=203.0.113.40}]")
+    data = json.loads(run_ndr("explain", "--format", "json", line).stdout)
+    assert data["catalog_id"] == "exo-4.4.316" and data["last_error_status"] == "4.4.316"
+    assert data["reason"] == "expired" and data["remote_mta"] == "mail.contoso.test"
+    other = json.loads(run_ndr("explain", "--format", "json",
+                               '451 4.4.0 Primary target IP address responded with: "421 4.3.2 Service not available"').stdout)
+    assert other["catalog_id"] == "exo-connector-other"
 
 
 def test_python_dash_m_and_version() -> None:

@@ -32,6 +32,11 @@ def test_every_record_is_well_formed(row: dict) -> None:
             assert not recipient.hard
     if row["kind"] == "none":
         assert not report.is_bounce, "ordinary mail reported as a bounce"
+    if row["kind"] == "bounce" and row["recipients"]:
+        # a bounce the truth reads recipients from must give records that name them (a feedback
+        # report may name nobody: the truth's placeholder is no address)
+        assert report.recipients, "no recipient from a bounce"
+        assert all(r.recipient for r in report.recipients), "a bounce record without a recipient"
 
 
 @pytest.mark.parametrize("eol", ["lf", "crlf", "cr"])

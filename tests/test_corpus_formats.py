@@ -56,13 +56,24 @@ def test_family_agreement(family: str, eol: str) -> None:
     assert recipient >= want_recipient and status >= want_status, (family, eol, recipient, status)
 
 
+# Files of these families that the generic fallback reads instead of their layout, each with why;
+# every other file of a family must be read by its layout (or a standard report).
+FALLS_THROUGH = {
+    "lhost-exim-61.eml": "an Exim relay whose notice says 'created automatically by the SMTP "
+                         "relay', a variant the exim layout does not detect",
+    "lhost-x2-07.eml": "an X2 notice without the text the x2 layout detects",
+}
+
+
 @pytest.mark.parametrize("family", sorted(FLOORS))
 def test_family_is_read_by_its_layout(family: str) -> None:
-    """Each family's files are decoded by a table layout, not by a later generic decoder."""
+    """Each family's files are decoded by a table layout (or a standard report), not by a later
+    generic decoder: all of them but the files named in ``FALLS_THROUGH``, and those not."""
     rows = [row for row in ROWS if row["family"] == family]
     if not rows:
         pytest.skip("../shared/corpus is not present")
-    decoders = [ndr.parse((CORPUS / row["file"]).read_bytes()).decoder for row in rows]
-    by_table = sum(1 for d in decoders if d and d.startswith("table:"))
-    standard = sum(1 for d in decoders if d in ("rfc3464", "arf"))
-    assert by_table + standard >= len(rows) * 0.75, (family, decoders)
+    read_by = {row["file"].split("/")[-1]: ndr.parse((CORPUS / row["file"]).read_bytes()).decoder
+               for row in rows}
+    generic = {name for name, decoder in read_by.items()
+               if not decoder or not (decoder.startswith("table:") or decoder in ("rfc3464", "arf"))}
+    assert generic == {name for name in read_by if name in FALLS_THROUGH}, (family, read_by)

@@ -10,12 +10,12 @@ from hypothesis import strategies as st
 import ndr
 from ndr import Kind
 from ndr.catalog import load_catalog
-from ndr.reading.decoders import phrases
+from ndr.catalog import notices
 from ndr.reading.decoders.fallback import Fallback
 from ndr.reading.decoders.base import Mail
 from ndr.reading.mime import parse as mime_parse
 
-from .conftest import with_eol
+from .conftest import run_ndr, with_eol
 
 
 def _mail(text: str) -> Mail:
@@ -141,12 +141,14 @@ def test_address_line_then_indented_reason_per_recipient() -> None:
 
 def test_no_code_means_final_failure_class() -> None:
     [r] = _one(NO_CODE).recipients
-    assert r.recipient == "frank@example.com" and r.status == "5.0.0" and r.action == "failed"
+    # no code stated: the reason's code in the final-failure class (issue 11, item 3)
+    assert (r.recipient, r.status, r.status_source, r.action) == ("frank@example.com", "5.2.1", "inferred",
+                                                                  "failed")
 
 
 def test_delay_notice_is_delayed_and_class_4() -> None:
     [r] = _one(DELAY).recipients
-    assert r.action == "delayed" and r.status == "4.0.0" and not r.hard
+    assert r.action == "delayed" and r.status.startswith("4.") and r.status_source == "inferred" and not r.hard
 
 
 def test_status_fields_written_into_text() -> None:
@@ -185,18 +187,34 @@ def test_the_bounce_own_addresses_are_never_recipients() -> None:
 
 def test_layout_is_compiled_once_per_catalog() -> None:
     catalog = load_catalog()
-    assert phrases.layout(catalog) is phrases.layout(catalog)
+    assert catalog.notices is not None and catalog.notices is catalog.notices
 
 
 def test_layout_problems_are_reported() -> None:
-    bad = {"id": "fallback", "decoder": "fallback", "source": "x", "recipients": ["^no address here", "no anchor {address}"],
+    bad = {"source": "x", "recipients": ["^no address here", "no anchor {address}"],
            "senders": ["Upper"], "remote_mta": ["\\bby (a)(b)"], "bogus": 1}
-    problems = phrases.problems(bad)
+    problems = notices.problems(bad)
     assert any("unknown field 'bogus'" in p for p in problems)
     assert any("{address}" in p for p in problems)
     assert any("lowercase" in p for p in problems)
     assert any("exactly one group" in p for p in problems)
     assert any("anchored" in p for p in problems)
+
+
+def test_the_old_place_of_the_notices_section_still_works_with_a_warning(tmp_path) -> None:
+    """A user catalog written before ``notices`` existed: its ``vendors`` entry with
+    ``decoder: fallback`` is read as ``notices`` (key by key over the shipped one), and
+    ``ndr catalog check`` says it is deprecated."""
+    path = tmp_path / "old.yaml"
+    path.write_text('vendors:\n  - id: fallback\n    decoder: fallback\n    source: "mine"\n'
+                    '    senders: ["my-bouncer"]\n', encoding="utf-8")
+    catalog = load_catalog(path)
+    assert catalog.notices is not None and catalog.notices.senders == ("my-bouncer",)
+    assert catalog.notices.recipients == load_catalog().notices.recipients  # the rest is shipped
+    assert not any(v.get("decoder") == "fallback" for v in catalog.vendors)
+    assert len(catalog.deprecations) == 1 and "notices" in catalog.deprecations[0]
+    result = run_ndr("catalog", "check", str(path))
+    assert result.returncode == 0 and b"deprecated" in result.stderr and b"notices" in result.stderr
 
 
 _LINES = st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=60)

@@ -41,6 +41,7 @@ from ndr.writing.queue import Attempt, LocalError, QueuedMessage, QueueRecipient
 from ndr.reading.records import FIELDS, records
 
 from .conftest import CORPUS, EXAMPLES, run_ndr
+from .mutations import MUTATIONS, mutated
 
 EXAMPLES_PER_TEST = int(os.environ.get("NDR_FUZZ_EXAMPLES", "60"))
 SETTINGS = settings(max_examples=EXAMPLES_PER_TEST, deadline=None, database=None,
@@ -96,109 +97,7 @@ def _corpus(limit: int = 200) -> list[bytes]:
 
 OWN_SEEDS = [p.read_bytes() for p in sorted(EXAMPLES.glob("*.eml"))] + _generated()
 CORPUS_SEEDS = _corpus()
-
-
-# --- mutations -------------------------------------------------------------------------------
-
-def _at(data: bytes, fraction: float) -> int:
-    return int(len(data) * fraction)
-
-
-def truncate(data: bytes, f: float, _: int) -> bytes:
-    return data[: _at(data, f)]
-
-
-def break_boundary(data: bytes, f: float, n: int) -> bytes:
-    match = re.search(rb'boundary="?([^";\r\n]+)"?', data, re.I)
-    if match is None:
-        return data
-    boundary = match.group(1)
-    choice = n % 4
-    if choice == 0:  # the parameter names a boundary the body never uses
-        return data[: match.start(1)] + b"x" + boundary[::-1] + data[match.end(1):]
-    if choice == 1:  # the parameter is gone
-        return data[: match.start()] + data[match.end():]
-    if choice == 2:  # no closing delimiter
-        return data.replace(b"--" + boundary + b"--", b"")
-    return data.replace(b"--" + boundary, b"--" + boundary[: _at(boundary, f)], 1 + n % 3)
-
-
-def bad_charset(data: bytes, f: float, n: int) -> bytes:
-    names = [b"x-unknown-9", b"utf-7", b"utf-16", b"iso-2022-jp", b"", b'"', b"shift_jis\x00", b"utf-32-be"]
-    return re.sub(rb"charset=\"?[^\";\s]*\"?", b"charset=" + names[n % len(names)], data, count=1 + n % 3,
-                  flags=re.I)
-
-
-def bad_base64(data: bytes, f: float, n: int) -> bytes:
-    data = re.sub(rb"(?i)content-transfer-encoding:[^\r\n]*", b"Content-Transfer-Encoding: base64", data,
-                  count=1 + n % 3)
-    position = _at(data, f)
-    junk = [b"=", b"====", b"!@#$", b"\xff\xfe", b"QUJD", b"A"][n % 6]
-    return data[:position] + junk * (1 + n % 7) + data[position:]
-
-
-def huge_header(data: bytes, f: float, n: int) -> bytes:
-    if n % 3 == 0:
-        header = b"X-Huge: " + b"a" * (1000 + n * 997 % 200_000) + b"\n"
-    elif n % 3 == 1:
-        header = b"".join(b"X-H%d: v\n" % i for i in range(1000 + n % 9000))
-    else:
-        header = b"Subject: " + b"=?utf-8?b?" + b"QUJD" * (n % 5000) + b"?=\n"
-    return header + data
-
-
-def nuls(data: bytes, f: float, n: int) -> bytes:
-    position = _at(data, f)
-    return data[:position] + b"\x00" * (1 + n % 50) + data[position:]
-
-
-def deep_nesting(data: bytes, f: float, n: int) -> bytes:
-    depth = 1 + n % 40
-    for level in range(depth):
-        if level % 2:
-            data = b"Content-Type: message/rfc822\n\n" + data
-        else:
-            data = (b'Content-Type: multipart/mixed; boundary="n%d"\n\n--n%d\n' % (level, level) + data
-                    + (b"\n--n%d--\n" % level if n % 3 else b""))
-    return b"From: MAILER-DAEMON@example.org\nSubject: Undelivered\n" + data
-
-
-def splice(data: bytes, f: float, n: int) -> bytes:
-    other = ALL_SEEDS[n % len(ALL_SEEDS)]
-    return data[: _at(data, f)] + other[_at(other, 1 - f):]
-
-
-def line_ends(data: bytes, f: float, n: int) -> bytes:
-    data = data.replace(b"\r\n", b"\n")
-    return data.replace(b"\n", [b"\r\n", b"\r", b"\n\n", b"\r\r\n"][n % 4])
-
-
-def flip(data: bytes, f: float, n: int) -> bytes:
-    if not data:
-        return data
-    position = min(_at(data, f), len(data) - 1)
-    return data[:position] + bytes([(data[position] + 1 + n) % 256]) + data[position + 1:]
-
-
-def drop_lines(data: bytes, f: float, n: int) -> bytes:
-    lines = data.split(b"\n")
-    start = _at(lines, f) if lines else 0  # type: ignore[arg-type]
-    return b"\n".join(lines[:start] + lines[start + 1 + n % 5:])
-
-
-MUTATIONS = (truncate, break_boundary, bad_charset, bad_base64, huge_header, nuls, deep_nesting,
-             splice, line_ends, flip, drop_lines)
 ALL_SEEDS = OWN_SEEDS + CORPUS_SEEDS
-
-mutation = st.tuples(st.sampled_from(MUTATIONS), st.floats(0, 1), st.integers(0, 10**6))
-
-
-@st.composite
-def mutated(draw, seeds: list[bytes]) -> bytes:
-    data = draw(st.sampled_from(seeds))
-    for function, fraction, number in draw(st.lists(mutation, min_size=1, max_size=4)):
-        data = function(data, fraction, number)
-    return data
 
 
 # --- properties ------------------------------------------------------------------------------
@@ -250,7 +149,7 @@ def test_random_bytes_after_a_header(data: bytes) -> None:
 
 
 @SETTINGS
-@given(mutated(OWN_SEEDS))
+@given(mutated(OWN_SEEDS, ALL_SEEDS))
 def test_mutated_own_and_generated_reports(data: bytes) -> None:
     check(data)
 
@@ -260,7 +159,7 @@ def test_mutated_own_and_generated_reports(data: bytes) -> None:
 def test_mutated_corpus(data: st.DataObject) -> None:
     if not CORPUS_SEEDS:
         pytest.skip("../shared/corpus is not present")
-    check(data.draw(mutated(CORPUS_SEEDS)))
+    check(data.draw(mutated(CORPUS_SEEDS, ALL_SEEDS)))
 
 
 def test_cli_survives_mutated_input(tmp_path: Path) -> None:
@@ -270,7 +169,7 @@ def test_cli_survives_mutated_input(tmp_path: Path) -> None:
     for index in range(12):
         data = rng.choice(ALL_SEEDS)
         for _ in range(rng.randint(1, 3)):
-            data = rng.choice(MUTATIONS)(data, rng.random(), rng.randrange(10**6))
+            data = rng.choice(MUTATIONS)(data, rng.random(), rng.randrange(10**6), ALL_SEEDS)
         path = tmp_path / f"m{index}.eml"
         path.write_bytes(data)
         paths.append(str(path))

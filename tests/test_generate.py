@@ -1,6 +1,8 @@
 """The generated report: structure, header, delivery-status fields, originals, templates."""
 from __future__ import annotations
 
+import dataclasses
+
 from datetime import datetime, timedelta, timezone
 from email import policy
 from email.parser import BytesParser
@@ -10,6 +12,7 @@ import pytest
 import ndr
 from ndr.writing.decide import decide
 from ndr.errors import InputError, TemplateError
+from ndr.policy import Policy
 from ndr.generate import ReportOptions, generate, generate_reports
 from ndr.writing.queue import Attempt, LocalError, QueuedMessage, QueueRecipient
 
@@ -64,22 +67,33 @@ def test_delivery_status_fields_for_a_refused_smart_host():
     assert recipient["Final-Recipient"] == "rfc822; bob@example.net"
     assert "Original-Recipient" not in recipient  # only when ORCPT was given
     assert recipient["Action"] == "failed"
-    assert recipient["Status"] == "4.4.316"  # the catalog's entry for a refused connection
-    assert recipient["Remote-MTA"] == "dns; smarthost.example.net"
+    assert recipient["Status"] == "4.4.1"  # the registered code for a refused connection
+    # nobody answered: no Remote-MTA; the host stays in the diagnostic (DECISIONS "Fields")
+    assert "Remote-MTA" not in recipient
     assert recipient["Diagnostic-Code"].startswith("X-NDR; connect to smarthost.example.net")
     assert "Will-Retry-Until" not in recipient
-    assert report.recipients[0].verdict.entry.id == "exo-4.4.316"
+    assert report.recipients[0].verdict.entry.id == "net-refused"  # general advice, not Microsoft's
+    assert report.recipients[0].verdict.reason == "expired"  # the queue gave up
 
 
-@pytest.mark.parametrize("error, status", [
-    (LocalError.DNS, "4.4.312"), (LocalError.TIMEOUT, "4.4.315"), (LocalError.REFUSED, "4.4.316"),
-    (LocalError.DROPPED, "4.4.318"), (LocalError.TLS_CERTIFICATE, "4.7.320"), (LocalError.TLS_REQUIRED, "4.4.317"),
+@pytest.mark.parametrize("error, rfc, exchange, general", [
+    (LocalError.DNS, "4.4.3", "4.4.312", "net-dns"), (LocalError.TIMEOUT, "4.4.1", "4.4.315", "net-timeout"),
+    (LocalError.REFUSED, "4.4.1", "4.4.316", "net-refused"), (LocalError.DROPPED, "4.4.2", "4.4.318", "net-dropped"),
+    (LocalError.TLS_CERTIFICATE, "4.7.5", "4.7.320", "net-certificate"),
+    (LocalError.TLS_REQUIRED, "4.7.4", "4.4.317", "net-tls"),
 ])
-def test_local_errors_take_the_catalog_status(error, status):
+def test_local_errors_take_the_catalog_status(error, rfc, exchange, general):
     recipient = QueueRecipient("bob@example.net", attempts=(Attempt(T0, "smarthost.example.net", error=error),))
     report = generate(_message(recipient), "failed", now=NOW, options=OPTIONS)
-    assert report.statuses == (status,)
-    assert report.recipients[0].verdict.entry.status == status
+    assert report.statuses == (rfc,)
+    assert report.recipients[0].verdict.entry.id == general
+    # Exchange's connector codes only when asked for; the advice stays general (DECISIONS)
+    asked = dataclasses.replace(OPTIONS, codes="exchange")
+    report = generate(_message(recipient), "failed", now=NOW, options=asked)
+    assert report.statuses == (exchange,)
+    assert report.recipients[0].verdict.entry.id == general
+    text = report.message.get_payload(0).get_payload(0).get_content()
+    assert "Microsoft" not in text and "exo-" not in text and "Classified by" not in text
 
 
 def test_delay_warning_has_will_retry_until_and_headers_only():
@@ -160,7 +174,7 @@ def test_ndr_parse_reads_it_back():
     parsed = ndr.parse(report.data)
     assert parsed.is_bounce
     got = [(r.recipient, r.action, r.status, r.remote_mta) for r in parsed.recipients]
-    assert got == [("bob@example.net", "failed", "4.4.316", "smarthost.example.net"),
+    assert got == [("bob@example.net", "failed", "4.4.1", "smarthost.example.net"),
                    ("carol@example.org", "failed", "5.1.1", "mx.example.org")]
     assert parsed.original.message_id == "<draft-1@example.com>"
 
@@ -170,21 +184,24 @@ def test_language_from_content_language_then_option_then_english():
     # original declared; --lang is for originals that declare none (or one ndr cannot speak).
     pt = ORIGINAL.replace(b"Subject:", b"Content-Language: pt-BR\r\nSubject:")
     assert generate(_message(), "failed", now=NOW, original=pt, options=OPTIONS).message["Subject"].startswith("Não entregue")
-    english = ReportOptions(reporting_mta="mx.example.com", lang="en")
-    assert generate(_message(), "failed", now=NOW, original=pt, options=english).message["Subject"].startswith("Não entregue")
-    portuguese = ReportOptions(reporting_mta="mx.example.com", lang="pt-BR")
-    assert generate(_message(), "failed", now=NOW, original=ORIGINAL, options=portuguese).message["Subject"].startswith("Não entregue")
+    english = Policy(lang="en")
+    assert generate(_message(), "failed", now=NOW, original=pt, options=OPTIONS,
+                    policy=english).message["Subject"].startswith("Não entregue")
+    portuguese = Policy(lang="pt-BR")
+    assert generate(_message(), "failed", now=NOW, original=ORIGINAL, options=OPTIONS,
+                    policy=portuguese).message["Subject"].startswith("Não entregue")
     german = ORIGINAL.replace(b"Subject:", b"Content-Language: de-DE\r\nSubject:")
     assert generate(_message(), "failed", now=NOW, original=german, options=OPTIONS).message["Subject"].startswith("Undeliverable")
-    assert generate(_message(), "failed", now=NOW, original=german, options=portuguese).message["Subject"].startswith("Não entregue")
+    assert generate(_message(), "failed", now=NOW, original=german, options=OPTIONS,
+                    policy=portuguese).message["Subject"].startswith("Não entregue")
     with pytest.raises(InputError, match="lang"):
-        generate(_message(), "failed", now=NOW, options=ReportOptions(lang="xx"))
+        generate(_message(), "failed", now=NOW, policy=Policy(lang="xx"))
 
 
 def test_causes_fixes_and_who_come_from_the_catalog():
     report = generate(_message(), "failed", now=NOW, original=ORIGINAL, options=OPTIONS)
     text = report.message.get_payload(0).get_payload(0).get_content()
-    entry = ndr.load_catalog().entry("exo-4.4.316")
+    entry = ndr.load_catalog().entry("net-refused")  # our own queue: the general advice
     assert entry.causes.get("en")[0] in text.replace("\n", " ").replace("  ", " ") or entry.causes.get("en")[0][:40] in text
     assert "Who should act: Your email admin; The recipient's email admin" in text
     assert "Destination server: smarthost.example.net" in text
@@ -223,35 +240,39 @@ def test_user_template_extends_a_shipped_one(tmp_path):
     (tmp_path / "dsn").mkdir()
     (tmp_path / "dsn" / "failure.txt.j2").write_text(
         '{% extends "shipped/dsn/failure.txt.j2" %}\n{% block admin %}Call the help desk at extension 4242.\n{% endblock %}\n')
-    options = ReportOptions(reporting_mta="mx.example.com", templates=tmp_path)
-    text = generate(_message(), "failed", now=NOW, options=options).message.get_payload(0).get_payload(0).get_content()
+    text = generate(_message(), "failed", now=NOW, options=OPTIONS,
+                    policy=Policy(templates=tmp_path)).message.get_payload(0).get_payload(0).get_content()
     assert "extension 4242" in text and "More info for email admins" not in text
     assert "Your message could not be delivered" in text  # the rest is the shipped template
+    # the old place of the setting still works, with a warning (one settings object: Policy)
+    old = ReportOptions(reporting_mta="mx.example.com", templates=tmp_path)
+    with pytest.warns(DeprecationWarning, match="Policy"):
+        assert generate(_message(), "failed", now=NOW, options=old).data == generate(
+            _message(), "failed", now=NOW, options=OPTIONS, policy=Policy(templates=tmp_path)).data
 
 
 def test_template_error_names_file_and_line(tmp_path):
     (tmp_path / "dsn").mkdir()
     (tmp_path / "dsn" / "failure.txt.j2").write_text("line one\n{{ recipients[0].nonexistent_field }}\n")
-    options = ReportOptions(reporting_mta="mx.example.com", templates=tmp_path)
     with pytest.raises(TemplateError, match=r"failure\.txt\.j2:2"):
-        generate(_message(), "failed", now=NOW, options=options)
+        generate(_message(), "failed", now=NOW, options=OPTIONS, policy=Policy(templates=tmp_path))
     broken = tmp_path / "broken"
     (broken / "dsn").mkdir(parents=True)
     (broken / "dsn" / "failure.txt.j2").write_text("ok\n\n{% if %}\n")
     with pytest.raises(TemplateError, match=r"failure\.txt\.j2:3"):
-        generate(_message(), "failed", now=NOW, options=ReportOptions(templates=broken))
+        generate(_message(), "failed", now=NOW, policy=Policy(templates=broken))
 
 
 def test_user_templates_are_sandboxed(tmp_path):
     (tmp_path / "dsn").mkdir()
     (tmp_path / "dsn" / "failure.txt.j2").write_text("{{ s.__class__.__mro__ }}\n")
     with pytest.raises(TemplateError, match="failure.txt.j2"):
-        generate(_message(), "failed", now=NOW, options=ReportOptions(templates=tmp_path))
+        generate(_message(), "failed", now=NOW, policy=Policy(templates=tmp_path))
 
 
 def test_missing_template_folder_is_a_template_error(tmp_path):
     with pytest.raises(TemplateError, match="not a directory"):
-        generate(_message(), "failed", now=NOW, options=ReportOptions(templates=tmp_path / "absent"))
+        generate(_message(), "failed", now=NOW, policy=Policy(templates=tmp_path / "absent"))
 
 
 def test_public_api_exports():

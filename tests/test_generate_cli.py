@@ -24,9 +24,9 @@ def test_out_folder_gets_one_eml_per_report_read_back_by_the_parser(tmp_path):
         report = ndr.parse(path.read_bytes())
         for r in report.recipients:
             found[(path.name.split("-")[0], r.recipient)] = (r.action, r.status)
-    assert found[("Q1001", "bob@example.net")] == ("failed", "4.4.316")
+    assert found[("Q1001", "bob@example.net")] == ("failed", "4.4.1")
     assert found[("Q1001", "carol@example.org")] == ("failed", "5.1.1")
-    assert found[("Q1002", "joao@example.net")] == ("failed", "4.7.320")
+    assert found[("Q1002", "joao@example.net")] == ("failed", "4.7.5")
     assert found[("4VbX2a7kQ9", "carol@example.org")] == ("delayed", "4.2.0")
     assert found[("4VbX3c1mN4", "erin@example.info")][0] == "failed"
 
@@ -44,6 +44,22 @@ def test_dry_run_prints_the_decision_table(capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[0].split() == ["QUEUE-ID", "AGE", "RECIPIENT", "DECISION", "STATUS", "REPORT", "WHY"]
     assert any("noc@example.info" in line and "already warned" in line for line in out)
+
+
+def test_codes_exchange_states_connector_codes_with_general_advice(tmp_path, capsys):
+    assert main(["generate", str(EXAMPLES / "listing.yaml"), *COMMON, "--dry-run"]) == 0
+    rfc = [line for line in capsys.readouterr().out.splitlines() if "bob@example.net" in line]
+    assert rfc and "4.4.1" in rfc[0].split()
+    assert main(["generate", str(EXAMPLES / "listing.yaml"), *COMMON, "--dry-run", "--codes", "exchange"]) == 0
+    exchange = [line for line in capsys.readouterr().out.splitlines() if "bob@example.net" in line]
+    assert exchange and "4.4.316" in exchange[0].split()
+    out = tmp_path / "out"
+    assert main(["generate", str(EXAMPLES / "listing.yaml"), *COMMON, "--codes", "exchange", "--out", str(out)]) == 0
+    for path in out.iterdir():
+        text = path.read_text(encoding="utf-8", errors="replace")
+        assert "Microsoft" not in text and "exo-" not in text and "Classified by" not in text
+        if "bob@example.net" in text and "Status: 4.4.316" in text:
+            assert "Remote-MTA: dns; smarthost.example.net" not in text  # nobody answered
 
 
 def test_bad_record_is_reported_and_the_rest_written(tmp_path, capsys):

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from ndr.catalog import load_catalog
+from ndr.policy import Policy
 from ndr.generate import ReportOptions, generate
 from ndr.writing.queue import Attempt, LocalError, QueuedMessage, QueueRecipient
 
@@ -51,7 +52,7 @@ def test_golden(name):
     case = CASES[name]
     report = generate(_message(), case["action"], now=T0 + timedelta(hours=30),
                       will_retry_until=T0 + timedelta(days=5), original=case["original"],
-                      options=ReportOptions(reporting_mta="mx.example.com", lang=case["lang"]),
+                      options=ReportOptions(reporting_mta="mx.example.com"), policy=Policy(lang=case["lang"]),
                       catalog=load_catalog(path=GOLDEN / "catalog.yaml"))
     path = GOLDEN / f"{name}.eml"
     if REFRESH or not path.exists():

@@ -36,9 +36,9 @@ def test_failure_report_is_read_by_independent_parsers() -> None:
     found = {a.decode() if isinstance(a, bytes) else a for a in temporary | permanent}
     assert found == {"bob@example.net", "carol@example.org", "dave@example.com"}
     assert _stdlib_fields(report.data) == [
-        ("bob@example.net", "failed", "4.4.316"),
+        ("bob@example.net", "failed", "4.4.1"),
         ("carol@example.org", "failed", "5.1.1"),
-        ("dave@example.com", "failed", "4.4.315"),
+        ("dave@example.com", "failed", "4.4.1"),
     ]
 
 
@@ -50,4 +50,4 @@ def test_delay_warning_is_temporary_for_an_independent_parser() -> None:
     temporary, permanent = flufl.all_failures(message_from_bytes(report.data))
     assert {a.decode() if isinstance(a, bytes) else a for a in temporary} == {"bob@example.net"}
     assert not permanent
-    assert _stdlib_fields(report.data) == [("bob@example.net", "delayed", "4.4.316")]
+    assert _stdlib_fields(report.data) == [("bob@example.net", "delayed", "4.4.1")]

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 import ndr
 from ndr.writing import render
+from ndr.policy import Policy
 from ndr.generate import ReportOptions, generate
 from ndr.writing.queue import Attempt, LocalError, QueuedMessage, QueueRecipient
 
@@ -52,9 +53,9 @@ def test_shaped_reports_equal_directly_rendered_ones(monkeypatch_module, message
     if subject is not None:
         head = f"Subject: {subject}\r\n" + ("Message-ID: <m1@example.com>\r\n" if with_id else "")
         original = head.encode("utf-8") + b"\r\nbody\r\n"
-    options = ReportOptions(reporting_mta="mx.example.com", lang=lang)
+    options = ReportOptions(reporting_mta="mx.example.com")
     args = dict(now=NOW, will_retry_until=NOW + timedelta(days=3), original=original, options=options,
-                catalog=CATALOG)
+                catalog=CATALOG, policy=Policy(lang=lang))
     shaped = generate(message, action, **args)
     again = generate(message, action, **args)  # now from the remembered shape
     with monkeypatch_module.context() as patch:
@@ -108,5 +109,5 @@ def test_user_templates_are_never_shaped(tmp_path):
         QueueRecipient("bob@example.net", attempts=(Attempt(T0, "mx.example.net", error=LocalError.REFUSED),)),))
     for queue_id in ("QUEUE-A", "QUEUE-B"):
         message = QueuedMessage(queue_id, message.sender, T0, message.recipients)
-        report = generate(message, "failed", now=NOW, options=ReportOptions(templates=tmp_path), catalog=CATALOG)
+        report = generate(message, "failed", now=NOW, policy=Policy(templates=tmp_path), catalog=CATALOG)
         assert queue_id.lower().encode() in report.data

@@ -4,6 +4,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 PACKAGE = Path(__file__).resolve().parent.parent / "ndr"
 MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 60
@@ -28,3 +30,37 @@ def test_no_function_is_over_60_lines() -> None:
                 if size > MAX_FUNCTION_LINES:
                     long[f"{path.relative_to(PACKAGE)}:{node.lineno} {node.name}"] = size
     assert not long, long
+
+
+# ---- one settings object, defects raised where they are found ------------------------------
+
+def test_explain_takes_the_policy_and_its_old_lang_keyword_warns() -> None:
+    import ndr
+
+    portuguese = ndr.explain("450 4.4.316", policy=ndr.Policy(lang="pt-BR"))
+    assert portuguese.fixes != ndr.explain("450 4.4.316").fixes
+    with pytest.warns(DeprecationWarning, match="Policy"):
+        assert ndr.explain("450 4.4.316", lang="pt-BR") == portuguese
+
+
+def test_strict_raises_at_the_defect_with_the_defect_and_the_crash_chained(monkeypatch) -> None:
+    import ndr
+    from ndr.errors import DefectError, DefectKind
+    from ndr.reading import decoders
+
+    class Crashing:
+        name = "crashing"
+
+        def decode(self, mail):
+            raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(decoders, "_USER", [Crashing()])
+    bounce = b"From: a@example.com\nSubject: hi\n\nhello\n"
+    lenient = ndr.parse(bounce)
+    assert [d.kind for d in lenient.defects] == [DefectKind.DECODER_ERROR]
+    assert str(lenient.defects[0].kind) == "decoder-error"  # prints as the id it always was
+    with pytest.raises(DefectError) as raised:
+        ndr.parse(bounce, policy=ndr.STRICT)
+    assert raised.value.defect is not None and raised.value.defect.kind is DefectKind.DECODER_ERROR
+    assert isinstance(raised.value.__cause__, ZeroDivisionError)
+    assert raised.value.__cause__.__traceback__ is not None  # the decoder's own frames are kept

@@ -15,9 +15,10 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from ndr import i18n
-from ndr.batch.report import render_report
+from ndr.batch.html_report import render_report
 from ndr.batch.summary import Summary
 from ndr.generate import ReportOptions, generate
+from ndr.policy import Policy
 from ndr.writing.queue import Attempt, LocalError, QueuedMessage, QueueRecipient
 
 from .conftest import EXAMPLES, ROOT, run_ndr
@@ -113,7 +114,7 @@ def test_json_keeps_ids_under_portuguese():
     rows = [json.loads(line) for line in result.stdout.decode().splitlines()]
     assert {r["action"] for r in rows} == {"failed"}
     assert {w for r in rows for w in r["who"]} <= {"sender", "sender-admin", "recipient", "recipient-admin"}
-    assert {r["reason"] for r in rows} == {"networkerror", "userunknown"}
+    assert {r["reason"] for r in rows} == {"expired", "userunknown"}
     assert any("Conexão recusada" in (r.get("summary") or "") for r in rows)  # texts in the locale's language
 
 
@@ -137,7 +138,7 @@ def test_generated_report_in_portuguese_with_a_portuguese_date():
         QueueRecipient("bob@example.net", attempts=(
             Attempt(t0 + timedelta(hours=2), "mx.example.net", error=LocalError.REFUSED),)),))
     report = generate(message, "failed", now=t0 + timedelta(days=5),
-                      options=ReportOptions(reporting_mta="mx.example.com", lang="pt-BR"))
+                      options=ReportOptions(reporting_mta="mx.example.com"), policy=Policy(lang="pt-BR"))
     text = report.message.get_body(("plain",)).get_content()
     assert "Enviada: 1 de maio de 2024 08:00:00 UTC" in text
     assert "Última tentativa: 1 de maio de 2024 10:00:00 UTC" in text
@@ -153,7 +154,7 @@ def test_generated_report_follows_the_originals_content_language_over_lang():
     original = b"From: alice@example.com\r\nContent-Language: pt-BR\r\nSubject: Oi\r\n\r\nbody\r\n"
     report = generate(message, "delayed", now=t0 + timedelta(hours=5), original=original,
                       will_retry_until=t0 + timedelta(days=5),
-                      options=ReportOptions(reporting_mta="mx.example.com", lang="en"))
+                      options=ReportOptions(reporting_mta="mx.example.com"), policy=Policy(lang="en"))
     text = report.message.get_body(("plain",)).get_content()
     assert "Ele continuará tentando até: 6 de maio de 2024 08:00:00 UTC" in text
 

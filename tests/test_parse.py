@@ -10,55 +10,37 @@ import ndr
 from ndr import Kind
 from ndr.reading.dsn import parse_fields
 
+from .bounces import report
 from .conftest import EXAMPLES, with_eol
 
-DSN = b"""From: MAILER-DAEMON@mta.example.org
-To: sender@example.org
-Subject: Delivery Status Notification
-MIME-Version: 1.0
-Content-Type: multipart/report; report-type=delivery-status; boundary="B"
-
---B
-Content-Type: text/plain
-
-We could not deliver your message.
-
---B
-Content-Type: message/delivery-status
-
-Reporting-MTA: dns; mta.example.org
-Arrival-Date: Mon, 2 Nov 2026 10:00:00 +0000
-Original-Envelope-Id: env-42
-
-Original-Recipient: rfc822; first@example.net
+DSN = report(
+    "We could not deliver your message.",
+    """Original-Recipient: rfc822; first@example.net
 Final-Recipient: rfc822; first@example.net
 Action: failed
 Status: 5.0.0
 Diagnostic-Code: smtp; 550 5.2.2 <first@example.net>: mailbox full
-Last-Attempt-Date: Mon, 2 Nov 2026 10:00:05 +0000
-
-Final-Recipient: rfc822; second@example.com
+Last-Attempt-Date: Mon, 2 Nov 2026 10:00:05 +0000""",
+    """Final-Recipient: rfc822; second@example.com
 Action: delayed
 Status: 4.4.1
 Remote-MTA: dns; mx.example.com
-Will-Retry-Until: Thu, 5 Nov 2026 10:00:00 +0000
-
-Final-Recipient: rfc822; third@example.com
+Will-Retry-Until: Thu, 5 Nov 2026 10:00:00 +0000""",
+    """Final-Recipient: rfc822; third@example.com
 Action: delivered
-Status: 2.0.0
-
---B
-Content-Type: message/rfc822
-
-Message-ID: <orig-1@example.org>
+Status: 2.0.0""",
+    reporting_mta="mta.example.org", sender="MAILER-DAEMON@mta.example.org",
+    subject="Delivery Status Notification", boundary="B",
+    message_fields="Arrival-Date: Mon, 2 Nov 2026 10:00:00 +0000\nOriginal-Envelope-Id: env-42\n",
+    returned_type="message/rfc822",
+    returned="""Message-ID: <orig-1@example.org>
 Subject: =?utf-8?q?R=C3=A9union?=
 From: Sender <sender@example.org>
 To: first@example.net
 Date: Mon, 2 Nov 2026 09:59:00 +0000
 
-Hello
---B--
-"""
+Hello""",
+).encode()
 
 
 @pytest.mark.parametrize("eol", ["lf", "crlf", "cr"])
@@ -196,7 +178,14 @@ def test_bundled_examples_parse() -> None:
 def test_to_dict_is_json_ready() -> None:
     import json
 
-    json.dumps(ndr.parse(DSN).to_dict())
+    report = ndr.parse(DSN)
+    data = report.to_dict()
+    assert json.loads(json.dumps(data)) == data  # plain JSON types only: a round trip changes nothing
+    assert data["kind"] == report.kind.value and data["decoder"] == report.decoder
+    assert [r["recipient"] for r in data["recipients"]] == [r.recipient for r in report.recipients]
+    first = data["recipients"][0]
+    assert first["action"] == report.recipients[0].action and first["reason"] == report.recipients[0].reason
+    assert isinstance(first["hard"], bool) and isinstance(data["defects"], list)
 
 
 def test_public_api_matches_all() -> None:

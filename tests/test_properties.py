@@ -9,6 +9,7 @@ import ndr
 from ndr import Kind
 
 from .conftest import CORPUS, EXAMPLES, corpus_rows, with_eol
+from .mutations import mutated
 
 SEEDS = [p.read_bytes() for p in sorted(EXAMPLES.glob("*.eml"))]
 SEEDS += [(CORPUS / row["file"]).read_bytes() for row in corpus_rows()[::12]]
@@ -21,30 +22,7 @@ def test_parse_never_raises_on_arbitrary_bytes(data: bytes) -> None:
     assert isinstance(report.kind, Kind)
 
 
-@st.composite
-def mutated(draw: st.DrawFn) -> bytes:
-    data = bytearray(draw(st.sampled_from(SEEDS)))
-    for _ in range(draw(st.integers(1, 6))):
-        operation = draw(st.sampled_from(["cut", "flip", "insert", "drop-line", "dup"]))
-        if not data:
-            break
-        at = draw(st.integers(0, len(data) - 1))
-        if operation == "cut":
-            del data[at:]
-        elif operation == "flip":
-            data[at] = draw(st.integers(0, 255))
-        elif operation == "insert":
-            data[at:at] = draw(st.sampled_from([b"\x00", b"\n--", b"\r", b"=?utf-8?B?", b"\nContent-Type: multipart/mixed\n",
-                                                b"Final-Recipient: rfc822; ", b"\xff\xfe", b"\n\n"]))
-        elif operation == "drop-line":
-            end = data.find(b"\n", at)
-            del data[at: end if end > 0 else at + 1]
-        else:
-            data[at:at] = data[at: at + draw(st.integers(1, 2000))]
-    return bytes(data)
-
-
-@given(mutated())
+@given(mutated(SEEDS, most=6))
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_parse_never_raises_on_mutated_bounces(data: bytes) -> None:
     report = ndr.parse(data)

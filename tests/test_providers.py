@@ -11,33 +11,13 @@ import ndr
 from ndr import Kind
 from ndr.reading.dsn import parse_fields
 
+from .bounces import report
 from .conftest import CORPUS, corpus_rows, with_eol
 
-DSN_TEMPLATE = """\
-From: MAILER-DAEMON@out.example.net (Mail Delivery System)
-To: alice@example.org
-Subject: Undelivered Mail Returned to Sender
-MIME-Version: 1.0
-Content-Type: multipart/report; report-type=delivery-status; boundary="B"
-
---B
-Content-Type: text/plain
-
-{human}
-
---B
-Content-Type: message/delivery-status
-
-Reporting-MTA: dns; out.example.net
-
-{fields}
-
---B--
-"""
-
-
 def _dsn(human: str, fields: str) -> ndr.Report:
-    return ndr.parse(DSN_TEMPLATE.format(human=human, fields=fields).encode())
+    return ndr.parse(report(human, fields, reporting_mta="out.example.net", boundary="B",
+                            sender="MAILER-DAEMON@out.example.net (Mail Delivery System)",
+                            to="alice@example.org").encode())
 
 
 def test_status_part_without_diagnostic_is_filled_from_the_text() -> None:
@@ -58,10 +38,11 @@ def test_exchange_remote_server_returned_text() -> None:
     assert (r.status, r.reply_code) == ("5.4.1", "550")
 
 
-def test_without_a_named_server_the_reporting_mta_is_the_remote() -> None:
+def test_without_a_named_server_remote_mta_is_none_and_the_reporter_stays_the_reporter() -> None:
     [r] = _dsn("Mailbox full.", "Final-Recipient: rfc822; dan@example.com\nAction: failed\n"
                                 "Status: 5.2.2\nDiagnostic-Code: smtp; 552 5.2.2 full").recipients
-    assert r.remote_mta == "out.example.net"
+    assert r.remote_mta is None  # DECISIONS "Fields": the reporter is never a stand-in
+    assert r.reporting_mta == "out.example.net"
 
 
 def test_remote_servers_own_code_wins_over_the_summary_status() -> None:
@@ -223,5 +204,7 @@ def test_zoho_is_not_read_as_exim() -> None:
     report = ndr.parse(ZOHO.encode())
     record = report.recipients[0]
     assert report.decoder == "table:zoho"
-    assert (record.recipient, record.reply_code, record.status) == ("bob@example.com", "421", "4.0.0")
+    # no code stated: "host not reachable" is expired, whose code (class of the 421) is inferred
+    assert (record.recipient, record.reply_code, record.status, record.status_source) == (
+        "bob@example.com", "421", "4.4.7", "inferred")
     assert "Received" not in (record.diagnostic_code or "")

@@ -1,15 +1,18 @@
-"""The one remote_mta rule (ndr/decoders/hosts.py), for every decoder: the server that answered,
-else the MTA that wrote the report, else the first server that signed the bounce's trace."""
+"""The one remote_mta rule (ndr/reading/decoders/settle.py), for every decoder: the server that
+answered, else the server the text says was tried, else None — never the reporter or the trace
+(DECISIONS "Fields")."""
 from __future__ import annotations
 
 import pytest
 
 import ndr
 from ndr.catalog import load_catalog
-from ndr.reading.decoders import hosts, phrases
+from ndr.reading.decoders import settle as hosts
+from ndr.reading.decoders.settle import answering_host, trace_host
 from ndr.reading.decoders.base import Mail
 from ndr.reading.mime import parse as mime_parse
 
+from .bounces import report
 from .conftest import with_eol
 
 EOLS = pytest.mark.parametrize("eol", ["lf", "crlf", "cr"])
@@ -70,36 +73,19 @@ recipients. This is a permanent error. The following address(es) failed:
     Unrouteable address
 """
 
-DSN_REMOTE = """\
-From: MAILER-DAEMON@relay.example.net
-To: alice@example.org
-Subject: Delivery Status Notification (Failure)
-MIME-Version: 1.0
-Content-Type: multipart/report; report-type=delivery-status; boundary="b"
-
---b
-Content-Type: text/plain
-
-Your message could not be delivered.
-
---b
-Content-Type: message/delivery-status
-
-Reporting-MTA: dns; relay.example.net
-
-Final-Recipient: rfc822; bob@example.com
+DSN_REMOTE = report(
+    "Your message could not be delivered.",
+    """Final-Recipient: rfc822; bob@example.com
 Action: failed
 Status: 5.2.2
 Remote-MTA: dns; [192.0.2.33]
-Diagnostic-Code: smtp; 552 5.2.2 Mailbox full
-
-Final-Recipient: rfc822; carol@example.com
+Diagnostic-Code: smtp; 552 5.2.2 Mailbox full""",
+    """Final-Recipient: rfc822; carol@example.com
 Action: failed
 Status: 4.4.1
-Diagnostic-Code: X-Postfix; connect to mx.example.com[192.0.2.8]:25: Connection refused
-
---b--
-"""
+Diagnostic-Code: X-Postfix; connect to mx.example.com[192.0.2.8]:25: Connection refused""",
+    reporting_mta="relay.example.net", sender="MAILER-DAEMON@relay.example.net", to="alice@example.org",
+    subject="Delivery Status Notification (Failure)")
 
 
 def _record(text: str, eol: str = "lf", recipient: str | None = None):
@@ -117,22 +103,49 @@ def test_the_server_that_answered(eol):
 
 
 @EOLS
-def test_connection_failure_names_the_reporting_mta(eol):
-    # nobody answered: the words are the reporting MTA's own; the host it tried stays in the text
+def test_connection_failure_names_the_server_tried(eol):
+    # nobody answered, but the text names the destination the sender tried: that is remote_mta;
+    # the reporter stays reporting_mta
     record = _record(CONNECT_FAILED, eol)
-    assert record.remote_mta == "relay.example.net"
-    assert "mx1.example.com" in (record.diagnostic_code or "")
+    assert record.remote_mta == "mx1.example.com"
+    assert record.reporting_mta == "relay.example.net"
 
 
 @EOLS
-def test_no_host_named_falls_back_to_the_trace(eol):
-    # the oldest Received header of the bounce was signed by the host that wrote it
-    assert _record(NO_HOST_NAMED, eol).remote_mta == "smtp.example.net"
+def test_no_host_named_gives_none(eol):
+    # neither the reporter nor the bounce's trace stands in for a destination nobody named
+    record = _record(NO_HOST_NAMED, eol)
+    assert record.remote_mta is None
+    assert record.reporting_mta is not None
 
 
-def test_remote_mta_field_wins_and_is_normalised_and_connect_to_is_not_an_answer():
+def test_remote_mta_field_wins_and_is_normalised_and_connect_to_names_the_destination():
     assert _record(DSN_REMOTE, recipient="bob@example.com").remote_mta == "192.0.2.33"
-    assert _record(DSN_REMOTE, recipient="carol@example.com").remote_mta == "relay.example.net"
+    assert _record(DSN_REMOTE, recipient="carol@example.com").remote_mta == "mx.example.com"
+
+
+@pytest.mark.parametrize("text, want", [
+    ("connect to mx.example.com[192.0.2.1]:25: Connection refused", "mx.example.com"),
+    ("delivery temporarily suspended: connect to MX.example.com[192.0.2.1]:25: Connection timed out",
+     "mx.example.com"),
+    ("lost connection with mx.example.com[192.0.2.1] while receiving the initial server greeting",
+     "mx.example.com"),
+    ("conversation with mx.example.com[192.0.2.1] timed out while sending RCPT TO", "mx.example.com"),
+    ("TLS is required, but was not offered by host mx.example.com[192.0.2.1]", "mx.example.com"),
+    ("host mx.example.com [192.0.2.1]: Connection refused", "mx.example.com"),
+    ("Deferred: Connection refused by mx.example.com.", "mx.example.com"),
+    ("Deferred: Connection timed out with mx.example.com.", "mx.example.com"),
+    ("450 4.4.316 Connection refused [Message=Socket error code 10061] "
+     "[LastAttemptedServerName=mail.contoso.test] [LastAttemptedIP=203.0.113.40:25]", "mail.contoso.test"),
+    ("550 4.4.7 QUEUE.Expired; message expired [{LED=450 4.4.312 DNS query failed};{MSG=};"
+     "{FQDN=mail.contoso.test};{IP=203.0.113.40}]", "mail.contoso.test"),
+    ("Host or domain name not found. Name service error for name=example.com type=MX: Host not found",
+     None),
+    ("Unrouteable address", None),
+])
+def test_tried_host(text, want):
+    mail = Mail(mime_parse(b"From: x@example.com\n\nx\n"), load_catalog())
+    assert hosts.tried_host(mail, text) == want
 
 
 @pytest.mark.parametrize("header, want", [
@@ -144,7 +157,7 @@ def test_remote_mta_field_wins_and_is_normalised_and_connect_to_is_not_an_answer
 def test_trace_host(header, want):
     text = f"From: MAILER-DAEMON@example.com\nSubject: x\n{header}\n\nbody\n"
     mail = Mail(mime_parse(text.encode()), load_catalog())
-    got = hosts.trace_host(mail)
+    got = trace_host(mail)
     if want is None:  # the qmail note is skipped; the next (newer) header is the oldest hop
         assert got == "gw.example.com"
     else:
@@ -164,5 +177,5 @@ def test_trace_host(header, want):
 ])
 def test_answering_host(text, want):
     mail = Mail(mime_parse(b"From: x@example.com\n\nx\n"), load_catalog())
-    assert phrases.layout(mail.catalog) is not None
-    assert hosts.answering_host(mail, text) == want
+    assert mail.catalog.notices is not None
+    assert answering_host(mail, text) == want

@@ -5,7 +5,7 @@ import re
 
 from ndr.reading.archives import Problem
 from ndr.batch.findings import FindingsBuilder
-from ndr.batch.report import render_report
+from ndr.batch.html_report import render_report
 from ndr.batch.summary import Summary
 from ndr.batch.work import MessageResult, UnitResult
 

@@ -224,7 +224,7 @@ def test_sendgrid(service, keys):
     assert response.status_code == 200, response.text
     reasons = {row["recipient"]: row["reason"] for row in response.json()}
     assert reasons == {"gone@example.com": "userunknown", "listed@example.com": "badreputation",
-                       "before@example.com": "suppressed", "slow@example.com": "expired",
+                       "before@example.com": "suppressed", "slow@example.com": "blocked",
                        "angry@example.com": "feedback"}
     tampered = body.replace(b"gone@", b"gona@")
     is_problem(service.post("/v1/webhooks/sendgrid", content=tampered, headers=P.sendgrid_headers(keys, body)), 401)

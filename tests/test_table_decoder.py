@@ -10,9 +10,9 @@ import pytest
 import ndr
 from ndr.reading import mime
 from ndr.catalog import CatalogError, load_catalog
-from ndr.reading.decoders import vendor_problems
+from ndr.catalog.validate import vendor_problems
 from ndr.reading.decoders.base import Mail
-from ndr.reading.decoders.layout import compile_layout, layouts
+from ndr.catalog.layouts import compile_layout
 from ndr.reading.decoders.table import TableDecoder
 
 from .conftest import with_eol
@@ -175,7 +175,8 @@ def test_shared_rule_fills_remote_mta_and_smtp_command() -> None:
             b"    SMTP error from remote mail server after RCPT TO:<a@example.com>: 550 5.1.1 unknown\n")
     raw = _run(data).recipients[0]
     assert raw.smtp_command == "RCPT"
-    assert raw.remote_mta == "relay.example.net"  # nobody named: the bounce's first signed hop
+    assert raw.remote_mta is None  # nobody named: no stand-in (DECISIONS "Fields")
+    assert raw.reporting_mta == "relay.example.net"  # the reporter: the bounce's first signed hop
 
 
 SESSION_LAYOUT = dict(LAYOUT, start=["transcript of session follows"], end=["unsent message follows"],
@@ -238,8 +239,8 @@ def test_detection_through_a_user_catalog(tmp_path: Path) -> None:
     user = tmp_path / "acme.yaml"
     user.write_text(yaml.safe_dump({"vendors": [LAYOUT]}), encoding="utf-8")
     catalog = load_catalog(str(user))
-    assert any(layout.id == "acme" for layout in layouts(catalog))
-    assert layouts(catalog) is layouts(catalog)  # compiled once per catalog
+    assert any(layout.id == "acme" for layout in catalog.layouts)
+    assert catalog.layouts is catalog.layouts  # compiled once per catalog
     report = ndr.parse(MESSAGE, catalog=catalog)
     assert report.decoder == "table:acme"
     assert {r.recipient for r in report.recipients} == {"alice@example.com", "bob@example.com",
@@ -318,5 +319,5 @@ def test_entries_of_code_decoders_are_left_to_them() -> None:
 
 def test_shipped_layouts_compile() -> None:
     catalog = load_catalog()
-    ids = [layout.id for layout in layouts(catalog)]
+    ids = [layout.id for layout in catalog.layouts]
     assert len(ids) == len(set(ids)) and "exim" in ids and "qmail" in ids

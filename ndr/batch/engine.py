@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import itertools
 import os
+import threading
+import time
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -30,6 +32,18 @@ def _init_worker(context: WorkContext) -> None:
     # needs it and cached for the life of the worker (a re-run that skips everything never pays).
     global _CONTEXT
     _CONTEXT = context
+    _die_with_parent(os.getppid())
+
+
+def _die_with_parent(parent: int) -> None:
+    """A worker whose parent was killed (``kill -9``) exits too: it would otherwise wait on the
+    pool's queue forever (it holds the queue's write end itself, so no end of file comes)."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="ndr-parent-watch", daemon=True).start()
 
 
 def _run_in_worker(unit: Unit) -> UnitResult:
@@ -65,7 +79,7 @@ def lost_unit(unit: Unit, why: str) -> UnitResult:
                       nbytes=unit.nbytes)
 
 
-BYTES_PER_WORKER = 4 * 1024 * 1024
+BYTES_PER_WORKER = 3 * 1024 * 1024
 """Input below this much per worker is parsed in fewer processes: starting a worker and handing
 results back costs more than a second process saves on a small input (about 500 bounces, 2 MB,
 take under half a second in one process)."""

@@ -27,17 +27,20 @@ def _patterns(raw: Iterable[Any] | None) -> tuple[Pattern, ...]:
     return tuple(compile_pattern(p) for p in raw or ())
 
 
-def build(data: dict[str, Any], label: str = "", overrides: tuple[str, ...] = ()) -> Catalog:
+def build(data: dict[str, Any], label: str = "", overrides: tuple[str, ...] = (),
+          deprecations: Iterable[str] = ()) -> Catalog:
     """Index a validated catalog."""
     reasons = {item["id"]: _reason(item) for item in data["reasons"]}
     entries = tuple(_code_entry(item) for item in data["codes"])
     exact, by_subject, ranges = _index(entries)
     hosts = tuple(_host(item) for item in data["hosts"])
     vendors = tuple(item for item in data["vendors"])
+    notices = {k: v for k, v in (data.get("notices") or {}).items() if k != "__line__"}
     return Catalog(reasons=reasons, codes=entries, hosts=hosts, vendors=vendors,
                    webhooks=tuple(data["webhooks"]), path=label,
                    overrides=overrides, exact=exact, by_subject=by_subject, ranges=tuple(ranges),
-                   phrases=_phrases(reasons, entries))
+                   phrases=_phrases(reasons, entries), notices_data=notices,
+                   deprecations=tuple(deprecations))
 
 
 def _reason(item: dict[str, Any]) -> Reason:
@@ -51,6 +54,7 @@ def _reason(item: dict[str, Any]) -> Reason:
         yields_to=tuple(item.get("yields_to") or ()),
         dsn_fields={name: tuple(values) for name, values in (item.get("dsn_fields") or {}).items()
                     if name != "__line__"},
+        retried=_text(item.get("retried")),
     )
 
 
@@ -64,6 +68,7 @@ def _code_entry(item: dict[str, Any]) -> CodeEntry:
         fixes=_text_list(item.get("fixes")), who=tuple(item.get("who") or ()),
         patterns=_patterns(item.get("patterns")), source=str(item.get("source", "")),
         yields_to=tuple(item.get("yields_to") or ()), explains=_patterns(item.get("explains")),
+        general=item.get("general"), rfc_status=item.get("rfc_status"),
     )
 
 
@@ -99,6 +104,8 @@ def _host(item: dict[str, Any]) -> Host:
             for r in item.get("rules") or ()
         ),
         source=str(item.get("source", "")),
+        notices={key: tuple(values) for key, values in (item.get("notices") or {}).items()
+                 if key != "__line__"},
     )
 
 

@@ -1,10 +1,16 @@
 """The catalog's typed entries: reasons, code entries, host rules, and the indexed ``Catalog``."""
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
+from functools import cached_property
+from collections.abc import Container
 from typing import Any, Mapping
 
+from .layouts import Check, Layout, compile_layouts, detectors
 from .match import Pattern, PatternTable
+from .notices import Notices, compile_notices
+from .webhooks import WebhookEntry, index as webhook_index
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +60,9 @@ class Reason:
     """Extension fields of a recipient's delivery-status block (lowercase name → lowercase
     values) whose value is a vendor's own verdict meaning this reason (PowerMTA's
     ``x-powermta-bouncecategory: bad-mailbox`` → ``userunknown``)."""
+    retried: Text = field(default_factory=lambda: Text({}))
+    """For ``expired``: the summary's lead when a last real error explains the expiry
+    ("Expired after retrying: <the error's title>")."""
 
     def is_hard(self, klass: str | None) -> bool:
         """Whether a failure of this reason is hard, given the class digit of its code."""
@@ -82,8 +91,14 @@ class CodeEntry:
     (decisive) code: the text names a more specific condition than the code (a ``5.1.1`` from
     an MDA whose text says the mailbox is over quota)."""
     explains: tuple[Pattern, ...] = ()
-    """Texts this entry explains without deciding their reason (``connection timed out`` is
-    explained by the connection-timeout entry even when the queue gave up: reason ``expired``)."""
+    """Texts this entry explains without deciding their reason (``did not accept our requests to
+    connect`` is explained by the connection-timeout entry although the queue gave up)."""
+    general: str | None = None
+    """For a vendor's entry: the id of the entry that explains the same condition to a general
+    mail administrator, used unless that vendor reported the failure (DECISIONS "Language":
+    Microsoft 365 advice is chosen by who reported it)."""
+    rfc_status: str | None = None
+    """The registered RFC 3463 code a generated report states for this condition."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,11 +121,19 @@ class Host:
     domains: tuple[str, ...]
     rules: tuple[HostRule, ...]
     source: str
+    notices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Marks of the notices this provider's own MTA writes (``headers`` present, ``from``
+    fragments, ``body`` phrases; lowercase): a notice showing one was reported by it."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Catalog:
-    """The validated, indexed catalog. Immutable; build it with ``load_catalog``."""
+    """The validated, indexed catalog. Immutable; build it with ``load_catalog``.
+
+    Compared and hashed by identity (one per loaded file set). Its compiled forms are typed
+    properties built on first use, once per catalog: the layouts and their detectors, the
+    ``notices`` section, and the indexes classification looks things up in.
+    """
 
     reasons: Mapping[str, Reason]
     codes: tuple[CodeEntry, ...]
@@ -128,8 +151,92 @@ class Catalog:
     ranges: tuple[tuple[str, int, int, CodeEntry], ...] = ()
     phrases: PatternTable[tuple[str, CodeEntry | None]] = field(default_factory=lambda: PatternTable(()))
     """Phrase patterns in precedence order, payload (reason id, code entry or None)."""
-    cache: dict[str, Any] = field(default_factory=dict, compare=False)
-    """Per-catalog compiled artefacts of other modules (e.g. the table decoder's layouts)."""
+    notices_data: Mapping[str, Any] = field(default_factory=dict)
+    """The ``notices`` section as validated data (``notices`` compiles it)."""
+    deprecations: tuple[str, ...] = ()
+    """What the files say in a way that still works but will not always (``ndr catalog check``)."""
+
+    @cached_property
+    def cache(self) -> dict[str, Any]:
+        """Deprecated: compiled forms are the typed properties of the catalog now. A plain dict,
+        one per catalog, for code written before."""
+        warnings.warn("Catalog.cache is deprecated: use the catalog's typed properties "
+                      "(layouts, notices, host_index ...)", DeprecationWarning, stacklevel=2)
+        return {}
+
+    @cached_property
+    def layouts(self) -> tuple[Layout, ...]:
+        """The ``vendors`` layouts the table decoder runs, compiled."""
+        return compile_layouts(self.vendors)
+
+    @cached_property
+    def detectors(self) -> tuple[tuple[Layout, tuple[Check, ...]], ...]:
+        """Each layout with its detect alternatives as grouped checks."""
+        return detectors(self.layouts)
+
+    @cached_property
+    def notices(self) -> Notices | None:
+        """The ``notices`` section, compiled; None when the catalog has none."""
+        return compile_notices(dict(self.notices_data)) if self.notices_data else None
+
+    @cached_property
+    def host_index(self) -> tuple[Mapping[str, tuple[Host, ...]], Mapping[str, tuple[Host, ...]]]:
+        """Host suffix → hosts, for remote host names and for recipient domains."""
+        remote: dict[str, list[Host]] = {}
+        domains: dict[str, list[Host]] = {}
+        for host in self.hosts:
+            for suffix in host.remote_hosts:
+                remote.setdefault(suffix.strip(".").lower(), []).append(host)
+            for suffix in host.domains:
+                domains.setdefault(suffix.strip(".").lower(), []).append(host)
+        return ({k: tuple(v) for k, v in remote.items()}, {k: tuple(v) for k, v in domains.items()})
+
+    @cached_property
+    def webhook_index(self) -> Mapping[tuple[str, str], WebhookEntry]:
+        """(provider, event key) → the ``webhooks`` entry for it."""
+        return webhook_index(self.webhooks)
+
+    @cached_property
+    def explainers(self) -> Mapping[str, CodeEntry]:
+        """Phrase (as written) → the code entry that ``explains`` it."""
+        table: dict[str, CodeEntry] = {}
+        for entry in self.codes:
+            for pattern in entry.explains:
+                table.setdefault(pattern.source, entry)
+        return table
+
+    @cached_property
+    def field_reasons(self) -> Mapping[str, Mapping[str, str]]:
+        """DSN extension field → its value → the reason that lists it in ``dsn_fields``."""
+        table: dict[str, dict[str, str]] = {}
+        for reason in self.reasons.values():
+            for name, values in reason.dsn_fields.items():
+                for value in values:
+                    table.setdefault(name, {})[value] = reason.id
+        return table
+
+    @cached_property
+    def type_claims(self) -> Mapping[str, Reason]:
+        """Diagnostic-Code type → the first reason by priority that lists it."""
+        return self._claims("diagnostic_types")
+
+    @cached_property
+    def command_claims(self) -> Mapping[str, Reason]:
+        """SMTP command → the first reason by priority that lists it in ``commands``."""
+        return self._claims("commands")
+
+    def _claims(self, name: str) -> dict[str, Reason]:
+        table: dict[str, Reason] = {}
+        for reason in sorted(self.reasons.values(), key=lambda r: r.priority):
+            for value in getattr(reason, name):
+                table.setdefault(value, reason)
+        return table
+
+    @cached_property
+    def entry_patterns(self) -> PatternTable[CodeEntry]:
+        """Code entries' own patterns, for entries with a concrete code (no ``X``)."""
+        return PatternTable.build((pattern, entry) for entry in self.codes
+                                  if entry.status and "X" not in entry.status for pattern in entry.patterns)
 
     def code_entry(self, status: str | None, vendors: frozenset[str] = frozenset()) -> CodeEntry | None:
         """The entry for an exact code, else its range, else its registry (X) form.
@@ -152,12 +259,21 @@ class Catalog:
                     return candidate
         return self.by_subject.get(status[2:])
 
+    @cached_property
+    def by_id(self) -> Mapping[str, CodeEntry]:
+        """Code entries by id."""
+        return {candidate.id: candidate for candidate in self.codes}
+
     def entry(self, entry_id: str) -> CodeEntry | None:
         """A code entry by id."""
-        for candidate in self.codes:
-            if candidate.id == entry_id:
-                return candidate
-        return None
+        return self.by_id.get(entry_id)
+
+    def scoped(self, entry: CodeEntry | None, reporters: Container[str]) -> CodeEntry | None:
+        """``entry``, or its ``general`` counterpart when the entry's vendor did not report the
+        failure (``reporters``: the vendors whose MTA wrote the notice)."""
+        if entry is None or entry.general is None or entry.vendor in reporters:
+            return entry
+        return self.entry(entry.general) or entry
 
     def reason(self, reason_id: str) -> Reason:
         """A reason by id (``undefined`` when unknown)."""

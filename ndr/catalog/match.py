@@ -18,6 +18,31 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Generic, Iterable, Iterator, TypeVar
 
+# Local part and domain hold no "@" and start only after a delimiter or an "@", so a search
+# tries each stretch of text a bounded number of times: linear even on "@@@@..." or a megabyte
+# without a delimiter (the unrestricted form backtracks cubically there).
+ADDRESS_PATTERN = (r"(?<![^\s<>()\[\]\"',;:@])[^\s<>()\[\]\"',;:@]+@[^\s<>()\[\]\"',;:@]+\.[A-Za-z0-9-]+"
+                   r"|(?<![^\s<>()\[\]\"',;:@])[^\s<>()\[\]\"',;:@]+@\[[0-9.:a-fA-F]+\]")
+"""An e-mail address in free text (no group), for decoders that build their own expressions."""
+ADDRESS_GROUP = f"(?P<address>{ADDRESS_PATTERN})"
+# Each alternative starts only where a host name (an IPv6 literal) can start, not inside one: a
+# search stays linear on "a.a.a.a..." (from every word boundary it would rescan the rest).
+HOST_GROUP = r"\[?(?P<host>(?<![a-z0-9.-])[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)+|(?<![0-9a-f:.])[0-9a-f]*:[0-9a-f:.]+)\]?"
+
+
+_ADDRESS_AFTER_EQUALS = r"(?P<address>[^\s<>()\[\]\"',;:@=]+@[^\s<>()\[\]\"',;:@]+\.[A-Za-z0-9-]+)"
+
+
+def compile_shape(expression: str, flags: int = 0) -> re.Pattern[str]:
+    """A catalog regex of a layout or of the notices, its placeholders filled: ``{address}``
+    (the group ``address``) and ``{host}`` (the group ``host``); case-insensitive."""
+    # "{address}" right after a literal "=" (X.400's "dda:SMTP=user@host;"): the shape's own
+    # literal fixes where the address starts, so the free-text rule (an address starts only after
+    # a delimiter) is not needed there, and the local part holds no "=".
+    expression = expression.replace("={address}", "=" + _ADDRESS_AFTER_EQUALS)
+    expanded = expression.replace("{address}", ADDRESS_GROUP).replace("{host}", HOST_GROUP)
+    return re.compile(expanded, re.I | flags)
+
 T = TypeVar("T")
 
 _SPACES = re.compile(r"\s+")
@@ -123,8 +148,10 @@ def _delimited(body: str) -> bool:
         return False
 
 
-def regex_problem(expression: str) -> str | None:
-    """Why ``expression`` may not be used as a catalog regex, or None when it is acceptable."""
+def regex_problem(expression: str, per_line: bool = False) -> str | None:
+    """Why ``expression`` may not be used as a catalog regex, or None when it is acceptable.
+    ``per_line``: a vendor layout's expression, which sees one line at a time (see
+    ``regexcheck.linear_problem``)."""
     if not (expression.startswith("^") or expression.startswith("\\b")):
         return "regex must be anchored with ^ or \\b"
     if any(not _delimited(body) for body in _repeated_groups(expression)):
@@ -135,7 +162,9 @@ def regex_problem(expression: str) -> str | None:
         re.compile(expression)
     except re.error as exc:
         return f"regex does not compile: {exc}"
-    return None
+    from .regexcheck import linear_problem  # only when a catalog is validated
+
+    return linear_problem(expression, per_line)
 
 
 def pattern_problem(raw: Any) -> str | None:

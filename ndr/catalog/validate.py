@@ -1,10 +1,13 @@
 """Validation of catalog data as read from YAML: every problem at once, each with its line."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable, Iterable, Iterator
 
 from . import codes as codes_mod
+from .layout_check import vendor_problems as table_layout_problems
 from .match import pattern_key, pattern_problem
+from .notices import problems as notice_problems
+from .webhooks import entry_problems as webhook_entry_problems
 
 
 LANGS = ("en", "pt-BR")
@@ -126,10 +129,34 @@ def validate(data: dict[str, Any]) -> list[str]:
         return problems
     reason_ids = _check_reasons(data["reasons"], problems)
     _check_codes(data["codes"], reason_ids, problems)
+    _check_general(data["codes"], problems)
     _check_hosts(data["hosts"], reason_ids, problems)
     _check_vendors(data["vendors"], reason_ids, problems)
+    _check_notices(data.get("notices"), problems)
     problems.extend(_webhook_problems(data["webhooks"], reason_ids))
     return problems
+
+
+def _check_notices(section: Any, problems: list[str]) -> None:
+    if not section:
+        return  # no notices: the generic fallback reads nothing
+    if not isinstance(section, dict):
+        problems.append("section 'notices' must be a mapping")
+        return
+    where = f"line {section['__line__']}: notices" if "__line__" in section else "notices"
+    problems.extend(f"{where}: {p}" for p in notice_problems(section))
+    if not section.get("source"):
+        problems.append(f"{where}: missing source")
+
+
+def _mappings(section: str, items: list[Any], problems: list[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(location, entry) for each entry of a section that is a mapping; others are problems."""
+    for index, item in enumerate(items):
+        where = _where(section, item, index)
+        if isinstance(item, dict):
+            yield where, item
+        else:
+            problems.append(f"{where}: must be a mapping")
 
 
 class _Claims:
@@ -145,11 +172,7 @@ class _Claims:
 def _check_reasons(items: list[Any], problems: list[str]) -> set[str]:
     """Check the reasons section; return the reason ids it defines."""
     claims = _Claims()
-    for index, item in enumerate(items):
-        where = _where("reasons", item, index)
-        if not isinstance(item, dict):
-            problems.append(f"{where}: must be a mapping")
-            continue
+    for where, item in _mappings("reasons", items, problems):
         rid = item.get("id")
         if not isinstance(rid, str) or not rid:
             problems.append(f"{where}: missing id")
@@ -189,6 +212,7 @@ def _check_reason(item: dict[str, Any], where: str, rid: str, claims: _Claims,
         _check_status(item["default_status"], where, problems, allow_range=False)
     _check_text(item.get("summary"), where, "summary", problems)
     _check_text(item.get("advice"), where, "advice", problems, required=False)
+    _check_text(item.get("retried"), where, "retried", problems, required=False)
     _check_patterns(item.get("patterns"), where, problems)
     if item.get("after_data") is not None and not isinstance(item["after_data"], str):
         problems.append(f"{where}: after_data must be a reason id")
@@ -216,11 +240,7 @@ def _check_reason(item: dict[str, Any], where: str, rid: str, claims: _Claims,
 def _check_codes(items: list[Any], reason_ids: set[str], problems: list[str]) -> None:
     ids: set[str] = set()
     statuses: dict[str, str] = {}
-    for index, item in enumerate(items):
-        where = _where("codes", item, index)
-        if not isinstance(item, dict):
-            problems.append(f"{where}: must be a mapping")
-            continue
+    for where, item in _mappings("codes", items, problems):
         cid = item.get("id")
         if not isinstance(cid, str) or not cid:
             problems.append(f"{where}: missing id")
@@ -264,30 +284,57 @@ def _check_code(item: dict[str, Any], where: str, status: Any, reason_ids: set[s
     yields = item.get("yields_to") or []
     if not isinstance(yields, list) or any(y not in reason_ids for y in yields):
         problems.append(f"{where}: yields_to must be a list of reason ids")
+    if item.get("rfc_status") is not None:
+        _check_status(item["rfc_status"], where, problems, allow_range=False)
     if not item.get("source"):
         problems.append(f"{where}: missing source")
 
 
-def _check_hosts(items: list[Any], reason_ids: set[str], problems: list[str]) -> None:
-    host_ids: set[str] = set()
+def _check_general(items: list[Any], problems: list[str]) -> None:
+    """A ``general`` counterpart must be another code entry, itself without a vendor."""
+    by_id = {item.get("id"): item for item in items if isinstance(item, dict)}
     for index, item in enumerate(items):
-        where = _where("hosts", item, index)
+        if not isinstance(item, dict) or item.get("general") is None:
+            continue
+        other = by_id.get(item["general"])
+        if other is None or other is item or other.get("vendor") is not None:
+            problems.append(f"{_where('codes', item, index)}: general must name a code entry "
+                            f"without a vendor, not {item['general']!r}")
+
+
+def _identified(section: str, items: list[Any], problems: list[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(location, entry) for each entry of a section that is a mapping with an id; a duplicate id
+    or a missing source is a problem (the entry is still checked)."""
+    ids: set[str] = set()
+    for index, item in enumerate(items):
+        where = _where(section, item, index)
         if not isinstance(item, dict) or not item.get("id"):
             problems.append(f"{where}: must be a mapping with an id")
             continue
-        if item["id"] in host_ids:
+        if item["id"] in ids:
             problems.append(f"{where}: duplicate id {item['id']!r}")
-        host_ids.add(item["id"])
+        ids.add(item["id"])
+        if not item.get("source"):
+            problems.append(f"{where}: missing source")
+        yield where, item
+
+
+def _check_hosts(items: list[Any], reason_ids: set[str], problems: list[str]) -> None:
+    for where, item in _identified("hosts", items, problems):
         for key in ("remote_hosts", "domains"):
             value = item.get(key) or []
             if not isinstance(value, list) or any(not isinstance(v, str) or v != v.lower() for v in value):
                 problems.append(f"{where}: {key} must be a list of lowercase strings")
         if not item.get("remote_hosts") and not item.get("domains"):
             problems.append(f"{where}: needs remote_hosts or domains")
+        notices = item.get("notices") or {}
+        if not isinstance(notices, dict) or any(
+                key != "__line__" and (key not in ("headers", "from", "body") or not isinstance(value, list)
+                                       or any(not isinstance(v, str) or v != v.lower() for v in value))
+                for key, value in notices.items()):
+            problems.append(f"{where}: notices maps headers, from, body to lists of lowercase strings")
         for rule_index, rule in enumerate(item.get("rules") or []):
             _check_host_rule(rule, f"{where} rule {rule_index}", reason_ids, problems)
-        if not item.get("source"):
-            problems.append(f"{where}: missing source")
 
 
 def _check_host_rule(rule: Any, rwhere: str, reason_ids: set[str], problems: list[str]) -> None:
@@ -311,30 +358,36 @@ def _check_host_rule(rule: Any, rwhere: str, reason_ids: set[str], problems: lis
 
 
 def _check_vendors(items: list[Any], reason_ids: set[str], problems: list[str]) -> None:
-    vendor_ids: set[str] = set()
-    for index, item in enumerate(items):
-        where = _where("vendors", item, index)
-        if not isinstance(item, dict) or not item.get("id"):
-            problems.append(f"{where}: must be a mapping with an id")
-            continue
-        if item["id"] in vendor_ids:
-            problems.append(f"{where}: duplicate id {item['id']!r}")
-        vendor_ids.add(item["id"])
-        if not item.get("source"):
-            problems.append(f"{where}: missing source")
-        problems.extend(f"{where}: {p}" for p in _vendor_problems(item, reason_ids))
+    for where, item in _identified("vendors", items, problems):
+        problems.extend(f"{where}: {p}" for p in vendor_problems(item, reason_ids))
 
 
 def _webhook_problems(items: list[Any], reason_ids: set[str]) -> list[str]:
-    # ndr.webhooks owns the meaning of its entries (imported late: layering, start-up).
-    from ..webhooks.entries import entry_problems
-
     return [f"{_where('webhooks', item, i)}: {p}" for i, item in enumerate(items)
-            for p in entry_problems(item, reason_ids, items[:i])]
+            for p in webhook_entry_problems(item, reason_ids, items[:i])]
 
 
-def _vendor_problems(item: dict[str, Any], reason_ids: set[str]) -> list[str]:
-    # The table decoder owns the meaning of a vendor layout; ask it (imported late: layering).
-    from ..reading.decoders import vendor_problems
+LayoutCheck = Callable[[dict[str, Any], set[str]], Iterable[str]]
+"""Checks one ``vendors`` entry (entry, reason ids) → its problems, without location."""
 
-    return vendor_problems(item, reason_ids)
+_LAYOUT_CHECKS: dict[str, LayoutCheck] = {"table": table_layout_problems}
+
+
+def register_layout_check(decoder: str, check: LayoutCheck) -> None:
+    """Let a code decoder check the ``vendors`` entries that name it (``decoder: NAME``); the
+    catalog imports no decoder (``ndr.reading.decoders.register`` calls this)."""
+    _LAYOUT_CHECKS[decoder] = check
+
+
+def vendor_problems(item: dict[str, Any], reason_ids: set[str]) -> list[str]:
+    """Problems in one catalog ``vendors`` entry.
+
+    An entry is a table layout unless it names a code decoder with ``decoder: NAME``; such an
+    entry is data for that decoder alone, checked by the check it registered, if any (a catalog
+    may be loaded before a library user registers the decoder its entry is for).
+    """
+    owner = item.get("decoder", "table")
+    if not isinstance(owner, str) or not owner:
+        return [f"decoder must be a decoder name, not {owner!r}"]
+    check = _LAYOUT_CHECKS.get(owner)
+    return list(check(item, reason_ids)) if check is not None else []

@@ -36,6 +36,8 @@ def run(args: argparse.Namespace) -> int:
           f"{len(catalog.webhooks)} webhook mappings ({catalog.path})")
     for override in catalog.overrides:
         print(f"  overrides {override}")
+    for note in catalog.deprecations:
+        print(f"ndr: warning: deprecated: {note}", file=sys.stderr)
     return EXIT_OK
 
 

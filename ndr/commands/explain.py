@@ -1,13 +1,19 @@
-"""``ndr explain CODE_OR_TEXT``: the catalog's reason, causes and fixes."""
+"""``ndr explain CODE_OR_TEXT...``: the catalog's reason, causes and fixes for each query.
+
+Several codes explain each (``ndr explain 4.4.316 5.1.1``); ``450 4.4.316`` and a diagnostic
+line, quoted or not, are one query each. A query nothing in the catalog matches is reported on
+standard error and the exit status is 1."""
 from __future__ import annotations
 
 import argparse
 import sys
 
-from ..explain import explain
+from ..explain import Explanation, explain_all, split_queries
+from ..policy import Policy
 from .common import EXIT_OK, EXIT_USAGE, add_catalog_option, add_lang_option, bullet_lines, catalog_from, write_json
 
 NAME = "explain"
+EXIT_NOT_UNDERSTOOD = 1
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,29 +37,43 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        result = explain(" ".join(args.query), lang=args.lang, catalog=catalog_from(args))
+        results = explain_all(split_queries(list(args.query)), policy=Policy(lang=args.lang),
+                              catalog=catalog_from(args))
     except ValueError as exc:
         print(f"ndr {exc}", file=sys.stderr)
         return EXIT_USAGE
+    unknown = [r for r in results if not r.understood]
+    for result in unknown:
+        print(f"ndr explain: nothing in the catalog matches {result.query!r}", file=sys.stderr)
+    known = [r for r in results if r.understood]
     if args.format == "json":
-        write_json(result.to_dict())
-        return EXIT_OK
+        payload = [r.to_dict() for r in results]
+        write_json(payload[0] if len(payload) == 1 else payload)
+    else:
+        sys.stdout.write("\n".join(_text(r, args.lang or "en") for r in known))
+    return EXIT_NOT_UNDERSTOOD if unknown else EXIT_OK
+
+
+def _text(result: Explanation, lang: str) -> str:
     from ..i18n import gettext_for
 
-    _ = gettext_for(args.lang)
+    _ = gettext_for(lang)
     code = " ".join(x for x in (result.reply_code, result.status) if x) or _("(no code)")
-    bounce = _("hard bounce") if result.hard else _("soft bounce")
-    reason_label, server_label, who_label = _("reason"), _("destination server"), _("who should act")
-    lines = [f"{code}: {result.title}",
-             f"  {reason_label}: {result.reason} — {result.reason_summary} ({bounce})"]
+    lines = [f"{code}: {result.title}"]
+    if result.last_error_status:
+        lines.append(f"  {_('last real error')}: {result.last_error_status}")
+    if result.rule.startswith("reply:"):
+        lines.append(f"  {_('class')}: {result.reply_code[0] if result.reply_code else '?'}yz")
+    else:
+        bounce = _("hard bounce") if result.hard else _("soft bounce")
+        lines.append(f"  {_('reason')}: {result.reason} — {result.reason_summary} ({bounce})")
     if result.remote_mta:
-        lines.append(f"  {server_label}: {result.remote_mta}")
+        lines.append(f"  {_('destination server')}: {result.remote_mta}")
     lines += bullet_lines(_("likely causes"), result.causes)
     lines += bullet_lines(_("how to fix"), result.fixes)
     if result.who:
-        lines.append(f"  {who_label}: {', '.join(_(who) for who in result.who)}")
+        lines.append(f"  {_('who should act')}: {', '.join(_(who) for who in result.who)}")
     catalog_label, rule_label, source_label = _("catalog"), _("rule"), _("source")
     lines.append(f"  {catalog_label}: {result.catalog_id or '-'} ({rule_label} {result.rule}; "
                  f"{source_label}: {result.source})")
-    sys.stdout.write("\n".join(lines) + "\n")
-    return EXIT_OK
+    return "\n".join(lines) + "\n"

@@ -20,6 +20,7 @@ from ..writing.decide import MessageDecision, Verdict, decide, human
 from ..writing.deliver import FSYNC_MODES, FolderSink, MboxSink, Sink, SmtpSettings, SmtpSink
 from ..errors import InputError
 from ..generate import ReportOptions, recipient_report
+from ..policy import Policy
 from ..writing.pool import generate_all
 from ..writing.listing import load_original, read_listing
 from ..writing.queue import QueuedMessage, RecordError, RecordProblem, parse_duration, parse_time
@@ -39,6 +40,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lang", help="report language (en, pt-BR); default: the original's "
                                        "Content-Language, else en")
     parser.add_argument("--templates", metavar="DIR", help="user templates, looked up first")
+    parser.add_argument("--codes", choices=("rfc", "exchange"), default="rfc",
+                        help="Status codes for local errors: registered RFC 3463 codes (default) or "
+                             "Exchange Online's connector codes (4.4.316 ...); the advice stays general")
     parser.add_argument("--from", dest="from_address", metavar="ADDR",
                         help="From address (default MAILER-DAEMON@<reporting host>)")
     parser.add_argument("--reporting-mta", metavar="HOST", help="this MTA's name (default: this host's FQDN)")
@@ -92,9 +96,9 @@ def run(args: argparse.Namespace) -> int:
     catalog = catalog_from(args)
     options = ReportOptions(
         reporting_mta=args.reporting_mta or socket.getfqdn() or "localhost",
-        from_address=args.from_address, lang=args.lang, templates=args.templates,
-        max_original_bytes=max_original,
+        from_address=args.from_address, max_original_bytes=max_original, codes=args.codes,
     )
+    policy = Policy(lang=args.lang, templates=args.templates)
     problems = 0
     decisions: list[MessageDecision] = []
     for message in _messages(args.listings, args.original_command):
@@ -105,14 +109,15 @@ def run(args: argparse.Namespace) -> int:
         decisions.append(decide(message, now=now, lifetime=lifetime, warn_after=warn_after))
     if args.dry_run:
         problems += _check_originals(decisions)
-        _table(decisions, catalog, options.lang or "en")
+        _table(decisions, catalog, policy.lang or "en", options.codes)
         return EXIT_DATAERR if problems else (EXIT_OK if decisions else EXIT_NOTHING)
 
     due = [d for d in decisions if _due(d)]
     sink = _sink(args)
     written: Counter[str] = Counter()
     try:
-        for decision, outcome in generate_all(due, now=now, options=options, catalog=catalog, jobs=args.jobs):
+        for decision, outcome in generate_all(due, now=now, options=options, catalog=catalog, jobs=args.jobs,
+                                              policy=policy):
             if isinstance(outcome, (RecordError, InputError)):
                 print(f"ndr generate: {decision.message.label}: {outcome}", file=sys.stderr)
                 problems += 1
@@ -207,13 +212,14 @@ def _sink(args: argparse.Namespace) -> Sink:
                                  retry_delay=args.retry_delay, keep_dir=args.keep))
 
 
-def _table(decisions: list[MessageDecision], catalog: Catalog, lang: str) -> None:
+def _table(decisions: list[MessageDecision], catalog: Catalog, lang: str, codes: str = "rfc") -> None:
     rows = [("QUEUE-ID", "AGE", "RECIPIENT", "DECISION", "STATUS", "REPORT", "WHY")]
     for decision in decisions:
         message: QueuedMessage = decision.message
         for item in decision.decisions:
             try:
-                status = recipient_report(item.recipient, catalog, lang).status
+                status = recipient_report(item.recipient, catalog, lang, codes,
+                                          item.verdict is Verdict.FAILED).status
             except InputError:
                 status = "?"
             report = "yes" if item.report else (item.note or "-")

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import binascii
 import codecs
+import functools
 import re
+
+from ..safetext import no_surrogates
 
 
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?]*)\?=")
@@ -33,7 +36,7 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
         if (info is not None and getattr(info, "_is_text_encoding", True)  # not hex, rot13 ...
                 and info.name not in _NOT_CHARSETS):
             try:
-                return data.decode(info.name, "replace")
+                return no_surrogates(data.decode(info.name, "replace"))  # utf-7: "+2D0-"
             except (UnicodeError, ValueError, TypeError):  # idna & co. fail even with "replace"
                 pass
     if data.isascii():
@@ -71,18 +74,15 @@ def split_content_type(value: str | None) -> tuple[str, dict[str, str]]:
     """``('maintype/subtype', params)`` from a Content-Type value; text/plain when absent."""
     if not value:
         return "text/plain", {}
-    known = _CONTENT_TYPES.get(value)
-    if known is None:
-        known = _split_content_type(value)
-        if len(value) <= 512:  # bounded memory: at most 512 values of at most 512 characters
-            if len(_CONTENT_TYPES) >= 512:
-                _CONTENT_TYPES.clear()
-            _CONTENT_TYPES[value] = known
+    # bounded memory: at most 512 remembered values of at most 512 characters
+    known = _split_remembered(value) if len(value) <= 512 else _split_content_type(value)
     return known[0], dict(known[1])  # a part's own params: callers may change them
 
 
 # Most values recur (text/plain; charset=us-ascii, message/delivery-status ...): parsed once.
-_CONTENT_TYPES: dict[str, tuple[str, dict[str, str]]] = {}
+@functools.lru_cache(maxsize=512)
+def _split_remembered(value: str) -> tuple[str, dict[str, str]]:
+    return _split_content_type(value)
 
 
 def _split_content_type(value: str) -> tuple[str, dict[str, str]]:

@@ -37,8 +37,9 @@ Two facts about the SMTP dialogue adjust the outcome:
   catalog names in its ``after_data`` (``userunknown`` → ``filtered``: the address was
   accepted at RCPT, so the content was refused), rule suffix ``+after-data``; so does a reason
   decided by a phrase when nothing says which command failed (``+no-rcpt``): a user-unknown
-  text is hard only with evidence that the address itself was refused — at RCPT TO, by an
-  X.1.1 code, or in a phrase of the decisive X.1.1 entry (a vendor's wording of that code).
+  text is hard only with evidence that the address itself was refused — at RCPT TO (a 5xx reply
+  that quotes the recipient's address answers RCPT TO), by an X.1.1 code, or in a phrase of the
+  decisive X.1.1 entry (a vendor's wording of that code).
 
 The explaining entry (``catalog_id``) is chosen apart from the reason: a decisive code's entry,
 else the entry whose own phrase matched, else the entry that ``explains`` the deciding phrase
@@ -47,42 +48,76 @@ code's entry.
 """
 from __future__ import annotations
 
+import enum
+import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from dataclasses import dataclass
 
 from ..catalog import codes
 from ..catalog import Catalog, CodeEntry, Host, Reason
 from ..catalog.match import Pattern, fold
+from ..catalog.notices import command_in
+from ..model import SUCCESS_ACTIONS
 
-_SUCCESS = {"delivered", "relayed", "expanded"}
+_UNSTATED = frozenset({"undefined", "onhold"})
 _FEEDBACK = {"feedback", "vacation"}
-_INDEX = "classify.hosts"
-_EXPLAINS = "classify.explains"
-_MEMO = "classify.host-memo"
-_FIELDS = "classify.dsn-fields"
 
 # The command a reply answered, as MTAs write it in the diagnostic when the decoder did not
-# isolate it: Postfix "(in reply to end of DATA command)", Exim "after end of data" /
-# "after RCPT TO:<x>" / "after initial connection", Sendmail transcripts ">>> DATA",
-# DragonFly "did not like our RCPT TO", Yahoo "[RCPT_TO]", X3 "SMTP:RCPT host",
-# 1&1 "for TEXT command" (the message text, i.e. DATA), qmail "does not like recipient".
-_COMMAND = re.compile(
-    r"(?:in reply to (?:the )?|\bafter (?:pipelined )?|>>> ?|did not like our |\bsmtp:)"
-    r"(end of data|data|rcpt to|rcpt|mail from|ehlo|helo|initial connection|greeting)\b"
-    r"|\[(rcpt_to)\]|\bfor (text) command\b|does not like (recipient)\b")
-# Literal text one of which every _COMMAND match contains: most diagnostics hold none, and
-# str.find over these is far cheaper than running the alternation at every position.
-_COMMAND_ANCHORS = ("in reply to", "after ", ">>>", "did not like our", "smtp:", "[rcpt_to]",
-                    "for text command", "does not like recipient")
+# isolate it, comes from the catalog's ``notices.commands`` markers (one list for decoders and
+# classification); these spellings of a command name the canonical one.
 _CANONICAL = {"end of data": "data", ".": "data", "text": "data", "rcpt to": "rcpt", "rcpt_to": "rcpt",
               "recipient": "rcpt", "mail from": "mail", "initial connection": "connect",
               "greeting": "connect", "conn": "connect", "banner": "connect", "starttls": "ehlo"}
 
 
+class RuleKind(enum.StrEnum):
+    """Which precedence step decided (module docstring); a rule id reads ``<kind>:<detail>``."""
+
+    FORMAT = "format"
+    ACTION = "action"
+    HOST = "host"
+    FIELD = "field"
+    TYPE = "type"
+    CODE = "code"
+    PHRASE = "phrase"
+    NOTICE = "notice"
+    COMMAND = "command"
+    SUBJECT = "subject"
+    UNDEFINED = "undefined"
+
+
+_SPECIFIC = frozenset({RuleKind.HOST, RuleKind.FIELD, RuleKind.TYPE, RuleKind.PHRASE, RuleKind.NOTICE,
+                       RuleKind.COMMAND})
+"""Steps that name the failure itself: a delay keeps their reason."""
+_BY_TEXT = frozenset({RuleKind.PHRASE, RuleKind.NOTICE})
+_BY_ADDRESS = frozenset({RuleKind.HOST, RuleKind.FIELD})
+"""Steps that speak about the address itself (never adjusted for DATA)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """The rule that decided a reason: its kind, what in it (an entry, a host rule, a phrase),
+    and the adjustments made after (``+after-data``)."""
+
+    kind: RuleKind
+    detail: str = ""
+    suffix: str = ""
+
+    def but(self, suffix: str) -> Rule:
+        return Rule(self.kind, self.detail, self.suffix + suffix)
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.detail}{self.suffix}" if self.detail else f"{self.kind}{self.suffix}"
+
+
+def _phrase(kind: RuleKind, reason: str, pattern: Pattern) -> Rule:
+    return Rule(kind, f"{reason}:{pattern.source}")
+
+
 @dataclass(frozen=True, slots=True)
 class Classification:
-    """The catalog's verdict on one recipient."""
+    """The catalog's reading of one recipient: reason, hardness, the rule that decided, advice."""
 
     reason: str
     rule: str
@@ -94,43 +129,25 @@ class Classification:
     who: tuple[str, ...]
 
 
-def _host_index(catalog: Catalog) -> tuple[dict[str, list[Host]], dict[str, list[Host]]]:
-    """Host suffix → hosts, for remote host names and for recipient domains (built once)."""
-    cached = catalog.cache.get(_INDEX)
-    if cached is None:
-        remote: dict[str, list[Host]] = {}
-        domains: dict[str, list[Host]] = {}
-        for host in catalog.hosts:
-            for suffix in host.remote_hosts:
-                remote.setdefault(suffix.strip(".").lower(), []).append(host)
-            for suffix in host.domains:
-                domains.setdefault(suffix.strip(".").lower(), []).append(host)
-        cached = catalog.cache[_INDEX] = (remote, domains)
-    return cached
-
-
 def _suffixes(name: str) -> list[str]:
     """``a.b.c`` → ``a.b.c``, ``b.c``, ``c``: the names a suffix rule may be written as."""
     labels = name.split(".")
     return [".".join(labels[i:]) for i in range(len(labels))]
 
 
-_MEMO_LIMIT = 4096
-"""Host names remembered per index: archives repeat the same MTAs, so most lookups are hits."""
+# Archives repeat the same MTAs and domains, so most lookups are hits.
+@functools.lru_cache(maxsize=8192)
+def _named(catalog: Catalog, domain: bool, name: str) -> tuple[Host, ...]:
+    """The hosts whose suffix rules (remote hosts, or recipient domains) match ``name``."""
+    index = catalog.host_index[1 if domain else 0]
+    clean = name.strip().strip("[]<>").rstrip(".").lower()
+    return tuple(host for suffix in _suffixes(clean) if clean for host in index.get(suffix, ()))
 
 
-def _lookup(index: dict[str, list[Host]], memo: dict[str, tuple[Host, ...]], name: str | None,
-            found: list[Host]) -> None:
-    if not name or not index:
+def _lookup(catalog: Catalog, domain: bool, name: str | None, found: list[Host]) -> None:
+    if not name or not catalog.host_index[1 if domain else 0]:
         return
-    hosts = memo.get(name)
-    if hosts is None:
-        clean = name.strip().strip("[]<>").rstrip(".").lower()
-        hosts = tuple(host for suffix in _suffixes(clean) if clean for host in index.get(suffix, ()))
-        if len(memo) >= _MEMO_LIMIT:
-            memo.clear()
-        memo[name] = hosts
-    for host in hosts:
+    for host in _named(catalog, domain, name):
         if host not in found:
             found.append(host)
 
@@ -139,42 +156,44 @@ def hosts_for(catalog: Catalog, remote_mta: str | None, recipient: str | None,
               reporting_mta: str | None = None) -> list[Host]:
     """Catalog hosts whose remote host suffix (remote or reporting MTA) or recipient domain
     suffix matches, remote host matches first."""
-    remote, domains = _host_index(catalog)
-    memo_remote, memo_domains = _host_memo(catalog)
     found: list[Host] = []
-    _lookup(remote, memo_remote, remote_mta, found)
-    _lookup(remote, memo_remote, reporting_mta, found)
+    _lookup(catalog, False, remote_mta, found)
+    _lookup(catalog, False, reporting_mta, found)
     if recipient and "@" in recipient:
-        _lookup(domains, memo_domains, recipient.rpartition("@")[2], found)
+        _lookup(catalog, True, recipient.rpartition("@")[2], found)
     return found
 
 
-def _host_memo(catalog: Catalog) -> tuple[dict[str, tuple[Host, ...]], dict[str, tuple[Host, ...]]]:
-    memo = catalog.cache.get(_MEMO)
-    if memo is None:
-        memo = catalog.cache[_MEMO] = ({}, {})
-    return memo
-
-
-def command_of(smtp_command: str | None, folded: str) -> str | None:
+def command_of(catalog: Catalog, smtp_command: str | None, folded: str) -> str | None:
     """The SMTP command the error answered — ``connect``, ``helo``, ``ehlo``, ``mail``, ``rcpt``
-    or ``data`` — from the decoder's field, else from the text; None when unknown."""
+    or ``data`` — from the decoder's field, else from the text (the catalog's markers); None
+    when unknown."""
     if smtp_command:
         word = " ".join(smtp_command.lower().split())
     else:
-        if not any(anchor in folded for anchor in _COMMAND_ANCHORS):
+        named = command_in(catalog.notices, folded)
+        if named is None:
             return None
-        match = _COMMAND.search(folded)
-        if match is None:
-            return None
-        word = next(group for group in match.groups() if group)
+        word = named.lower()
     word = _CANONICAL.get(word, word)
     first = word.split(" ")[0]
     return _CANONICAL.get(first, first)
 
 
+def _names_recipient(folded: str, recipient: str | None) -> str | None:
+    """``rcpt`` when the server's reply quotes the recipient's address (``550 <x>... No such
+    user``, ``550 Unknown user x``): a reply about that address, the answer to RCPT TO."""
+    if not recipient or "@" not in recipient or not folded:
+        return None
+    at = folded.find(recipient.lower())
+    if at < 0:
+        return None
+    reply = codes.find_reply(folded)
+    return "rcpt" if reply is not None and reply[0] == "5" and folded.find(reply) < at else None
+
+
 def _host_rule(hosts: list[Host], status: str | None, reply: str | None,
-               folded: str, command: str | None = None) -> tuple[str, str, Pattern | None] | None:
+               folded: str, command: str | None = None) -> tuple[str, Rule, Pattern | None] | None:
     for host in hosts:
         for index, rule in enumerate(host.rules):
             if rule.status is not None and rule.status != status:
@@ -185,11 +204,11 @@ def _host_rule(hosts: list[Host], status: str | None, reply: str | None,
                 continue
             if rule.phrase is not None and not rule.phrase.search(folded):
                 continue
-            return rule.reason, f"host:{host.id}#{index}", rule.phrase
+            return rule.reason, Rule(RuleKind.HOST, f"{host.id}#{index}"), rule.phrase
     return None
 
 
-def decide(catalog: Catalog, *, status: str | None, reply: str | None, text: str | None,
+def reason_for(catalog: Catalog, *, status: str | None, reply: str | None, text: str | None,
            action: str | None = None, remote_mta: str | None = None, recipient: str | None = None,
            preset: str | None = None, reporting_mta: str | None = None,
            smtp_command: str | None = None, diagnostic_type: str | None = None,
@@ -197,91 +216,60 @@ def decide(catalog: Catalog, *, status: str | None, reply: str | None, text: str
            notice: str | None = None) -> tuple[str, str, CodeEntry | None]:
     """(reason id, rule id, explaining code entry) by the precedence in the module docstring."""
     if preset:
-        return preset, f"format:{preset}", catalog.code_entry(status)
-    if action in _SUCCESS:
-        return "delivered", f"action:{action}", catalog.code_entry(status)
+        return preset, str(Rule(RuleKind.FORMAT, preset)), catalog.code_entry(status)
+    if action in SUCCESS_ACTIONS:
+        return "delivered", str(Rule(RuleKind.ACTION, action or "")), catalog.code_entry(status)
     folded = fold(text) if text else ""
-    # Host rules only from the remote side (who refused); vendor context also from the
-    # reporting MTA (whose codes these are).
-    rule_hosts = hosts_for(catalog, remote_mta, recipient)
+    # Host rules only from the remote side (who refused), or from the reporting MTA when the
+    # notice names no remote server (the reporter then is the system that refused); vendor
+    # context also from the reporting MTA (whose codes these are).
+    rule_hosts = hosts_for(catalog, remote_mta or reporting_mta, recipient)
     context = rule_hosts + [h for h in hosts_for(catalog, reporting_mta, None) if h not in rule_hosts]
     entry = catalog.code_entry(status, frozenset(h.id for h in context))
-    command = command_of(smtp_command, folded)
+    command = command_of(catalog, smtp_command, folded) or _names_recipient(folded, recipient)
     reason, rule, found, pattern = _decide(catalog, status, folded, reply, rule_hosts, entry, command,
                                            _typed(catalog, diagnostic_type),
-                                           _field_verdict(catalog, extensions),
+                                           _vendor_field_reason(catalog, extensions),
                                            fold(notice) if notice else "")
     if pattern is not None and (found is None or not found.decisive):
         # The phrase that decided may be explained by a more specific entry than the code's.
-        found = _explainers(catalog).get(pattern.source, found)
+        found = catalog.explainers.get(pattern.source, found)
     if reason == "undefined" and folded and "onhold" in catalog.reasons:
         # A failure whose text names nothing the catalog knows: the receiving side did not say
         # why (onhold); undefined is left for a bounce with no text at all.
-        reason, rule = "onhold", rule + "+unstated"
-    specific = rule.startswith(("host:", "field:", "type:", "phrase:", "notice:", "command:")) or (
-        rule.startswith("code:") and entry is not None and entry.decisive)
-    if action == "delayed" and not specific:
-        return "expired", "action:delayed", entry
-    if command == "data" or (command is None and rule.startswith(("phrase:", "notice:"))):
+        reason, rule = "onhold", rule.but("+unstated")
+    decisive_code = rule.kind is RuleKind.CODE and entry is not None and entry.decisive
+    if action == "delayed" and not (rule.kind in _SPECIFIC or decisive_code):
+        return "expired", str(Rule(RuleKind.ACTION, "delayed")), entry
+    claimed = _command_reason(catalog, command)
+    if claimed is not None and claimed != reason and rule.kind in _BY_TEXT \
+            and catalog.reason(reason).hard == "always":
+        # "unknown" / "not found" said in answer to MAIL FROM or HELO is about the sender's
+        # address or the client's name, not the recipient's: the command's reason decides.
+        return claimed, str(rule.but(f"+{command}")), found
+    if command == "data" or (command is None and rule.kind in _BY_TEXT):
         after = catalog.reason(reason).after_data
         # Not when a host rule, a vendor's verdict, a decisive code, or a phrase standing for a decisive code (a
         # vendor's rendering of 5.1.1 without the code) decided: those name the address itself.
-        if after and not rule.startswith(("host:", "field:")) and not (
-                rule.startswith("code:") and entry is not None and entry.decisive) and not (
-                rule.startswith(("phrase:", "notice:")) and found is not None and found.decisive
-                and found.reason == reason):
-            suffix = "+after-data" if command == "data" else "+no-rcpt"
-            return after, rule + suffix, found
-    return reason, rule, found
+        if after and rule.kind not in _BY_ADDRESS and not decisive_code and not (
+                rule.kind in _BY_TEXT and found is not None and found.decisive and found.reason == reason):
+            return after, str(rule.but("+after-data" if command == "data" else "+no-rcpt")), found
+    return reason, str(rule), found
 
 
-def _explainers(catalog: Catalog) -> dict[str, CodeEntry]:
-    """Phrase (as written) → the code entry that ``explains`` it (built once)."""
-    table = catalog.cache.get(_EXPLAINS)
-    if table is None:
-        table = {}
-        for entry in catalog.codes:
-            for pattern in entry.explains:
-                table.setdefault(pattern.source, entry)
-        catalog.cache[_EXPLAINS] = table
-    return table
-
-
-def _field_verdict(catalog: Catalog, extensions: Mapping[str, str] | None) -> tuple[str, str] | None:
+def _vendor_field_reason(catalog: Catalog, extensions: Mapping[str, str] | None) -> tuple[str, Rule] | None:
     """(reason, rule) when an extension field of the recipient's block carries a vendor's
     verdict a reason lists in ``dsn_fields``, else None."""
     if not extensions:
         return None
-    table = catalog.cache.get(_FIELDS)
-    if table is None:
-        table = {}
-        for reason in catalog.reasons.values():
-            for name, values in reason.dsn_fields.items():
-                for value in values:
-                    table.setdefault(name, {})[value] = reason.id
-        catalog.cache[_FIELDS] = table
     for name, value in extensions.items():
-        known = table.get(name)
+        known = catalog.field_reasons.get(name)
         if known is not None:
-            verdict = " ".join(value.lower().split())
-            reason = known.get(verdict)
+            said = " ".join(value.lower().split())
+            reason = known.get(said)
             if reason is not None:
-                return reason, f"field:{name}={verdict}"
+                return reason, Rule(RuleKind.FIELD, f"{name}={said}")
     return None
-
-
-def _claims(catalog: Catalog, field: str) -> dict[str, Reason]:
-    """Each value that reasons list in ``field`` (``diagnostic_types``, ``commands``) → the
-    first reason by priority that lists it; built once per catalog."""
-    key = f"classify.claims.{field}"
-    table: dict[str, Reason] | None = catalog.cache.get(key)
-    if table is None:
-        table = {}
-        for reason in sorted(catalog.reasons.values(), key=lambda r: r.priority):
-            for name in getattr(reason, field):
-                table.setdefault(name, reason)
-        catalog.cache[key] = table
-    return table
 
 
 def _typed(catalog: Catalog, diagnostic_type: str | None) -> tuple[str, Reason] | None:
@@ -289,7 +277,7 @@ def _typed(catalog: Catalog, diagnostic_type: str | None) -> tuple[str, Reason] 
     if not diagnostic_type:
         return None
     name = diagnostic_type.strip().lower()
-    claimed = _claims(catalog, "diagnostic_types").get(name)
+    claimed = catalog.type_claims.get(name)
     return (name, claimed) if claimed is not None else None
 
 
@@ -297,21 +285,21 @@ def _command_reason(catalog: Catalog, command: str | None) -> str | None:
     """The reason whose ``commands`` lists ``command`` (first by priority), if any."""
     if command is None:
         return None
-    claimed = _claims(catalog, "commands").get(command)
+    claimed = catalog.command_claims.get(command)
     return claimed.id if claimed is not None else None
 
 
 def _decide(catalog: Catalog, status: str | None, folded: str, reply: str | None,
             hosts: list[Host], entry: CodeEntry | None, command: str | None = None,
-            typed: tuple[str, Reason] | None = None, verdict: tuple[str, str] | None = None,
-            notice: str = "") -> tuple[str, str, CodeEntry | None, Pattern | None]:
+            typed: tuple[str, Reason] | None = None, vendor_reason: tuple[str, Rule] | None = None,
+            notice: str = "") -> tuple[str, Rule, CodeEntry | None, Pattern | None]:
     """Steps 1–5 of the precedence: (reason, rule, entry, the phrase that decided or None)."""
     hit = _host_rule(hosts, status, reply, folded, command)
     if hit is not None:
         return hit[0], hit[1], entry, hit[2]
-    if verdict is not None:
+    if vendor_reason is not None:
         # The sending MTA's own classification of the reply (it knows its vendor's texts).
-        return verdict[0], verdict[1], entry, None
+        return vendor_reason[0], vendor_reason[1], entry, None
     if typed is not None:
         # A local program's diagnostic: its failure, unless it first names a reason the type
         # yields to (a delivery agent reporting the mailbox over quota).
@@ -319,63 +307,69 @@ def _decide(catalog: Catalog, status: str | None, folded: str, reply: str | None
         phrase = catalog.phrases.first(folded) if folded and owner.yields_to else None
         if phrase is not None and phrase[1][0] in owner.yields_to:
             pattern, (reason, code_entry) = phrase
-            return reason, f"phrase:{reason}:{pattern.source}", code_entry or entry, pattern
-        return owner.id, f"type:{name}", entry, None
+            return reason, _phrase(RuleKind.PHRASE, reason, pattern), code_entry or entry, pattern
+        return owner.id, Rule(RuleKind.TYPE, name), entry, None
     if entry is not None and entry.decisive:
         # A decisive code decides, unless the text first names a reason it yields to.
         phrase = catalog.phrases.first(folded) if folded and entry.yields_to else None
         if phrase is None or phrase[1][0] not in entry.yields_to:
-            return entry.reason, f"code:{entry.id}", entry, None
+            return entry.reason, Rule(RuleKind.CODE, entry.id), entry, None
         pattern, (reason, code_entry) = phrase
-        return reason, f"phrase:{reason}:{pattern.source}", code_entry, pattern
+        return reason, _phrase(RuleKind.PHRASE, reason, pattern), code_entry, pattern
     phrase = catalog.phrases.first(folded) if folded else None
     if phrase is not None:
         pattern, (reason, code_entry) = phrase
         # The phrase's own entry (4.4.316 for "connection refused") explains better than a
         # generic registry entry of the code (X.4.1).
-        return reason, f"phrase:{reason}:{pattern.source}", code_entry or entry, pattern
+        return reason, _phrase(RuleKind.PHRASE, reason, pattern), code_entry or entry, pattern
     by_command = _command_reason(catalog, command)
     if by_command is not None and (entry is None or not entry.status or entry.status.endswith(".0.0")
                                    or entry.status.startswith("X.0.")):
-        return by_command, f"command:{command}", entry, None
+        return by_command, Rule(RuleKind.COMMAND, command or ""), entry, None
     phrase = catalog.phrases.first(notice) if notice and (
         entry is None or not entry.status or entry.status.rsplit(".", 1)[-1] == "0") else None
     if phrase is not None:
         # The reply names no reason and its code no more than a class or subject (5.1.0); the
         # reporting MTA, which read it, states one.
         pattern, (reason, code_entry) = phrase
-        return reason, f"notice:{reason}:{pattern.source}", code_entry or entry, pattern
+        return reason, _phrase(RuleKind.NOTICE, reason, pattern), code_entry or entry, pattern
     if entry is not None:
-        return entry.reason, f"code:{entry.id}", entry, None
+        return entry.reason, Rule(RuleKind.CODE, entry.id), entry, None
     if status:
         subject = catalog.by_subject.get(status[2:].split(".")[0] + ".0")
         if subject is not None:
-            return subject.reason, f"subject:{subject.id}", subject, None
-    return "undefined", "undefined", None, None
+            return subject.reason, Rule(RuleKind.SUBJECT, subject.id), subject, None
+    return "undefined", Rule(RuleKind.UNDEFINED), None, None
 
 
 def classify(catalog: Catalog, *, status: str | None, reply: str | None, text: str | None,
              action: str | None = None, remote_mta: str | None = None, recipient: str | None = None,
              preset: str | None = None, lang: str = "en", reporting_mta: str | None = None,
              smtp_command: str | None = None, diagnostic_type: str | None = None,
-             extensions: Mapping[str, str] | None = None, notice: str | None = None) -> Classification:
+             extensions: Mapping[str, str] | None = None, notice: str | None = None,
+             reporters: Container[str] = frozenset()) -> Classification:
     """Decide the reason and gather the catalog's summary, causes, fixes and who should act.
 
     >>> from ndr.catalog import load_catalog
     >>> classify(load_catalog(), status="5.1.1", reply="550", text="User unknown").reason
     'userunknown'
     """
-    reason_id, rule, entry = decide(catalog, status=status, reply=reply, text=text, action=action,
+    reason_id, rule, entry = reason_for(catalog, status=status, reply=reply, text=text, action=action,
                                     remote_mta=remote_mta, recipient=recipient, preset=preset,
                                     reporting_mta=reporting_mta, smtp_command=smtp_command,
                                     diagnostic_type=diagnostic_type, extensions=extensions,
                                     notice=notice)
     reason = catalog.reason(reason_id)
     # STYLE.md: hard only where the address itself is bad; a delay or a non-failure never is.
-    hard = (action != "delayed" and action not in _SUCCESS and preset not in _FEEDBACK
+    hard = (action != "delayed" and action not in SUCCESS_ACTIONS and preset not in _FEEDBACK
             and reason.is_hard(codes.class_of(status, reply) or "5"))
+    # A vendor's advice only when that vendor reported the failure (``reporters``: who wrote
+    # the notice, ndr/reading/platform.py); else the entry for any mail administrator.
+    entry = catalog.scoped(entry, reporters)
     if entry is not None and entry.reason != reason_id and not entry.causes.get(lang):
         entry = None  # a bare registry title that says something else would only confuse
+    if entry is not None and entry.status == "X.0.0" and reason_id not in _UNSTATED:
+        entry = None  # the code says no more than its class: the reason's explanation leads
     summary = (entry.title.get(lang) if entry is not None else "") or reason.summary.get(lang)
     causes = entry.causes.get(lang) if entry is not None else ()
     fixes = entry.fixes.get(lang) if entry is not None else ()
@@ -384,3 +378,7 @@ def classify(catalog: Catalog, *, status: str | None, reply: str | None, text: s
     who = entry.who if entry is not None else ()
     return Classification(reason=reason_id, rule=rule, hard=hard, entry=entry, summary=summary,
                           causes=tuple(causes), fixes=tuple(fixes), who=who)
+
+
+decide = reason_for
+"""The old name of ``reason_for`` (``decide`` also names the generator's step in writing/)."""

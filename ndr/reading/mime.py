@@ -4,12 +4,11 @@ Bounces are broken mail, and parsing is ndr's hot path, so this is a lenient, la
 on ``bytes.find``: headers are unfolded into (name, value) pairs, multiparts are split on their
 boundaries, embedded messages are scanned the same way, and bodies are decoded (transfer
 encoding, then charset) only when a decoder asks for their text. Problems become defects; this
-module never raises on bad input.
+module raises on bad input only under a policy that raises on defects.
 
 Why not flanker's MIME parser, or the stdlib's? Measured on the corpus, flanker's parser takes
 about twice the time of the stdlib's ``message_from_bytes`` and rejects some real bounces outright
-(a multipart without a boundary); the stdlib's feed parser walks every line in Python. ndr uses
-flanker where it is strong, for address parsing (``addresses.py``).
+(a multipart without a boundary); the stdlib's feed parser walks every line in Python.
 """
 from __future__ import annotations
 
@@ -18,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from ..errors import Defect
+from ..errors import Defect, DefectKind, Defects
 from ..policy import DEFAULT, Policy
 from .charsets import _unbase64, decode_bytes, decode_words, split_content_type
 
@@ -121,7 +120,7 @@ def parse_headers(block: bytes, policy: Policy = DEFAULT,
     fields = _fields(text, policy, defects)
     if defects is not None and len(fields) < policy.max_header_count \
             and len(_LINE_START.findall(text)) > len(fields):
-        defects.extend(Defect("malformed-header", line[:80]) for line in _STRAY_LINE.findall(text))
+        defects.extend(Defect(DefectKind.MALFORMED_HEADER, line[:80]) for line in _STRAY_LINE.findall(text))
     return Headers(fields)
 
 
@@ -140,7 +139,7 @@ def _fields(text: str, policy: Policy, defects: list[Defect] | None) -> list[tup
         for match in _FIELD.finditer(text):
             if len(found) >= limit:
                 if defects is not None:
-                    defects.append(Defect("header-limit", f"more than {limit} header fields"))
+                    defects.append(Defect(DefectKind.HEADER_LIMIT, f"more than {limit} header fields"))
                 break
             found.append((match[1], match[2]))
     else:  # fewer lines than the limit allows fields: all of them at once, in C
@@ -206,26 +205,50 @@ def cut_long_lines(data: bytes, limit: int, defects: list[Defect]) -> bytes:
         position = end
     if not cut:
         return data
-    defects.append(Defect("line-limit", f"{cut} line(s) longer than {limit} bytes were cut"))
+    defects.append(Defect(DefectKind.LINE_LIMIT, f"{cut} line(s) longer than {limit} bytes were cut"))
     kept.append(data[kept_from:])
     return b"".join(kept)
 
 
 def parse(data: bytes, policy: Policy = DEFAULT) -> Part:
-    """Scan a whole message. Never raises on bad input; defects land on the returned part."""
-    defects: list[Defect] = []
+    """Scan a whole message. Defects land on the returned part; bad input raises only under a
+    policy that raises on defects (``DefectError`` at the first one, where it is found)."""
+    defects = Defects(policy.raise_on_defect)
     if len(data) > policy.max_message_bytes:
-        defects.append(Defect("size-limit", f"{len(data)} bytes; only the first "
-                                            f"{policy.max_message_bytes} were read"))
+        defects.append(Defect(DefectKind.SIZE_LIMIT, f"{len(data)} bytes; only the first "
+                                                      f"{policy.max_message_bytes} were read"))
         data = data[: policy.max_message_bytes]
     data = cut_long_lines(normalise_newlines(data), policy.max_line_bytes, defects)
-    if data.startswith(b"From "):  # an mbox separator line left in front of the message
-        first = data.find(b"\n")
-        data = data[first + 1:] if first >= 0 else b""
+    data = _strip_framing(data, defects)
     counter = [0]
     root = _entity(data, policy, defects, 0, counter)
     root.defects = defects
     return root
+
+
+_BLANK_LINES = re.compile(rb"(?:[ \t]*\n)+")
+_FIELD_START = re.compile(rb"[!-9;-~]{1,200}[ \t]*:")
+_BOM = b"\xef\xbb\xbf"
+
+
+def _strip_framing(data: bytes, defects: list[Defect]) -> bytes:
+    """What some writers put before the header: a byte order mark, blank or whitespace-only
+    lines (Exchange DSNs saved by some clients begin with a blank line and a line of spaces),
+    an mbox ``From `` separator line. Each is dropped with a defect, so the header is read."""
+    for _ in range(2):  # a BOM or blank lines may stand before an mbox line, or after it
+        if data.startswith(_BOM):
+            data = data[len(_BOM):]
+            defects.append(Defect(DefectKind.LEADING_BOM, "a byte order mark before the header"))
+        blank = _BLANK_LINES.match(data)
+        if blank is not None and (_FIELD_START.match(data, blank.end()) or data.startswith(b"From ", blank.end())):
+            data = data[blank.end():]
+            lines = blank.group().count(b"\n")
+            defects.append(Defect(DefectKind.LEADING_BLANK_LINES, f"{lines} blank line(s) before the header"))
+        if data.startswith(b"From ") and not _HEADER_LINE.match(data):
+            first = data.find(b"\n")
+            data = data[first + 1:] if first >= 0 else b""
+            defects.append(Defect(DefectKind.MBOX_FROM_LINE, "an mbox 'From ' line before the header"))
+    return data
 
 
 def _entity(data: bytes, policy: Policy, defects: list[Defect], depth: int,
@@ -239,17 +262,20 @@ def _entity(data: bytes, policy: Policy, defects: list[Defect], depth: int,
     counter[0] += 1
     if counter[0] > policy.max_parts:
         if counter[0] == policy.max_parts + 1:
-            defects.append(Defect("part-limit", f"more than {policy.max_parts} MIME parts"))
+            defects.append(Defect(DefectKind.PART_LIMIT, f"more than {policy.max_parts} MIME parts"))
         return part
     if depth >= policy.max_depth:
         if ctype.startswith(("multipart/", "message/")):
-            defects.append(Defect("depth-limit", f"MIME nesting deeper than {policy.max_depth}"))
+            defects.append(Defect(DefectKind.DEPTH_LIMIT, f"MIME nesting deeper than {policy.max_depth}"))
         return part
     if ctype.startswith("multipart/"):
         boundary = params.get("boundary")
-        chunks = _split_multipart(body, boundary.encode("utf-8", "replace"), defects) if boundary else None
+        # Split off no more parts than the limit leaves room for (plus one, which notes the
+        # defect): 2 million parts in 10 MB must not be built only to be ignored.
+        room = max(policy.max_parts - counter[0], 0) + 1
+        chunks = _split_multipart(body, boundary.encode("utf-8", "replace"), defects, room) if boundary else None
         if chunks is None:
-            defects.append(Defect("missing-boundary",
+            defects.append(Defect(DefectKind.MISSING_BOUNDARY,
                                   f"{ctype} without {'a usable' if boundary else 'a'} boundary"))
             part.content_type = "text/plain"
         else:
@@ -267,7 +293,8 @@ def _entity(data: bytes, policy: Policy, defects: list[Defect], depth: int,
     return part
 
 
-def _split_multipart(body: bytes, boundary: bytes, defects: list[Defect]) -> list[bytes] | None:
+def _split_multipart(body: bytes, boundary: bytes, defects: list[Defect],
+                     most: int = 1 << 62) -> list[bytes] | None:
     delimiter = b"--" + boundary
     size = len(delimiter)
 
@@ -286,13 +313,13 @@ def _split_multipart(body: bytes, boundary: bytes, defects: list[Defect]) -> lis
             position = found + 1
         search_from = found + 1
     chunks: list[bytes] = []
-    while True:
+    while len(chunks) < most:
         after = position + size
         if body.startswith(b"--", after):
             return chunks
         line_end = body.find(b"\n", after)
         if line_end < 0:
-            defects.append(Defect("truncated-multipart", "the message ends inside a delimiter line"))
+            defects.append(Defect(DefectKind.TRUNCATED_MULTIPART, "the message ends inside a delimiter line"))
             return chunks
         search_from = line_end
         while True:
@@ -301,8 +328,9 @@ def _split_multipart(body: bytes, boundary: bytes, defects: list[Defect]) -> lis
                 break
             search_from = found + 1
         if found < 0:
-            defects.append(Defect("truncated-multipart", "no closing boundary"))
+            defects.append(Defect(DefectKind.TRUNCATED_MULTIPART, "no closing boundary"))
             chunks.append(body[line_end + 1:])
             return chunks
         chunks.append(body[line_end + 1: found])
         position = found + 1
+    return chunks  # the part limit is reached: the rest is not split

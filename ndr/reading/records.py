@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..model import Kind, Report, _plain
+from ..model import SUCCESS_ACTIONS, Kind, Report, plain
+from ..safetext import clean_tree
 
 FIELDS = (
     "source", "message_index", "kind", "decoder", "recipient", "original_recipient", "action",
@@ -15,12 +16,11 @@ FIELDS = (
     "original_message_id", "original_subject", "original_from", "original_to", "original_date",
     "original_envelope_id", "subject", "defects",
 )
-_SUCCESS = {"delivered", "relayed", "expanded"}
 
 
 def is_reportable(kind: Kind, action: str | None) -> bool:
     """Failed and delayed recipients of bounces; everything else only with ``--all``."""
-    return kind is Kind.BOUNCE and action not in _SUCCESS
+    return kind is Kind.BOUNCE and action not in SUCCESS_ACTIONS
 
 
 def records(report: Report, source: str, index: int = 0, include_all: bool = False) -> list[dict[str, Any]]:
@@ -33,10 +33,10 @@ def records(report: Report, source: str, index: int = 0, include_all: bool = Fal
             "source": source, "message_index": index, "kind": report.kind.value,
             "decoder": report.decoder,
         }
-        row.update(_plain(recipient))
+        row.update(plain(recipient))
         row.update(
             received_from_mta=report.received_from_mta,
-            arrival_date=_plain(report.arrival_date),
+            arrival_date=plain(report.arrival_date),
             original_message_id=report.original.message_id,
             original_subject=report.original.subject,
             original_from=report.original.from_,
@@ -46,5 +46,5 @@ def records(report: Report, source: str, index: int = 0, include_all: bool = Fal
             subject=report.subject,
             defects=[str(d) for d in report.defects],
         )
-        out.append({name: row.get(name) for name in FIELDS})
+        out.append(clean_tree({name: row.get(name) for name in FIELDS}))  # user text: no surrogate
     return out

@@ -13,24 +13,21 @@ if TYPE_CHECKING:  # no stub for the stdlib's private module: its one function, 
 else:
     from email._parseaddr import _parsedate_tz
 
-from ..catalog.match import literal_prefix
+from ..catalog.match import ADDRESS_PATTERN, literal_prefix
 from .mime import Headers
 
 
 _TAGS = re.compile(r"<[^<>]*>")  # not [^>]*: each "<" must not rescan to the next ">"
 _SCRIPT_OPEN = re.compile(r"<(script|style)\b")
-_CONTROLS = dict.fromkeys([*range(0x20), 0x7F], " ")
+# C0, DEL, C1, line separators and the bidi marks and overrides: a field must read as what it
+# holds on a terminal
+_CONTROLS = dict.fromkeys([*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029, 0x61C, 0x200E, 0x200F,
+                           *range(0x202A, 0x202F), *range(0x2066, 0x206A)], " ")
 _SPACE_RUN = re.compile("  +")
-# Local part and domain hold no "@" and start only after a delimiter or an "@", so a search
-# tries each stretch of text a bounded number of times: linear even on "@@@@..." or a megabyte
-# without a delimiter (the unrestricted form backtracks cubically there).
-ADDRESS_PATTERN = (r"(?<![^\s<>()\[\]\"',;:@])[^\s<>()\[\]\"',;:@]+@[^\s<>()\[\]\"',;:@]+\.[A-Za-z0-9-]+"
-                   r"|(?<![^\s<>()\[\]\"',;:@])[^\s<>()\[\]\"',;:@]+@\[[0-9.:a-fA-F]+\]")
-"""An e-mail address in free text (no group), for decoders that build their own expressions."""
 _ADDRESS = re.compile(ADDRESS_PATTERN)
 _HOST_SAID = re.compile(r"\bhost\s+([A-Za-z0-9][A-Za-z0-9.\-]*\.[A-Za-z0-9\-]+|\[[0-9.:a-fA-F]+\])\s*\[[^\]]{0,100}\]\s*said:", re.I)
 _HOST_NAMED = re.compile(
-    r"(?:remote server returned|generating server:|remote host said:|(?:connect|connection) to|conversation with|"
+    r"(?:remote host said:|(?:connect|connection) to|conversation with|"
     r"lost connection with|by host|from host|mx host|remote mta)\s*[:'\"]?\s*"
     r"([A-Za-z0-9][A-Za-z0-9\-]*(?:\.[A-Za-z0-9\-]+)+)",
     re.I,
@@ -55,20 +52,29 @@ def fold_spaces(text: str) -> str:
     return fold_blanks(text).strip()
 
 
-def one_line(text: str | None) -> str | None:
-    """Whitespace of every kind, and control characters (NUL ...), folded to single spaces;
-    None for empty text."""
+def one_line(text: str | None, limit: int | None = None) -> str | None:
+    """Free text as one printable line: whitespace of every kind and control characters (NUL,
+    C1, line separators) folded to single spaces; None for empty text. Longer than ``limit``
+    characters: cut, ending in "..." (the writer keeps header and DSN lines short).
+
+    The one line-cleaner of the package: records read from mail and reports written both use it."""
     if not text:
         return None
     if text.isprintable():
         # the only blank a printable text holds is " ": already one line unless doubled or
         # at an end (most fields of most records; this runs for every field of every record)
         if "  " not in text and text[0] != " " and text[-1] != " ":
-            return text
+            return text if limit is None or len(text) <= limit else _cut(text, limit)
     else:
         text = text.translate(_CONTROLS)
     folded = " ".join(text.split())
+    if limit is not None and len(folded) > limit:
+        folded = _cut(folded, limit)
     return folded or None
+
+
+def _cut(line: str, limit: int) -> str:
+    return line[: limit - 3].rstrip() + "..."
 
 
 def html_to_text(html: str) -> str:

@@ -16,7 +16,7 @@ import json
 from typing import TYPE_CHECKING, Any, Callable
 
 from ..errors import InputError
-from .entries import PROVIDERS
+from ..catalog.webhooks import PROVIDERS
 
 if TYPE_CHECKING:  # the mapping is imported when used: the catalog loader imports this package
     from ..catalog import Catalog

@@ -25,7 +25,8 @@ from ..reading.text import one_line
 from ..model import Kind, OriginalMessage, RecipientResult, Report
 from ..parse import record_id
 from . import PayloadError
-from .lookup import Entry, lookup
+from ..catalog.webhooks import WebhookEntry as Entry
+from .lookup import lookup
 
 # A verdict from these steps of classify's precedence is ndr reading the text itself; anything
 # else (a non-decisive code, a bare class, nothing) gives way to the provider's classification.

@@ -2,6 +2,7 @@
 raw input)."""
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime
 from typing import Any, Callable, Sequence
@@ -12,13 +13,11 @@ from ..catalog import Catalog
 from .decide import Verdict, human
 from ..errors import InputError
 from .queue import QueuedMessage
-from .text import one_line
+from ..reading.text import one_line
 from .. import i18n
 from .lasterror import RecipientReport
 from .options import ReportOptions
 
-_LANGUAGES: dict[tuple[Any, str | None, str], str] = {}
-"""(environment, --lang, declared Content-Language) → the language used, once found."""
 
 
 def _original_headers(original: bytes | None) -> mime.Headers | None:
@@ -32,15 +31,11 @@ def _language(env: Any, wanted: str | None, headers: mime.Headers | None) -> str
     declared = ""
     if headers is not None:
         declared = (headers.get("content-language") or "").split(",")[0].strip()
-    key = (env, wanted, declared)
-    found = _LANGUAGES.get(key)
-    if found is None:
-        found = _find_language(env, wanted, declared)
-        if len(_LANGUAGES) < 1024:
-            _LANGUAGES[key] = found
-    return found
+    return _find_language(env, wanted, declared)
 
 
+# (environment, --lang, declared Content-Language) → the language used, once found.
+@functools.lru_cache(maxsize=1024)
 def _find_language(env: Any, wanted: str | None, declared: str) -> str:
     # DECISIONS (Language): the report speaks to the original's sender, so the language the
     # original declared comes first, then --lang, then English.
@@ -69,24 +64,17 @@ def _speaks(env: Any, lang: str) -> bool:
         return False
 
 
-_STRINGS: dict[tuple[Any, str], Any] = {}
-"""(environment, language) → the report wording (one object per pair, so shapes repeat)."""
-
-
+# (environment, language) → the report wording: one object per pair, so shapes repeat.
+@functools.lru_cache(maxsize=256)
 def _strings(env: Any, lang: str) -> Any:
     """The report wording in ``lang``: the language's own strings template when the templates
     have one, else the shipped ``dsn/strings/en.j2`` with its messages translated by gettext."""
-    found = _STRINGS.get((env, lang))
-    if found is None:
-        name = f"dsn/strings/{lang}.j2"
-        try:
-            env.get_template(name)
-        except Exception:
-            name = "dsn/strings/en.j2"
-        found = render.module(env, name, {"_": i18n.gettext_for(lang)})
-        if len(_STRINGS) < 256:
-            _STRINGS[(env, lang)] = found
-    return found
+    name = f"dsn/strings/{lang}.j2"
+    try:
+        env.get_template(name)
+    except Exception:
+        name = "dsn/strings/en.j2"
+    return render.module(env, name, {"_": i18n.gettext_for(lang)})
 
 
 def _returned(original: bytes | None, message: QueuedMessage, action: Verdict,
@@ -119,7 +107,7 @@ def _context(catalog: Catalog, message: QueuedMessage, action: Verdict, reports:
         "report_date": put(i18n.format_datetime(now, lang)),
         "will_retry_until": put(i18n.format_datetime(will_retry_until, lang)) if will_retry_until else "",
         "age": put(human(now - message.arrival)),
-        "envid": put(one_line(message.envid, 100)) if message.envid else "",
+        "envid": put(one_line(message.envid, 100) or "") if message.envid else "",
         "message_id": put(original_id),
         "permanent": action is Verdict.FAILED and all(r.status.startswith("5") for r in reports),
         "recipients": [_recipient_context(r, lang, catalog, put) for r in reports],
@@ -128,23 +116,23 @@ def _context(catalog: Catalog, message: QueuedMessage, action: Verdict, reports:
 
 def _recipient_context(report: RecipientReport, lang: str, catalog: Catalog,
                        put: Callable[[str], str]) -> render.Record:
-    verdict = report.verdict
-    summary = catalog.reason(verdict.reason).summary.get(lang) or verdict.summary
-    entry = verdict.entry
+    classification = report.classification
+    summary = catalog.reason(classification.reason).summary.get(lang) or classification.summary
+    entry = classification.entry
     return render.Record({
         "address": put(report.address),
         "status": report.status,
         "title": entry.title.get(lang) if entry is not None else "",
         "summary": summary,
-        "reason": verdict.reason,
-        "rule": verdict.rule,
+        "reason": classification.reason,
+        "rule": classification.rule,
         "catalog_id": entry.id if entry is not None else "",
-        "hard": verdict.hard,
-        "causes": list(verdict.causes),
-        "fixes": list(verdict.fixes),
-        "who": list(verdict.who),
+        "hard": classification.hard,
+        "causes": list(classification.causes),
+        "fixes": list(classification.fixes),
+        "who": list(classification.who),
         "remote_mta": put(report.remote_mta or ""),
         "diagnostic": put(report.diagnostic or ""),
         "last_attempt": put(i18n.format_datetime(report.last_attempt, lang)) if report.last_attempt else "",
-        "original_recipient": put(one_line(report.original_recipient, 300)) if report.original_recipient else "",
+        "original_recipient": put(one_line(report.original_recipient, 300) or "") if report.original_recipient else "",
     })

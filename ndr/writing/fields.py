@@ -9,12 +9,15 @@ from typing import Sequence
 
 from .decide import Verdict
 from .queue import QueuedMessage
-from .text import _CONTROLS, format_datetime, one_line, unicode_escape, xtext
+from ..reading.text import one_line
+from .text import format_datetime, unicode_escape, xtext
 from .lasterror import RecipientReport
+
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def _header(name: str, value: str, utf8: bool) -> bytes:
-    value = one_line(value, 2000)
+    value = one_line(value, 2000) or ""
     if value.isascii() or (utf8 and name in ("From", "To")):
         if len(name) + 2 + len(value) <= 78 or " " not in value:
             return f"{name}: {value}\r\n".encode("utf-8")
@@ -101,7 +104,7 @@ def _delivery_status(message: QueuedMessage, action: Verdict, reports: Sequence[
         lines.append(_address_field("Final-Recipient", report.address, utf8))
         lines.append(_field("Action", action.value))
         lines.append(_field("Status", report.status))
-        if report.remote_mta:
+        if report.remote_mta and report.answered:  # only a server that answered (DECISIONS)
             lines.append(_field("Remote-MTA", f"dns; {report.remote_mta}"))
         if report.diagnostic:
             diagnostic = report.diagnostic if utf8 else unicode_escape(report.diagnostic)

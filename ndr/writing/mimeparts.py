@@ -3,6 +3,7 @@ boundary is checked against the content it encloses."""
 from __future__ import annotations
 
 import binascii
+import functools
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -21,29 +22,17 @@ class _Part:
     (so that a strict stdlib re-parse and re-generation gives back the same bytes)."""
 
 
-_QP_LINES: dict[str, bytes] = {}
-_QP_LINES_MAX = 20000
-"""Encoded lines by text. Quoted-printable encodes each line on its own, and reports repeat most
-of their lines (labels, markup, the catalog's causes and fixes), so most lines are encoded once."""
 
 
-def _qp(text: str) -> bytes:
-    """``binascii.b2a_qp`` of ``text`` with CRLF line ends, the same bytes, a line at a time."""
-    return b"".join(map(_qp_line, render.lines(text)))
-
-
+# Quoted-printable encodes each line on its own, and reports repeat most of their lines (labels,
+# markup, the catalog's causes and fixes): most lines are encoded once.
+@functools.lru_cache(maxsize=20000)
 def _qp_line(line: str) -> bytes:
     """One line (no line end) quoted-printable encoded, with its CRLF; cached by text."""
-    encoded = _QP_LINES.get(line)
-    if encoded is None:
-        # With its newline, a line is encoded exactly as within the whole text (trailing
-        # blanks escaped, soft breaks at 76).
-        encoded = binascii.b2a_qp(line.encode("utf-8") + b"\n", quotetabs=False, istext=True,
-                                  header=False)[:-1].replace(b"\n", b"\r\n") + b"\r\n"
-        if len(_QP_LINES) >= _QP_LINES_MAX:
-            _QP_LINES.clear()
-        _QP_LINES[line] = encoded
-    return encoded
+    # With its newline, a line is encoded exactly as within the whole text (trailing blanks
+    # escaped, soft breaks at 76).
+    return binascii.b2a_qp(line.encode("utf-8") + b"\n", quotetabs=False, istext=True,
+                           header=False)[:-1].replace(b"\n", b"\r\n") + b"\r\n"
 
 
 def _alternative(text: bytes, html: bytes, lang: str, digest: str) -> _Part:

@@ -23,7 +23,9 @@ from typing import Iterator, Sequence, Union
 from ..catalog import Catalog
 from .decide import MessageDecision, Verdict
 from ..errors import InputError
-from ..generate import GeneratedReport, ReportOptions, generate_reports
+from ..policy import DEFAULT, Policy
+from .dsn import GeneratedReport, generate_reports
+from .options import ReportOptions
 from .listing import load_original
 from .queue import RecordError
 
@@ -32,7 +34,7 @@ Outcome = Union[list[GeneratedReport], RecordError, InputError]
 
 _Packed = Union[list[tuple[bytes, str, str, str, str, bool]], tuple[str, str, str]]
 
-_SHARED: tuple[Sequence[MessageDecision], datetime, ReportOptions, Catalog] | None = None
+_SHARED: tuple[Sequence[MessageDecision], datetime, ReportOptions, Catalog, Policy] | None = None
 """What forked workers inherit: set just before the pool starts, cleared when it ends."""
 
 CHUNK = 32
@@ -40,24 +42,25 @@ CHUNK = 32
 
 
 def reports_for(decision: MessageDecision, *, now: datetime, options: ReportOptions,
-                catalog: Catalog) -> Outcome:
+                catalog: Catalog, policy: Policy = DEFAULT) -> Outcome:
     """The reports one decision calls for (reading its original), or its record's error."""
     try:
         return generate_reports(decision, now=now, original=load_original(decision.message),
-                                options=options, catalog=catalog)
+                                options=options, catalog=catalog, policy=policy)
     except (RecordError, InputError) as exc:
         return exc
 
 
 def generate_all(decisions: Sequence[MessageDecision], *, now: datetime, options: ReportOptions,
-                 catalog: Catalog, jobs: int = 1) -> Iterator[tuple[MessageDecision, Outcome]]:
+                 catalog: Catalog, jobs: int = 1,
+                 policy: Policy = DEFAULT) -> Iterator[tuple[MessageDecision, Outcome]]:
     """Each decision with its outcome, in order; ``jobs`` > 1 generates in worker processes."""
     global _SHARED
     if jobs <= 1 or len(decisions) <= CHUNK or "fork" not in multiprocessing.get_all_start_methods():
         for decision in decisions:
-            yield decision, reports_for(decision, now=now, options=options, catalog=catalog)
+            yield decision, reports_for(decision, now=now, options=options, catalog=catalog, policy=policy)
         return
-    _SHARED = (decisions, now, options, catalog)
+    _SHARED = (decisions, now, options, catalog, policy)
     spans = iter([range(start, min(start + CHUNK, len(decisions))) for start in range(0, len(decisions), CHUNK)])
     pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"))
     try:
@@ -81,10 +84,10 @@ def generate_all(decisions: Sequence[MessageDecision], *, now: datetime, options
 
 def _work(span: range) -> list[_Packed]:
     assert _SHARED is not None, "worker started without the shared decisions"
-    decisions, now, options, catalog = _SHARED
+    decisions, now, options, catalog, policy = _SHARED
     out: list[_Packed] = []
     for index in span:
-        outcome = reports_for(decisions[index], now=now, options=options, catalog=catalog)
+        outcome = reports_for(decisions[index], now=now, options=options, catalog=catalog, policy=policy)
         if isinstance(outcome, RecordError):
             out.append(("record", outcome.field, outcome.problem))
         elif isinstance(outcome, InputError):

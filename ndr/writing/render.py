@@ -194,7 +194,7 @@ class Shaped:
         shape = self._shape(name)
         if shape is None:
             return render(self.env, name, self.build(_plain))
-        return shape[0].format(*self._filled(shape[1]))
+        return shape[0].format(self._filled(shape[1]))
 
     def render_lines(self, name: str, encode_line: Callable[[str], bytes]) -> bytes:
         """``b"".join(map(encode_line, lines(self.render(name))))``, with the lines that hold no
@@ -203,16 +203,10 @@ class Shaped:
         shape = self._shape(name)
         if shape is None or any("\n" in v or "\r" in v for v in self.values):
             return b"".join(map(encode_line, lines(self.render(name))))  # (a line could split)
-        shapes = _SHAPES[self.env]
-        key = (name, self.key, encode_line)
-        items = shapes.get(key)
-        if items is None:
-            items = _encoded_items(shape[0], encode_line)
-            if len(shapes) >= _SHAPES_MAX:
-                shapes.clear()
-            shapes[key] = items
+        items = _encoded_items(shape[0], encode_line)
         values = self._filled(shape[1])
-        return b"".join([item if type(item) is bytes else encode_line(item.format(*values))  # type: ignore[union-attr]
+        # not format(*values): unpacking every value of the message for each line was quadratic
+        return b"".join([item if type(item) is bytes else encode_line(item.format(values))  # type: ignore[union-attr]
                          for item in items])
 
     def _shape(self, name: str) -> tuple[str, int] | None:
@@ -249,7 +243,7 @@ def _shape(output: str, count: int) -> tuple[str, int] | None:
         index = int(found.group(1))
         if found.group(2) != "&":
             escaped, index = 1, index + count
-        pieces.append(f"{{{index}}}")
+        pieces.append(f"{{0[{index}]}}")  # one list argument: a line's format call costs its own length
         last = found.end()
     pieces.append(output[last:].replace("{", "{{").replace("}", "}}"))
     template = "".join(pieces)
@@ -264,6 +258,8 @@ def lines(text: str) -> list[str]:
     return text.replace("\r\n", "\n").replace("\r", "\n").rstrip("\n").split("\n")
 
 
+# A shape's items depend on its format string and the encoder alone: encoded once per shape.
+@functools.lru_cache(maxsize=_SHAPES_MAX)
 def _encoded_items(template: str, encode_line: Callable[[str], bytes]) -> tuple[bytes | str, ...]:
     """A shape's format string as line items: runs of lines without a per-message string,
     encoded (bytes), and the other lines as format strings (str). A filled-in line never splits

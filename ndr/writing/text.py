@@ -11,22 +11,9 @@ from ..errors import InputError
 from .queue import RecordError, check_address, check_host
 
 
-_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
-_SPACES = re.compile(r"\s+")
 _HOST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.\-]*[A-Za-z0-9])?$|^\[[0-9A-Fa-f:.]+\]$")
 MAX_DIAGNOSTIC = 900
 """Longest diagnostic kept, in characters (a DSN line must stay under 998 octets)."""
-
-
-def one_line(text: str | None, limit: int = MAX_DIAGNOSTIC) -> str:
-    """Free text as one printable line: controls become spaces, runs of spaces one space."""
-    if not text:
-        return ""
-    if text.isascii() and text.isprintable() and "  " not in text:
-        line = text.strip()  # the common case: nothing to replace (ASCII whitespace is only " ")
-    else:
-        line = _SPACES.sub(" ", _CONTROLS.sub(" ", text)).strip()
-    return line if len(line) <= limit else line[: limit - 3].rstrip() + "..."
 
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

@@ -20,8 +20,8 @@ Library users can add decoders with ``register()``.
 """
 from __future__ import annotations
 
-from typing import Any
-
+from ...catalog.validate import register_layout_check
+from ...errors import Defect, DefectKind
 from .arf import ARF
 from .autoreply import AutoReply
 from .base import Decoded, Decoder, Mail, RawRecipient
@@ -29,21 +29,27 @@ from .amazonses import AmazonSES
 from .fallback import Fallback
 from .rfc3464 import RFC3464
 from .table import TableDecoder
-from .layout_check import vendor_problems as _table_problems
+
 
 _STANDARD: list[Decoder] = [ARF(), RFC3464()]
 _VENDOR: list[Decoder] = [TableDecoder(), AmazonSES()]
 _LATE: list[Decoder] = [AutoReply()]
 _USER: list[Decoder] = []
-_FALLBACK: list[Decoder] = [Fallback()]
+_FALLBACK: list[Decoder] = [Fallback(lambda mail: decode(mail))]  # its re-read of an inner bounce
 
 
 def register(decoder: Decoder, *, first: bool = False) -> None:
-    """Add a decoder: tried before every other one with ``first``, else just before the fallbacks."""
+    """Add a decoder: tried before every other one with ``first``, else just before the fallbacks.
+
+    A decoder with a ``layout_problems(entry, reason_ids)`` method checks the catalog's
+    ``vendors`` entries that name it (``decoder: NAME``)."""
     if first:
         _USER.insert(0, decoder)
     else:
         _VENDOR.append(decoder)
+    check = getattr(decoder, "layout_problems", None)
+    if check is not None:
+        register_layout_check(decoder.name, check)
 
 
 def decoders() -> list[Decoder]:
@@ -52,41 +58,25 @@ def decoders() -> list[Decoder]:
 
 
 def decode(mail: Mail) -> Decoded | None:
-    """Run the decoders in order; the first that recognises the message wins."""
+    """The one dispatch loop: run the decoders in order; the first that finds a recipient wins.
+
+    A decoder that crashes on a message must not lose the bounce: the crash becomes a
+    ``decoder-error`` defect on ``mail`` (the exception kept as the defect's cause) and the
+    next decoder gets its turn; under a policy that raises on defects it raises right there.
+    """
     for decoder in decoders():
-        decoded = decoder.decode(mail)
+        try:
+            decoded = decoder.decode(mail)
+        except Exception as exc:
+            import logging  # here: only a failing decoder logs, and logging is slow to import
+
+            logging.getLogger("ndr").debug("decoder %s failed", decoder.name, exc_info=True)
+            mail.defect(Defect(DefectKind.DECODER_ERROR, f"{decoder.name}: {type(exc).__name__}: {exc}",
+                               cause=exc))
+            continue
         if decoded is not None and decoded.recipients:
             return decoded
     return None
 
 
-def names() -> list[str]:
-    return [d.name for d in decoders()]
-
-
-def vendor_problems(item: dict[str, Any], reason_ids: set[str]) -> list[str]:
-    """Problems in one catalog ``vendors`` entry.
-
-    An entry belongs to the table decoder (``ndr/decoders/table.py``) unless it names a code
-    decoder with ``decoder: NAME``; such an entry is data for that decoder alone, checked by its
-    ``layout_problems(item, reason_ids)`` when it is registered and has one (a catalog may be
-    loaded before a library user registers the decoder its entry is for).
-    """
-    owner = item.get("decoder", "table")
-    if not isinstance(owner, str) or not owner:
-        return [f"decoder must be a decoder name, not {owner!r}"]
-    if owner == "table":
-        return _table_problems(item, reason_ids)
-    decoder = _code_decoders().get(owner)
-    if decoder is None:
-        return []
-    check = getattr(decoder, "layout_problems", None)
-    return list(check(item, reason_ids)) if check is not None else []
-
-
-def _code_decoders() -> dict[str, Decoder]:
-    return {d.name: d for d in decoders() if d.name != TableDecoder.name}
-
-
-__all__ = ["Decoded", "Decoder", "Mail", "RawRecipient", "decode", "decoders", "register", "names",
-           "vendor_problems"]
+__all__ = ["Decoded", "Decoder", "Mail", "RawRecipient", "decode", "decoders", "register"]

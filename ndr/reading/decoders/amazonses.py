@@ -12,7 +12,7 @@ from typing import Any
 
 from ...catalog import codes
 from ...model import Kind
-from . import hosts
+from .settle import settle
 from .base import Decoded, Mail, RawRecipient
 from ..text import mta_name, one_line
 from .rfc3464 import diagnostic_parts, normalise_action
@@ -56,13 +56,13 @@ class AmazonSES:
         detail: dict[str, Any] = found if isinstance(found, dict) else {}
         reporting = mta_name(detail.get("reportingMTA"))
         if kind == "bounce":
-            return hosts.settle(mail, self._bounce(detail, reporting))
+            return settle(mail, self._bounce(detail, reporting))
         if kind == "complaint":
             feedback = str(detail.get("complaintFeedbackType") or "abuse").lower()
             recipients = [RawRecipient(recipient=r.get("emailAddress"), feedback_type=feedback,
                                        reason="feedback", reporting_mta=reporting)
                           for r in detail.get("complainedRecipients") or () if isinstance(r, dict)]
-            return hosts.settle(mail, Decoded(decoder=self.name, kind=Kind.FEEDBACK, recipients=recipients,
+            return settle(mail, Decoded(decoder=self.name, kind=Kind.FEEDBACK, recipients=recipients,
                                               reporting_mta=reporting))
         if kind == "delivery":
             response = one_line(detail.get("smtpResponse"))
@@ -83,14 +83,18 @@ class AmazonSES:
             if not isinstance(item, dict) or not item.get("emailAddress"):
                 continue
             diag_type, diagnostic = diagnostic_parts(item.get("diagnosticCode"))
-            status = codes.normalise_status(item.get("status")) or (
-                codes.find_status(diagnostic) if diagnostic else None)
+            status = codes.normalise_status(item.get("status"))
+            said = "report" if status else None
+            if status is None and diagnostic:
+                status = codes.find_status(diagnostic)
+                said = "reply" if status else None
             if status is None:
                 status = "4.0.0" if transient else "5.0.0"
             reply = codes.find_reply(diagnostic) if diagnostic else None
             recipients.append(RawRecipient(
                 recipient=item["emailAddress"], action=normalise_action(item.get("action")) or "failed",
-                status=status, reply_code=reply if codes.agree(reply, status) else None,
+                status=status, status_source=said,
+                reply_code=reply if codes.agree(reply, status) else None,
                 diagnostic=diagnostic, diagnostic_type=diag_type,
                 reporting_mta=reporting))
         return Decoded(decoder=self.name, recipients=recipients, reporting_mta=reporting)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from ..dsn import parse_fields
 from ...model import Kind
-from . import hosts
+from .settle import settle
 from .base import Decoded, Mail, RawRecipient
 from ..text import clean_address, mta_name, one_line, parse_date
 
@@ -44,7 +44,7 @@ class ARF:
                          diagnostic=diagnostic, remote_mta=source_ip, reporting_mta=reporting)
             for address in addresses
         ]
-        return hosts.settle(mail, Decoded(decoder=self.name, kind=Kind.FEEDBACK, recipients=recipients,
+        return settle(mail, Decoded(decoder=self.name, kind=Kind.FEEDBACK, recipients=recipients,
                                           reporting_mta=reporting,
                                           arrival_date=parse_date(values.get("arrival-date"))))
 
@@ -58,7 +58,7 @@ class ARF:
         if not address or "@" not in address:
             return None
         source = mail.subject[len(_JMRP_SUBJECT):].strip().strip("[]") or None
-        return hosts.settle(mail, Decoded(decoder="arf:jmrp", kind=Kind.FEEDBACK, recipients=[
+        return settle(mail, Decoded(decoder="arf:jmrp", kind=Kind.FEEDBACK, recipients=[
             RawRecipient(recipient=address, feedback_type="abuse", reason="feedback",
                          diagnostic=mail.subject, remote_mta=source)]))
 

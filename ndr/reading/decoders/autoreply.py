@@ -2,26 +2,21 @@
 
 Signs, from RFC 3834 and common practice: Auto-Submitted: auto-replied, X-Autoreply,
 X-Autorespond, Precedence: auto_reply, X-Apple-Action: vacation, or a subject that starts like an
-automatic reply. Mail from mailer-daemon or postmaster is never a vacation reply. The recipient is
-the address that answered (From), the diagnostic the first lines of the reply.
+automatic reply (the catalog's ``notices.autoreply_subjects``). Mail from a mail system (the
+catalog's ``notices.senders``: mailer-daemon, postmaster ...) is never a vacation reply. The
+recipient is the address that answered (From), the diagnostic the first lines of the reply.
 """
 from __future__ import annotations
 
 from ...model import Kind
-from . import hosts
+from .settle import settle
 from .base import Decoded, Mail, RawRecipient
 from ..text import find_address, one_line
 
-_SUBJECT_STARTS = ("auto:", "automatic reply", "autoreply", "auto reply", "auto-reply", "auto response",
-                   "autoresponse", "out of office", "out of the office", "away from", "on vacation",
-                   "vacation", "réponse automatique", "respuesta automática", "resposta automática",
-                   "abwesenheitsnotiz", "automatische antwort")
-_DAEMONS = ("mailer-daemon", "postmaster", "mail delivery", "mailerdaemon")
-
-
 def is_autoreply(mail: Mail) -> bool:
     """True when the message says it is an automatic reply (and is not from a mail system)."""
-    if any(d in mail.sender for d in _DAEMONS):
+    notices = mail.catalog.notices
+    if notices is not None and any(d in mail.sender for d in notices.senders):
         return False
     headers = mail.headers
     auto = (headers.get("auto-submitted") or "").lower()
@@ -33,7 +28,7 @@ def is_autoreply(mail: Mail) -> bool:
         return True
     if (headers.get("x-apple-action") or "").lower().strip() == "vacation":
         return True
-    return mail.subject.lower().startswith(_SUBJECT_STARTS)
+    return notices is not None and mail.subject.lower().startswith(notices.autoreply_subjects)
 
 
 class AutoReply:
@@ -54,6 +49,6 @@ class AutoReply:
             if line.startswith(">") or (line.startswith("On ") and line.endswith("wrote:")):
                 break
             text.append(line)
-        return hosts.settle(mail, Decoded(decoder=self.name, kind=Kind.VACATION, recipients=[
+        return settle(mail, Decoded(decoder=self.name, kind=Kind.VACATION, recipients=[
             RawRecipient(recipient=address, reason="vacation", diagnostic=one_line(" ".join(text)))
         ]))

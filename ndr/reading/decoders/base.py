@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Generic, Protocol, TypeVar, overload
+from functools import cached_property
+from typing import Any, Protocol
 
 from ...catalog import Catalog
 from ..mime import Headers, Part
 from ...model import Kind
-from ...policy import DEFAULT
+from ...errors import Defect, Defects
+from ...policy import DEFAULT, Policy
 from ..text import fold_blanks, fold_spaces, html_to_text
 
 @dataclass(slots=True)
@@ -38,11 +40,19 @@ class RawRecipient:
     extensions: dict[str, str] | None = None
     """Extension fields (``x-…``, names lowercased) of the recipient's delivery-status block:
     a vendor's own verdict such as PowerMTA's ``x-powermta-bouncecategory``."""
+    status_source: str | None = None
+    """Where ``status`` was stated: ``report`` (a delivery-status field), ``reply`` (the SMTP
+    reply or diagnostic), ``text`` (the human-readable part); None when no code was stated and
+    the decoder only put a class (``5.0.0``) there — ``ndr.statuses`` then infers one."""
     notice: str | None = None
     """The reporting MTA's own words about this recipient in the human-readable part, when the
     diagnostic is another server's reply (Gmail: "** Address not found ** ... because the address
     couldn't be found" over "550 #5.1.0 Address rejected"). Not output: the classifier reads it
     only when the reply itself names no reason (README, "How ndr decides the reason")."""
+    last_error_status: str | None = None
+    """Inside an expiry notice: the status of the last real error (``hosts.settle`` fills it)."""
+    last_error: str | None = None
+    """Inside an expiry notice: the text of the last real error (``lasterror.find``)."""
 
 
 @dataclass(slots=True)
@@ -58,51 +68,32 @@ class Decoded:
     original_envelope_id: str | None = None
     original_headers: Headers | None = None
     """Header of the returned message, where the decoder found it outside a MIME part."""
-
-
-_T = TypeVar("_T")
-
-
-class cached_property(Generic[_T]):
-    """``functools.cached_property`` without its per-class lock (Python 3.11 takes it on every
-    first access; a Mail is used by one thread): the value lands in the instance dict, so later
-    reads do not come here at all."""
-
-    def __init__(self, func: Callable[[Any], _T]) -> None:
-        self.func = func
-        self.name = func.__name__
-        self.__doc__ = func.__doc__
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
-
-    @overload
-    def __get__(self, instance: None, owner: type | None = None) -> cached_property[_T]: ...
-
-    @overload
-    def __get__(self, instance: object, owner: type | None = None) -> _T: ...
-
-    def __get__(self, instance: object | None, owner: type | None = None) -> cached_property[_T] | _T:
-        if instance is None:
-            return self
-        value = instance.__dict__[self.name] = self.func(instance)
-        return value
+    defects: list[Defect] = field(default_factory=list)
+    """What the decoder worked around (a bounce read from inside a forwarded message ...)."""
 
 
 class Mail:
     """A parsed message with the views decoders need, computed once on demand."""
 
-    def __init__(self, root: Part, catalog: Catalog, depth: int = 0,
-                 text_limit: int = DEFAULT.max_text_chars) -> None:
+    def __init__(self, root: Part, catalog: Catalog, policy: Policy = DEFAULT, depth: int = 0,
+                 defects: Defects | None = None) -> None:
         self.root = root
         self.headers = root.headers
         self.catalog = catalog
+        self.policy = policy
+        """The caller's policy, whole: its limits bound every scan (``max_text_chars``)."""
         self.depth = depth
         """0 for the message itself; 1 for a bounce found inside it (never decoded deeper)."""
-        self.text_limit = text_limit
-        """Most characters of ``body_text`` (``Policy.max_text_chars``): bounds every scan."""
+        self.defects = defects if defects is not None else Defects(policy.raise_on_defect)
+        """What the decoders worked around (a crash, a cut text); shared with an inner message."""
         self.text_cut = False
-        """True once ``body_text`` was cut at ``text_limit``."""
+        """True once ``body_text`` was cut at ``Policy.max_text_chars``."""
+        self.recipients_cut = 0
+        """How many recipients a decoder left unread (``Policy.max_recipients``)."""
+
+    def defect(self, defect: Defect) -> None:
+        """Note a defect (under a strict policy: raise it here)."""
+        self.defects.append(defect)
 
     @cached_property
     def subject(self) -> str:
@@ -140,7 +131,7 @@ class Mail:
         HTML reduced to text when there is no plain text, line ends as LF."""
         plain: list[str] = []
         html: list[Part] = []
-        limit = self.text_limit
+        limit = self.policy.max_text_chars
         for part in self.parts:
             ctype = part.content_type
             if part.is_multipart or part.message is not None:

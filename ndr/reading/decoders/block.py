@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from .base import RawRecipient
 from ..text import find_address
-from .layout import Layout, Shape
+from ...catalog.layouts import Layout, Shape
 
 
 _WORD = re.compile(r"\w")
@@ -44,7 +44,7 @@ def _recipient(shapes: tuple[Shape, ...], line: str, lower: str) -> tuple[str, s
 
 _SENT = re.compile(r"^ ?>>> ?([A-Za-z]+)")
 _HEARD = re.compile(r"^ ?<<< ?(.*)")
-_SMTP_VERBS = {"HELO", "EHLO", "MAIL", "RCPT", "DATA"}  # the commands hosts.settle names
+_SMTP_VERBS = {"HELO", "EHLO", "MAIL", "RCPT", "DATA"}  # the commands settle names
 
 
 class _Session:

@@ -11,39 +11,32 @@ bounce. In order, it reads:
 
 Each recipient gets the status and reply code of its own block, else of the message-wide
 diagnostic paragraph; without a code, the class comes from the text (``permanent`` /
-``temporary`` phrases). ``remote_mta`` follows the shared rule of ``hosts.py``.
+``temporary`` phrases). ``remote_mta`` follows the shared rule of ``settle.py``.
 
-Catalog entry (``vendors``, ``decoder: fallback``), every field data::
+What it reads is data: the catalog's ``notices`` section (fields in docs/catalog.md).
 
-    - id: fallback
-      decoder: fallback
-      senders: [mailer-daemon, ...]      # phrases in the lowercased From: "this is a bounce"
-      subjects: [undelivered mail, ...]  # phrases in the lowercased Subject: "this is a bounce"
-      ends: ["----- original message -----", ...]   # the human text ends at the line holding one
-      headers_end: ['^received: ', ...]  # regexes (multiline): a line opening the returned header
-      recipients: ['^<{address}>', ...]  # line shapes; {address} marks the recipient
-      remote_mta: ['\\bhost ([\\w.-]+) ?\\[[0-9.]+\\] said:', ...]  # one group: the server a
-                                         #   diagnostic quotes as having answered (hosts.py)
-      reporting_mta: ['^this is the mail system at host ([\\w.-]+)', ...]  # one group: the
-                                         #   host a text introduces as its author (multiline)
-      commands: {RCPT: ['\\bin reply to rcpt to command', ...], DATA: [...]}  # per SMTP
-                                         #   command (CONNECT HELO EHLO MAIL RCPT DATA): the
-                                         #   markers saying it failed; no groups
-      delayed: ["will be retried", ...]  # the message is still queued (action delayed)
-      permanent: [...]                   # class 5 when the text carries no code
-      temporary: [...]                   # class 4 when the text carries no code
+A bounce attached to ordinary mail (message/rfc822, a ``.eml``/``.txt`` file) is read once with
+the whole registry; one forwarded inline or quoted with ``> `` is read from the text; either way
+the report gets a defect saying so. When the notice names nobody, the returned message's sole
+addressee is the recipient (the Subject's address first, when the Subject states the failure).
 """
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Callable
 
-from ...catalog import codes
+from ...catalog import Catalog, codes
+from ...catalog.match import fold
 from .. import mime
-from . import hosts, phrases, textscan
+from ..charsets import split_content_type
+from ...catalog.notices import Notices, command_in
+from ...errors import Defect, DefectKind
+from . import textscan
+from .settle import settle
 from .base import Decoded, Mail, RawRecipient
-from ..text import clean_address, find_address, mta_name, one_line
+from ..text import clean_address, find_address, mta_name, one_line, sole_addressee
 from .rfc3464 import enrich, recipients_in_text
+from ...safetext import utf8
 
 # The header of a message inside the text that comes from a mail system: a returned bounce.
 _INNER_FROM = re.compile(r"^(?:From|Return-Path):[^\n]*(?:mailer-daemon|postmaster|<>)", re.I | re.M)
@@ -54,23 +47,32 @@ class Fallback:
 
     name = "fallback"
 
-    @staticmethod
-    def layout_problems(item: dict[str, Any], reason_ids: set[str]) -> list[str]:
-        """Problems in the catalog's ``fallback`` entry."""
-        return phrases.problems(item)
+    def __init__(self, dispatch: Callable[[Mail], Decoded | None] | None = None) -> None:
+        self.dispatch = dispatch
+        """The registry's dispatch loop, for a bounce found inside the message (None: not read)."""
 
     def decode(self, mail: Mail) -> Decoded | None:
-        lay = phrases.layout(mail.catalog)
-        if lay is None or not textscan.looks_like_bounce(mail, lay):
+        lay = mail.catalog.notices
+        if lay is None:
             return None
+        if not textscan.looks_like_bounce(mail, lay, intros=False):
+            # Ordinary mail that carries a bounce as an attachment (someone forwarding it to a
+            # help desk): the attached bounce is read.
+            attached = None if mail.depth else _attached_bounce(mail)
+            if attached is not None:
+                return self.inner(attached)
+            if not textscan.looks_like_bounce(mail, lay):
+                return None
         scan = textscan.scan(mail, lay)
+        if _lookalike(mail, scan, lay):
+            return None
         reporting = scan.reporting_mta
         inline = recipients_in_text(scan.text)
         if inline is not None:
             recipients, message_fields = inline
             reporting = reporting or mta_name(message_fields.get("reporting-mta"))
             enrich(recipients, scan, reporting or textscan.received_by(mail), lay)
-            return hosts.settle(mail, Decoded(decoder=self.name, recipients=recipients,
+            return settle(mail, Decoded(decoder=self.name, recipients=recipients,
                                               reporting_mta=reporting or textscan.received_by(mail)))
         reporting = reporting or textscan.received_by(mail)
         addresses = _failed_header(mail)
@@ -81,10 +83,25 @@ class Fallback:
                                        find_address(mail.headers.get("to"))) if a}
             addresses = textscan.addresses_in_replies(scan.text, own)
         if not addresses:
-            return self.forwarded(mail)
+            addresses = _named_in_subject(mail)
+        if not addresses:
+            inner = self.forwarded(mail)
+            if inner is not None:
+                return inner
+            # Nobody named in the notice, and no bounce inside it: the returned message's sole
+            # addressee ("I'm afraid I wasn't able to deliver the following message" above a copy).
+            sole = sole_addressee(mail.original.headers if mail.original is not None
+                                  else _inline_header(mail, lay))
+            if sole is None:
+                return None
+            addresses = [sole]
         delayed = any(p in scan.lower for p in lay.delayed)
-        recipients = [self.recipient(address, scan, lay, reporting, delayed) for address in addresses]
-        return hosts.settle(mail, Decoded(decoder=self.name, recipients=recipients, reporting_mta=reporting))
+        recipients = [self.recipient(address, scan, lay, reporting, delayed, mail.catalog)
+                      for address in addresses]
+        decoded = settle(mail, Decoded(decoder=self.name, recipients=recipients, reporting_mta=reporting))
+        if decoded is not None:
+            decoded.defects.extend(_framing_defects(scan.text))
+        return decoded
 
     def forwarded(self, mail: Mail) -> Decoded | None:
         """A bounce returned inside another message — attached (a filter re-wrapping the bounce
@@ -92,29 +109,33 @@ class Fallback:
         message once with the whole registry."""
         if mail.depth or mail.headers.get("x-ndr-inner") is not None:
             return None
-        inner: Mail | None = None
-        attached = mail.original
-        if attached is not None and _is_bounce(Mail(attached, mail.catalog, depth=1)):
-            inner = Mail(attached, mail.catalog, depth=1)
-        else:
+        inner = _attached_bounce(mail)
+        if inner is None:
             text = mail.body_text
             match = _INNER_FROM.search(text)
             if match is None:
                 return None
-            data = b"X-NDR-Inner: 1\n" + text[match.start():].encode("utf-8", "surrogateescape")
-            inner = Mail(mime.parse(data), mail.catalog, depth=1)
-        from . import decoders  # the registry imports this module: late import
+            data = b"X-NDR-Inner: 1\n" + utf8(text[match.start():])
+            inner = Mail(mime.parse(data, mail.policy), mail.catalog, mail.policy, depth=1,
+                         defects=mail.defects)
+        return self.inner(inner)
 
-        for decoder in decoders():
-            decoded = decoder.decode(inner)
-            if decoded is not None and decoded.recipients:
-                decoded.decoder = f"{self.name}+{decoded.decoder}"
-                return decoded
-        return None
+    def inner(self, inner: Mail) -> Decoded | None:
+        """Decode a bounce found inside another message once, with the whole registry (the
+        user's policy and the message's defects: a crash inside is noted, or raised, like any
+        other)."""
+        if self.dispatch is None:
+            return None
+        decoded = self.dispatch(inner)
+        if decoded is not None:
+            decoded.decoder = f"{self.name}+{decoded.decoder}"
+            decoded.defects.append(Defect(DefectKind.FORWARDED_BOUNCE, "the bounce was read from a "
+                                          "message attached to or forwarded in another one"))
+        return decoded
 
     @staticmethod
-    def recipient(address: str, scan: textscan.Scan, lay: phrases.Layout, reporting: str | None,
-                  delayed: bool) -> RawRecipient:
+    def recipient(address: str, scan: textscan.Scan, lay: Notices, reporting: str | None,
+                  delayed: bool, catalog: Catalog | None = None) -> RawRecipient:
         block = scan.blocks.get(address.lower())
         own = block.text if block is not None else ""
         diagnostic = own
@@ -122,32 +143,125 @@ class Fallback:
             diagnostic = f"{own} {scan.diagnostic}" if own else scan.diagnostic
         if not diagnostic:
             diagnostic = scan.summary or ""
+        elif catalog is not None and scan.summary and not (codes.find_status(diagnostic) or codes.find_reply(diagnostic)) \
+                and catalog.phrases.first(fold(diagnostic)) is None:
+            # The recipient's own lines name no reason and carry no code ("Undeliverable Address: x"
+            # under the reason): the notice's own words do.
+            diagnostic = f"{diagnostic} {scan.summary}"
         status = codes.find_status(diagnostic) if diagnostic else None
         reply = (codes.find_reply(diagnostic) or textscan.first_group(lay.reply, diagnostic)) if diagnostic else None
         if reply and status and reply[0] != status[0]:
             reply = None
+        said = "reply" if status else None
         if status is None:
             # No code: the reply's class, else what the text says, else a notice that is not a
             # delay is a final failure.
             klass = reply[0] if reply else _class_from_text(scan.lower, lay) or ("4" if delayed else "5")
             status = f"{klass}.0.0"
         action = "delayed" if delayed and status[0] == "4" else "failed"
-        # the server this recipient's diagnostic (else the notice) says answered; hosts.settle
+        # the server this recipient's diagnostic (else the notice) says answered; settle
         # applies the rest of the rule
         remote = (textscan.first_group(lay.remote_mta, diagnostic) if diagnostic else None) or (
             textscan.first_group(lay.remote_mta, scan.text))
-        return RawRecipient(recipient=address, action=action, status=status, reply_code=reply,
+        return RawRecipient(recipient=address, action=action, status=status, status_source=said,
+                            reply_code=reply,
                             diagnostic=one_line(diagnostic), remote_mta=remote,
                             reporting_mta=reporting,
                             smtp_command=block.command(lay) if block is not None else None)
 
 
+# Attachments that hold a whole message although not typed message/rfc822: a saved .eml, or
+# the bounce pasted into a .txt file.
+_MESSAGE_FILES = (".eml", ".txt", ".msg.txt", ".mht")
+_FIELD_LINE = re.compile(rb"[!-9;-~]{1,76}:[ \t]")
+
+
+def _attached_bounce(mail: Mail) -> Mail | None:
+    """The bounce attached to ``mail``: a message/rfc822 part, else a ``.eml``/``.txt``
+    attachment whose content is a message with a header — when it is itself a bounce."""
+    attached = mail.original
+    if attached is not None and attached.headers.fields:
+        candidate = Mail(attached, mail.catalog, mail.policy, depth=1, defects=mail.defects)
+        if _is_bounce(candidate):
+            return candidate
+    for part in mail.parts:
+        if part.is_multipart or part.message is not None:
+            continue
+        name = (part.params.get("name") or _filename(part.headers.get("content-disposition")) or "").lower()
+        if not name.strip('"').endswith(_MESSAGE_FILES):
+            continue
+        data = mime.normalise_newlines(part.payload()).lstrip(b"\n")
+        if not _FIELD_LINE.match(data):
+            continue
+        candidate = Mail(mime.parse(data, mail.policy), mail.catalog, mail.policy, depth=1,
+                         defects=mail.defects)
+        if candidate.headers.fields and _is_bounce(candidate):
+            return candidate
+    return None
+
+
+def _filename(disposition: str | None) -> str | None:
+    """The ``filename`` parameter of a Content-Disposition value."""
+    if not disposition:
+        return None
+    return split_content_type(disposition)[1].get("filename")
+
+
+def _lookalike(mail: Mail, scan: textscan.Scan, lay: Notices) -> bool:
+    """A notice that only looks like a bounce (a challenge-response request, a quarantine or
+    recall notice): one of the catalog's ``lookalikes`` phrases in its Subject or text, and no
+    SMTP reply or status code anywhere in the text (a real refusal quotes one)."""
+    if not lay.lookalikes:
+        return False
+    subject = mail.subject.lower()
+    if not any(p in subject or p in scan.lower for p in lay.lookalikes):
+        return False
+    return scan.diagnostic is None and codes.find_status(scan.text) is None
+
+
+def _named_in_subject(mail: Mail) -> list[str]:
+    """The address in a Subject that states the failure itself (Domino: "DELIVERY FAILURE: User
+    x (x@host) not listed in Domino Directory"): only when the Subject names a reason."""
+    address = find_address(mail.subject)
+    if address is None or mail.catalog.phrases.first(fold(mail.subject)) is None:
+        return []
+    return [address]
+
+
+def _inline_header(mail: Mail, lay: Notices) -> mime.Headers | None:
+    """The header of a returned message copied into the text below an ``ends`` marker line."""
+    lower = mail.body_lower
+    at = min((found for found in (lower.find(p) for p in lay.ends) if found >= 0), default=-1)
+    if at < 0:
+        return None
+    start = lower.find("\n", at)
+    if start < 0:
+        return None
+    block = mail.body_folded[start:].lstrip("\n").encode("utf-8", "surrogateescape")
+    head, _ = mime.split_header_body(block)
+    return mime.parse_headers(head) if head else None
+
+
+_QUOTED = re.compile(r"^>", re.M)
+_FORWARD_MARKERS = ("forwarded message", "original message", "begin forwarded message")
+
+
+def _framing_defects(text: str) -> list[Defect]:
+    """A bounce read from text that a person forwarded or quoted, not from the notice itself."""
+    head = text[:20000]
+    if len(_QUOTED.findall(head)) >= 3:
+        return [Defect(DefectKind.QUOTED_BOUNCE, "the bounce was read from quoted text ('> ' lines)")]
+    if _INNER_FROM.search(head) and any(m in head.lower() for m in _FORWARD_MARKERS):
+        return [Defect(DefectKind.FORWARDED_BOUNCE, "the bounce was read from the text of a forwarded message")]
+    return []
+
+
 def _is_bounce(mail: Mail) -> bool:
-    lay = phrases.layout(mail.catalog)
+    lay = mail.catalog.notices
     return lay is not None and textscan.looks_like_bounce(mail, lay)
 
 
-def _class_from_text(lower: str, lay: phrases.Layout) -> str | None:
+def _class_from_text(lower: str, lay: Notices) -> str | None:
     if any(p in lower for p in lay.temporary):
         return "4"
     if any(p in lower for p in lay.permanent):

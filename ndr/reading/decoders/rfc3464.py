@@ -8,20 +8,21 @@ Many reports say less in their status part than in their human-readable part (Po
 ``host x[ip] said: ...``, Exchange's ``Remote Server returned '...'``, Sendmail's transcript), so
 each recipient is enriched from its block of the text (``textscan``): a missing diagnostic, a
 class-only status, a missing reply code, the server that answered. ``remote_mta`` follows the
-shared rule of ``hosts.py``: Remote-MTA, else the server the text says answered, else the
+shared rule of ``settle.py``: Remote-MTA, else the server the text says answered, else the
 reporting MTA.
 """
 from __future__ import annotations
 
 from ...catalog import codes
 from ..dsn import parse_fields
-from ...model import Action, Kind
-from . import hosts, phrases, textscan
+from ...model import SUCCESS_ACTIONS, Action, Kind
+from ...catalog.notices import Notices, command_in
+from . import textscan
+from .settle import settle
 from .base import Decoded, Mail, RawRecipient
 from ..text import clean_address, mta_name, one_line, parse_date
 
 STATUS_TYPES = ("message/delivery-status", "message/global-delivery-status")
-_NOT_FAILED = {Action.DELIVERED.value, Action.RELAYED.value, Action.EXPANDED.value}
 
 
 def diagnostic_parts(value: str | None) -> tuple[str | None, str | None]:
@@ -55,8 +56,9 @@ def recipient_from_fields(fields: dict[str, str]) -> RawRecipient:
     found = codes.find_status(diagnostic) if diagnostic else None
     # The remote server's own code is more specific than the reporting MTA's summary of it
     # (Sendmail reports Status 5.1.1 for any 550; the reply said 5.7.1): prefer it, same class.
+    source = "report" if status else None
     if found and (status is None or (found[0] == status[0] and not codes.is_class_only(found))):
-        status = found
+        status, source = found, "reply"
     reply = codes.find_reply(diagnostic) if diagnostic else None
     remote = mta_name(fields.get("remote-mta"))
     original = clean_address(fields.get("original-recipient"))
@@ -65,6 +67,7 @@ def recipient_from_fields(fields: dict[str, str]) -> RawRecipient:
         original_recipient=original,
         action=normalise_action(fields.get("action")),
         status=status,
+        status_source=source,
         reply_code=reply,
         diagnostic=diagnostic,
         diagnostic_type=diag_type,
@@ -88,10 +91,12 @@ class RFC3464:
                               else part.payload().decode("utf-8", "replace"))
         if not fields.recipients:
             return None
-        recipients = [recipient_from_fields(block) for block in fields.recipients]
+        blocks = fields.recipients[:mail.policy.max_recipients]
+        mail.recipients_cut = len(fields.recipients) - len(blocks)
+        recipients = [recipient_from_fields(block) for block in blocks]
         broken = [r for r in recipients if not _valid(r.recipient)]
         recipients = [r for r in recipients if _valid(r.recipient)]
-        lay = phrases.layout(mail.catalog)
+        lay = mail.catalog.notices
         scan = None
         if lay is not None and (broken or any(map(_incomplete, recipients))):
             scan = textscan.scan(mail, lay)
@@ -105,22 +110,22 @@ class RFC3464:
         for recipient in recipients:
             recipient.reporting_mta = reporting
         enrich(recipients, scan, reporting, lay)
-        if len(recipients) == 1 and lay is not None and recipients[0].action not in _NOT_FAILED:
+        if len(recipients) == 1 and lay is not None and recipients[0].action not in SUCCESS_ACTIONS:
             # a notice about one recipient: its own words are the reporting MTA's verdict on it,
             # read by the classifier when the reply names no reason (Gmail's "Address not found")
             notice = scan.summary if scan is not None else textscan.summary(textscan.human_text(mail, lay)[0])
             if notice != recipients[0].diagnostic:
                 recipients[0].notice = notice
         if len(recipients) == 1 and recipients[0].smtp_command is None and lay is not None \
-                and recipients[0].action not in _NOT_FAILED:
+                and recipients[0].action not in SUCCESS_ACTIONS:
             # Postfix writes "(in reply to RCPT TO command)" in the human part only: read the
             # paragraph that names the recipient (a bounded window, not the whole text)
-            recipients[0].smtp_command = phrases.command_in(lay, textscan.paragraph_of(
-                mail, recipients[0].recipient)) or phrases.command_in(lay, recipients[0].diagnostic)
+            recipients[0].smtp_command = command_in(lay, textscan.paragraph_of(
+                mail, recipients[0].recipient)) or command_in(lay, recipients[0].diagnostic)
         kind = Kind.BOUNCE
-        if all(r.action in _NOT_FAILED for r in recipients):
+        if all(r.action in SUCCESS_ACTIONS for r in recipients):
             kind = Kind.DELIVERED
-        return hosts.settle(mail, Decoded(
+        return settle(mail, Decoded(
             decoder=self.name, kind=kind, recipients=recipients, reporting_mta=reporting,
             received_from_mta=mta_name(fields.message.get("received-from-mta")),
             arrival_date=parse_date(fields.message.get("arrival-date")),
@@ -157,9 +162,9 @@ def recipients_in_text(text: str) -> tuple[list[RawRecipient], dict[str, str]] |
 
 
 def enrich(recipients: list[RawRecipient], scan: "textscan.Scan | None", reporting: str | None,
-           lay: "phrases.Layout | None" = None) -> None:
+           lay: Notices | None = None) -> None:
     """Fill what the status fields left out from each recipient's block of the human text (the
-    answering server only where the block quotes one: ``hosts.settle`` applies the rest of the
+    answering server only where the block quotes one: ``settle`` applies the rest of the
     remote_mta rule)."""
     for raw in recipients:
         block = scan.blocks.get((raw.recipient or "").lower()) if scan is not None else None
@@ -173,10 +178,10 @@ def enrich(recipients: list[RawRecipient], scan: "textscan.Scan | None", reporti
             raw.diagnostic = scan.summary  # the notice's own words, when it quotes no reply
         source = raw.diagnostic or ""
         if codes.is_class_only(raw.status):
-            for candidate in (source, text or ""):
+            for candidate, said in ((source, "reply"), (text or "", "text")):
                 found = codes.find_status(candidate) if candidate else None
                 if found and (raw.status is None or found[0] == raw.status[0]) and found != raw.status:
-                    raw.status = found
+                    raw.status, raw.status_source = found, said
                     break
         if raw.reply_code is None:
             for candidate in (source, text or ""):

@@ -4,72 +4,11 @@ A layout says how to recognise a vendor's bounce, where its error block is, and 
 and their diagnostics are laid out in it. The decoder works on ``Mail.body_folded`` (the text
 parts outside the returned original, LF line ends, runs of blanks folded to one space, lines
 right-stripped); phrases are compared with the lowercased text. Every layout is compiled once
-per catalog (``catalog.cache``); a message costs a few header look-ups per layout, one marker
+per catalog (``Catalog.layouts``); a message costs a few header look-ups per layout, one marker
 search over the lowercased body, and one pass over the lines of the winning layout's block.
 
-Layout fields (``id`` and ``source`` are checked by the catalog itself)::
-
-    - id: qmail
-      name: qmail                       # display name (optional)
-      decoder: table                    # optional; entries for a code decoder name it instead
-      source: "qmail-send.c: bounce text"
-      detect:                           # alternatives; the layout applies when one matches
-        - from: [mailer-daemon]         #   all keys given in an alternative must match;
-          subject: [{prefix: failure notice}]   # within a key, any test may match
-          body: ["this is the qmail-send program at"]
-        - headers: {x-failed-recipients: ""}
-      start: ["i'm afraid i wasn't able to deliver"]   # the block starts AT the first line
-                                        #   holding one of these phrases (else at text start)
-      end: ["--- below this line is a copy of the message"]  # and ends BEFORE the first line
-                                        #   after the start holding one (default: text end)
-      original: ["--- below this line is a copy of the message"]  # the returned message's
-                                        #   header starts on the line after one of these
-      recipient:                        # recipient line shapes, tried in order on every line
-        - address                       #   a line holding only an address (<>, ":" allowed)
-        - address-text                  #   an address (<>, ":" allowed), then text on the line
-        - {after: "delivering your mail to"}    # the first address after this phrase (the
-                                        #   whole line starts the diagnostic)
-        - {regex: '^unknown user: {address}'}   # anchored; {address} marks the recipient; a
-                                        #   group (?P<diagnostic>...) adds its text to the
-                                        #   diagnostic (the rest of the line always does)
-      diagnostic:                       # optional, how a recipient's diagnostic is gathered
-        until: blank                    #   following lines end at a blank line (after some
-                                        #   text) or at the next recipient line ("recipient",
-                                        #   the default) or at the block end ("end"); "line":
-                                        #   only the rest of the recipient line
-        block: false                    #   true: all non-recipient text of the block is every
-                                        #   recipient's diagnostic
-        transcript: false               #   true: the block holds an SMTP session transcript
-                                        #   (">>> RCPT To:<x>" sent, "<<< 550 ..." heard): a
-                                        #   failure reply to RCPT TO:<x> is x's diagnostic
-                                        #   wherever x's line is; a failure reply to another
-                                        #   command is the next recipient line's. Either way the
-                                        #   recipient's smtp_command is the command answered
-        section: ["because:"]           #   lines after this phrase (to a blank line) are the
-                                        #   diagnostic of recipients that have none of their own
-      recipient_headers: [x-failed-recipients]   # when no line of the block is a recipient
-                                        #   line: the addresses in these headers, each with the
-                                        #   block's text as diagnostic
-      remote_mta: [{regex: '\\bhost {host} \\['}]   # {host} marks the host; searched per line
-                                        #   of the diagnostic, before the shared rule of hosts.py
-      reporting_mta: [{regex: '^hi\\. this is the qmail-send program at {host}'}]
-                                        #   searched in the first 40 lines of the text
-      reply: [{regex: '...'}]           # one group: where a reply code sits when the shared
-                                        #   finder cannot see it
-      when:                             # the first phrase found in a recipient's diagnostic
-        - {phrase: retry timeout exceeded, status: "4.4.7"}  # sets the status when the text
-        - {phrase: has not yet been delivered, action: delayed}  # has none, and/or the action
-      defaults: {action: failed, status: "5.0.0"}   # action (default failed) and the status
-                                        #   used when the text has none (class only: 5.0.0)
-
-Tests in ``detect``: a lowercase string means "contains"; ``{prefix: s}`` and ``{equals: s}``
-compare the start or the whole (lowercased, blanks folded) value. ``headers`` maps a header name
-to a test or a list of tests; ``""`` means "present". ``body`` lists phrases only. Header tests
-(from, subject, headers) run first; the body is only searched when they pass, with all its
-whitespace folded (a body phrase may span lines; ``start``, ``end``, ``original`` and ``when``
-phrases must sit within one line). Regexes are
-matched against the lowercased line for ``recipient`` shapes (the address is taken from the
-original line) and against the original line elsewhere, with ``re.IGNORECASE``.
+The layout fields, with what each means, are described once, in docs/catalog.md ("vendors");
+``ndr/catalog/layouts.py`` compiles them and ``ndr/catalog/layout_check.py`` checks them.
 """
 from __future__ import annotations
 
@@ -79,10 +18,11 @@ from typing import Any, Iterable
 from ...catalog import codes
 from ..mime import parse_headers
 from ...model import Action, Kind
-from . import hosts
+from .settle import settle
 from .base import Decoded, Mail, RawRecipient
-from ..text import ADDRESS_PATTERN, one_line, sole_addressee
-from .layout import Layout, _detectors
+from ...catalog.match import ADDRESS_PATTERN
+from ..text import one_line, sole_addressee
+from ...catalog.layouts import Layout
 from .block import Found, _WORD, read_block
 
 _BODY_SCAN = 65536  # detection markers sit near the top; never search a huge body to its end
@@ -141,7 +81,7 @@ class TableDecoder:
         subject: str | None = None
         headers: dict[str, str | None] = {}
         flat: str | None = None
-        for layout, checks in _detectors(mail.catalog):
+        for layout, checks in mail.catalog.detectors:
             for sender, subject_tests, header_tests, body in checks:
                 if sender is not None and not sender.check(mail.sender):
                     continue
@@ -207,7 +147,7 @@ class TableDecoder:
                           reporting_mta=reporting)
         if layout.original and mail.original is None:
             decoded.original_headers = self.original(layout, text, lower, stop)
-        return hosts.settle(mail, decoded)
+        return settle(mail, decoded)
 
     def unnamed(self, layout: Layout, mail: Mail, block: Found, text: str, lower: str,
                 stop: int) -> str | None:
@@ -240,13 +180,15 @@ class TableDecoder:
         raw.action = layout.action
         if diagnostic:
             raw.status = codes.find_status(diagnostic)
+            raw.status_source = "reply" if raw.status else None
             raw.reply_code = _first_group(layout.reply, lines) or codes.find_reply(diagnostic)
-            raw.remote_mta = _first_group(layout.remote_mta, lines)  # then hosts.settle's rule
+            raw.remote_mta = _first_group(layout.remote_mta, lines)  # then settle's rule
             if layout.when:
                 lower = diagnostic.lower()
                 for phrase, status, action in layout.when:
                     if phrase in lower:
-                        raw.status = raw.status or status
+                        if raw.status is None and status is not None:
+                            raw.status, raw.status_source = status, "text"
                         raw.action = action or raw.action
                         break
         if raw.status is None and layout.status:

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Collection
 
 from ...catalog import codes
 from .base import Mail
 from ..text import aligned_lower, find_address, literal_search
-from .phrases import Layout, command_in
+from ...catalog.notices import Notices, command_in
 
 _SEPARATOR = re.compile(r"^ ?[-=_#*|]{5,}")
 _WORD = re.compile(r"\w")
@@ -69,7 +70,7 @@ class Block:
     def text(self) -> str:
         return " ".join(line.strip() for line in self.lines if line.strip())
 
-    def command(self, lay: "Layout") -> str | None:
+    def command(self, lay: "Notices") -> str | None:
         """The SMTP command this block says failed (its opening line included)."""
         return command_in(lay, f"{self.head} {self.text}")
 
@@ -86,13 +87,17 @@ class Scan:
     diagnostic: str | None
     """The first paragraph holding a reply or status code (message-wide)."""
     reporting_mta: str | None
+    _summary: list[str | None] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def summary(self) -> str | None:
         """The notice's own words on one line (rules of dashes dropped, at most ``SUMMARY_LIMIT``
         characters): the diagnostic of last resort, for notices that carry no code and no
-        recipient block (Google Groups, "Address not found" pages) — the classifier reads it."""
-        return summary(self.text)
+        recipient block (Google Groups, "Address not found" pages) — the classifier reads it.
+        Computed once: every recipient asks, and each time it read the whole text (quadratic)."""
+        if not self._summary:
+            self._summary.append(summary(self.text))
+        return self._summary[0]
 
 
 def summary(text: str) -> str | None:
@@ -114,18 +119,29 @@ def summary(text: str) -> str | None:
 
 
 
-def paragraph_command(mail: Mail, lay: Layout | None, address: str | None,
-                      others: tuple[str, ...] = ()) -> str | None:
+def paragraph_command(mail: Mail, lay: Notices | None, address: str | None,
+                      others: Collection[str] = ()) -> str | None:
     """The SMTP command the paragraph naming ``address`` says failed (Postfix writes
     "(in reply to RCPT TO command)" in the human part only), read up to the next mention of
     another recipient (``others``, lowercase) so that no recipient takes its neighbour's."""
     paragraph = paragraph_of(mail, address)
     if not paragraph:
         return None
-    lower = paragraph.lower()
-    skip = len(address or "")
-    ends = [at for at in (lower.find(other, skip) for other in others if other) if at >= 0]
-    return command_in(lay, paragraph[:min(ends)] if ends else paragraph)
+    end = len(paragraph)
+    if others:
+        # The addresses the (short) paragraph holds, each looked up in ``others``: linear in
+        # the recipients, where a search of the paragraph for every other one was quadratic.
+        own = (address or "").lower()
+        for match in _ADDRESS_TOKEN.finditer(paragraph.lower(), len(own)):
+            token = match.group(0).rstrip(".")
+            if token != own and token in others:
+                end = match.start()
+                break
+    return command_in(lay, paragraph[:end])
+
+
+# Starts only after a delimiter (the lookbehind), so "aaaa..." without "@" is scanned once.
+_ADDRESS_TOKEN = re.compile(r"(?<![^\s<>()\[\]\"',;:@])[^\s<>()\[\]\"',;:@]+@[^\s<>()\[\]\"',;:@]+")
 
 
 TRANSCRIPT_LIMIT = 8192
@@ -133,7 +149,7 @@ TRANSCRIPT_LIMIT = 8192
 _TRANSCRIPT_MARKS = ("\n>>> ", "smtp command\n")
 
 
-def text_command(mail: Mail, lay: Layout | None) -> str | None:
+def text_command(mail: Mail, lay: Notices | None) -> str | None:
     """The last SMTP command a session transcript in the notice names (Sendmail's ``>>> DATA``
     followed by ``<<< 550 ...``, m-FILTER's ``SMTP command`` section): what the session had
     reached when it failed, for recipients whose own text names none. None without one."""
@@ -147,18 +163,28 @@ def text_command(mail: Mail, lay: Layout | None) -> str | None:
     return None
 
 
-def looks_like_bounce(mail: Mail, lay: Layout) -> bool:
-    """True when the envelope says "bounce": a mail-system sender, a bounce subject, a report."""
+def looks_like_bounce(mail: Mail, lay: Notices, intros: bool = True) -> bool:
+    """True when the envelope says "bounce": a mail-system sender, a bounce subject, a report;
+    else (with ``intros``) when the text opens like an MTA's notice."""
     sender = mail.sender
     if any(s in sender for s in lay.senders):
         return True
     subject = mail.subject.lower()
     if any(s in subject for s in lay.subjects):
         return True
-    return mail.root.content_type == "multipart/report"
+    if mail.root.content_type == "multipart/report":
+        return True
+    if intros and lay.intros:
+        head = " ".join(mail.body_text[:_INTRO_SPAN].lower().split())
+        return any(p in head for p in lay.intros)
+    return False
 
 
-def human_text(mail: Mail, lay: Layout) -> tuple[str, str]:
+_INTRO_SPAN = 4096
+"""Characters of the text searched for a notice's opening sentence."""
+
+
+def human_text(mail: Mail, lay: Notices) -> tuple[str, str]:
     """The text before the returned original: (folded text, its lowercase)."""
     text, lower = mail.body_folded, mail.body_lower
     end = len(lower)
@@ -211,7 +237,7 @@ def first_group(expressions: tuple[re.Pattern[str], ...], text: str) -> str | No
     return None
 
 
-def scan(mail: Mail, lay: Layout) -> Scan:
+def scan(mail: Mail, lay: Notices) -> Scan:
     """Read the human-readable text of ``mail`` (see the module docstring)."""
     text, lower = human_text(mail, lay)
     own = {a for a in (find_address(mail.headers.get("from")), find_address(mail.headers.get("to"))) if a}
@@ -238,7 +264,8 @@ def scan(mail: Mail, lay: Layout) -> Scan:
             current = None
             continue
         paragraph.append(stripped)
-        match = _recipient_line(lay, line)
+        match = None if lay.quoted_fields and stripped.lower().startswith(lay.quoted_fields) \
+            else _recipient_line(lay, line)
         if match:
             address = match.group("address").strip(".")
             key = address.lower()
@@ -246,9 +273,9 @@ def scan(mail: Mail, lay: Layout) -> Scan:
                 current = None
                 continue
             block = blocks.get(key)
+            rest = _rest(line, match.end(), stripped if block is not None else None)
             if block is None:
                 block = blocks[key] = Block(address, head=stripped)
-            rest = line[match.end():].strip(" :")
             if rest:
                 block.lines.append(rest)
             current = block
@@ -277,7 +304,7 @@ def _first_reply(diagnostic: str | None, paragraph: list[str]) -> str | None:
     return diagnostic
 
 
-def _recipient_line(lay: Layout, line: str) -> re.Match[str] | None:
+def _recipient_line(lay: Notices, line: str) -> re.Match[str] | None:
     """The first ``recipients`` shape that matches ``line``."""
     if "@" not in line:  # every shape names an address: most lines need no regex at all
         return None
@@ -286,6 +313,15 @@ def _recipient_line(lay: Layout, line: str) -> re.Match[str] | None:
         if match:
             return match
     return None
+
+
+def _rest(line: str, end: int, again: str | None) -> str:
+    """What a recipient line says after its address. A line naming a recipient ``again`` that is
+    a transcript's command line ("Recipient: <x>", then ">>> RCPT TO:<x>") is kept whole: it says
+    which command the reply below it answered."""
+    if again is not None and "rcpt to" in again.lower():
+        return again
+    return line[end:].lstrip(">").strip(" :")
 
 
 def _code_line(text: str) -> str | None:

@@ -1,22 +1,19 @@
-"""A vendor layout compiled for the table decoder (schema: docs/catalog.md), once per catalog."""
+"""The catalog's ``vendors`` layouts compiled for the table decoder (schema: docs/catalog.md).
+
+``Catalog.layouts`` and ``Catalog.detectors`` build them once per catalog.
+"""
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterable, Mapping
 
-from ...catalog import Catalog
-from ...model import Action
-from ..text import ADDRESS_PATTERN
+from ..model import Action
+from .match import ADDRESS_GROUP, compile_shape
 
 
-_CACHE_KEY = "decoders.table"
-_ADDRESS_GROUP = f"(?P<address>{ADDRESS_PATTERN})"
-_ADDRESS_ONLY = re.compile(rf"^ ?[<\[(]?(?:mailto:)?{_ADDRESS_GROUP}[>\])]?:?$", re.I)
-_ADDRESS_TEXT = re.compile(rf"^ ?[<\[(]?(?:mailto:)?{_ADDRESS_GROUP}[>\])]?:?(?: |$)", re.I)
-# Each alternative starts only where a host name (an IPv6 literal) can start, not inside one: a
-# search stays linear on "a.a.a.a..." (from every word boundary it would rescan the rest).
-_HOST_GROUP = r"\[?(?P<host>(?<![a-z0-9.-])[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)+|(?<![0-9a-f:.])[0-9a-f]*:[0-9a-f:.]+)\]?"
+_ADDRESS_ONLY = re.compile(rf"^ ?[<\[(]?(?:mailto:)?{ADDRESS_GROUP}[>\])]?:?$", re.I)
+_ADDRESS_TEXT = re.compile(rf"^ ?[<\[(]?(?:mailto:)?{ADDRESS_GROUP}[>\])]?:?(?: |$)", re.I)
 _FIELDS = {"id", "name", "decoder", "source", "detect", "start", "end", "original", "recipient",
            "recipient_headers", "diagnostic", "remote_mta", "reporting_mta", "reply", "when",
            "defaults", "__line__"}
@@ -102,7 +99,7 @@ def _phrases(raw: Any) -> tuple[str, ...]:
 
 
 def _regexes(raw: Any) -> tuple[re.Pattern[str], ...]:
-    return tuple(re.compile(item["regex"].replace("{host}", _HOST_GROUP), re.I) for item in raw or ())
+    return tuple(compile_shape(item["regex"]) for item in raw or ())
 
 
 def _shape(raw: Any) -> Shape:
@@ -112,7 +109,7 @@ def _shape(raw: Any) -> Shape:
         return Shape(regex=_ADDRESS_TEXT)
     if "after" in raw:
         return Shape(after=raw["after"])
-    return Shape(regex=re.compile(raw["regex"].replace("{address}", _ADDRESS_GROUP), re.I))
+    return Shape(regex=compile_shape(raw["regex"]))
 
 
 def compile_layout(item: dict[str, Any]) -> Layout:
@@ -144,14 +141,9 @@ def compile_layout(item: dict[str, Any]) -> Layout:
     )
 
 
-def layouts(catalog: Catalog) -> tuple[Layout, ...]:
-    """The catalog's table layouts, compiled once and kept in ``catalog.cache``."""
-    cached = catalog.cache.get(_CACHE_KEY)
-    if cached is None:
-        cached = tuple(compile_layout(dict(item)) for item in catalog.vendors
-                       if item.get("decoder", "table") == "table")
-        catalog.cache[_CACHE_KEY] = cached
-    return cached
+def compile_layouts(vendors: Iterable[Mapping[str, Any]]) -> tuple[Layout, ...]:
+    """The table layouts among validated ``vendors`` entries (those naming no code decoder)."""
+    return tuple(compile_layout(dict(item)) for item in vendors if item.get("decoder", "table") == "table")
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,19 +173,15 @@ def _group(tests: tuple[Test, ...]) -> _Group | None:
                   equals=frozenset(t.value for t in tests if t.kind == "equals"))
 
 
-_Check = tuple[_Group | None, _Group | None, tuple[tuple[str, _Group | None], ...], tuple[str, ...]]
-_DETECT_KEY = "decoders.table.detect"
+Check = tuple[_Group | None, _Group | None, tuple[tuple[str, _Group | None], ...], tuple[str, ...]]
+"""One detect alternative as (sender, subject, headers, body) checks."""
 
 
-def _detectors(catalog: Catalog) -> tuple[tuple[Layout, tuple[_Check, ...]], ...]:
-    """Every layout with its alternatives as (sender, subject, headers, body) checks, built once
-    per catalog: detection runs for every message no standard decoder claimed."""
-    cached = catalog.cache.get(_DETECT_KEY)
-    if cached is None:
-        cached = tuple(
-            (layout, tuple((_group(alt.sender), _group(alt.subject),
-                            tuple((name, _group(tests)) for name, tests in alt.headers), alt.body)
-                           for alt in layout.alternatives))
-            for layout in layouts(catalog))
-        catalog.cache[_DETECT_KEY] = cached
-    return cached
+def detectors(layouts: tuple[Layout, ...]) -> tuple[tuple[Layout, tuple[Check, ...]], ...]:
+    """Every layout with its alternatives as checks: detection runs for every message no
+    standard decoder claimed, so its tests are grouped once per catalog."""
+    return tuple(
+        (layout, tuple((_group(alt.sender), _group(alt.subject),
+                        tuple((name, _group(tests)) for name, tests in alt.headers), alt.body)
+                       for alt in layout.alternatives))
+        for layout in layouts)

@@ -1,31 +1,40 @@
-"""The catalog's shared phrase lists (the ``fallback`` entry) compiled once per catalog, their
-checks, and the SMTP command a text says failed."""
+"""The catalog's ``notices`` section: what bounce notices in general say, in no vendor's layout.
+
+Which senders and subjects mean "bounce" (and which subjects an automatic reply starts with),
+where the returned message starts, the line shapes that name a recipient, where a diagnostic
+names the remote or reporting MTA or a reply code, delay and failure wording, and the MTAs' own
+markers of the SMTP command a reply answered. The generic fallback decoder reads notices with
+these alone; the RFC 3464 decoder, the decoders' final settling and classification use them too.
+Until this round the section was a ``vendors`` entry with ``decoder: fallback``; that place still
+works (``load.py`` lifts it here, and ``ndr catalog check`` warns).
+"""
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Iterator
 
-from ...catalog import Catalog
-from ...catalog.match import has_top_level_alternation, regex_problem
-from ..text import ADDRESS_PATTERN
+from .match import ADDRESS_GROUP, compile_shape, has_top_level_alternation, regex_problem
 
 
-CACHE_KEY = "decoders.fallback"
 DECODER = "fallback"
-_ADDRESS_GROUP = f"(?P<address>{ADDRESS_PATTERN})"
-FIELDS = {"id", "name", "decoder", "source", "senders", "subjects", "ends", "headers_end",
-          "recipients", "remote_mta", "reporting_mta", "reply", "delayed", "permanent", "temporary",
-          "commands", "__line__"}
+"""The ``decoder`` of the ``vendors`` entry that held this section before it had its own."""
+FIELDS = {"source", "senders", "subjects", "autoreply_subjects", "ends", "headers_end", "recipients",
+          "remote_mta", "reporting_mta", "reply", "delayed", "permanent", "temporary", "commands",
+          "lookalikes", "intros", "quoted_fields", "destination", "last_error", "given_up", "__line__"}
 COMMANDS = ("CONNECT", "HELO", "EHLO", "MAIL", "RCPT", "DATA")
 """The SMTP commands a ``commands`` entry may name (CONNECT: the greeting, before any command)."""
-_PHRASE_FIELDS = ("senders", "subjects", "ends", "delayed", "permanent", "temporary")
-_REGEX_FIELDS = ("headers_end", "recipients", "remote_mta", "reporting_mta", "reply")
+_PHRASE_FIELDS = ("senders", "subjects", "autoreply_subjects", "ends", "delayed", "permanent", "temporary",
+                  "lookalikes", "intros", "quoted_fields", "given_up")
+_REGEX_FIELDS = ("headers_end", "recipients", "remote_mta", "reporting_mta", "reply", "destination",
+                 "last_error")
+_ONE_GROUP = ("remote_mta", "reporting_mta", "reply", "destination", "last_error")
 
 
-@dataclass(frozen=True, slots=True)
-class Layout:
-    """The compiled ``fallback`` catalog entry."""
+@dataclass(frozen=True, slots=True, eq=False)
+class Notices:
+    """The compiled ``notices`` section (compared and hashed by identity: one per catalog)."""
 
     senders: tuple[str, ...]
     subjects: tuple[str, ...]
@@ -46,22 +55,37 @@ class Layout:
     command_anchored: bool = False
     """True when every match of ``commands`` starts with one of ``command_keys`` (no expression
     has an alternation outside a group): only the positions of the keys need trying."""
+    autoreply_subjects: tuple[str, ...] = ()
+    """Subject starts of automatic replies (out of office, vacation)."""
+    intros: tuple[str, ...] = ()
+    """Opening sentences of notices (MTAs' templates, localized labels): near the top of the
+    text they say "bounce" when neither the sender nor the Subject does."""
+    quoted_fields: tuple[str, ...] = ()
+    """Header field names (``message-id:``) whose lines, quoted in a notice's text, never name
+    a failed recipient ("Message-id: <x@host>" looks like an address line)."""
+    lookalikes: tuple[str, ...] = ()
+    """Phrases of notices that look like bounces but report no failure (challenge-response
+    requests, quarantine and recall notices): without an SMTP code in the text, no record."""
+    destination: tuple[re.Pattern[str], ...] = ()
+    """Where a text names the server the sender tried without it having answered (``connect to
+    X[ip]``, ``LastAttemptedServerName=X``, Sendmail's ``Connection refused by X``): one group."""
+    last_error: tuple[re.Pattern[str], ...] = ()
+    """Where an expiry notice quotes the last real error (Exchange ``LED=``, Postfix ``delivery
+    temporarily suspended:``, Exim ``…: retry timeout exceeded``, Sendmail ``Deferred:``)."""
+    given_up: tuple[str, ...] = ()
+    """Expiry wording: the sender gave up after retrying (the record is an expiry notice)."""
 
 
-def _expand(expression: str) -> str:
-    return expression.replace("{address}", _ADDRESS_GROUP)
-
-
-def compile_layout(item: dict[str, Any]) -> Layout:
-    """Compile a validated ``fallback`` entry."""
+def compile_notices(item: dict[str, Any]) -> Notices:
+    """Compile a validated ``notices`` section."""
     def phrases(name: str) -> tuple[str, ...]:
         return tuple(item.get(name) or ())
 
     def regexes(name: str, flags: int = 0) -> tuple[re.Pattern[str], ...]:
-        return tuple(re.compile(_expand(r), re.I | flags) for r in item.get(name) or ())
+        return tuple(compile_shape(r, flags) for r in item.get(name) or ())
 
     heads = item.get("headers_end") or ()
-    return Layout(
+    return Notices(
         senders=phrases("senders"), subjects=phrases("subjects"), ends=phrases("ends"),
         headers_end=re.compile("|".join(f"(?:{h})" for h in heads), re.I | re.M) if heads else None,
         recipients=regexes("recipients"), remote_mta=regexes("remote_mta"),
@@ -69,6 +93,10 @@ def compile_layout(item: dict[str, Any]) -> Layout:
         permanent=phrases("permanent"), temporary=phrases("temporary"),
         commands=_commands(item.get("commands")), command_keys=_command_keys(item.get("commands")),
         command_anchored=_command_anchored(item.get("commands")),
+        autoreply_subjects=phrases("autoreply_subjects"), lookalikes=phrases("lookalikes"),
+        intros=phrases("intros"), quoted_fields=phrases("quoted_fields"),
+        destination=regexes("destination"), last_error=regexes("last_error"),
+        given_up=phrases("given_up"),
     )
 
 
@@ -102,30 +130,27 @@ def _command_anchored(raw: dict[str, list[str]] | None) -> bool:
                for name in COMMANDS for expression in (raw or {}).get(name) or ())
 
 
-def command_in(lay: Layout | None, text: str | None) -> str | None:
+def command_in(lay: Notices | None, text: str | None) -> str | None:
     """The SMTP command ``text`` says failed (the last one it names: in a transcript, the command
     the error answered comes last), as one of ``COMMANDS``; None when it names none."""
     if lay is None or lay.commands is None or not text:
         return None
-    # Decoders and hosts.settle ask about the same diagnostic or paragraph several times per
-    # message (a quarter of the calls on the corpus): remember the last few answers.
     if len(text) > _MEMO_TEXT:  # a long text is not kept alive for a memo
         return _command_in(lay, text.lower())
-    known = _COMMAND_MEMO.get(text)
-    if known is not None and known[0] is lay:
-        return known[1]
-    if len(_COMMAND_MEMO) >= 64:
-        _COMMAND_MEMO.clear()
-    found = _command_in(lay, text.lower())
-    _COMMAND_MEMO[text] = (lay, found)
-    return found
+    return _remembered(lay, text)
 
 
-_COMMAND_MEMO: dict[str, tuple[Layout, str | None]] = {}
 _MEMO_TEXT = 4096
 
 
-def _command_in(lay: Layout, text: str) -> str | None:
+# Decoders and hosts.settle ask about the same diagnostic or paragraph several times per
+# message (a quarter of the calls on the corpus): remember the last few answers.
+@functools.lru_cache(maxsize=64)
+def _remembered(lay: Notices, text: str) -> str | None:
+    return _command_in(lay, text.lower())
+
+
+def _command_in(lay: Notices, text: str) -> str | None:
     if lay.commands is None:
         return None
     if lay.command_keys is not None and lay.command_anchored:
@@ -153,43 +178,36 @@ def _command_in(lay: Layout, text: str) -> str | None:
     return last.lastgroup if last is not None else None
 
 
-def layout(catalog: Catalog) -> Layout | None:
-    """The catalog's fallback layout, compiled once per catalog; None when it has none."""
-    cached: Layout | None | Literal[False] = catalog.cache.get(CACHE_KEY, False)
-    if cached is False:
-        item = next((v for v in catalog.vendors if v.get("decoder") == DECODER), None)
-        cached = compile_layout(dict(item)) if item is not None else None
-        catalog.cache[CACHE_KEY] = cached
-    return cached
+def _string_lists(item: dict[str, Any], names: tuple[str, ...], what: str,
+                  found: list[str]) -> Iterator[tuple[str, list[str]]]:
+    """(name, value) for each field of ``names`` given as a list of non-empty strings; any
+    other value is a problem."""
+    for name in names:
+        value = item.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            found.append(f"{name} must be a list of {what}")
+        else:
+            yield name, value
 
 
 def problems(item: dict[str, Any]) -> list[str]:
-    """Problems in a ``fallback`` entry (the caller adds its location)."""
+    """Problems in the ``notices`` section (the caller adds its location)."""
     found: list[str] = []
     for key in sorted(set(item) - FIELDS):
         found.append(f"unknown field {key!r}")
-    for name in _PHRASE_FIELDS:
-        value = item.get(name)
-        if value is None:
-            continue
-        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            found.append(f"{name} must be a list of phrases")
-        elif any(v != v.lower() or v != " ".join(v.split()) for v in value):
+    for name, value in _string_lists(item, _PHRASE_FIELDS, "phrases", found):
+        if any(v != v.lower() or v != " ".join(v.split()) for v in value):
             found.append(f"{name}: phrases are lowercase, single-spaced")
-    for name in _REGEX_FIELDS:
-        value = item.get(name)
-        if value is None:
-            continue
-        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            found.append(f"{name} must be a list of regexes")
-            continue
+    for name, value in _string_lists(item, _REGEX_FIELDS, "regexes", found):
         for expression in value:
-            problem = regex_problem(_expand(expression))
+            problem = regex_problem(expression.replace("{address}", ADDRESS_GROUP), per_line=True)
             if problem:
                 found.append(f"{name}: {expression!r}: {problem}")
             elif name == "recipients" and "{address}" not in expression:
                 found.append(f"recipients: {expression!r} has no {{address}}")
-            elif name in ("remote_mta", "reporting_mta", "reply") and re.compile(expression).groups != 1:
+            elif name in _ONE_GROUP and re.compile(expression).groups != 1:
                 found.append(f"{name}: {expression!r} needs exactly one group")
     commands = item.get("commands")
     if commands is not None:
@@ -205,7 +223,7 @@ def problems(item: dict[str, Any]) -> list[str]:
                     found.append(f"commands.{name} must be a list of regexes")
                 else:
                     for expression in value:
-                        problem = regex_problem(expression)
+                        problem = regex_problem(expression, per_line=True)
                         if problem:
                             found.append(f"commands.{name}: {expression!r}: {problem}")
                         elif re.compile(expression).groups:

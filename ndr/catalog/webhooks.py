@@ -13,7 +13,8 @@ provider's diagnostic text finds nothing specific (SES ``General``: the text say
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping
 
 PROVIDERS = ("ses", "sendgrid", "mailgun", "postmark")
 ACTIONS = ("failed", "delayed")
@@ -52,3 +53,28 @@ def entry_problems(item: Any, reason_ids: set[str], before: Iterable[Any] = ()) 
             problems.append(f"{item.get('provider')} event {event!r} is already mapped by "
                             f"{other.get('id')!r}")
     return problems
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookEntry:
+    """One provider classification and the reason it maps to."""
+
+    id: str
+    provider: str
+    event: str
+    reason: str
+    action: str | None
+    status: str | None
+    decisive: bool
+    source: str
+
+
+def index(items: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], WebhookEntry]:
+    """(provider, event key) → entry, for validated ``webhooks`` entries."""
+    table: dict[tuple[str, str], WebhookEntry] = {}
+    for item in items:
+        entry = WebhookEntry(id=item["id"], provider=item["provider"], event=item["event"],
+                             reason=item["reason"], action=item.get("action"), status=item.get("status"),
+                             decisive=bool(item.get("decisive", False)), source=str(item["source"]))
+        table[(entry.provider, entry.event)] = entry
+    return table

@@ -5,19 +5,24 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ...catalog import codes
-from ...catalog.match import regex_problem
-from ...model import Action
-from .layout import _DETECT_KEYS, _DIAGNOSTIC_KEYS, _FIELDS, _SHAPES, _UNTIL
+from ..model import Action
+from . import codes
+from .match import regex_problem
+from .layouts import _DETECT_KEYS, _DIAGNOSTIC_KEYS, _FIELDS, _SHAPES, _UNTIL
+
+
+def _items(value: Any, name: str, what: str, problems: list[str], required: bool = False) -> list[Any]:
+    """The items of a list field (none when absent); not a non-empty list is a problem."""
+    if value is None and not required:
+        return []
+    if not isinstance(value, list) or not value:
+        problems.append(f"{name} must be a non-empty list of {what}")
+        return []
+    return value
 
 
 def _string_list(value: Any, name: str, problems: list[str], lowercase: bool = True) -> None:
-    if value is None:
-        return
-    if not isinstance(value, list) or not value:
-        problems.append(f"{name} must be a non-empty list of phrases")
-        return
-    for phrase in value:
+    for phrase in _items(value, name, "phrases", problems):
         if not isinstance(phrase, str) or not phrase.strip():
             problems.append(f"{name}: {phrase!r} is not a phrase")
         elif lowercase and phrase != phrase.lower():
@@ -72,12 +77,7 @@ def _action_status(item: dict[str, Any], where: str, problems: list[str]) -> Non
 
 
 def _regex_list(value: Any, name: str, problems: list[str], groups: int, placeholder: str = "") -> None:
-    if value is None:
-        return
-    if not isinstance(value, list) or not value:
-        problems.append(f"{name} must be a non-empty list of {{regex: ...}}")
-        return
-    for item in value:
+    for item in _items(value, name, "{regex: ...}", problems):
         if not isinstance(item, dict) or not isinstance(item.get("regex"), str):
             problems.append(f"{name}: {item!r} is not {{regex: ...}}")
             continue
@@ -87,7 +87,7 @@ def _regex_list(value: Any, name: str, problems: list[str], groups: int, placeho
                 problems.append(f"{name}: regex must contain {placeholder} exactly once: {expression!r}")
                 continue
             expression = expression.replace(placeholder, "x")
-        problem = regex_problem(expression)
+        problem = regex_problem(expression, per_line=True)
         if problem:
             problems.append(f"{name}: {problem}: {item['regex']!r}")
         elif re.compile(expression).groups != groups:
@@ -96,10 +96,7 @@ def _regex_list(value: Any, name: str, problems: list[str], groups: int, placeho
 
 
 def _detect_problems(value: Any, problems: list[str]) -> None:
-    if not isinstance(value, list) or not value:
-        problems.append("detect must be a non-empty list of alternatives")
-        return
-    for index, alt in enumerate(value):
+    for index, alt in enumerate(_items(value, "detect", "alternatives", problems, required=True)):
         where = f"detect[{index}]"
         if not isinstance(alt, dict):
             problems.append(f"{where}: must be a mapping")
@@ -127,10 +124,7 @@ def _detect_problems(value: Any, problems: list[str]) -> None:
 
 
 def _shape_problems(value: Any, problems: list[str]) -> None:
-    if not isinstance(value, list) or not value:
-        problems.append("recipient must be a non-empty list of line shapes")
-        return
-    for index, shape in enumerate(value):
+    for index, shape in enumerate(_items(value, "recipient", "line shapes", problems, required=True)):
         where = f"recipient[{index}]"
         if isinstance(shape, str):
             if shape not in _SHAPES:
@@ -145,7 +139,7 @@ def _shape_problems(value: Any, problems: list[str]) -> None:
             if expression.count("{address}") != 1:
                 problems.append(f"{where}: regex must contain {{address}} exactly once: {expression!r}")
                 continue
-            problem = regex_problem(expression.replace("{address}", "x"))
+            problem = regex_problem(expression.replace("{address}", "x"), per_line=True)
             if problem:
                 problems.append(f"{where}: {problem}: {expression!r}")
         else:
@@ -162,30 +156,32 @@ def vendor_problems(item: dict[str, Any], reason_ids: set[str]) -> list[str]:
     for key in ("start", "end", "original"):
         _string_list(item.get(key), key, problems)
     _shape_problems(item.get("recipient"), problems)
-    diagnostic = item.get("diagnostic")
+    diagnostic = _mapping(item.get("diagnostic"), "diagnostic", _DIAGNOSTIC_KEYS, problems)
     if diagnostic is not None:
-        if not isinstance(diagnostic, dict):
-            problems.append("diagnostic must be a mapping")
-        else:
-            for key in sorted(set(diagnostic) - _DIAGNOSTIC_KEYS - {"__line__"}):
-                problems.append(f"diagnostic: unknown key {key!r}")
-            if diagnostic.get("until", "recipient") not in _UNTIL:
-                problems.append(f"diagnostic.until must be one of {', '.join(_UNTIL)}")
-            for flag in ("block", "transcript"):
-                if not isinstance(diagnostic.get(flag, False), bool):
-                    problems.append(f"diagnostic.{flag} must be true or false")
-            _string_list(diagnostic.get("section"), "diagnostic.section", problems)
+        if diagnostic.get("until", "recipient") not in _UNTIL:
+            problems.append(f"diagnostic.until must be one of {', '.join(_UNTIL)}")
+        for flag in ("block", "transcript"):
+            if not isinstance(diagnostic.get(flag, False), bool):
+                problems.append(f"diagnostic.{flag} must be true or false")
+        _string_list(diagnostic.get("section"), "diagnostic.section", problems)
     for key in ("remote_mta", "reporting_mta"):
         _regex_list(item.get(key), key, problems, groups=0, placeholder="{host}")
     _regex_list(item.get("reply"), "reply", problems, groups=1)
     _string_list(item.get("recipient_headers"), "recipient_headers", problems)
     _when_problems(item.get("when"), problems)
-    defaults = item.get("defaults")
+    defaults = _mapping(item.get("defaults"), "defaults", {"action", "status"}, problems)
     if defaults is not None:
-        if not isinstance(defaults, dict):
-            problems.append("defaults must be a mapping")
-        else:
-            for key in sorted(set(defaults) - {"action", "status", "__line__"}):
-                problems.append(f"defaults: unknown key {key!r}")
-            _action_status(defaults, "defaults", problems)
+        _action_status(defaults, "defaults", problems)
     return problems
+
+
+def _mapping(value: Any, name: str, keys: set[str], problems: list[str]) -> dict[str, Any] | None:
+    """A mapping field with only ``keys`` (None when absent or not a mapping: a problem then)."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        problems.append(f"{name} must be a mapping")
+        return None
+    for key in sorted(set(value) - keys - {"__line__"}):
+        problems.append(f"{name}: unknown key {key!r}")
+    return value
