@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Collection
+from typing import Collection, Iterable
 
 from ...catalog import codes
 from .base import Mail
@@ -227,7 +227,7 @@ def received_by(mail: Mail) -> str | None:
     return None
 
 
-def first_group(expressions: tuple[re.Pattern[str], ...], text: str) -> str | None:
+def first_group(expressions: Iterable[re.Pattern[str]], text: str) -> str | None:
     """The first group of the first expression that matches a line of ``text``."""
     lower = aligned_lower(text)
     for expression in expressions:
