@@ -26,7 +26,7 @@ class Scenario:
     code: str | None
     reason: str
     hard: bool = False
-    # True when the MTA cannot have talked to the host (DNS failure): no destination to name.
+    # True when the host's DNS lookup fails (the DNS stub answers SERVFAIL): no MTA reaches it.
     no_host: bool = False
     # Only in the long opt-in run (LAB_LONG=1) for these MTAs (fixed timeouts too long for CI).
     long_for: tuple[str, ...] = field(default=())

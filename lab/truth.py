@@ -7,9 +7,9 @@
   of its Diagnostic-Code when of the same class as its ``Status:`` field, else that field; for an
   expiry notice, the ``Status:`` field. ``last_error_status``: the code of the last real error
   an expiry notice quotes (its Diagnostic-Code, else the peer's code in its text).
-- remote_mta: the scenario's host when the notice names it (the host tried), else null: a
-  DNS failure tried no host (unless the MTA states one in a Remote-MTA field), and some notices
-  hide it (Exim ``retry timeout exceeded``, OpenSMTPD's texts).
+- remote_mta: the scenario's host when the notice names it (the host tried, or whose lookup
+  failed: DECISIONS "Fields", as main's parser reads ``Name service error for name=X``), else
+  null: some notices hide it (Exim ``retry timeout exceeded``, OpenSMTPD's texts).
 - reason: the scenario's reason, ``expired`` for the final notice of a temporary failure; a delay
   notice that hides a network or TLS cause (it says no more than that delivery is delayed) is a
   ``networkerror``.
@@ -93,11 +93,7 @@ def build(mta: str, s: Scenario, kind: str, raw: bytes, file: str) -> dict[str, 
     else:
         status = dsn_status
     # Named as the destination: not merely inside the peer's own reply ("421 4.3.2 mx... Service")
-    host_named = not s.no_host and s.host in text.replace(f"{s.code} {s.host}", "")
-    # A DNS failure tried no host, unless the MTA itself states one in a Remote-MTA field
-    # (Sendmail: "Remote-MTA: DNS; [mx...]", the name it failed to resolve).
-    host_named = host_named or bool(re.search(rf"^Remote-MTA: *dns; *\[?{re.escape(s.host)}\]?",
-                                              text, re.I | re.M))
+    host_named = s.host in text.replace(f"{s.code} {s.host}", "")
     if expiry:
         reason = "expired"
     elif re.search(EVIDENCE[s.name], text, re.I) if s.name in EVIDENCE else (

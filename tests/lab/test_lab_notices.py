@@ -14,44 +14,20 @@ pytestmark = pytest.mark.lab
 MANIFEST = load_manifest()
 # (mta, scenario, kind, field) that ndr still reads wrongly, each a known gap; shrinks with fixes.
 KNOWN: set[tuple[str, str, str, str]] = {
-    # only in the long run (LAB_LONG=1): OpenSMTPD's 300 s greeting timeout
+    # Only in the long run (LAB_LONG=1): OpenSMTPD's no-greeting delay after its fixed 300 s
+    # greeting timeout has not been checked against main's parser.
     ('opensmtpd', 'nogreeting', 'delay', 'reason'),
-    ('exim', 'badcert', 'delay', 'reason'),
-    ('exim', 'dnsfail', 'delay', 'reason'),
-    ('exim', 'dropafterrcpt', 'delay', 'reason'),
-    ('exim', 'dropindata', 'delay', 'reason'),
-    ('exim', 'greeting421', 'delay', 'reason'),
-    ('exim', 'greylisted', 'delay', 'reason'),
-    ('exim', 'greylisted', 'final', 'reason'),
-    ('exim', 'nogreeting', 'delay', 'reason'),
-    ('exim', 'nostarttls', 'delay', 'reason'),
-    ('exim', 'refused', 'delay', 'reason'),
-    ('opensmtpd', 'badcert', 'delay', 'reason'),
+    # OpenSMTPD says only "Host not found" when the MX host's lookup gets SERVFAIL: the same
+    # words as for a host that does not exist, so ndr reads hostunknown (not networkerror).
     ('opensmtpd', 'dnsfail', 'delay', 'reason'),
-    ('opensmtpd', 'dropafterrcpt', 'delay', 'reason'),
-    ('opensmtpd', 'dropindata', 'delay', 'reason'),
-    ('opensmtpd', 'greeting421', 'delay', 'reason'),
-    ('opensmtpd', 'nostarttls', 'delay', 'reason'),
-    ('opensmtpd', 'refused', 'delay', 'reason'),
-    ('postfix', 'badcert', 'final', 'reason'),
-    ('postfix', 'dnsfail', 'final', 'reason'),
-    ('postfix', 'dropafterrcpt', 'final', 'reason'),
-    ('postfix', 'dropindata', 'final', 'reason'),
-    ('postfix', 'greeting421', 'delay', 'reason'),
-    ('postfix', 'greeting421', 'final', 'reason'),
+    # A final notice after greylisting (450 4.7.1 "Greylisted") kept deferring: DECISIONS calls
+    # a given-up message expired; main's story rule (ndr/reading/cause.py) makes it expired only
+    # when the last error is a network/TLS condition and keeps the last error's own reason
+    # otherwise (spamdetected here). Widening it to every 4.x.x last error costs the corpus
+    # reason 1.8 points (Sisimai labels such files by their cause): the lead's call.
     ('postfix', 'greylisted', 'final', 'reason'),
-    ('postfix', 'nogreeting', 'final', 'reason'),
-    ('postfix', 'nostarttls', 'final', 'reason'),
-    ('postfix', 'refused', 'final', 'reason'),
-    ('sendmail', 'badcert', 'final', 'reason'),
-    ('sendmail', 'dnsfail', 'final', 'reason'),
-    ('sendmail', 'dropafterrcpt', 'final', 'reason'),
-    ('sendmail', 'dropindata', 'delay', 'reason'),
-    ('sendmail', 'greeting421', 'delay', 'reason'),
+    ('exim', 'greylisted', 'final', 'reason'),
     ('sendmail', 'greylisted', 'final', 'reason'),
-    ('sendmail', 'nogreeting', 'delay', 'reason'),
-    ('sendmail', 'nostarttls', 'final', 'reason'),
-    ('sendmail', 'refused', 'final', 'reason'),
 }
 
 
@@ -90,4 +66,7 @@ def test_notice_read_right(lab_out: Path, entry: dict[str, Any] | None) -> None:
     known = {f for (m, s, k, f) in KNOWN if (m, s, k) == (entry["mta"], entry["scenario"], entry["kind"])}
     assert {f: v for f, v in wrong.items() if f not in known} == {}
     rec = score.record(lab_out, entry)
-    assert rec.catalog_id, "every notice is matched to a catalog entry"
+    # explained by the catalog: a code entry (catalog_id), or -- for a notice that states only
+    # its class (Exim's and OpenSMTPD's 4.0.0 / 5.0.0) -- its reason's entry (summary, fixes)
+    assert rec.catalog_id or (rec.reason not in ("undefined", "onhold") and rec.summary and rec.fixes), \
+        "every notice is explained by a catalog entry"
