@@ -29,7 +29,6 @@ from scenarios import SCENARIOS, Scenario
 _RCPT = re.compile(rb"rcpt(\d+)@s(\d\d)\.lab\.test")
 # What a notice must say for its cause to count as stated (else the cause is hidden).
 EVIDENCE = {
-    "greylisted": r"greylist",
     "nostarttls": r"TLS|encrypt",
     "badcert": r"certificate|verif|TLS|authentication failed",
     "refused": r"refused",

@@ -20,14 +20,6 @@ KNOWN: set[tuple[str, str, str, str]] = {
     # OpenSMTPD says only "Host not found" when the MX host's lookup gets SERVFAIL: the same
     # words as for a host that does not exist, so ndr reads hostunknown (not networkerror).
     ('opensmtpd', 'dnsfail', 'delay', 'reason'),
-    # A final notice after greylisting (450 4.7.1 "Greylisted") kept deferring: DECISIONS calls
-    # a given-up message expired; main's story rule (ndr/reading/cause.py) makes it expired only
-    # when the last error is a network/TLS condition and keeps the last error's own reason
-    # otherwise (spamdetected here). Widening it to every 4.x.x last error costs the corpus
-    # reason 1.8 points (Sisimai labels such files by their cause): the lead's call.
-    ('postfix', 'greylisted', 'final', 'reason'),
-    ('exim', 'greylisted', 'final', 'reason'),
-    ('sendmail', 'greylisted', 'final', 'reason'),
 }
 
 
@@ -70,3 +62,15 @@ def test_notice_read_right(lab_out: Path, entry: dict[str, Any] | None) -> None:
     # its class (Exim's and OpenSMTPD's 4.0.0 / 5.0.0) -- its reason's entry (summary, fixes)
     assert rec.catalog_id or (rec.reason not in ("undefined", "onhold") and rec.summary and rec.fixes), \
         "every notice is explained by a catalog entry"
+
+
+def test_advice_is_scoped_to_who_reported(lab_out: Path) -> None:
+    """DECISIONS "Language": Microsoft 365's advice only when Exchange reported the failure. None
+    of the lab's MTAs is Exchange: every notice gets general advice (and some advice)."""
+    import score
+
+    for entry in load_manifest():
+        rec = score.record(lab_out, entry)
+        words = " ".join(rec.fixes + rec.causes)
+        assert rec.fixes, _id(entry)
+        assert not any(w in words for w in ("Microsoft", "Exchange", "365")), (_id(entry), words)
