@@ -14,6 +14,7 @@ from typing import Sequence
 
 from .commands.common import EXIT_DATAERR, EXIT_TEMPFAIL, EXIT_USAGE
 from .errors import CatalogError, InputError, NdrError, TemplateError
+from .safetext import TerminalStream
 
 # name → (module, one-line help). A command's module is imported only when it runs, so that
 # `ndr parse` in a mailbox rule does not pay for the generator's or the batch engine's imports.
@@ -35,7 +36,7 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         epilog="Exit codes: 0 done, 1 nothing to report, 2 usage error, "
                "65 input not readable as a message, 75 internal failure (retry later).",
     )
-    parser.add_argument("--version", action="version", version=f"ndr {_version()}")
+    parser.add_argument("--version", action=_VersionAction, nargs=0, help="show ndr's version and exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     wanted = next((a for a in argv if not a.startswith("-")), None)
     for name, (module_name, text) in COMMANDS.items():
@@ -47,6 +48,15 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     return parser
 
 
+class _VersionAction(argparse.Action):
+    """``--version``, looking the version up only when asked (importlib.metadata is slow to import)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        print(f"ndr {_version()}")
+        parser.exit()
+
+
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -56,9 +66,34 @@ def _version() -> str:
         return "0+unknown"
 
 
+def _never_unencodable() -> None:
+    """Last barrier: text that still holds a lone surrogate is written with an escape instead
+    of failing the whole run (every decode already replaces them; see ndr/safetext.py). A
+    stream the caller closed (``>&-``: Python has no sys.stdout then) writes to /dev/null, so
+    that a mailbox rule still hands its records off."""
+    if sys.stdout is None:
+        sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - for the process
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - for the process
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and getattr(stream, "errors", "") == "strict":
+            reconfigure(errors="backslashreplace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     arguments = list(sys.argv[1:] if argv is None else argv)
+    _never_unencodable()
+    stderr = sys.stderr
+    sys.stderr = TerminalStream(stderr)  # duck-typed: write() filtered, the rest passed on
+    try:
+        return _run(arguments)
+    finally:
+        sys.stderr = stderr
+
+
+def _run(arguments: list[str]) -> int:
     parser = build_parser(arguments)
     try:
         args, extra = parser.parse_known_args(arguments)

@@ -60,6 +60,7 @@ DefectKind = enum.StrEnum("DefectKind", [
     ("LINE_LIMIT", "line-limit"),                    # lines over Policy.max_line_bytes were cut
     ("SIZE_LIMIT", "size-limit"),                    # over Policy.max_message_bytes: only its start read
     ("PART_LIMIT", "part-limit"),                    # more than Policy.max_parts MIME parts
+    ("RECIPIENT_LIMIT", "recipient-limit"),          # more than Policy.max_recipients recipients
     ("DEPTH_LIMIT", "depth-limit"),                  # MIME nesting deeper than Policy.max_depth
     ("MISSING_BOUNDARY", "missing-boundary"),        # a multipart without a boundary that occurs
     ("TRUNCATED_MULTIPART", "truncated-multipart"),  # a multipart ending before its closing boundary

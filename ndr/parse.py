@@ -8,13 +8,13 @@ that raises on defects, ``DefectError`` is raised where the first defect is foun
 from __future__ import annotations
 
 import dataclasses
-import email.message
 import hashlib
 import os
 import re
 from pathlib import Path
+import sys
 from collections.abc import Container
-from typing import Union
+from typing import TYPE_CHECKING, Union
 
 from .reading import mime
 from .catalog import Catalog, load_catalog
@@ -28,8 +28,12 @@ from .errors import Defect, DefectKind, Defects, FileNameError, InputError
 from .reading.mime import Headers
 from .model import Kind, OriginalMessage, RecipientResult, Report
 from .policy import DEFAULT, Policy
+from .safetext import utf8
 
-Source = Union[bytes, bytearray, memoryview, str, email.message.Message, "os.PathLike[str]"]
+if TYPE_CHECKING:
+    import email.message
+
+Source = Union[bytes, bytearray, memoryview, str, "email.message.Message", "os.PathLike[str]"]
 
 
 def parse(source: Source, *, policy: Policy = DEFAULT, catalog: Catalog | None = None) -> Report:
@@ -59,12 +63,16 @@ def _as_bytes(source: Source) -> bytes:
         return bytes(source)
     if isinstance(source, str):
         _refuse_file_name(source)
-        return source.encode("utf-8", "surrogateescape")
-    if isinstance(source, email.message.Message):
+        return utf8(source)
+    # Not imported here (the stdlib's email package is not on the parse path): a Message can only
+    # be given once its module was imported by whoever made it.
+    message_module = sys.modules.get("email.message")
+    if message_module is not None and isinstance(source, message_module.Message):
+        message: email.message.Message = source
         try:
-            return source.as_bytes()
+            return message.as_bytes()
         except (UnicodeError, LookupError, ValueError):
-            return source.as_string().encode("utf-8", "replace")
+            return message.as_string().encode("utf-8", "replace")
     if isinstance(source, os.PathLike):
         try:
             return Path(source).read_bytes()
@@ -106,6 +114,7 @@ def parse_bytes(data: bytes, catalog: Catalog, policy: Policy = DEFAULT) -> Repo
         return Report(kind=Kind.NONE, subject=one_line(mail.subject), defects=tuple(defects),
                       original=_original(mail.original.headers if mail.original else None))
     original_headers = decoded.original_headers or (mail.original.headers if mail.original else None)
+    _limit_recipients(decoded, mail, policy)
     limit = policy.max_text_chars
     for raw in decoded.recipients:
         if raw.diagnostic and len(raw.diagnostic) > limit:  # classification reads a bounded text
@@ -125,6 +134,16 @@ def parse_bytes(data: bytes, catalog: Catalog, policy: Policy = DEFAULT) -> Repo
         original_envelope_id=one_line(decoded.original_envelope_id),
         original=original, subject=one_line(mail.subject), defects=tuple(defects),
     )
+
+
+def _limit_recipients(decoded: Decoded, mail: Mail, policy: Policy) -> None:
+    """At most ``policy.max_recipients`` recipients are classified; the defect says how many
+    more the message names (the message itself is never cut)."""
+    extra = max(len(decoded.recipients) - policy.max_recipients, 0) + mail.recipients_cut
+    if extra:
+        del decoded.recipients[policy.max_recipients:]
+        mail.defect(Defect(DefectKind.RECIPIENT_LIMIT, f"{extra} more recipient(s) not reported "
+                                                       f"(more than {policy.max_recipients})"))
 
 
 def _identity(original: OriginalMessage, data: bytes) -> str:

@@ -34,6 +34,10 @@ class Policy:
     """Most header fields read from one header block."""
     max_line_bytes: int = 1024 * 1024
     """Longest line kept intact; longer lines are cut (a defect)."""
+    max_recipients: int = 1000
+    """Most recipients reported from one message; the rest are counted in a ``recipient-limit``
+    defect (and in spool mode the message is kept whole). Keeps a 50,000-recipient DSN from
+    costing more per byte than an ordinary bounce."""
     max_text_chars: int = 256 * 1024
     """Most characters of human-readable text (the notice's text parts, one diagnostic) that
     decoders and classification read; what a bounce says comes first, the rest is ignored

@@ -634,7 +634,7 @@ def test_catastrophic_regex_shapes_are_refused(expression: str) -> None:
 
 
 @pytest.mark.parametrize("expression", [
-    r"\b[a-z0-9-]+(?:\.[a-z0-9-]+)+ does not exist", r"^(?:\.\w+)+", r"^(?:-[^-]+)+",
+    r"\bhost [a-z0-9-]+(?:\.[a-z0-9-]+)+ does not exist", r"^(?:\.\w+)+", r"^(?:-[^-]+)+",
     r"^(?:, \w+)+", r"^(?:\.[a-z]+\s?)+", r"^(?:\.[a-z]{2,})+", r"^(?:ab)+c", r"^(a){3}",
 ])
 def test_delimited_repeats_are_accepted(expression: str) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 from ..writing import render
 from ..errors import InputError
 from . import timechart
+from ..safetext import no_surrogates
 from .findings import Finding
 from .summary import UNKNOWN, Summary, problem_dict
 
@@ -137,6 +138,6 @@ def write_report(path: str | Path, summary: Summary, findings: list[Finding],
     """Render and write the report; a file that cannot be written is an ``InputError``."""
     html = render_report(summary, findings, title, lang)
     try:
-        Path(path).write_text(html, encoding="utf-8")
+        Path(path).write_text(no_surrogates(html), encoding="utf-8")
     except OSError as exc:
         raise InputError(f"{path}: cannot write report: {exc.strerror or exc}") from None

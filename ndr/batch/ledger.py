@@ -70,6 +70,26 @@ class LedgerError(Exception):
     """The ledger file cannot be opened or is not a ledger."""
 
 
+_COLUMNS = {
+    "messages": ["digest", "source", "idx", "ingested"],
+    "events": ["digest", "address", "happened", "dated", "action", "status", "reply_code", "reason",
+               "hard", "remote_mta"],
+}
+def _schema_problem(db: sqlite3.Connection) -> str | None:
+    """Why an existing file is not a ledger ndr can use, or None. Read from ``sqlite_master``
+    before anything else runs: a view or a trigger in a file someone else wrote could run any
+    query (a recursive view never ends), and other columns would fail later as an internal
+    error. Other tables (the service keeps ``records``) and indexes are left alone."""
+    for kind, name, sql in db.execute("SELECT type, name, sql FROM sqlite_master"):
+        if kind in ("view", "trigger"):
+            return f"it holds a {kind} ({name!r}); a ledger holds tables only"
+        if kind == "table" and name in _COLUMNS:
+            columns = [row[1] for row in db.execute(f'PRAGMA table_info("{name}")')]
+            if columns != _COLUMNS[name] or "VIRTUAL" in (sql or "").upper():
+                return f"table {name!r} has columns {', '.join(columns)}, not {', '.join(_COLUMNS[name])}"
+    return None
+
+
 class Ledger:
     """An open ledger file. Use as a context manager, or call ``close()``."""
 
@@ -77,9 +97,14 @@ class Ledger:
         self.path = str(path)
         try:
             self.db = sqlite3.connect(self.path)
-            self.db.executescript(_SCHEMA)
+            problem = _schema_problem(self.db)
+            if problem is None:
+                self.db.executescript(_SCHEMA)
         except sqlite3.Error as exc:
             raise LedgerError(f"{self.path}: cannot open ledger: {exc}") from None
+        if problem is not None:
+            self.db.close()
+            raise LedgerError(f"{self.path}: not an ndr ledger: {problem}")
         self.now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def __enter__(self) -> "Ledger":

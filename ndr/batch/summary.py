@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..reading.archives import Problem
+from ..safetext import clean_tree
 from .work import UnitResult
 
 UNKNOWN = "(unknown)"
@@ -129,5 +130,6 @@ def render_table(title: str, rows: list[tuple[str, int]], more: int = 0,
 
 def problem_dict(problem: Problem) -> dict[str, Any]:
     """A problem record as JSON: file, member, index, error."""
-    return {"file": problem.source, "member": problem.member, "index": problem.index,
-            "error": problem.error}
+    value: dict[str, Any] = clean_tree({"file": problem.source, "member": problem.member,
+                                        "index": problem.index, "error": problem.error})
+    return value

@@ -15,6 +15,7 @@ from typing import Iterator, Union
 
 from ..reading.archives import (Limits, Problem, RawMessage, compression_of, is_tar, is_zip, iter_messages,
                         mbox_spans, zip_members)
+from ..reading.mbox import has_cr_line_ends
 from ..reading.sources import folder_files, is_maildir, maildir_files
 
 SPAN_THRESHOLD = 4 * 1024 * 1024
@@ -122,10 +123,18 @@ def _plan_big(path: str, size: int, limits: Limits) -> Iterator[Unit]:
         yield Files(((path, path, -1),), 0)  # the worker reports why it cannot be read
     elif is_zip(path):
         yield from _plan_zip(path)
-    elif is_tar(path) or compression_of(path):
+    elif is_tar(path) or compression_of(path) or _cr_only(path):
         yield from _plan_stream(path, size, limits)
     else:
         yield from _plan_spans(path)
+
+
+def _cr_only(path: str) -> bool:
+    """An mbox with bare-CR line ends is split as a stream (as ``ndr parse`` does), not by offsets."""
+    try:
+        return has_cr_line_ends(path)
+    except OSError:
+        return False  # _plan_spans reports why it cannot be read
 
 
 def _plan_spans(path: str) -> Iterator[Unit]:

@@ -15,7 +15,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..reading.archives import DEFAULT_LIMITS, Limits, Problem, RawMessage, iter_messages, iter_zip, read_span
+from ..safetext import no_surrogates
+from ..reading.archives import (DEFAULT_LIMITS, Limits, Problem, RawMessage, iter_messages, iter_zip, open_input,
+                                read_span)
 from ..catalog import Catalog, load_catalog
 from ..reading.text import parse_date
 from ..parse import parse_bytes
@@ -87,7 +89,7 @@ def read_unit(unit: Unit, limits: Limits) -> Iterator[RawMessage | Problem]:
         yield from unit.items
     elif isinstance(unit, Spans):
         try:
-            handle = open(unit.path, "rb")
+            handle = open_input(unit.path)
         except OSError as exc:
             yield Problem(unit.path, unit.first_index, f"cannot open: {exc.strerror or exc}")
             return
@@ -167,7 +169,8 @@ def _one_message(raw: RawMessage, context: WorkContext, policy: Any) -> MessageR
     if None in times:  # only then read the bounce's own Date header (parsing dates is not free)
         sent = _header_date(raw.data)
         times = [when or sent for when in times]
-    return MessageResult(raw.label, raw.index, digest, tuple(rows), tuple(times))
+    # a file name that is not UTF-8 holds surrogates: they must not reach SQLite or JSON
+    return MessageResult(no_surrogates(raw.label), raw.index, digest, tuple(rows), tuple(times))
 
 
 def _header_date(data: bytes) -> str | None:

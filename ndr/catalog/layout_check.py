@@ -87,7 +87,7 @@ def _regex_list(value: Any, name: str, problems: list[str], groups: int, placeho
                 problems.append(f"{name}: regex must contain {placeholder} exactly once: {expression!r}")
                 continue
             expression = expression.replace(placeholder, "x")
-        problem = regex_problem(expression)
+        problem = regex_problem(expression, per_line=True)
         if problem:
             problems.append(f"{name}: {problem}: {item['regex']!r}")
         elif re.compile(expression).groups != groups:
@@ -139,7 +139,7 @@ def _shape_problems(value: Any, problems: list[str]) -> None:
             if expression.count("{address}") != 1:
                 problems.append(f"{where}: regex must contain {{address}} exactly once: {expression!r}")
                 continue
-            problem = regex_problem(expression.replace("{address}", "x"))
+            problem = regex_problem(expression.replace("{address}", "x"), per_line=True)
             if problem:
                 problems.append(f"{where}: {problem}: {expression!r}")
         else:

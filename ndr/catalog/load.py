@@ -1,48 +1,56 @@
 """Reading catalog files: the shipped one, a user one merged by id; validated, built and
-cached per process (per path and modification time)."""
+cached per process (per path and modification time) and on disk (``cache``: keyed by the files'
+content, so a fresh process skips YAML, checks and building)."""
 from __future__ import annotations
 
 import functools
 import os
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Hashable
 
-import yaml
-
 from ..errors import CatalogError
+from .cache import cached_catalog
 from .entries import Catalog
 from .validate import SECTIONS, validate
 from .build import build
 from .notices import DECODER
+from .schema import field_problems, shape_problems, used_fields
 
-# libyaml's parser when PyYAML was built with it (about ten times faster), else the pure one.
-# Both construct with SafeConstructor, which is all this module relies on; the checker is told
-# the pure one because which one exists is only known at run time.
 if TYPE_CHECKING:
-    _SafeBase = yaml.SafeLoader
-else:
-    _SafeBase = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    import yaml
 
 
-class _LineLoader(_SafeBase):
-    """A safe loader that records each mapping's line as ``__line__`` (for error locations)."""
+@functools.cache
+def _loader() -> type[yaml.SafeLoader]:
+    """A safe loader that records each mapping's line as ``__line__`` (for error locations).
 
+    PyYAML is imported here, when a catalog is actually read (not when the disk cache has it).
+    libyaml's parser is used when PyYAML was built with it (about ten times faster), else the
+    pure one; both construct with SafeConstructor, which is all this module relies on.
+    """
+    import yaml
 
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[Hashable, Any]:
-    mapping = yaml.SafeLoader.construct_mapping(loader, node, deep=True)
-    mapping["__line__"] = node.start_mark.line + 1
-    return mapping
+    base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+    class LineLoader(base):  # type: ignore[valid-type,misc]
+        pass
 
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+    def construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Hashable, Any]:
+        mapping = yaml.SafeLoader.construct_mapping(loader, node, deep=True)
+        mapping["__line__"] = node.start_mark.line + 1
+        return mapping
+
+    LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
+    return LineLoader
 
 
 def shipped_catalog_path() -> Path:
     """Where the shipped catalog.yaml is: inside the installed package, else the source tree."""
-    packaged = resources.files("ndr") / "catalog.yaml"
+    # The package folder itself (what importlib.resources gives for an installed package),
+    # without importing importlib.resources at start-up.
+    packaged = Path(__file__).resolve().parents[1] / "catalog.yaml"
     if packaged.is_file():
-        return Path(str(packaged))
+        return packaged
     return Path(__file__).resolve().parents[2] / "catalog.yaml"
 
 
@@ -67,6 +75,11 @@ def _mtime(path: str | None) -> float:
 
 @functools.lru_cache(maxsize=8)
 def _load_cached(base: str, user: str | None, _base_mtime: float, _user_mtime: float) -> Catalog:
+    files = (base, user) if user else (base,)
+    return cached_catalog(files, lambda: _build(base, user))
+
+
+def _build(base: str, user: str | None) -> Catalog:
     from .languages import language_problems
 
     deprecations: list[str] = []
@@ -75,12 +88,16 @@ def _load_cached(base: str, user: str | None, _base_mtime: float, _user_mtime: f
     label = base
     # Each file must speak every language it uses; checked before merging (per file).
     language = language_problems(data, base if user else None)
+    shipped = base == str(shipped_catalog_path())
+    fields = [] if shipped else field_problems(data)  # ours defines what is known, with FIELDS
     if user:
         extra = lift_notices(read_yaml(user), user, deprecations)
         language += language_problems(extra, user)
+        known = used_fields(data) if shipped else None
+        fields = [f"{base}: {p}" for p in fields] + [f"{user}: {p}" for p in field_problems(extra, known)]
         data = merge(data, extra, overrides)
         label = f"{base} + {user}"
-    problems = validate(data) + language
+    problems = fields + validate(data) + language
     if problems:
         raise CatalogError(label, problems)
     return build(data, label, tuple(overrides), deprecations)
@@ -109,12 +126,26 @@ def lift_notices(data: dict[str, Any], path: str, deprecations: list[str]) -> di
 
 
 def read_yaml(path: str) -> dict[str, Any]:
-    """Read a catalog file; unreadable or non-mapping files raise ``CatalogError``."""
+    """Read a catalog file; unreadable, non-UTF-8, alias-bomb or misshapen files raise
+    ``CatalogError`` naming the line and field."""
+    import yaml
+
     try:
-        with open(path, encoding="utf-8") as handle:
-            data = yaml.load(handle, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+        with open(path, "rb") as handle:
+            raw = handle.read()
     except OSError as exc:
         raise CatalogError(path, [f"cannot read: {exc.strerror or exc}"]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise CatalogError(path, [f"line {line}: not UTF-8 text (byte {raw[exc.start]:#04x})"]) from None
+    try:
+        if path != str(shipped_catalog_path()):  # ours holds no aliases; a user's is checked
+            problem = alias_problem(text)
+            if problem:
+                raise CatalogError(path, [problem])
+        data = yaml.load(text, Loader=_loader())  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
@@ -125,10 +156,61 @@ def read_yaml(path: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise CatalogError(path, ["the top level must be a mapping with sections "
                                   + ", ".join(SECTIONS)])
+    problems = shape_problems(data)
+    if problems:
+        raise CatalogError(path, problems)
     for section in SECTIONS:
         data.setdefault(section, [])
     data.setdefault("notices", {})
     return data
+
+
+MAX_EXPANDED_NODES = 100_000
+"""Most YAML nodes a document may stand for once its aliases are expanded (a catalog has a few
+thousand; an alias bomb has billions)."""
+
+
+def alias_problem(text: str) -> str | None:
+    """Why the YAML ``text``'s aliases may not be expanded (a bomb, or a recursive alias), or
+    None. Counts nodes on the composed graph, each shared node once: linear in the text."""
+    if "&" not in text or "*" not in text:
+        return None
+    import yaml
+
+    root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    if root is None:
+        return None
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, closing = stack.pop()
+        children = _children(node)
+        if closing:
+            open_nodes.discard(id(node))
+            sizes[id(node)] = size = 1 + sum(sizes[id(c)] for c in children)
+            if size > MAX_EXPANDED_NODES:
+                return (f"line {node.start_mark.line + 1}: YAML aliases expand to more than "
+                        f"{MAX_EXPANDED_NODES} nodes (an alias bomb?)")
+            continue
+        if id(node) in sizes:
+            continue
+        if id(node) in open_nodes:
+            return f"line {node.start_mark.line + 1}: a YAML alias refers to itself"
+        open_nodes.add(id(node))
+        stack.append((node, True))
+        stack.extend((child, False) for child in children if id(child) not in sizes)
+    return None
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    import yaml
+
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
 
 
 def merge(base: dict[str, Any], extra: dict[str, Any], overrides: list[str]) -> dict[str, Any]:

@@ -148,8 +148,10 @@ def _delimited(body: str) -> bool:
         return False
 
 
-def regex_problem(expression: str) -> str | None:
-    """Why ``expression`` may not be used as a catalog regex, or None when it is acceptable."""
+def regex_problem(expression: str, per_line: bool = False) -> str | None:
+    """Why ``expression`` may not be used as a catalog regex, or None when it is acceptable.
+    ``per_line``: a vendor layout's expression, which sees one line at a time (see
+    ``regexcheck.linear_problem``)."""
     if not (expression.startswith("^") or expression.startswith("\\b")):
         return "regex must be anchored with ^ or \\b"
     if any(not _delimited(body) for body in _repeated_groups(expression)):
@@ -160,7 +162,9 @@ def regex_problem(expression: str) -> str | None:
         re.compile(expression)
     except re.error as exc:
         return f"regex does not compile: {exc}"
-    return None
+    from .regexcheck import linear_problem  # only when a catalog is validated
+
+    return linear_problem(expression, per_line)
 
 
 def pattern_problem(raw: Any) -> str | None:

@@ -202,7 +202,7 @@ def problems(item: dict[str, Any]) -> list[str]:
             found.append(f"{name}: phrases are lowercase, single-spaced")
     for name, value in _string_lists(item, _REGEX_FIELDS, "regexes", found):
         for expression in value:
-            problem = regex_problem(expression.replace("{address}", ADDRESS_GROUP))
+            problem = regex_problem(expression.replace("{address}", ADDRESS_GROUP), per_line=True)
             if problem:
                 found.append(f"{name}: {expression!r}: {problem}")
             elif name == "recipients" and "{address}" not in expression:
@@ -223,7 +223,7 @@ def problems(item: dict[str, Any]) -> list[str]:
                     found.append(f"commands.{name} must be a list of regexes")
                 else:
                     for expression in value:
-                        problem = regex_problem(expression)
+                        problem = regex_problem(expression, per_line=True)
                         if problem:
                             found.append(f"commands.{name}: {expression!r}: {problem}")
                         elif re.compile(expression).groups:

@@ -28,6 +28,7 @@ from ..batch.units import plan
 from ..batch.findings import Finding
 from ..batch.work import WorkContext
 from ..errors import InputError
+from ..safetext import clean_tree, for_terminal
 from ..reading.sources import folder_files, is_maildir, maildir_files
 from .common import (EXIT_DATAERR, EXIT_NOTHING, EXIT_OK, EXIT_USAGE, add_catalog_option,
                      add_lang_option, add_limit_options, catalog_from, parse_size, policy_from)
@@ -153,9 +154,9 @@ def _analyze(args: argparse.Namespace, limits: Limits, thresholds: Thresholds) -
 
             write_report(args.html, summary, found, title=", ".join(args.paths), lang=args.lang)
         if not args.quiet:
-            print(summary.render_text(args.top, args.lang), file=terminal)
+            print(for_terminal(summary.render_text(args.top, args.lang)), file=terminal)
             print("", file=terminal)
-            print(render_findings(found, args.lang), file=terminal)
+            print(for_terminal(render_findings(found, args.lang)), file=terminal)
         if stopped:
             problem = summary.problems[0]
             print(f"ndr: stopped at the first problem (--strict): {problem.label}#{problem.index}: "
@@ -204,7 +205,7 @@ def _write_json(path: str, summary: Summary, found: list[Finding], stopped: bool
     value["findings"] = [f.to_dict() for f in found]
     try:
         with open(path, "w", encoding="utf-8") as stream:
-            json.dump(value, stream, ensure_ascii=False, indent=2)
+            json.dump(clean_tree(value), stream, ensure_ascii=False, indent=2)
             stream.write("\n")
     except OSError as exc:
         raise InputError(f"{path}: cannot write summary: {exc.strerror or exc}") from None

@@ -64,6 +64,7 @@ _LIMITS = (
     ("--max-headers", "max_header_count", _count, "most header fields read from one header block"),
     ("--max-line", "max_line_bytes", parse_size, "longer lines are cut"),
     ("--max-text", "max_text_chars", _count, "most characters of text (and of one diagnostic) read"),
+    ("--max-recipients", "max_recipients", _count, "most recipients reported from one message"),
 )
 
 

@@ -5,14 +5,16 @@ with ``--spool DIR`` every input is first stored durably and removed only once i
 processed (kept always with ``--keep-all``); ``--exec CMD`` hands each JSON record to a command on
 stdin. Whenever something goes wrong inside ndr — the command fails, the disk is full, a bug —
 the exit code is 75 (EX_TEMPFAIL), so the MTA keeps the message and retries: a bounce is never
-lost.
+lost. Given the spool itself as PATH (``ndr parse --spool DIR --exec CMD DIR``) the spool is
+replayed: each message is removed once handed off, and no record is handed off twice (see
+``handoff.py`` and ``Spool.handed``). A reader of stdout that goes away does not stop the
+hand-off in mailbox mode.
 """
 from __future__ import annotations
 
 import argparse
 import json
-import shlex
-import subprocess
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,8 +25,11 @@ from ..parse import parse_bytes
 from ..policy import Policy
 from ..reading.records import records
 from ..reading.archives import Limits
+from ..reading.mbox import open_input
 from ..reading.sources import Problem, RawMessage, iter_path
 from ..reading.spool import Spool
+from ..safetext import for_terminal
+from .handoff import exec_command, hand_off, seconds
 from .common import (EXIT_DATAERR, EXIT_NOTHING, EXIT_OK, EXIT_TEMPFAIL, add_catalog_option,
                      add_lang_option, add_limit_options, bullet_lines, catalog_from, policy_from)
 
@@ -41,9 +46,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--spool", metavar="DIR",
                         help="keep every input that could not be fully processed in this Maildir")
     parser.add_argument("--keep-all", action="store_true", help="with --spool: keep every input")
-    parser.add_argument("--exec", dest="exec_command", metavar="CMD",
-                        help="run CMD once per record with the JSON record on its stdin")
-    parser.add_argument("--exec-timeout", type=float, default=60.0, metavar="SECONDS",
+    parser.add_argument("--exec", dest="exec_command", metavar="CMD", type=exec_command,
+                        help="run CMD once per record with the JSON record on its stdin and its "
+                             "record_id in NDR_RECORD_ID")
+    parser.add_argument("--exec-timeout", type=seconds, default=60.0, metavar="SECONDS",
                         help="how long --exec may take per record (default 60)")
     add_catalog_option(parser)
     add_lang_option(parser)
@@ -78,6 +84,9 @@ def run(args: argparse.Namespace) -> int:
     state = _Run(args=args, catalog=catalog_from(args), policy=policy_from(args),
                  fmt=args.format or ("text" if sys.stdout.isatty() else "jsonl"), spool=spool)
     for given in args.paths or ["-"]:
+        if spool is not None and _same_folder(given, spool.folder):
+            _replay(state, given, spool)
+            continue
         if given == "-" and sys.stdin.isatty():
             # Someone typed `ndr parse` at a prompt: say why nothing happens instead of waiting mutely.
             print("ndr: reading a message from standard input (end it with Ctrl-D); "
@@ -89,8 +98,8 @@ def run(args: argparse.Namespace) -> int:
                 continue
             _one(state, item)
     if state.fmt == "json":
-        sys.stdout.write(json.dumps(state.collected, ensure_ascii=False, indent=2) + "\n")
-    sys.stdout.flush()
+        _write(state, json.dumps(state.collected, ensure_ascii=False, indent=2) + "\n")
+    _write(state, "")
     if not (state.printed or state.unreadable or state.failed) and sys.stdout.isatty():
         _say_nothing(state)
     if state.failed:
@@ -100,10 +109,44 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_DATAERR if state.unreadable else EXIT_NOTHING
 
 
-def _one(state: _Run, item: RawMessage) -> None:
+def _same_folder(given: str, folder: Path) -> bool:
+    try:
+        return given != "-" and os.path.samefile(given, folder)
+    except OSError:
+        return False
+
+
+def _replay(state: _Run, given: str, spool: Spool) -> None:
+    """Each spooled message processed in place: released once handed off, never copied again."""
+    cap = state.policy.max_message_bytes
+    for index, path in enumerate(spool.messages()):
+        try:
+            with open_input(path) as handle:
+                data = handle.read(cap + 1)
+        except OSError as exc:
+            print(f"ndr: {path}: cannot read: {exc.strerror or exc}", file=sys.stderr)
+            state.unreadable += 1
+            continue
+        _one(state, RawMessage(given, index, data[:cap], None, len(data) > cap), kept=path)
+
+
+def _write(state: _Run, text: str) -> None:
+    """Write to stdout; in mailbox mode a reader that went away (EPIPE) does not stop the
+    hand-off: the rest of the output is dropped and processing goes on."""
+    try:
+        if text:
+            sys.stdout.write(text)
+        else:
+            sys.stdout.flush()
+    except BrokenPipeError:
+        if state.spool is None and not state.args.exec_command:
+            raise
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def _one(state: _Run, item: RawMessage, kept: Path | None = None) -> None:
     """Process one message; on any failure keep it (spool) and count it for exit 75."""
-    kept: Path | None = None
-    if state.spool is not None:
+    if state.spool is not None and kept is None:
         try:
             kept = state.spool.keep(item.data)  # first, so that even kill -9 loses nothing
         except OSError as exc:
@@ -121,6 +164,10 @@ def _one(state: _Run, item: RawMessage) -> None:
         state.failed += 1
     if kept is not None and complete and not state.args.keep_all and state.spool is not None:
         state.spool.release(kept)
+
+
+# One encoder for every record (json.dumps builds a new one per call when given options).
+_JSON = json.JSONEncoder(ensure_ascii=False)
 
 
 def _process(state: _Run, item: RawMessage) -> bool:
@@ -144,35 +191,33 @@ def _process(state: _Run, item: RawMessage) -> bool:
             row["defects"] = [*row["defects"], note]
     for row in rows:
         if state.fmt == "jsonl":
-            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+            _write(state, _JSON.encode(row) + "\n")
         elif state.fmt == "json":
             state.collected.append(row)
         else:  # records are paragraphs, a blank line between them
-            sys.stdout.write(("\n" if state.printed or row is not rows[0] else "") + render_text(row, state.policy.lang or "en") + "\n")
+            _write(state, ("\n" if state.printed or row is not rows[0] else "")
+                   + for_terminal(render_text(row, state.policy.lang or "en")) + "\n")
     state.printed += len(rows)
     if state.args.exec_command:
         for row in rows:
             if not _exec(state, row):
                 state.failed += 1
                 return False
-    return not any(d.kind == "decoder-error" for d in report.defects)
+    # kept in the spool: a decoder failed, or recipients past --max-recipients were not reported
+    return not any(d.kind in ("decoder-error", "recipient-limit") for d in report.defects)
 
 
 def _exec(state: _Run, row: dict[str, Any]) -> bool:
-    command = shlex.split(state.args.exec_command)
-    try:
-        # one JSON line, newline-terminated, so that `tee -a FILE` or `cat >> FILE` builds JSON Lines
-        done = subprocess.run(command, input=(json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8"),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                              timeout=state.args.exec_timeout)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        print(f"ndr: --exec {command[0] if command else ''!r} failed: {exc}", file=sys.stderr)
+    """Hand ``row`` off unless the spool remembers it was; remember it once it was."""
+    record_id = str(row.get("record_id") or "")
+    if state.spool is not None and state.spool.handed(record_id):
+        return True
+    problem = hand_off(state.args.exec_command, row, state.args.exec_timeout)
+    if problem is not None:
+        print(f"ndr: {problem}", file=sys.stderr)
         return False
-    if done.returncode != 0:
-        tail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:]
-        said = f": {tail[0]}" if tail else f" ({command[0]} wrote nothing on stderr)"
-        print(f"ndr: --exec exited {done.returncode}{said}", file=sys.stderr)
-        return False
+    if state.spool is not None:
+        state.spool.mark_handed(record_id)
     return True
 
 

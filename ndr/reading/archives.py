@@ -12,15 +12,40 @@ missing file — becomes a ``Problem`` (file, member, index, error); reading goe
 """
 from __future__ import annotations
 
-import bz2
-import gzip
+import functools
+import importlib
 import io
-import lzma
-import tarfile
-import zipfile
+import os
+import itertools
 import zlib
 from pathlib import Path
-from typing import IO, Callable, Iterable, Iterator, cast
+from types import ModuleType
+from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Iterator, cast
+
+
+class _OnFirstUse:
+    """A module imported when first used: reading one plain message (a mailbox rule) never pays
+    for the archive and compression modules."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._module: ModuleType | None = None
+
+    def __getattr__(self, attribute: str) -> Any:
+        if self._module is None:
+            self._module = importlib.import_module(self._name)
+        return getattr(self._module, attribute)
+
+
+if TYPE_CHECKING:
+    import bz2
+    import gzip
+    import lzma
+    import tarfile
+    import zipfile
+else:
+    bz2, gzip, lzma = _OnFirstUse("bz2"), _OnFirstUse("gzip"), _OnFirstUse("lzma")
+    tarfile, zipfile = _OnFirstUse("tarfile"), _OnFirstUse("zipfile")
 
 # The records and limits every reader shares live in mbox.py; readers import them from here.
 from .mbox import DEFAULT_LIMITS as DEFAULT_LIMITS
@@ -29,14 +54,19 @@ from .mbox import Problem as Problem
 from .mbox import RawMessage as RawMessage
 from .mbox import mbox_spans as mbox_spans
 from .mbox import read_span as read_span
-from .mbox import _MIB, _lines, split_stream
+from .mbox import open_input as open_input
+from .mbox import _MIB, MAX_LINE, _lines, split_stream
 
 _DECOMPRESSORS: dict[str, Callable[[_Counting], io.BufferedIOBase]] = {
     ".gz": lambda f: gzip.GzipFile(fileobj=_as_file(f), mode="rb"),
     ".bz2": lambda f: bz2.BZ2File(_as_file(f), "rb"), ".xz": lambda f: lzma.LZMAFile(_as_file(f), "rb")}
 _TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
-_READ_ERRORS = (OSError, EOFError, lzma.LZMAError, zlib.error, tarfile.TarError,
-                zipfile.BadZipFile, ValueError)
+
+
+def _read_errors(*more: type[BaseException]) -> tuple[type[BaseException], ...]:
+    """What reading a damaged file or archive raises (looked up when one is being handled)."""
+    return (OSError, EOFError, lzma.LZMAError, zlib.error, tarfile.TarError, zipfile.BadZipFile, ValueError,
+            *more)
 
 
 def _error_text(exc: BaseException) -> str:
@@ -47,7 +77,7 @@ def _error_text(exc: BaseException) -> str:
 
 def compression_of(name: str) -> str | None:
     """The single-stream compression suffix of ``name`` (``.gz``, ``.bz2``, ``.xz``) or None."""
-    suffix = Path(name).suffix.lower()
+    suffix = os.path.splitext(name)[1].lower()  # Path(name).suffix, without a Path per file
     return suffix if suffix in _DECOMPRESSORS else None
 
 
@@ -63,12 +93,12 @@ def open_binary(path: str | Path) -> io.BufferedIOBase:
     """Open a file for reading bytes, decompressing by extension (no limits: small files only)."""
     suffix = Path(path).suffix.lower()
     if suffix == ".gz":
-        return gzip.GzipFile(path, "rb")
+        return gzip.GzipFile(fileobj=open_input(path), mode="rb")
     if suffix == ".bz2":
-        return bz2.BZ2File(path, "rb")
+        return bz2.BZ2File(open_input(path), "rb")
     if suffix == ".xz":
-        return lzma.LZMAFile(path, "rb")
-    return open(path, "rb")
+        return lzma.LZMAFile(open_input(path), "rb")
+    return open_input(path)
 
 
 class LimitExceeded(Exception):
@@ -79,15 +109,21 @@ class _Guard:
     """Counts decompressed bytes and raises ``LimitExceeded`` when a limit is crossed."""
 
     def __init__(self, limits: Limits, compressed: "_Counting | None" = None,
-                 compressed_size: int | None = None) -> None:
+                 compressed_size: int | None = None, parent: "_Guard | None" = None) -> None:
         self.limits = limits
         self.compressed = compressed
         self.compressed_size = compressed_size
+        self.parent = parent
+        """The whole archive's guard: many small members must not add up to a bomb."""
         self.produced = 0
+        self.exceeded = False
+        """True once a limit was crossed (an archive stops there, not only the member)."""
         self._next_check = min(_MIB, limits.max_decompressed_bytes)
 
     def add(self, n: int) -> None:
         self.produced += n
+        if self.parent is not None:
+            self.parent.add(n)
         if self.produced >= self._next_check:
             self._next_check = self.produced + _MIB
             self.check()
@@ -95,11 +131,13 @@ class _Guard:
     def check(self) -> None:
         limits = self.limits
         if self.produced > limits.max_decompressed_bytes:
+            self.exceeded = True
             raise LimitExceeded(f"decompressed size exceeds the limit of "
                                 f"{limits.max_decompressed_bytes} bytes (possible bomb)")
         consumed = self.compressed.count if self.compressed is not None else self.compressed_size
         if consumed is not None and self.produced >= limits.ratio_floor:
             if self.produced > limits.max_ratio * max(consumed, 1):
+                self.exceeded = True
                 raise LimitExceeded(f"decompression ratio exceeds the limit of "
                                     f"{limits.max_ratio:g}:1 (possible bomb)")
 
@@ -155,7 +193,7 @@ def iter_messages(path: str, source: str | None = None,
 
 def _iter_plain_or_compressed(path: str, source: str, limits: Limits) -> Iterator[RawMessage | Problem]:
     try:
-        raw = open(path, "rb")
+        raw = open_input(path)
     except OSError as exc:
         yield Problem(source, 0, f"cannot open: {_error_text(exc)}")
         return
@@ -163,8 +201,17 @@ def _iter_plain_or_compressed(path: str, source: str, limits: Limits) -> Iterato
     with raw:
         try:
             suffix = compression_of(path)
+            lines: Iterator[bytes]
             if suffix is None:
-                lines = _lines(raw, None)
+                first = raw.readline(MAX_LINE)
+                if not first.startswith(b"From "):
+                    # One message (not an mbox): read whole, as split_stream would join its lines.
+                    cap = limits.max_message_bytes
+                    data = first + raw.read(max(cap - len(first), 0) + 1)
+                    count += 1
+                    yield RawMessage(source, 0, data[:cap], None, len(data) > cap)
+                    return
+                lines = itertools.chain((first,), _lines(raw, None))
             else:
                 counting = _Counting(raw)
                 stream = _DECOMPRESSORS[suffix](counting)
@@ -174,46 +221,57 @@ def _iter_plain_or_compressed(path: str, source: str, limits: Limits) -> Iterato
                 yield message
         except LimitExceeded as exc:
             yield Problem(source, count, f"{exc}; the rest of the file was not read")
-        except _READ_ERRORS as exc:
+        except _read_errors() as exc:
             yield Problem(source, count, f"cannot read: {_error_text(exc)}")
 
 
-def _member_stream(handle: IO[bytes], name: str, limits: Limits,
-                   compressed_size: int | None, counting: _Counting | None = None) -> Iterator[bytes]:
-    """Lines of one archive member, decompressing ``.gz``/``.bz2``/``.xz`` members too."""
+def _member_stream(handle: IO[bytes], name: str, limits: Limits, compressed_size: int | None,
+                   counting: _Counting | None = None, archive: _Guard | None = None) -> Iterator[bytes]:
+    """Lines of one archive member, decompressing ``.gz``/``.bz2``/``.xz`` members too; every
+    byte also counts in the ``archive``'s guard."""
     suffix = compression_of(name)
     if suffix is not None:
         inner_count = _Counting(handle)
         stream = _DECOMPRESSORS[suffix](inner_count)
-        return _lines(stream, _Guard(limits, inner_count))
+        return _lines(stream, _Guard(limits, inner_count, parent=archive))
     if compressed_size is None and counting is None:
-        return _lines(handle, None)
-    return _lines(handle, _Guard(limits, counting, compressed_size))
+        return _lines(handle, archive)
+    return _lines(handle, _Guard(limits, counting, compressed_size, parent=archive))
 
 
 def iter_zip(path: str, source: str, members: Iterable[str] | None = None,
              limits: Limits = DEFAULT_LIMITS) -> Iterator[RawMessage | Problem]:
     """Messages of a zip archive's members (all, or the named ones), member by member."""
     try:
-        archive = zipfile.ZipFile(path)
-    except (OSError, zipfile.BadZipFile, ValueError) as exc:
+        raw = open_input(path)
+    except OSError as exc:
         yield Problem(source, 0, f"cannot read zip archive: {_error_text(exc)}")
         return
-    with archive:
+    try:
+        archive = zipfile.ZipFile(raw)
+    except (OSError, zipfile.BadZipFile, ValueError) as exc:
+        raw.close()
+        yield Problem(source, 0, f"cannot read zip archive: {_error_text(exc)}")
+        return
+    with raw, archive:
         infos = [archive.getinfo(name) for name in members] if members is not None else \
             [info for info in archive.infolist() if not info.is_dir()]
+        # The whole archive against its size on disk: members under the ratio floor add up too.
+        whole = _Guard(limits, compressed_size=os.fstat(raw.fileno()).st_size)
         for info in infos:
-            yield from _zip_member(archive, info, source, limits)
+            yield from _zip_member(archive, info, source, limits, whole)
+            if whole.exceeded:
+                break
 
 
 def zip_members(path: str) -> list[tuple[str, int]]:
     """(name, compressed size) of a zip archive's file members, in archive order."""
-    with zipfile.ZipFile(path) as archive:
+    with open_input(path) as raw, zipfile.ZipFile(raw) as archive:
         return [(info.filename, info.compress_size) for info in archive.infolist() if not info.is_dir()]
 
 
 def _zip_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, source: str,
-                limits: Limits) -> Iterator[RawMessage | Problem]:
+                limits: Limits, whole: _Guard) -> Iterator[RawMessage | Problem]:
     name = info.filename
     if is_zip(name) or is_tar(name):
         yield Problem(source, 0, "nested archive not read", name)
@@ -229,21 +287,71 @@ def _zip_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, source: str,
         return
     count = 0
     try:
-        with archive.open(info) as handle:
-            lines = _member_stream(handle, name, limits, info.compress_size)
+        with archive.open(info) as member:
+            # zipfile's own readline steps 512 bytes at a time through a line without "\n"
+            handle = io.BufferedReader(cast(io.RawIOBase, member), _MIB)
+            lines = _member_stream(handle, name, limits, info.compress_size, archive=whole)
             for message in split_stream(lines, source, name, limits):
                 count += 1
                 yield message
     except LimitExceeded as exc:
-        yield Problem(source, count, f"{exc}; the rest of the member was not read", name)
-    except (*_READ_ERRORS, RuntimeError, NotImplementedError) as exc:  # RuntimeError: encrypted
+        rest = "archive" if whole.exceeded else "member"
+        yield Problem(source, count, f"{exc}; the rest of the {rest} was not read", name)
+    except _read_errors(RuntimeError, NotImplementedError) as exc:  # RuntimeError: encrypted
         yield Problem(source, count, f"corrupt member: {_error_text(exc)}", name)
+
+
+MAX_TAR_HEADER = _MIB
+"""Largest pax or GNU long-name header read (tarfile holds it in memory whole)."""
+_TAR_MAGIC = ((b"\x1f\x8b", ".gz"), (b"BZh", ".bz2"), (b"\xfd7zXZ\x00", ".xz"))
+
+
+@functools.cache
+def _bounded_tarinfo() -> type[tarfile.TarInfo]:
+    """A tar header class that refuses an extended header larger than ``MAX_TAR_HEADER``
+    (made on first use: tarfile is imported only when a tar archive is read)."""
+    extended = frozenset({tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE,
+                          tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK})
+
+    class BoundedTarInfo(tarfile.TarInfo):
+        def _proc_member(self, archive: tarfile.TarFile) -> tarfile.TarInfo:
+            if self.type in extended and self.size > MAX_TAR_HEADER:
+                raise LimitExceeded(f"an extended tar header of {self.size} bytes, over the limit of "
+                                    f"{MAX_TAR_HEADER} (possible bomb)")
+            return super()._proc_member(archive)  # type: ignore[misc, no-any-return]
+
+    return BoundedTarInfo
+
+
+class _Produced:
+    """The decompressed tar stream, every byte of it counted: headers, skipped members and
+    members read alike."""
+
+    def __init__(self, stream: IO[bytes] | io.BufferedIOBase, guard: _Guard) -> None:
+        self.stream = stream
+        self.guard = guard
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.stream.read(size if size >= 0 else _MIB)
+        self.guard.add(len(data))
+        return data
+
+    def close(self) -> None:
+        self.stream.close()
+
+
+def _tar_stream(raw: io.BufferedReader, counting: _Counting, guard: _Guard) -> IO[bytes]:
+    """The tar bytes of ``raw``, decompressed here (not by tarfile) so that the guard sees them."""
+    head = raw.peek(6)[:6]
+    suffix = next((s for magic, s in _TAR_MAGIC if head.startswith(magic)), None)
+    stream = _DECOMPRESSORS[suffix](counting) if suffix else _as_file(counting)
+    return cast(IO[bytes], _Produced(stream, guard))
 
 
 def iter_tar(path: str, source: str, limits: Limits = DEFAULT_LIMITS) -> Iterator[RawMessage | Problem]:
     """Messages of a tar archive (compressed or not), read strictly as a stream."""
     try:
-        raw = open(path, "rb")
+        raw = open_input(path)
     except OSError as exc:
         yield Problem(source, 0, f"cannot open: {_error_text(exc)}")
         return
@@ -253,30 +361,30 @@ def iter_tar(path: str, source: str, limits: Limits = DEFAULT_LIMITS) -> Iterato
     count = 0
     with raw:
         try:
-            with tarfile.open(fileobj=_as_file(counting), mode="r|*") as archive:
+            with tarfile.open(fileobj=_tar_stream(raw, counting, guard), mode="r|",
+                              tarinfo=_bounded_tarinfo()) as archive:
                 for info in archive:
                     if not info.isfile():
                         continue
                     member_name, count = info.name, 0
-                    if is_zip(info.name) or is_tar(info.name):
-                        yield Problem(source, 0, "nested archive not read", info.name)
-                        continue
                     if info.size > limits.max_decompressed_bytes:
                         raise LimitExceeded(f"member declares {info.size} bytes, over the limit "
                                             f"of {limits.max_decompressed_bytes} (possible bomb)")
+                    if is_zip(info.name) or is_tar(info.name):
+                        yield Problem(source, 0, "nested archive not read", info.name)
+                        continue  # skipping it reads it through the guard
                     handle = archive.extractfile(info)
                     if handle is None:
                         continue
-                    if compression_of(info.name):
-                        lines = _member_stream(handle, info.name, limits, None)
-                    else:  # the archive-wide guard sees every byte: the ratio is the tar's
-                        lines = _lines(handle, guard)
+                    # the archive-wide guard already sees every tar byte; a compressed member's
+                    # inflated bytes count in it too
+                    lines = _member_stream(handle, info.name, limits, None, archive=guard) \
+                        if compression_of(info.name) else _lines(handle, None)
                     for message in split_stream(lines, source, info.name, limits):
                         count += 1
                         yield message
                     member_name = None
         except LimitExceeded as exc:
             yield Problem(source, count, f"{exc}; the rest of the archive was not read", member_name)
-        except _READ_ERRORS as exc:
+        except _read_errors() as exc:
             yield Problem(source, count, f"corrupt archive: {_error_text(exc)}", member_name)
-

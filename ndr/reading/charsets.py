@@ -7,6 +7,8 @@ import codecs
 import functools
 import re
 
+from ..safetext import no_surrogates
+
 
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?]*)\?=")
 _ENCODED_GAP = re.compile(r"(\?=)\s+(=\?)")
@@ -34,7 +36,7 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
         if (info is not None and getattr(info, "_is_text_encoding", True)  # not hex, rot13 ...
                 and info.name not in _NOT_CHARSETS):
             try:
-                return data.decode(info.name, "replace")
+                return no_surrogates(data.decode(info.name, "replace"))  # utf-7: "+2D0-"
             except (UnicodeError, ValueError, TypeError):  # idna & co. fail even with "replace"
                 pass
     if data.isascii():

@@ -28,9 +28,16 @@ def parse_fields(text: str) -> StatusFields:
     result = StatusFields()
     block: dict[str, str] = {}
     name: str | None = None
+    folded: list[str] = []  # continuation lines of ``name``, joined once (joining each: quadratic)
+
+    def unfold() -> None:
+        if name is not None and folded:
+            block[name] = " ".join(x for x in (block[name], *folded) if x)
+        folded.clear()
 
     def close() -> None:
         nonlocal block
+        unfold()
         if "final-recipient" in block or "original-recipient" in block:
             result.recipients.append(block)
         else:
@@ -45,8 +52,9 @@ def parse_fields(text: str) -> StatusFields:
             continue
         if line[0] in " \t":
             if name is not None:
-                block[name] = (block[name] + " " + line.strip()).strip()
+                folded.append(line.strip())
             continue
+        unfold()
         key, colon, value = line.partition(":")
         key = key.strip().lower()
         if not colon or not key or " " in key:

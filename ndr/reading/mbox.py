@@ -2,8 +2,11 @@
 the message and problem records every reader yields."""
 from __future__ import annotations
 
+import errno
+import io
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Iterable, Iterator, Protocol
@@ -23,8 +26,10 @@ class Limits:
     """A longer message keeps its first bytes only (the parser records a ``size-limit`` defect)."""
     max_decompressed_bytes: int = 4 * 1024 * _MIB
     """Most bytes one compressed file or archive member may produce."""
-    max_ratio: float = 100.0
-    """Most decompressed bytes per compressed byte (a zip or gzip bomb goes far beyond)."""
+    max_ratio: float = 40.0
+    """Most decompressed bytes per compressed byte (a zip or gzip bomb goes far beyond; mail
+    archives compress 5-20:1). Also what one input MB may cost: parsing 40 MB of the cheapest
+    text costs about twice a megabyte of ordinary bounces (benchmarks/bench_hostile.py)."""
     ratio_floor: int = 8 * _MIB
     """The ratio is checked only once this many bytes have been produced."""
 
@@ -68,6 +73,34 @@ class Problem(_Located):
     index: int
     error: str
     member: str | None = None
+
+
+def open_input(path: str | os.PathLike[str]) -> io.BufferedReader:
+    """Open a file to read, refusing anything but a regular file (after symlinks): a FIFO would
+    block the open or the read forever, ``/dev/zero`` never ends. Raises ``OSError``."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+                 | getattr(os, "O_CLOEXEC", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = "a FIFO" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or \
+                stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode) else "a directory" \
+                if stat.S_ISDIR(mode) else "no regular file"
+            raise OSError(errno.EINVAL, f"not a regular file ({kind}); pipe it to stdin instead")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def has_cr_line_ends(path: str | os.PathLike[str]) -> bool:
+    """True when a plain file is an mbox whose lines end in bare CRs (old Mac): its messages
+    cannot be found by offsets of ``\\nFrom `` and it must be read as a stream."""
+    with open_input(path) as handle:
+        first = handle.readline(MAX_LINE)
+    return first.startswith(b"From ") and b"\r" in first.rstrip(b"\r\n")
 
 
 class _Counter(Protocol):
@@ -132,9 +165,9 @@ def split_stream(lines: Iterable[bytes], source: str, member: str | None = None,
         parts, size = [first[:cap]], min(len(first), cap)
         truncated = len(first) > cap
         for line in iterator:
-            if size >= cap:
+            if size >= cap:  # one message, cut: nothing after this is kept, so stop reading
                 truncated = True
-                continue
+                break
             parts.append(line[: cap - size])
             size += len(parts[-1])
             truncated = truncated or len(line) > len(parts[-1])
@@ -170,7 +203,7 @@ def mbox_spans(path: str | Path, chunk: int = _MIB) -> Iterator[tuple[int, int]]
     excludes the ``From `` separator line. Lets the batch engine hand out (path, offsets) instead
     of message bytes.
     """
-    with open(path, "rb") as handle:
+    with open_input(path) as handle:
         first = handle.readline(MAX_LINE)
         if not first.startswith(b"From "):
             yield 0, os.fstat(handle.fileno()).st_size

@@ -270,7 +270,10 @@ def _entity(data: bytes, policy: Policy, defects: list[Defect], depth: int,
         return part
     if ctype.startswith("multipart/"):
         boundary = params.get("boundary")
-        chunks = _split_multipart(body, boundary.encode("utf-8", "replace"), defects) if boundary else None
+        # Split off no more parts than the limit leaves room for (plus one, which notes the
+        # defect): 2 million parts in 10 MB must not be built only to be ignored.
+        room = max(policy.max_parts - counter[0], 0) + 1
+        chunks = _split_multipart(body, boundary.encode("utf-8", "replace"), defects, room) if boundary else None
         if chunks is None:
             defects.append(Defect(DefectKind.MISSING_BOUNDARY,
                                   f"{ctype} without {'a usable' if boundary else 'a'} boundary"))
@@ -290,7 +293,8 @@ def _entity(data: bytes, policy: Policy, defects: list[Defect], depth: int,
     return part
 
 
-def _split_multipart(body: bytes, boundary: bytes, defects: list[Defect]) -> list[bytes] | None:
+def _split_multipart(body: bytes, boundary: bytes, defects: list[Defect],
+                     most: int = 1 << 62) -> list[bytes] | None:
     delimiter = b"--" + boundary
     size = len(delimiter)
 
@@ -309,7 +313,7 @@ def _split_multipart(body: bytes, boundary: bytes, defects: list[Defect]) -> lis
             position = found + 1
         search_from = found + 1
     chunks: list[bytes] = []
-    while True:
+    while len(chunks) < most:
         after = position + size
         if body.startswith(b"--", after):
             return chunks
@@ -329,3 +333,4 @@ def _split_multipart(body: bytes, boundary: bytes, defects: list[Defect]) -> lis
             return chunks
         chunks.append(body[line_end + 1: found])
         position = found + 1
+    return chunks  # the part limit is reached: the rest is not split

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..model import SUCCESS_ACTIONS, Kind, Report, plain
+from ..safetext import clean_tree
 
 FIELDS = (
     "source", "message_index", "kind", "decoder", "recipient", "original_recipient", "action",
@@ -45,5 +46,5 @@ def records(report: Report, source: str, index: int = 0, include_all: bool = Fal
             subject=report.subject,
             defects=[str(d) for d in report.defects],
         )
-        out.append({name: row.get(name) for name in FIELDS})
+        out.append(clean_tree({name: row.get(name) for name in FIELDS}))  # user text: no surrogate
     return out

@@ -42,7 +42,12 @@ def iter_path(given: str, stdin: IO[bytes] | None = None,
     """Every message under one PATH, in a stable order; unreadable inputs become ``Problem``s."""
     if given == "-":
         stream = stdin if stdin is not None else sys.stdin.buffer
-        yield RawMessage("-", 0, stream.read())
+        data = stream.read(limits.max_message_bytes + 1)  # bounded: stdin may be /dev/zero
+        cut = len(data) > limits.max_message_bytes
+        yield RawMessage("-", 0, data[:limits.max_message_bytes], None, cut)
+        return
+    if not os.path.isdir(given):  # the common case, a file: one stat, no Path objects
+        yield from iter_file(given, limits)
         return
     path = Path(given)
     if is_maildir(path):

@@ -3,8 +3,15 @@ addresses and hosts in free text, dates, literal-first regex search."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
+
+# email.utils.parsedate_to_datetime's own parser: importing email.utils would import socket,
+# urllib and most of the email package at every start-up (about 6 ms of a one-bounce run).
+if TYPE_CHECKING:  # no stub for the stdlib's private module: its one function, as it is
+    def _parsedate_tz(data: str) -> list[int | None] | None: ...
+else:
+    from email._parseaddr import _parsedate_tz
 
 from ..catalog.match import ADDRESS_PATTERN, literal_prefix
 from .mime import Headers
@@ -12,7 +19,10 @@ from .mime import Headers
 
 _TAGS = re.compile(r"<[^<>]*>")  # not [^>]*: each "<" must not rescan to the next ">"
 _SCRIPT_OPEN = re.compile(r"<(script|style)\b")
-_CONTROLS = dict.fromkeys([*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029], " ")
+# C0, DEL, C1, line separators and the bidi marks and overrides: a field must read as what it
+# holds on a terminal
+_CONTROLS = dict.fromkeys([*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029, 0x61C, 0x200E, 0x200F,
+                           *range(0x202A, 0x202F), *range(0x2066, 0x206A)], " ")
 _SPACE_RUN = re.compile("  +")
 _ADDRESS = re.compile(ADDRESS_PATTERN)
 _HOST_SAID = re.compile(r"\bhost\s+([A-Za-z0-9][A-Za-z0-9.\-]*\.[A-Za-z0-9\-]+|\[[0-9.:a-fA-F]+\])\s*\[[^\]]{0,100}\]\s*said:", re.I)
@@ -241,6 +251,18 @@ def parse_date(value: str | None) -> datetime | None:
     if ";" in value:  # "Last-Attempt-Date: dns; ..." never; but Arrival-Date sometimes has a type
         value = value.rsplit(";", 1)[-1]
     try:
-        return parsedate_to_datetime(value.strip())
+        return _parsedate_to_datetime(value.strip())
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
+
+
+def _parsedate_to_datetime(value: str) -> datetime:
+    """``email.utils.parsedate_to_datetime`` (the same steps): naive for ``-0000``, else aware."""
+    parsed = _parsedate_tz(value)
+    if parsed is None:
+        raise ValueError(f"invalid date value or format {value!r}")
+    year, month, day, hour, minute, second = (int(n or 0) for n in parsed[:6])
+    offset = parsed[9]
+    if offset is None:
+        return datetime(year, month, day, hour, minute, second)
+    return datetime(year, month, day, hour, minute, second, tzinfo=timezone(timedelta(seconds=offset)))

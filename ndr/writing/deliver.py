@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Callable, Protocol
 
 from .dsn import GeneratedReport
+from .smtpbound import BoundedSMTP, Breaker
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -62,7 +63,8 @@ class Sink(Protocol):
 
 def report_filename(report: GeneratedReport) -> str:
     """``<queue id>-<failed|delayed>-<digest>.eml``, safe on every file system."""
-    queue_id = _SAFE.sub("_", report.queue_id)[:80] or "message"
+    # no leading "." or "-": a queue id must not make a hidden file, nor one read as an option
+    queue_id = _SAFE.sub("_", report.queue_id)[:80].lstrip(".-") or "message"
     digest = report.message_id.strip("<>").split("@")[0].split(".")[1] if "." in report.message_id else "x"
     return f"{queue_id}-{report.action.value}-{digest}.eml"
 
@@ -247,6 +249,8 @@ class SmtpSettings:
     """Seconds between attempts (doubled each time)."""
     keep_dir: str = "ndr-unsent"
     """Where a report that could not be sent is kept."""
+    breaker: int = 3
+    """Consecutive failed attempts after which the server is not tried again in this run."""
 
 
 @dataclass
@@ -256,13 +260,15 @@ class SmtpSink:
     settings: SmtpSettings
     failures: list[str] = field(default_factory=list)
     """One line per report that could not be sent (and was kept)."""
-    _client: smtplib.SMTP | None = None
+    _client: BoundedSMTP | None = None
+    _breaker: Breaker | None = None
 
     def _connect(self) -> smtplib.SMTP:
-        if self._client is not None:
-            return self._client
         s = self.settings
-        client = smtplib.SMTP(s.host, s.port, local_hostname=s.helo, timeout=s.timeout)
+        if self._client is not None:
+            self._client.restart_clock(s.timeout)
+            return self._client
+        client = BoundedSMTP(s.host, s.port, local_hostname=s.helo, timeout=s.timeout)
         client.ehlo()
         if s.starttls:
             client.starttls(context=ssl.create_default_context())
@@ -287,21 +293,28 @@ class SmtpSink:
             options.append("BODY=8BITMIME")
         delay = s.retry_delay
         error = ""
+        breaker = self._breaker = self._breaker or Breaker(s.breaker)
         for attempt in range(max(1, s.retries)):
+            if breaker.open:
+                error = f"not tried: {breaker.failures} attempts in a row failed ({error or 'see above'})"
+                break
             try:
                 client = self._connect()
                 refused = client.sendmail("", [report.sender], report.data, mail_options=options)
                 if refused:
                     raise smtplib.SMTPRecipientsRefused(refused)
+                breaker.succeeded()
                 return f"smtp:{s.host}:{s.port}"
             except smtplib.SMTPRecipientsRefused as exc:
+                breaker.succeeded()  # the server answered
                 error = "; ".join(f"{k}: {v[0]} {v[1].decode('utf-8', 'replace')}" for k, v in exc.recipients.items())
                 if all(v[0] >= 500 for v in exc.recipients.values()):
                     break  # a permanent refusal will not change on retry
             except (smtplib.SMTPException, OSError, socket.timeout, ssl.SSLError) as exc:
+                breaker.failed()
                 error = f"{type(exc).__name__}: {exc}"
                 self._drop()
-            if attempt + 1 < s.retries:
+            if attempt + 1 < s.retries and not breaker.open:
                 time.sleep(delay)
                 delay *= 2
         kept = write_atomic(Path(s.keep_dir), report_filename(report), report.data)

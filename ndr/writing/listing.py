@@ -13,6 +13,8 @@ from typing import Any, Iterator, Mapping
 import yaml
 
 from ..reading.text import host_in_text
+from ..catalog.load import alias_problem
+from ..safetext import clean_tree, utf8
 from .queue import (RET_VALUES, Attempt, LocalError, Original, QueuedMessage, QueueRecipient, RecordError,
                     RecordProblem, _bool, _CONTROL, _mapping, _notify, _orcpt, _string, check_address,
                     check_host, parse_time)
@@ -65,7 +67,7 @@ def _original(raw: Any, base: Path | None) -> Original:
         return Original(path=str(path))
     if raw.get("inline") is not None:
         inline = _string(raw["inline"], "original.inline")
-        return Original(inline=(inline or "").encode("utf-8", "surrogateescape"))
+        return Original(inline=utf8(inline or ""))
     raise RecordError("original", "needs path or inline")
 
 
@@ -193,7 +195,7 @@ def _documents(text: str) -> Iterator[tuple[int | None, Any]]:
         return
     if stripped[0] in "{[":
         try:
-            yield from _unwrap(json.loads(text), None)
+            yield from _unwrap(clean_tree(json.loads(text)), None)
             return
         except json.JSONDecodeError as exc:
             if exc.msg != "Extra data":
@@ -201,17 +203,20 @@ def _documents(text: str) -> Iterator[tuple[int | None, Any]]:
         for number, line in enumerate(text.splitlines(), 1):  # JSON lines (postqueue -j)
             if line.strip():
                 try:
-                    yield number, json.loads(line)
+                    yield number, clean_tree(json.loads(line))
                 except json.JSONDecodeError as exc:
                     yield number, _Broken(f"invalid JSON: {exc.msg}")
         return
     try:
+        problem = alias_problem(text)  # an alias bomb expands to billions of records
+        if problem:
+            raise ValueError(problem)
         document = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise ValueError(f"invalid YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
-    yield from _unwrap(document, None)
+    yield from _unwrap(clean_tree(document), None)
 
 
 class _Broken(dict[str, Any]):

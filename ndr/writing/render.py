@@ -194,7 +194,7 @@ class Shaped:
         shape = self._shape(name)
         if shape is None:
             return render(self.env, name, self.build(_plain))
-        return shape[0].format(*self._filled(shape[1]))
+        return shape[0].format(self._filled(shape[1]))
 
     def render_lines(self, name: str, encode_line: Callable[[str], bytes]) -> bytes:
         """``b"".join(map(encode_line, lines(self.render(name))))``, with the lines that hold no
@@ -205,7 +205,8 @@ class Shaped:
             return b"".join(map(encode_line, lines(self.render(name))))  # (a line could split)
         items = _encoded_items(shape[0], encode_line)
         values = self._filled(shape[1])
-        return b"".join([item if type(item) is bytes else encode_line(item.format(*values))  # type: ignore[union-attr]
+        # not format(*values): unpacking every value of the message for each line was quadratic
+        return b"".join([item if type(item) is bytes else encode_line(item.format(values))  # type: ignore[union-attr]
                          for item in items])
 
     def _shape(self, name: str) -> tuple[str, int] | None:
@@ -242,7 +243,7 @@ def _shape(output: str, count: int) -> tuple[str, int] | None:
         index = int(found.group(1))
         if found.group(2) != "&":
             escaped, index = 1, index + count
-        pieces.append(f"{{{index}}}")
+        pieces.append(f"{{0[{index}]}}")  # one list argument: a line's format call costs its own length
         last = found.end()
     pieces.append(output[last:].replace("{", "{{").replace("}", "}}"))
     template = "".join(pieces)

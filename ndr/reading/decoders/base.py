@@ -88,6 +88,8 @@ class Mail:
         """What the decoders worked around (a crash, a cut text); shared with an inner message."""
         self.text_cut = False
         """True once ``body_text`` was cut at ``Policy.max_text_chars``."""
+        self.recipients_cut = 0
+        """How many recipients a decoder left unread (``Policy.max_recipients``)."""
 
     def defect(self, defect: Defect) -> None:
         """Note a defect (under a strict policy: raise it here)."""

@@ -36,6 +36,7 @@ from .settle import settle
 from .base import Decoded, Mail, RawRecipient
 from ..text import clean_address, find_address, mta_name, one_line, sole_addressee
 from .rfc3464 import enrich, recipients_in_text
+from ...safetext import utf8
 
 # The header of a message inside the text that comes from a mail system: a returned bounce.
 _INNER_FROM = re.compile(r"^(?:From|Return-Path):[^\n]*(?:mailer-daemon|postmaster|<>)", re.I | re.M)
@@ -114,7 +115,7 @@ class Fallback:
             match = _INNER_FROM.search(text)
             if match is None:
                 return None
-            data = b"X-NDR-Inner: 1\n" + text[match.start():].encode("utf-8", "surrogateescape")
+            data = b"X-NDR-Inner: 1\n" + utf8(text[match.start():])
             inner = Mail(mime.parse(data, mail.policy), mail.catalog, mail.policy, depth=1,
                          defects=mail.defects)
         return self.inner(inner)

@@ -94,7 +94,9 @@ class RFC3464:
                               else part.payload().decode("utf-8", "replace"))
         if not fields.recipients:
             return None
-        recipients = [recipient_from_fields(block) for block in fields.recipients]
+        blocks = fields.recipients[:mail.policy.max_recipients]
+        mail.recipients_cut = len(fields.recipients) - len(blocks)
+        recipients = [recipient_from_fields(block) for block in blocks]
         broken = [r for r in recipients if not _valid(r.recipient)]
         recipients = [r for r in recipients if _valid(r.recipient)]
         lay = mail.catalog.notices

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Collection
 
 from ...catalog import codes
 from .base import Mail
@@ -86,13 +87,17 @@ class Scan:
     diagnostic: str | None
     """The first paragraph holding a reply or status code (message-wide)."""
     reporting_mta: str | None
+    _summary: list[str | None] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def summary(self) -> str | None:
         """The notice's own words on one line (rules of dashes dropped, at most ``SUMMARY_LIMIT``
         characters): the diagnostic of last resort, for notices that carry no code and no
-        recipient block (Google Groups, "Address not found" pages) — the classifier reads it."""
-        return summary(self.text)
+        recipient block (Google Groups, "Address not found" pages) — the classifier reads it.
+        Computed once: every recipient asks, and each time it read the whole text (quadratic)."""
+        if not self._summary:
+            self._summary.append(summary(self.text))
+        return self._summary[0]
 
 
 def summary(text: str) -> str | None:
@@ -115,17 +120,28 @@ def summary(text: str) -> str | None:
 
 
 def paragraph_command(mail: Mail, lay: Notices | None, address: str | None,
-                      others: tuple[str, ...] = ()) -> str | None:
+                      others: Collection[str] = ()) -> str | None:
     """The SMTP command the paragraph naming ``address`` says failed (Postfix writes
     "(in reply to RCPT TO command)" in the human part only), read up to the next mention of
     another recipient (``others``, lowercase) so that no recipient takes its neighbour's."""
     paragraph = paragraph_of(mail, address)
     if not paragraph:
         return None
-    lower = paragraph.lower()
-    skip = len(address or "")
-    ends = [at for at in (lower.find(other, skip) for other in others if other) if at >= 0]
-    return command_in(lay, paragraph[:min(ends)] if ends else paragraph)
+    end = len(paragraph)
+    if others:
+        # The addresses the (short) paragraph holds, each looked up in ``others``: linear in
+        # the recipients, where a search of the paragraph for every other one was quadratic.
+        own = (address or "").lower()
+        for match in _ADDRESS_TOKEN.finditer(paragraph.lower(), len(own)):
+            token = match.group(0).rstrip(".")
+            if token != own and token in others:
+                end = match.start()
+                break
+    return command_in(lay, paragraph[:end])
+
+
+# Starts only after a delimiter (the lookbehind), so "aaaa..." without "@" is scanned once.
+_ADDRESS_TOKEN = re.compile(r"(?<![^\s<>()\[\]\"',;:@])[^\s<>()\[\]\"',;:@]+@[^\s<>()\[\]\"',;:@]+")
 
 
 TRANSCRIPT_LIMIT = 8192

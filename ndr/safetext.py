@@ -1,0 +1,72 @@
+"""Text that may leave Python: no lone surrogates, and nothing that steers a terminal.
+
+Lone surrogates (U+D800–U+DFFF) come from the UTF-7 and UTF-16 codecs, from ``surrogateescape``
+and from JSON's ``\\ud83d``; ``str.encode("utf-8")`` refuses them, so one of them in a bounce would
+make every write of its record (stdout, JSON, SQLite, SMTP) fail on every retry. Every decode of
+outside bytes goes through ``no_surrogates``, and the outputs check once more.
+
+Terminal text (stderr messages, ``--format text``, problem lists) also loses C0/C1 controls and
+the bidirectional overrides that make a line read differently from what it holds.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+_TERMINAL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+BIDI_AND_C1 = "\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+"""Characters (as a regex class body) that one-line text drops besides C0 controls."""
+
+
+def no_surrogates(text: str) -> str:
+    """``text`` with every lone surrogate replaced by U+FFFD (linear; unchanged text is returned
+    as is)."""
+    if text.isascii() or _SURROGATES.search(text) is None:
+        return text
+    return _SURROGATES.sub("\ufffd", text)
+
+
+def clean_tree(value: Any) -> Any:
+    """``no_surrogates`` over every string of a JSON-shaped value (keys included)."""
+    if isinstance(value, str):
+        return no_surrogates(value)
+    if isinstance(value, dict):
+        return {clean_tree(k): clean_tree(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clean_tree(v) for v in value]
+    return value
+
+
+def for_terminal(text: str) -> str:
+    """``text`` safe to show on a terminal: controls other than newline and tab, C1 controls and
+    bidi overrides become ``?``; lone surrogates become U+FFFD."""
+    text = no_surrogates(text)
+    if text.isascii() and text.isprintable():
+        return text
+    return _TERMINAL.sub("?", text)
+
+
+def utf8(text: str) -> bytes:
+    """``text`` as UTF-8 bytes, whatever it holds (``surrogateescape`` bytes are given back,
+    other lone surrogates become U+FFFD)."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return no_surrogates(text).encode("utf-8")
+
+
+class TerminalStream:
+    """A text stream that passes every write through ``for_terminal`` (a leading carriage return,
+    which progress bars use, is kept). ``ndr`` wraps stderr in it: messages quote file names,
+    archive member names and SMTP replies, all chosen by whoever sent the mail."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        lead = "\r" if text.startswith("\r") else ""
+        return int(self._stream.write(lead + for_terminal(text[len(lead):])))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
