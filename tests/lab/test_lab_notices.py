@@ -14,9 +14,6 @@ pytestmark = pytest.mark.lab
 MANIFEST = load_manifest()
 # (mta, scenario, kind, field) that ndr still reads wrongly, each a known gap; shrinks with fixes.
 KNOWN: set[tuple[str, str, str, str]] = {
-    # Only in the long run (LAB_LONG=1): OpenSMTPD's no-greeting delay after its fixed 300 s
-    # greeting timeout has not been checked against main's parser.
-    ('opensmtpd', 'nogreeting', 'delay', 'reason'),
     # OpenSMTPD says only "Host not found" when the MX host's lookup gets SERVFAIL: the same
     # words as for a host that does not exist, so ndr reads hostunknown (not networkerror).
     ('opensmtpd', 'dnsfail', 'delay', 'reason'),
