@@ -146,3 +146,8 @@ def test_a_file_name_that_is_not_utf8_reaches_every_output(tmp_path, capsys) -> 
     assert "u@example.net" in out["jsonl"].read_text(encoding="utf-8")
     assert main(["parse", "--format", "text", str(folder)]) == 0
     capsys.readouterr().out.encode("utf-8")
+
+
+def test_colour_sequences_vanish_whole_from_terminal_text() -> None:
+    assert for_terminal("\x1b[32mINFO\x1b[0m: 127.0.0.1 GET /v1/parse\x1b[8m hidden") == \
+        "INFO: 127.0.0.1 GET /v1/parse hidden"
