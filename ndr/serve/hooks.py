@@ -17,6 +17,7 @@ from ..webhooks import PayloadError, reports
 from ..webhooks.verify import SignatureError, SnsCertificates, verify_basic, verify_mailgun, verify_sendgrid, verify_sns
 from .config import Secrets, ServeConfig
 from .problems import Problem
+from ..safetext import clean_tree
 
 log = logging.getLogger("ndr.serve")
 
@@ -50,7 +51,7 @@ class Webhooks:
                                              self.secrets.postmark_auth or ""),
                         {"WWW-Authenticate": 'Basic realm="ndr postmark webhook"'})
         try:
-            payload = json.loads(body)
+            payload = clean_tree(json.loads(body))  # no lone surrogate reaches the ledger
         except (ValueError, UnicodeDecodeError) as exc:
             raise Problem(400, f"the body is not JSON: {exc}", slug="json") from None
         if provider == "ses":

@@ -17,6 +17,7 @@ from ..reading.text import mta_name
 from ..reading.decoders.rfc3464 import diagnostic_parts
 from .lookup import key_chain
 from .events import Event, PayloadError, obj, text_of, when_from
+from ..safetext import clean_tree
 
 PROVIDER = "ses"
 
@@ -32,7 +33,7 @@ def envelope_events(envelope: dict[str, Any]) -> list[Event]:
         if not isinstance(message, str):
             raise PayloadError("SNS Notification without a Message string")
         try:
-            inner = json.loads(message)
+            inner = clean_tree(json.loads(message))
         except ValueError:
             raise PayloadError("the SNS Message is not SES JSON") from None
         if not isinstance(inner, dict):
