@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from .catalog import codes
 from .catalog import Catalog, CodeEntry, load_catalog
+from .reading import platform
 from .reading.cause import classify_record
 from .reading.decoders import settle
 from .model import plain_fields
@@ -16,9 +17,6 @@ _BARE_REPLY = re.compile(r"^[245]\d\d$")
 _BARE_STATUS = re.compile(r"^[245]\.\d{1,3}\.\d{1,3}$")
 _CODE_WORD = re.compile(r"^(?:\d{3}|\d\.\d{1,3}\.\d{1,3})$")
 """A word shaped like a code (valid or not: ``9.9.9`` is a query of its own, not understood)."""
-# Exchange's own diagnostic words: the line comes from Exchange Online / Exchange Server, so its
-# connector advice applies (DECISIONS "Language": advice by who reported the failure).
-_EXCHANGE = re.compile(r"\{led=|queue\.expired|lastattemptedservername=|\[message=|primary target ip address", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +50,8 @@ class Explanation:
 
 def explain(query: str, *, policy: Policy = DEFAULT, catalog: Catalog | None = None,
             lang: str | None = None) -> Explanation:
-    """Explain ``4.4.316``, ``450 4.4.316``, a bare reply code (``550``) or a diagnostic line, in ``policy.lang``.
+    """Explain ``4.4.316``, ``450 4.4.316``, a bare reply code (``550``) or a diagnostic line, in
+    ``policy.lang``.
 
     ``lang=`` is deprecated: pass ``policy=ndr.Policy(lang=...)`` (one settings object for
     parse, explain and generate).
@@ -79,7 +78,7 @@ def explain(query: str, *, policy: Policy = DEFAULT, catalog: Catalog | None = N
     status = codes.find_status(text)
     reply = codes.find_reply(text)
     last_status, last_error = _last_error(catalog, text)
-    reporters = frozenset({"microsoft"}) if _exchange(catalog, text, status) else frozenset()
+    reporters = _reporters(catalog, text)
     given_up = last_error is not None or status in ("4.4.7", "5.4.7")
     verdict, last_status = classify_record(
         catalog, status=status, reply=reply, text=text, lang=lang,
@@ -101,10 +100,12 @@ def explain(query: str, *, policy: Policy = DEFAULT, catalog: Catalog | None = N
     return Explanation(
         query=query, status=status, reply_code=reply, reason=verdict.reason, rule=verdict.rule,
         hard=verdict.hard, catalog_id=entry.id if entry else None,
-        title=(verdict.summary if last_error else None) or (entry.title.get(lang) if entry else reason.summary.get(lang)),
+        title=(verdict.summary if last_error else None)
+        or (entry.title.get(lang) if entry else reason.summary.get(lang)),
         reason_summary=reason.summary.get(lang), causes=tuple(causes), fixes=tuple(fixes),
         who=entry.who if entry else (), remote_mta=settle.named_host(catalog, text),
-        source=entry.source if entry else reason.source, last_error_status=last_status if last_error else None,
+        source=entry.source if entry else reason.source,
+        last_error_status=last_status if last_error else None,
         understood=understood,
     )
 
@@ -153,18 +154,22 @@ def _last_error(catalog: Catalog, text: str) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _exchange(catalog: Catalog, text: str, status: str | None) -> bool:
-    """True for a line Exchange wrote, or a code only Exchange defines (4.4.316)."""
-    if _EXCHANGE.search(text):
-        return True
-    entry = catalog.exact.get(status or "")
-    return entry is not None and entry.vendor is not None and (status or "")[2:] not in catalog.by_subject
+def _reporters(catalog: Catalog, text: str) -> frozenset[str]:
+    """Who wrote the line (DECISIONS "Language": advice by who reported the failure): a vendor
+    whose own words it carries (a host's ``notices`` body marks: Exchange's ``LED=``,
+    ``QUEUE.Expired`` …), or the vendor of a code only that vendor defines (4.4.316)."""
+    found = set(platform.writers(catalog, text))
+    status = codes.find_status(text) or ""
+    entry = catalog.exact.get(status)
+    if entry is not None and entry.vendor is not None and status[2:] not in catalog.by_subject:
+        found.add(entry.vendor)
+    return frozenset(found)
 
 
 def explain_all(queries: list[str], *, policy: Policy = DEFAULT,
                 catalog: Catalog | None = None) -> list[Explanation]:
     """Explain each query (``split_queries`` groups command-line words into queries)."""
-    catalog = catalog or load_catalog()
+    catalog = catalog or load_catalog(policy.catalog)
     return [explain(q, policy=policy, catalog=catalog) for q in queries]
 
 

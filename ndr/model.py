@@ -115,7 +115,8 @@ class RecipientResult:
     ``text`` (the human-readable part) or ``inferred`` (implied by the reason)."""
     last_error_status: str | None = None
     """Inside an expiry notice: the status of the last real error (Exchange ``LED=``, Postfix
-    ``delivery temporarily suspended``, Sendmail ``Deferred:``); never replaces ``status``."""
+    ``delivery temporarily suspended``, Sendmail ``Deferred:``); never replaces ``status``. A
+    delay notice that quotes its last error (Exchange ``Message delayed [{LED=…}]``) has it too."""
     last_error: str | None = None
     """Inside an expiry notice: the text of the last real error."""
     record_id: str | None = None

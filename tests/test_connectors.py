@@ -71,3 +71,15 @@ def test_a_delay_notice_for_a_timeout_is_a_network_error() -> None:
     [record] = ndr.parse(data).recipients
     assert (record.action, record.reason, record.last_error) == ("delayed", "networkerror", None)
     assert record.remote_mta == "mail.contoso.test"
+
+
+def test_an_exchange_delay_notice_is_explained_by_its_led() -> None:
+    # "400 4.4.7 Message delayed [{LED=450 4.4.316 …}]": still retrying, so not expired; the
+    # LED's connector condition is the story, with Microsoft's advice (Exchange reported it)
+    from .connector_samples import exchange_with_dsn
+    data = (exchange_with_dsn("refused").replace(b"Action: failed", b"Action: delayed")
+            .replace(b"550 4.4.7 QUEUE.Expired; message expired", b"400 4.4.7 Message delayed"))
+    [record] = ndr.parse(data).recipients
+    assert (record.action, record.status, record.reason) == ("delayed", "4.4.7", "networkerror")
+    assert (record.catalog_id, record.last_error_status) == ("exo-4.4.316", "4.4.316")
+    assert record.remote_mta == "mail.contoso.test" and not record.hard

@@ -46,6 +46,9 @@ def classify_record(catalog: Catalog, *, status: str | None, reply: str | None, 
                      text=last_error, action="failed", lang=lang, reporters=reporters,
                      remote_mta=remote_mta, recipient=recipient, reporting_mta=reporting_mta)
     inferred = last_error_status or _status_of(cause)
+    if action == "delayed" and cause.entry is not None:
+        # still retrying: the error the attempts meet is the story (networkerror …), not expiry
+        return replace(cause, rule=f"last-error:{cause.rule}", hard=False), inferred
     if cause.reason not in NETWORK or cause.entry is None:
         return verdict, inferred
     lead = catalog.reason("expired").retried.get(lang)

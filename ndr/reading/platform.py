@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ..catalog import Catalog
 from .classify import hosts_for
 from .decoders.base import Mail
 
@@ -41,6 +42,14 @@ def reporters(mail: Mail, reporting_mta: str | None) -> frozenset[str]:
         if host.id not in found and host.notices and _shows(mail, host.notices):
             found.add(host.id)
     return frozenset(found)
+
+
+def writers(catalog: Catalog, text: str) -> frozenset[str]:
+    """Ids of the catalog hosts whose own words (``notices`` body marks) a text carries: a
+    diagnostic line explained alone (``ndr explain``)."""
+    lower = text.lower()
+    return frozenset(host.id for host in catalog.hosts
+                     if any(phrase in lower for phrase in host.notices.get("body", ())))
 
 
 def _shows(mail: Mail, marks: Mapping[str, tuple[str, ...]]) -> bool:

@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from ..catalog import codes
 from ..catalog import Catalog
 from ..reading.cause import NETWORK
-from ..reading.decoders.settle import named_host
+from ..reading.decoders.settle import answered_in, named_host
 from ..reading.classify import Classification, classify
 from ..catalog.match import fold
 from .queue import QueueRecipient
@@ -60,20 +59,14 @@ def recipient_report(recipient: QueueRecipient, catalog: Catalog, lang: str = "e
     status, classification, diagnostic_type = _explain(
         catalog, text, attempt.status if attempt is not None else None, replied, remote, address, lang,
         codes, given_up)
+    answered = replied or diagnostic_type == "smtp" or answered_in(catalog, text) is not None
     return RecipientReport(
         address=address, status=status, diagnostic=text or None, diagnostic_type=diagnostic_type,
-        remote_mta=remote, answered=replied or diagnostic_type == "smtp" or _said(text),
+        remote_mta=remote, answered=answered,
         last_attempt=attempt.time if attempt is not None else None,
         original_recipient=recipient.orcpt, classification=classification,
     )
 
-
-_SAID = re.compile(r"\bhost \S+ ?\[[^\]]*\] (?:said|refused to talk to me):", re.I)
-
-
-def _said(text: str) -> bool:
-    """True when a queue's text quotes a remote server's answer (Postfix ``host X[ip] said:``)."""
-    return bool(text) and _SAID.search(text) is not None
 
 
 def _explain(catalog: Catalog, text: str, given: str | None, replied: bool, remote: str | None,

@@ -46,25 +46,39 @@ def given_up(lay: Layout, raw: RawRecipient, paragraph: Callable[[], str | None]
 def find(lay: Layout, raw: RawRecipient, paragraph: Callable[[], str | None],
          subject: str = "") -> tuple[str | None, str] | None:
     """(status or None, text) of the last real error of an expiry notice, else None.
-    ``paragraph``: the recipient's paragraphs of the human text, read when needed."""
+    ``paragraph``: the recipient's paragraphs of the human text, read when needed.
+
+    A delay notice that quotes its last error the same way (Exchange's ``400 4.4.7 Message
+    delayed [{LED=…}]``) gives it too: the queue has not given up, but the error explains the
+    delay better than the queue's own words."""
+    if raw.action == "delayed":
+        return _quoted(lay, raw.diagnostic)
     if not given_up(lay, raw, paragraph, subject):
         return None
     for text in (raw.diagnostic, paragraph()):
-        if not text:
-            continue
-        for expression in lay.last_error:
-            match = expression.search(text)
-            if match is None:
-                continue
-            error = _clean(match.group(1))
-            if _WORDS.search(error) and not _only_expiry(lay, error):
-                return codes.find_status(error), error
+        found = _quoted(lay, text)
+        if found is not None:
+            return found
     diagnostic = _clean(raw.diagnostic or "")
     status = raw.status or ""
     if diagnostic and status.startswith("4.") and status not in _QUEUE_STATUSES \
             and not _only_expiry(lay, diagnostic):
         # Postfix keeps the last deferral itself, with its status, under Action: failed.
         return codes.find_status(diagnostic) or status, diagnostic
+    return None
+
+
+def _quoted(lay: Layout, text: str | None) -> tuple[str | None, str] | None:
+    """The last error a text quotes in one of the catalog's ``last_error`` shapes."""
+    if not text:
+        return None
+    for expression in lay.last_error:
+        match = expression.search(text)
+        if match is None:
+            continue
+        error = _clean(match.group(1))
+        if _WORDS.search(error) and not _only_expiry(lay, error):
+            return codes.find_status(error), error
     return None
 
 

@@ -7,13 +7,13 @@ from the MTAs' own markers listed in the catalog's ``notices.commands``).
 
 1. **The server the report says answered**: the Remote-MTA field, a vendor layout's own
    ``remote_mta`` expression, or a host the diagnostic quotes as answering — the catalog's
-   fallback entry lists these shapes (``host X[ip] said:``, Exim's ``host X [ip]: 550 ...``,
+   ``notices`` section lists these shapes (``host X[ip] said:``, Exim's ``host X [ip]: 550 ...``,
    ``remote host X said``, ``while talking to X:`` ...).
 2. **Else the server the text says was tried**, in the diagnostic, then in the recipient's
-   paragraphs of the human-readable text (for a lone recipient, a server the notice names as
-   answering anywhere: Sendmail's ``... while talking to X.:`` above the transcript): the fallback entry's ``destination`` shapes
+   paragraphs of the human-readable text: the ``notices`` section's ``destination`` shapes
    (``connect to X[ip]``, ``LastAttemptedServerName=X``, ``{FQDN=X}``, Exim's ``host X [ip]:``,
-   Sendmail's ``Connection refused by X``).
+   Sendmail's ``Connection refused by X``); for a lone recipient, also a server the notice
+   names as answering anywhere (Sendmail's ``... while talking to X.:`` above the transcript).
 3. **Else nothing** (``None``): the reporting MTA is never a stand-in for the destination.
 
 ``reporting_mta`` stays the reporter: the Reporting-MTA field, else the host the text introduces
@@ -28,12 +28,12 @@ value a decoder set.
 """
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from typing import Iterable
 
 from ...catalog import Catalog
 from ...catalog.notices import command_in
-from . import lasterror, textscan
 from ...model import SUCCESS_ACTIONS
+from . import lasterror, textscan
 from .base import Decoded, Mail, RawRecipient
 
 _HEAD = 8192  # a text introduces its author near the top
@@ -65,14 +65,22 @@ def author_in_text(mail: Mail) -> str | None:
     return normalise(textscan.first_group(lay.reporting_mta, mail.body_folded[:_HEAD]))
 
 
-def named_host(catalog: Catalog, text: str | None) -> str | None:
-    """The destination a text names: a server it quotes as answering, else one it says was
-    tried (the catalog's ``remote_mta`` then ``destination`` shapes); for texts outside a bounce
-    (``ndr explain``, a queue's last error)."""
+def answered_in(catalog: Catalog, text: str | None) -> str | None:
+    """The host a text outside a bounce quotes as having answered (``host X[ip] said:``)."""
     lay = catalog.notices
     if not text or lay is None:
         return None
-    return normalise(textscan.first_group(lay.remote_mta, text) or textscan.first_group(lay.destination, text))
+    return normalise(textscan.first_group(lay.remote_mta, text))
+
+
+def named_host(catalog: Catalog, text: str | None) -> str | None:
+    """The destination a text outside a bounce names (``ndr explain``, a queue's last error): a
+    server it quotes as answering, else one it says was tried (the ``notices`` section's
+    ``remote_mta`` then ``destination`` shapes)."""
+    lay = catalog.notices
+    if not text or lay is None:
+        return None
+    return answered_in(catalog, text) or normalise(textscan.first_group(lay.destination, text))
 
 
 def tried_host(mail: Mail, text: str | None) -> str | None:
@@ -109,20 +117,19 @@ def trace_host(mail: Mail) -> str | None:
     return normalise(textscan.received_by(mail))
 
 
-class _Lazy:
-    """A recipient's paragraphs, read from the text only when a rule needs them."""
+class _Paragraphs:
+    """A recipient's paragraphs (``paragraphs_of``), read only when a rule needs them."""
 
-    __slots__ = ("_args", "_value", "_done")
+    __slots__ = ("_mail", "_address", "_value", "_done")
 
-    def __init__(self, func: Callable[[Mail, str | None], str | None], mail: Mail, address: str | None) -> None:
-        self._args = (func, mail, address)
+    def __init__(self, mail: Mail, address: str | None) -> None:
+        self._mail, self._address = mail, address
         self._value: str | None = None
         self._done = False
 
     def __call__(self) -> str | None:
         if not self._done:
-            func, mail, address = self._args
-            self._value, self._done = func(mail, address), True
+            self._value, self._done = paragraphs_of(self._mail, self._address), True
         return self._value
 
 
@@ -164,10 +171,12 @@ def settle(mail: Mail, decoded: Decoded, recipients: Iterable[RawRecipient] | No
     alone = sum(1 for r in decoded.recipients if r.action not in SUCCESS_ACTIONS) == 1
     for raw in decoded.recipients if recipients is None else recipients:
         failed = raw.action not in SUCCESS_ACTIONS and raw.reason is None
-        paragraph = _Lazy(paragraphs_of, mail, raw.recipient)
-        raw.remote_mta = normalise(raw.remote_mta) or answering_host(mail, raw.diagnostic) or (
-            tried_host(mail, raw.diagnostic) or tried_host(mail, paragraph())
-            or (session_host() if alone else None) if failed else None)
+        paragraph = _Paragraphs(mail, raw.recipient)
+        remote = normalise(raw.remote_mta) or answering_host(mail, raw.diagnostic)
+        if remote is None and failed:
+            remote = tried_host(mail, raw.diagnostic) or tried_host(mail, paragraph()) or (
+                session_host() if alone else None)
+        raw.remote_mta = remote
         if not raw.reporting_mta and not decoded.reporting_mta:
             raw.reporting_mta = report_author()
         if failed and lay is not None and raw.last_error is None:
@@ -184,4 +193,5 @@ def settle(mail: Mail, decoded: Decoded, recipients: Iterable[RawRecipient] | No
     return decoded
 
 
-__all__ = ["settle", "answering_host", "tried_host", "named_host", "paragraphs_of", "author_in_text", "trace_host", "normalise"]
+__all__ = ["settle", "answering_host", "tried_host", "named_host", "answered_in", "paragraphs_of",
+           "author_in_text", "trace_host", "normalise"]
