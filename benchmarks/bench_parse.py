@@ -2,6 +2,7 @@
 """Parse speed and memory on the corpus, beside a stdlib baseline measured in the same run.
 
     python benchmarks/bench_parse.py [--rounds 5] [--corpus ../shared/corpus/sisimai] [--stages]
+    python benchmarks/bench_parse.py --whole [--copies 10] [--rounds 5] [--ndr 'python -m ndr']
 
 Baseline: ``email.message_from_bytes`` plus walking every part (and decoding each leaf payload),
 on the same bytes. ndr: ``ndr.parse`` with the catalog already compiled (it is compiled once per
@@ -14,13 +15,24 @@ median and the best round are printed.
 ``--stages`` adds where ndr's time goes, best round of each: MIME scanning, each decoder in
 registry order (with the views of the message it is the first to ask for: text, folded text),
 and classification with the record building.
+
+``--whole`` times whole processes instead, as a user runs them: ``ndr parse --all --format jsonl``
+over the corpus's files given ``--copies`` times (×10: 4,770 paths), output thrown away, beside
+the stdlib floor over the same paths in one process (read each file, ``email`` parse, walk every
+part, decode each payload), taking turns; prints median wall and CPU seconds and the median of
+the per-round ratios (goal: ndr ≤ 1.3× the floor).
 """
 from __future__ import annotations
 
 import argparse
+import compileall
 import email
+import os
 import gc
+import resource
+import shlex
 import statistics
+import subprocess
 import sys
 import time
 import tracemalloc
@@ -98,16 +110,69 @@ def stages(messages: list[bytes], rounds: int) -> dict[str, float]:
     return best
 
 
+FLOOR = ("import email,sys\n"
+         "for name in sys.argv[1:]:\n"
+         "    with open(name,'rb') as f: m=email.message_from_bytes(f.read())\n"
+         "    for p in m.walk(): p.get_payload(decode=True)\n")
+
+
+# As a user's shell starts them: Python's default output buffering (a harness may set
+# PYTHONUNBUFFERED), and bytecode compiled as a wheel install leaves it.
+USER_ENV = {k: v for k, v in os.environ.items() if k not in ("PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE")}
+
+
+def process_times(command: list[str]) -> tuple[float, float]:
+    """Wall and CPU (user + system) seconds of one whole process, its output thrown away."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(command, stdout=subprocess.DEVNULL, check=False, env=USER_ENV)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def whole(files: list[Path], copies: int, rounds: int, ndr_command: str) -> None:
+    """Whole-process figures of ``ndr parse`` over the corpus × ``copies`` beside the stdlib floor."""
+    paths = [str(f) for f in files] * copies
+    compileall.compile_dir(ROOT / "ndr", quiet=1)
+    commands = {"stdlib floor": [sys.executable, "-c", FLOOR, *paths],
+                "ndr parse --all --format jsonl": [*shlex.split(ndr_command), "parse", "--all",
+                                                   "--format", "jsonl", *paths]}
+    for command in commands.values():  # warm-up: page cache, bytecode, the catalog's disk cache
+        process_times(command)
+    figures: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+    for _ in range(rounds):
+        for name, command in commands.items():
+            figures[name].append(process_times(command))
+    floor = figures["stdlib floor"]
+    print(f"whole process: {len(paths)} paths ({len(files)} files x {copies}), {rounds} rounds in turn; medians")
+    print(f"{'':32s} {'wall s':>8s} {'cpu s':>8s} {'msg/s (cpu)':>12s} {'wall/floor':>11s} {'cpu/floor':>10s}")
+    for name, rows in figures.items():
+        wall = statistics.median(w for w, _ in rows)
+        cpu = statistics.median(c for _, c in rows)
+        wall_ratio = statistics.median(w / f for (w, _), (f, _) in zip(rows, floor))
+        cpu_ratio = statistics.median(c / f for (_, c), (_, f) in zip(rows, floor))
+        print(f"{name:32s} {wall:8.3f} {cpu:8.3f} {len(paths) / cpu:12.0f} {wall_ratio:10.2f}x {cpu_ratio:9.2f}x")
+    print("goal: ndr <= 1.3x the floor")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus" / "sisimai")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--stages", action="store_true", help="also time each stage of the parse")
+    parser.add_argument("--whole", action="store_true", help="time whole processes (see above)")
+    parser.add_argument("--copies", type=int, default=10, help="with --whole: each file given this many times")
+    parser.add_argument("--ndr", default=f"{shlex.quote(sys.executable)} -m ndr",
+                        help="with --whole: how to start ndr (default: this Python's -m ndr)")
     args = parser.parse_args()
     files = sorted(args.corpus.rglob("*.eml"))
     if not files:
         print(f"no .eml files under {args.corpus}", file=sys.stderr)
         return 2
+    if args.whole:
+        whole(files, args.copies, args.rounds, args.ndr)
+        return 0
     messages = [f.read_bytes() for f in files]
     size = sum(map(len, messages))
     ndr.load_catalog()  # compile once, outside the timed rounds (as in a long-running process)

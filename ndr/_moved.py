@@ -9,11 +9,16 @@ imported until an old name is asked for, so this costs the start-up nothing.
 from __future__ import annotations
 
 import importlib
-import importlib.abc
 import importlib.machinery
 import sys
 import warnings
 from types import ModuleType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from importlib.abc import Loader as _LoaderBase
+else:
+    _LoaderBase = object
 
 #: old module path → new module path
 MOVED = {
@@ -57,7 +62,9 @@ def new_path(old: str) -> str | None:
     return None
 
 
-class _Alias(importlib.abc.Loader):
+# Plain classes at run time, not importlib.abc's: the import system only calls their methods, and
+# importing importlib.abc would import importlib.resources and its own imports at every start-up.
+class _Alias(_LoaderBase):
     def __init__(self, target: str) -> None:
         self.target = target
         self.spec: importlib.machinery.ModuleSpec | None = None
@@ -94,7 +101,7 @@ class _Joined(ModuleType):
         raise AttributeError(f"module {self.__name__!r} has no attribute {name!r}")
 
 
-class _Finder(importlib.abc.MetaPathFinder):
+class _Finder:
     def find_spec(self, fullname: str, path: object = None,
                   target: object = None) -> importlib.machinery.ModuleSpec | None:
         after = new_path(fullname) if fullname.startswith("ndr.") else None

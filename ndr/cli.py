@@ -36,7 +36,7 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         epilog="Exit codes: 0 done, 1 nothing to report, 2 usage error, "
                "65 input not readable as a message, 75 internal failure (retry later).",
     )
-    parser.add_argument("--version", action="version", version=f"ndr {_version()}")
+    parser.add_argument("--version", action=_VersionAction, nargs=0, help="show ndr's version and exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     wanted = next((a for a in argv if not a.startswith("-")), None)
     for name, (module_name, text) in COMMANDS.items():
@@ -46,6 +46,15 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
             module.add_arguments(child)
             child.set_defaults(run=module.run, command_parser=child)
     return parser
+
+
+class _VersionAction(argparse.Action):
+    """``--version``, looking the version up only when asked (importlib.metadata is slow to import)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        print(f"ndr {_version()}")
+        parser.exit()
 
 
 def _version() -> str:

@@ -162,11 +162,28 @@ class Report:
 
 def plain_fields(value: Any) -> dict[str, Any]:
     """A dataclass instance's fields as plain JSON-ready values (trailing ``_`` dropped)."""
-    return {f.name.rstrip("_"): plain(getattr(value, f.name)) for f in fields(value)}
+    return {key: plain(getattr(value, name)) for name, key in _field_keys(type(value))}
+
+
+_FIELD_KEYS: dict[type, tuple[tuple[str, str], ...]] = {}
+
+
+def _field_keys(cls: type) -> tuple[tuple[str, str], ...]:
+    """(attribute, key) of each field of a dataclass: looked up once per class, not per record
+    (one entry per dataclass: the cache cannot grow with the input)."""
+    keys = _FIELD_KEYS.get(cls)
+    if keys is None:
+        keys = _FIELD_KEYS[cls] = tuple((f.name, f.name.rstrip("_")) for f in fields(cls))
+    return keys
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def plain(value: Any) -> Any:
     """A value as JSON-ready data: dates as ISO text, enums as their values, defects as text."""
+    if type(value) in _SCALARS:  # most values, first (exact types: a str-valued enum is no str here)
+        return value
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, enum.Enum):

@@ -8,13 +8,13 @@ that raises on defects, ``DefectError`` is raised where the first defect is foun
 from __future__ import annotations
 
 import dataclasses
-import email.message
 import hashlib
 import os
 import re
 from pathlib import Path
+import sys
 from collections.abc import Container
-from typing import Union
+from typing import TYPE_CHECKING, Union
 
 from .reading import mime
 from .catalog import Catalog, load_catalog
@@ -30,7 +30,10 @@ from .model import Kind, OriginalMessage, RecipientResult, Report
 from .policy import DEFAULT, Policy
 from .safetext import utf8
 
-Source = Union[bytes, bytearray, memoryview, str, email.message.Message, "os.PathLike[str]"]
+if TYPE_CHECKING:
+    import email.message
+
+Source = Union[bytes, bytearray, memoryview, str, "email.message.Message", "os.PathLike[str]"]
 
 
 def parse(source: Source, *, policy: Policy = DEFAULT, catalog: Catalog | None = None) -> Report:
@@ -61,11 +64,15 @@ def _as_bytes(source: Source) -> bytes:
     if isinstance(source, str):
         _refuse_file_name(source)
         return utf8(source)
-    if isinstance(source, email.message.Message):
+    # Not imported here (the stdlib's email package is not on the parse path): a Message can only
+    # be given once its module was imported by whoever made it.
+    message_module = sys.modules.get("email.message")
+    if message_module is not None and isinstance(source, message_module.Message):
+        message: email.message.Message = source
         try:
-            return source.as_bytes()
+            return message.as_bytes()
         except (UnicodeError, LookupError, ValueError):
-            return source.as_string().encode("utf-8", "replace")
+            return message.as_string().encode("utf-8", "replace")
     if isinstance(source, os.PathLike):
         try:
             return Path(source).read_bytes()

@@ -2,11 +2,14 @@
 variants, and a helper to run the CLI in a subprocess."""
 from __future__ import annotations
 
+import atexit
 import json
 import re
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,6 +17,12 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus" / "sisimai"
 EXAMPLES = ROOT / "examples"
+
+# The compiled catalog's disk cache of test runs (and of the ndr processes they start) stays out
+# of the user's own cache folder, and goes when the run ends.
+if "NDR_CACHE_DIR" not in os.environ:
+    os.environ["NDR_CACHE_DIR"] = tempfile.mkdtemp(prefix="ndr-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["NDR_CACHE_DIR"], True)
 
 
 def corpus_rows() -> list[dict]:

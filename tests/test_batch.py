@@ -7,7 +7,7 @@ import os
 import pytest
 
 from ndr.reading.archives import DEFAULT_LIMITS, Problem
-from ndr.batch import units, work
+from ndr.batch import engine, units, work
 from ndr.batch.engine import LocalEngine
 from ndr.batch.units import Files, Payload, Spans, ZipMembers, plan
 from ndr.batch.work import WorkContext
@@ -21,6 +21,7 @@ def inputs(tmp_path, monkeypatch):
     """An mbox split by offsets, a Maildir, a folder, a .gz, a tar.gz and a zip."""
     monkeypatch.setattr(units, "SPAN_THRESHOLD", 10_000)  # small files, yet planned by offsets
     monkeypatch.setattr(units, "UNIT_MESSAGES", 7)
+    monkeypatch.setattr(engine, "BYTES_PER_WORKER", 1)  # a pool even for this small input
     messages = mixed(60)
     (tmp_path / "big.mbox").write_bytes(mbox(messages[:30]))
     write_maildir(tmp_path / "md", messages[30:36])
@@ -89,6 +90,19 @@ def test_dead_worker_loses_only_its_unit(inputs, monkeypatch):
     rows, problems, _ = _run(inputs, 2)
     assert len(problems) == 1 and "worker died" in problems[0].error
     assert 45 <= len(rows) < 60  # the unit of 7 with the deadly message is lost, nothing else
+
+
+def test_worker_count_follows_the_input_size(inputs, monkeypatch):
+    monkeypatch.setattr(engine, "BYTES_PER_WORKER", 10**9)  # a small input: no pool, any --jobs
+    runner = LocalEngine(WorkContext(), 2)
+    rows = [row for r in runner.run(plan(inputs, DEFAULT_LIMITS)) for m in r.messages for row in m.records]
+    assert runner.workers == 1 and len(rows) == 60
+    size = sum(engine._weight(u) for u in plan(inputs, DEFAULT_LIMITS))
+    monkeypatch.setattr(engine, "BYTES_PER_WORKER", size // 2)  # enough for two workers, not three
+    runner = LocalEngine(WorkContext(), 3)
+    assert len([row for r in runner.run(plan(inputs, DEFAULT_LIMITS)) for m in r.messages
+                for row in m.records]) == 60
+    assert runner.workers == 2
 
 
 def test_known_digests_are_skipped(inputs):

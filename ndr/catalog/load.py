@@ -1,49 +1,56 @@
 """Reading catalog files: the shipped one, a user one merged by id; validated, built and
-cached per process (per path and modification time)."""
+cached per process (per path and modification time) and on disk (``cache``: keyed by the files'
+content, so a fresh process skips YAML, checks and building)."""
 from __future__ import annotations
 
 import functools
 import os
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Hashable
 
-import yaml
-
 from ..errors import CatalogError
+from .cache import cached_catalog
 from .entries import Catalog
 from .validate import SECTIONS, validate
 from .build import build
 from .notices import DECODER
 from .schema import field_problems, shape_problems, used_fields
 
-# libyaml's parser when PyYAML was built with it (about ten times faster), else the pure one.
-# Both construct with SafeConstructor, which is all this module relies on; the checker is told
-# the pure one because which one exists is only known at run time.
 if TYPE_CHECKING:
-    _SafeBase = yaml.SafeLoader
-else:
-    _SafeBase = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    import yaml
 
 
-class _LineLoader(_SafeBase):
-    """A safe loader that records each mapping's line as ``__line__`` (for error locations)."""
+@functools.cache
+def _loader() -> type[yaml.SafeLoader]:
+    """A safe loader that records each mapping's line as ``__line__`` (for error locations).
 
+    PyYAML is imported here, when a catalog is actually read (not when the disk cache has it).
+    libyaml's parser is used when PyYAML was built with it (about ten times faster), else the
+    pure one; both construct with SafeConstructor, which is all this module relies on.
+    """
+    import yaml
 
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[Hashable, Any]:
-    mapping = yaml.SafeLoader.construct_mapping(loader, node, deep=True)
-    mapping["__line__"] = node.start_mark.line + 1
-    return mapping
+    base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+    class LineLoader(base):  # type: ignore[valid-type,misc]
+        pass
 
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+    def construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Hashable, Any]:
+        mapping = yaml.SafeLoader.construct_mapping(loader, node, deep=True)
+        mapping["__line__"] = node.start_mark.line + 1
+        return mapping
+
+    LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
+    return LineLoader
 
 
 def shipped_catalog_path() -> Path:
     """Where the shipped catalog.yaml is: inside the installed package, else the source tree."""
-    packaged = resources.files("ndr") / "catalog.yaml"
+    # The package folder itself (what importlib.resources gives for an installed package),
+    # without importing importlib.resources at start-up.
+    packaged = Path(__file__).resolve().parents[1] / "catalog.yaml"
     if packaged.is_file():
-        return Path(str(packaged))
+        return packaged
     return Path(__file__).resolve().parents[2] / "catalog.yaml"
 
 
@@ -68,6 +75,11 @@ def _mtime(path: str | None) -> float:
 
 @functools.lru_cache(maxsize=8)
 def _load_cached(base: str, user: str | None, _base_mtime: float, _user_mtime: float) -> Catalog:
+    files = (base, user) if user else (base,)
+    return cached_catalog(files, lambda: _build(base, user))
+
+
+def _build(base: str, user: str | None) -> Catalog:
     from .languages import language_problems
 
     deprecations: list[str] = []
@@ -116,6 +128,8 @@ def lift_notices(data: dict[str, Any], path: str, deprecations: list[str]) -> di
 def read_yaml(path: str) -> dict[str, Any]:
     """Read a catalog file; unreadable, non-UTF-8, alias-bomb or misshapen files raise
     ``CatalogError`` naming the line and field."""
+    import yaml
+
     try:
         with open(path, "rb") as handle:
             raw = handle.read()
@@ -131,7 +145,7 @@ def read_yaml(path: str) -> dict[str, Any]:
             problem = alias_problem(text)
             if problem:
                 raise CatalogError(path, [problem])
-        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=_loader())  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
@@ -161,7 +175,9 @@ def alias_problem(text: str) -> str | None:
     None. Counts nodes on the composed graph, each shared node once: linear in the text."""
     if "&" not in text or "*" not in text:
         return None
-    root = yaml.compose(text, Loader=_SafeBase)
+    import yaml
+
+    root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     if root is None:
         return None
     sizes: dict[int, int] = {}
@@ -188,6 +204,8 @@ def alias_problem(text: str) -> str | None:
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:
+    import yaml
+
     if isinstance(node, yaml.SequenceNode):
         return list(node.value)
     if isinstance(node, yaml.MappingNode):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..catalog import load_catalog, shipped_catalog_path
+from ..catalog import cache, load_catalog, shipped_catalog_path
 from ..errors import CatalogError
 from .common import EXIT_DATAERR, EXIT_OK
 
@@ -20,6 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    cache.READ_CACHE = False  # check the files themselves, not a compiled copy
     try:
         if args.file and args.alone:
             catalog = load_catalog(path=args.file)

@@ -13,9 +13,10 @@ import json
 import math
 import os
 import shlex
-import signal
-import subprocess
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import subprocess
 
 
 def exec_command(text: str) -> list[str]:
@@ -44,7 +45,8 @@ def seconds(text: str) -> float:
 def hand_off(argv: list[str], row: dict[str, Any], timeout: float) -> str | None:
     """Run ``argv`` with ``row`` on its stdin; None when it exited 0, else why it failed."""
     # one JSON line, newline-terminated, so that `tee -a FILE` or `cat >> FILE` builds JSON Lines
-    import tempfile  # only in mailbox mode with --exec
+    import subprocess  # only in mailbox mode with --exec: not on the parse path's start-up
+    import tempfile
 
     data = (json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8")
     env = dict(os.environ, NDR_RECORD_ID=str(row.get("record_id") or ""))
@@ -68,6 +70,8 @@ def hand_off(argv: list[str], row: dict[str, Any], timeout: float) -> str | None
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    import signal
+
     try:
         os.killpg(process.pid, signal.SIGKILL)  # its own session: the group is the command's
     except OSError:

@@ -166,6 +166,10 @@ def _one(state: _Run, item: RawMessage, kept: Path | None = None) -> None:
         state.spool.release(kept)
 
 
+# One encoder for every record (json.dumps builds a new one per call when given options).
+_JSON = json.JSONEncoder(ensure_ascii=False)
+
+
 def _process(state: _Run, item: RawMessage) -> bool:
     """True when the message was fully processed (parsed, printed, handed to --exec)."""
     if not item.data.strip():
@@ -187,7 +191,7 @@ def _process(state: _Run, item: RawMessage) -> bool:
             row["defects"] = [*row["defects"], note]
     for row in rows:
         if state.fmt == "jsonl":
-            _write(state, json.dumps(row, ensure_ascii=False) + "\n")
+            _write(state, _JSON.encode(row) + "\n")
         elif state.fmt == "json":
             state.collected.append(row)
         else:  # records are paragraphs, a blank line between them

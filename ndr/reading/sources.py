@@ -46,6 +46,9 @@ def iter_path(given: str, stdin: IO[bytes] | None = None,
         cut = len(data) > limits.max_message_bytes
         yield RawMessage("-", 0, data[:limits.max_message_bytes], None, cut)
         return
+    if not os.path.isdir(given):  # the common case, a file: one stat, no Path objects
+        yield from iter_file(given, limits)
+        return
     path = Path(given)
     if is_maildir(path):
         for name in maildir_files(path):

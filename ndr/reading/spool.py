@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import socket
 import time
 from pathlib import Path
 
@@ -66,7 +65,7 @@ class Spool:
 
     def keep(self, data: bytes) -> Path:
         """Store ``data`` durably; returns its path in ``new/``. Raises OSError (disk full ...)."""
-        name = f"{time.time():.6f}.P{os.getpid()}Q{next(_counter)}.{socket.gethostname().replace('/', '_')}"
+        name = f"{time.time():.6f}.P{os.getpid()}Q{next(_counter)}.{_host()}"
         temporary = self.folder / "tmp" / name
         final = self.folder / "new" / name
         try:
@@ -98,3 +97,10 @@ def _fsync_folder(folder: Path) -> None:
 def _mark_name(record_id: str) -> str:
     """A file name for a record id (ids are hex; anything else is kept to safe characters)."""
     return "".join(c if c.isalnum() else "_" for c in record_id)[:128] or "_"
+
+
+def _host() -> str:
+    """This host's name for spool file names (socket imported here: only --spool needs it)."""
+    import socket
+
+    return socket.gethostname().replace("/", "_")

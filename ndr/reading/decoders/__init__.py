@@ -20,8 +20,6 @@ Library users can add decoders with ``register()``.
 """
 from __future__ import annotations
 
-import logging
-
 from ...catalog.validate import register_layout_check
 from ...errors import Defect, DefectKind
 from .arf import ARF
@@ -32,7 +30,6 @@ from .fallback import Fallback
 from .rfc3464 import RFC3464
 from .table import TableDecoder
 
-log = logging.getLogger("ndr")
 
 _STANDARD: list[Decoder] = [ARF(), RFC3464()]
 _VENDOR: list[Decoder] = [TableDecoder(), AmazonSES()]
@@ -71,7 +68,9 @@ def decode(mail: Mail) -> Decoded | None:
         try:
             decoded = decoder.decode(mail)
         except Exception as exc:
-            log.debug("decoder %s failed", decoder.name, exc_info=True)
+            import logging  # here: only a failing decoder logs, and logging is slow to import
+
+            logging.getLogger("ndr").debug("decoder %s failed", decoder.name, exc_info=True)
             mail.defect(Defect(DefectKind.DECODER_ERROR, f"{decoder.name}: {type(exc).__name__}: {exc}",
                                cause=exc))
             continue

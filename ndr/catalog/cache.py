@@ -1,0 +1,147 @@
+"""The compiled catalog kept on disk between processes, so that a start-up skips YAML and checks.
+
+One file per catalog combination (shipped or ``--catalog`` path, plus the merged user file) in
+the user's cache folder: ``$NDR_CACHE_DIR``, else ``$XDG_CACHE_HOME/ndr``, else ``~/.cache/ndr``.
+The file starts with a key: a hash of every catalog file's bytes, of ndr's version (the code of
+the ``ndr`` package, fingerprinted by each module's size and modification time, so an upgrade or
+a changed checkout rebuilds) and of the Python version. A file whose key differs is stale.
+
+The cache is never a reason to fail: a missing, stale, truncated, foreign or unreadable file is
+ignored (the catalog is rebuilt and the file rewritten), and a folder that cannot be written is
+left alone. Files are written atomically (a temporary file renamed over the old one), and read
+only when they and their folder belong to the user and nobody else can write them, since a
+pickle runs code when it is loaded.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sys
+from pathlib import Path
+from typing import Callable
+
+from .entries import Catalog
+
+_MAGIC = b"ndr-catalog-cache 2\n"
+_KEY_BYTES = 20
+_PACKAGE = Path(__file__).resolve().parents[1]
+
+
+def cache_dir() -> Path:
+    """The folder for ndr's cache files (it may not exist yet)."""
+    chosen = os.environ.get("NDR_CACHE_DIR")
+    if chosen:
+        return Path(chosen)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    if xdg and os.path.isabs(xdg):
+        return Path(xdg) / "ndr"
+    return Path.home() / ".cache" / "ndr"
+
+
+#: False while ``ndr catalog check`` runs: a check reads and validates the files themselves
+#: (and says whatever the checks say), then refreshes the cache.
+READ_CACHE = True
+
+
+def cached_catalog(files: tuple[str, ...], build: Callable[[], Catalog]) -> Catalog:
+    """The catalog built from ``files`` by ``build``, from the disk cache when it is fresh.
+
+    ``build`` raises ``CatalogError`` for a broken catalog; only built catalogs are kept.
+    """
+    key = _key(files)
+    if key is None:  # a catalog file cannot be read: let build() say so
+        return build()
+    path = _file_for(files)
+    catalog = _read(path, key) if path is not None and READ_CACHE else None
+    if catalog is not None:
+        return catalog
+    catalog = build()
+    if path is not None and _key(files) == key:  # not written if a file changed meanwhile
+        _write(path, key, catalog)
+    return catalog
+
+
+def _key(files: tuple[str, ...]) -> bytes | None:
+    # SHA-1 tells changed files apart at a third of SHA-256's cost; nothing here is a secret or
+    # a signature (the file is private: see _read).
+    digest = hashlib.sha1(_MAGIC, usedforsecurity=False)
+    digest.update(sys.version.encode())
+    digest.update(_code_fingerprint())
+    for name in files:
+        try:
+            with open(name, "rb") as handle:
+                content = handle.read()
+        except OSError:
+            return None
+        digest.update(b"\0%d\0" % len(content))
+        digest.update(content)
+    return digest.digest()
+
+
+def _code_fingerprint() -> bytes:
+    """ndr's version: every module's path, size and modification time."""
+    rows: list[str] = []
+    stack = [_PACKAGE]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name.endswith(".py"):
+                try:
+                    info = entry.stat()
+                except OSError:  # gone meanwhile: the key differs, as it should
+                    continue
+                rows.append(f"{entry.path}\0{info.st_size}\0{info.st_mtime_ns}")
+            elif entry.is_dir() and entry.name != "__pycache__":
+                stack.append(Path(entry.path))
+    return "\n".join(sorted(rows)).encode()
+
+
+def _file_for(files: tuple[str, ...]) -> Path | None:
+    """The cache file of one combination of catalog files (its own name per combination)."""
+    try:
+        folder = cache_dir()
+    except (OSError, RuntimeError):  # no home folder to be found
+        return None
+    name = hashlib.sha256("\0".join(files).encode("utf-8", "surrogateescape")).hexdigest()[:32]
+    return folder / f"catalog-{name}.pickle"
+
+
+def _private(info: os.stat_result) -> bool:
+    """Owned by this user and writable by nobody else."""
+    return info.st_uid == os.getuid() and not info.st_mode & 0o022
+
+
+def _read(path: Path, key: bytes) -> Catalog | None:
+    try:
+        with open(path, "rb") as handle:
+            if not (_private(os.fstat(handle.fileno())) and _private(os.stat(path.parent))):
+                return None
+            if handle.read(len(_MAGIC) + _KEY_BYTES) != _MAGIC + key:
+                return None  # stale, or not ours
+            catalog = pickle.load(handle)
+    except Exception:  # noqa: BLE001 - a broken cache is rebuilt, whatever broke it
+        return None
+    return catalog if isinstance(catalog, Catalog) else None
+
+
+def _write(path: Path, key: bytes, catalog: Catalog) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        data = pickle.dumps(catalog, protocol=pickle.HIGHEST_PROTOCOL)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not _private(os.stat(path.parent)):
+            return  # a folder others can write to: it would never be read back
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with open(descriptor, "wb") as handle:
+            handle.write(_MAGIC + key + data)
+        os.replace(temporary, path)
+    except Exception:  # noqa: BLE001 - an unwritable folder or an unpicklable catalog: no cache
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
