@@ -353,10 +353,11 @@ def test_step6_undefined(tiny: Catalog) -> None:
     assert decide(tiny, status=None, text="something odd") == ("undefined", "undefined", False)
 
 
-def test_delay_keeps_a_found_reason_else_expired_and_is_never_hard(tiny: Catalog) -> None:
+def test_delay_keeps_a_found_reason_and_is_never_hard(tiny: Catalog) -> None:
     assert decide(tiny, status="4.2.2", text="mailbox full", action="delayed") == \
         ("mailboxfull", "phrase:mailboxfull:mailbox full", False)
-    assert decide(tiny, status="4.4.99", text="", action="delayed") == ("expired", "action:delayed", False)
+    # DECISIONS: a delay notice is no expiry; one that names no cause is a network error
+    assert decide(tiny, status="4.4.99", text="", action="delayed") == ("networkerror", "action:delayed", False)
     assert decide(tiny, status="5.1.1", text="", action="delayed") == ("userunknown", "code:x-1-1", False)
 
 
