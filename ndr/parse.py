@@ -12,8 +12,8 @@ import hashlib
 import os
 import re
 from pathlib import Path
-import sys
 from collections.abc import Container
+import sys
 from typing import TYPE_CHECKING, Union
 
 from .reading import mime

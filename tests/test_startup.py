@@ -9,14 +9,12 @@ import sys
 from tests.conftest import EXAMPLES, ROOT
 
 # The writing side, the batch engine, the web stack, optional and slow-to-import libraries, and
-# what only archives, --exec, --spool or a failing decoder need; ndr reads MIME itself, so the
-# stdlib's email parser is not needed either. (bz2 and lzma are not listed: argparse's
-# help formatter imports shutil, which imports them.)
+# what only --exec, --spool or a failing decoder need; ndr reads MIME itself, so the stdlib's
+# email parser is not needed either.
 NOT_ON_THE_PARSE_PATH = (
     "ndr.generate", "ndr.writing", "ndr.batch", "ndr.serve", "ndr.webhooks", "jinja2", "babel", "dask",
     "distributed", "starlette", "uvicorn", "flanker", "yaml", "importlib.metadata", "importlib.resources",
-    "tarfile", "zipfile", "gzip", "subprocess", "logging", "socket", "email.utils", "email.message",
-    "email.parser",
+    "subprocess", "logging", "socket", "email.utils", "email.message", "email.parser",
 )
 
 PROBE = """

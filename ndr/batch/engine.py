@@ -79,7 +79,7 @@ def lost_unit(unit: Unit, why: str) -> UnitResult:
                       nbytes=unit.nbytes)
 
 
-BYTES_PER_WORKER = 4 * 1024 * 1024
+BYTES_PER_WORKER = 3 * 1024 * 1024
 """Input below this much per worker is parsed in fewer processes: starting a worker and handing
 results back costs more than a second process saves on a small input (about 500 bounces, 2 MB,
 take under half a second in one process)."""

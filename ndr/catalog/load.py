@@ -20,19 +20,24 @@ if TYPE_CHECKING:
     import yaml
 
 
-@functools.cache
-def _loader() -> type[yaml.SafeLoader]:
-    """A safe loader that records each mapping's line as ``__line__`` (for error locations).
+def _safe_base() -> type[yaml.SafeLoader]:
+    """libyaml's parser when PyYAML was built with it (about ten times faster), else the pure one.
 
-    PyYAML is imported here, when a catalog is actually read (not when the disk cache has it).
-    libyaml's parser is used when PyYAML was built with it (about ten times faster), else the
-    pure one; both construct with SafeConstructor, which is all this module relies on.
+    Both construct with SafeConstructor, which is all this module relies on. PyYAML is imported
+    here, when a catalog is actually read (not when the disk cache has it).
     """
     import yaml
 
     base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return base
 
-    class LineLoader(base):  # type: ignore[valid-type,misc]
+
+@functools.cache
+def _loader() -> type[yaml.SafeLoader]:
+    """A safe loader that records each mapping's line as ``__line__`` (for error locations)."""
+    import yaml
+
+    class LineLoader(_safe_base()):  # type: ignore[misc]
         pass
 
     def construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Hashable, Any]:
@@ -177,7 +182,7 @@ def alias_problem(text: str) -> str | None:
         return None
     import yaml
 
-    root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    root = yaml.compose(text, Loader=_safe_base())
     if root is None:
         return None
     sizes: dict[int, int] = {}

@@ -45,7 +45,7 @@ def seconds(text: str) -> float:
 def hand_off(argv: list[str], row: dict[str, Any], timeout: float) -> str | None:
     """Run ``argv`` with ``row`` on its stdin; None when it exited 0, else why it failed."""
     # one JSON line, newline-terminated, so that `tee -a FILE` or `cat >> FILE` builds JSON Lines
-    import subprocess  # only in mailbox mode with --exec: not on the parse path's start-up
+    import subprocess  # only --exec starts processes: not imported when ndr parse starts
     import tempfile
 
     data = (json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8")

@@ -12,40 +12,17 @@ missing file — becomes a ``Problem`` (file, member, index, error); reading goe
 """
 from __future__ import annotations
 
-import functools
-import importlib
+import bz2
+import gzip
 import io
-import os
 import itertools
+import lzma
+import os
+import tarfile
+import zipfile
 import zlib
 from pathlib import Path
-from types import ModuleType
-from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Iterator, cast
-
-
-class _OnFirstUse:
-    """A module imported when first used: reading one plain message (a mailbox rule) never pays
-    for the archive and compression modules."""
-
-    def __init__(self, name: str) -> None:
-        self._name = name
-        self._module: ModuleType | None = None
-
-    def __getattr__(self, attribute: str) -> Any:
-        if self._module is None:
-            self._module = importlib.import_module(self._name)
-        return getattr(self._module, attribute)
-
-
-if TYPE_CHECKING:
-    import bz2
-    import gzip
-    import lzma
-    import tarfile
-    import zipfile
-else:
-    bz2, gzip, lzma = _OnFirstUse("bz2"), _OnFirstUse("gzip"), _OnFirstUse("lzma")
-    tarfile, zipfile = _OnFirstUse("tarfile"), _OnFirstUse("zipfile")
+from typing import IO, Callable, Iterable, Iterator, cast
 
 # The records and limits every reader shares live in mbox.py; readers import them from here.
 from .mbox import DEFAULT_LIMITS as DEFAULT_LIMITS
@@ -61,12 +38,8 @@ _DECOMPRESSORS: dict[str, Callable[[_Counting], io.BufferedIOBase]] = {
     ".gz": lambda f: gzip.GzipFile(fileobj=_as_file(f), mode="rb"),
     ".bz2": lambda f: bz2.BZ2File(_as_file(f), "rb"), ".xz": lambda f: lzma.LZMAFile(_as_file(f), "rb")}
 _TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
-
-
-def _read_errors(*more: type[BaseException]) -> tuple[type[BaseException], ...]:
-    """What reading a damaged file or archive raises (looked up when one is being handled)."""
-    return (OSError, EOFError, lzma.LZMAError, zlib.error, tarfile.TarError, zipfile.BadZipFile, ValueError,
-            *more)
+_READ_ERRORS = (OSError, EOFError, lzma.LZMAError, zlib.error, tarfile.TarError,
+                zipfile.BadZipFile, ValueError)
 
 
 def _error_text(exc: BaseException) -> str:
@@ -221,7 +194,7 @@ def _iter_plain_or_compressed(path: str, source: str, limits: Limits) -> Iterato
                 yield message
         except LimitExceeded as exc:
             yield Problem(source, count, f"{exc}; the rest of the file was not read")
-        except _read_errors() as exc:
+        except _READ_ERRORS as exc:
             yield Problem(source, count, f"cannot read: {_error_text(exc)}")
 
 
@@ -297,7 +270,7 @@ def _zip_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, source: str,
     except LimitExceeded as exc:
         rest = "archive" if whole.exceeded else "member"
         yield Problem(source, count, f"{exc}; the rest of the {rest} was not read", name)
-    except _read_errors(RuntimeError, NotImplementedError) as exc:  # RuntimeError: encrypted
+    except (*_READ_ERRORS, RuntimeError, NotImplementedError) as exc:  # RuntimeError: encrypted
         yield Problem(source, count, f"corrupt member: {_error_text(exc)}", name)
 
 
@@ -306,21 +279,18 @@ MAX_TAR_HEADER = _MIB
 _TAR_MAGIC = ((b"\x1f\x8b", ".gz"), (b"BZh", ".bz2"), (b"\xfd7zXZ\x00", ".xz"))
 
 
-@functools.cache
-def _bounded_tarinfo() -> type[tarfile.TarInfo]:
-    """A tar header class that refuses an extended header larger than ``MAX_TAR_HEADER``
-    (made on first use: tarfile is imported only when a tar archive is read)."""
-    extended = frozenset({tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE,
-                          tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK})
+class _BoundedTarInfo(tarfile.TarInfo):
+    """A tar header that refuses an extended header larger than ``MAX_TAR_HEADER``."""
 
-    class BoundedTarInfo(tarfile.TarInfo):
-        def _proc_member(self, archive: tarfile.TarFile) -> tarfile.TarInfo:
-            if self.type in extended and self.size > MAX_TAR_HEADER:
-                raise LimitExceeded(f"an extended tar header of {self.size} bytes, over the limit of "
-                                    f"{MAX_TAR_HEADER} (possible bomb)")
-            return super()._proc_member(archive)  # type: ignore[misc, no-any-return]
+    def _proc_member(self, archive: tarfile.TarFile) -> tarfile.TarInfo:
+        if self.type in _EXTENDED and self.size > MAX_TAR_HEADER:
+            raise LimitExceeded(f"an extended tar header of {self.size} bytes, over the limit of "
+                                f"{MAX_TAR_HEADER} (possible bomb)")
+        return super()._proc_member(archive)  # type: ignore[misc, no-any-return]
 
-    return BoundedTarInfo
+
+_EXTENDED = frozenset({tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE, tarfile.GNUTYPE_LONGNAME,
+                       tarfile.GNUTYPE_LONGLINK})
 
 
 class _Produced:
@@ -362,7 +332,7 @@ def iter_tar(path: str, source: str, limits: Limits = DEFAULT_LIMITS) -> Iterato
     with raw:
         try:
             with tarfile.open(fileobj=_tar_stream(raw, counting, guard), mode="r|",
-                              tarinfo=_bounded_tarinfo()) as archive:
+                              tarinfo=_BoundedTarInfo) as archive:
                 for info in archive:
                     if not info.isfile():
                         continue
@@ -386,5 +356,5 @@ def iter_tar(path: str, source: str, limits: Limits = DEFAULT_LIMITS) -> Iterato
                     member_name = None
         except LimitExceeded as exc:
             yield Problem(source, count, f"{exc}; the rest of the archive was not read", member_name)
-        except _read_errors() as exc:
+        except _READ_ERRORS as exc:
             yield Problem(source, count, f"corrupt archive: {_error_text(exc)}", member_name)
