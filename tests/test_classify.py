@@ -505,6 +505,9 @@ SHIPPED = load_catalog()
                                   "type=MX: Host not found, try again"}, "networkerror"),
     ({"status": "5.4.4", "text": "Host or domain name not found. Name service error for name=example.com "
                                   "type=A: Host not found"}, "hostunknown"),
+    # a domain name said not to exist: the domain's failure
+    ({"status": "5.0.0", "text": "SMTP error from remote mail server after end of data: 553 "
+                                  "neko.example.com does not exist"}, "hostunknown"),
     # vpopmail reuses 5.1.1 for a full mailbox; the text names it
     ({"status": "5.1.1", "reply": "552", "text": "552 sorry, mailbox a@example.org is over quota "
                                                   "temporarily (#5.1.1)"}, "mailboxfull"),
