@@ -169,7 +169,8 @@ _FIELD_KEYS: dict[type, tuple[tuple[str, str], ...]] = {}
 
 
 def _field_keys(cls: type) -> tuple[tuple[str, str], ...]:
-    """(attribute, key) of each field of a dataclass: looked up once per class, not per record."""
+    """(attribute, key) of each field of a dataclass: looked up once per class, not per record
+    (one entry per dataclass: the cache cannot grow with the input)."""
     keys = _FIELD_KEYS.get(cls)
     if keys is None:
         keys = _FIELD_KEYS[cls] = tuple((f.name, f.name.rstrip("_")) for f in fields(cls))

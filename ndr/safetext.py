@@ -14,9 +14,8 @@ import re
 from typing import Any
 
 _SURROGATES = re.compile("[\ud800-\udfff]")
+_SGR = re.compile("\x1b\\[[0-9;]{0,32}m")  # colours (uvicorn's log levels): dropped whole, not shown as "?[32m"
 _TERMINAL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-BIDI_AND_C1 = "\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
-"""Characters (as a regex class body) that one-line text drops besides C0 controls."""
 
 
 def no_surrogates(text: str) -> str:
@@ -39,12 +38,12 @@ def clean_tree(value: Any) -> Any:
 
 
 def for_terminal(text: str) -> str:
-    """``text`` safe to show on a terminal: controls other than newline and tab, C1 controls and
-    bidi overrides become ``?``; lone surrogates become U+FFFD."""
+    """``text`` safe to show on a terminal: colour sequences are dropped, other controls but
+    newline and tab, C1 controls and bidi overrides become ``?``; lone surrogates U+FFFD."""
     text = no_surrogates(text)
     if text.isascii() and text.isprintable():
         return text
-    return _TERMINAL.sub("?", text)
+    return _TERMINAL.sub("?", _SGR.sub("", text) if "\x1b[" in text else text)
 
 
 def utf8(text: str) -> bytes:

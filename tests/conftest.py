@@ -87,3 +87,12 @@ def agreement(rows: list[dict], eol: str = "lf") -> tuple[float, float]:
     if not expected:
         pytest.skip("no corpus rows to compare")
     return 100.0 * found / expected, 100.0 * status / expected
+
+
+def recipient_fields(message: str | bytes, *names: str) -> list[tuple[object, ...]]:
+    """Each recipient ``ndr.parse`` reads from ``message``, as the tuple of the named
+    ``RecipientResult`` fields (in the report's order)."""
+    import ndr
+
+    report = ndr.parse(message.encode() if isinstance(message, str) else message)
+    return [tuple(getattr(r, name) for name in names) for r in report.recipients]

@@ -353,10 +353,11 @@ def test_step6_undefined(tiny: Catalog) -> None:
     assert decide(tiny, status=None, text="something odd") == ("undefined", "undefined", False)
 
 
-def test_delay_keeps_a_found_reason_else_expired_and_is_never_hard(tiny: Catalog) -> None:
+def test_delay_keeps_a_found_reason_and_is_never_hard(tiny: Catalog) -> None:
     assert decide(tiny, status="4.2.2", text="mailbox full", action="delayed") == \
         ("mailboxfull", "phrase:mailboxfull:mailbox full", False)
-    assert decide(tiny, status="4.4.99", text="", action="delayed") == ("expired", "action:delayed", False)
+    # DECISIONS: a delay notice is no expiry; one that names no cause is a network error
+    assert decide(tiny, status="4.4.99", text="", action="delayed") == ("networkerror", "action:delayed", False)
     assert decide(tiny, status="5.1.1", text="", action="delayed") == ("userunknown", "code:x-1-1", False)
 
 
@@ -504,6 +505,9 @@ SHIPPED = load_catalog()
                                   "type=MX: Host not found, try again"}, "networkerror"),
     ({"status": "5.4.4", "text": "Host or domain name not found. Name service error for name=example.com "
                                   "type=A: Host not found"}, "hostunknown"),
+    # a domain name said not to exist: the domain's failure
+    ({"status": "5.0.0", "text": "SMTP error from remote mail server after end of data: 553 "
+                                  "neko.example.com does not exist"}, "hostunknown"),
     # vpopmail reuses 5.1.1 for a full mailbox; the text names it
     ({"status": "5.1.1", "reply": "552", "text": "552 sorry, mailbox a@example.org is over quota "
                                                   "temporarily (#5.1.1)"}, "mailboxfull"),

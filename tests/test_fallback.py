@@ -139,27 +139,27 @@ def test_address_line_then_indented_reason_per_recipient() -> None:
     assert found == {"dave@example.com": ("5.7.1", "550"), "erin@example.com": ("4.2.2", "452")}
 
 
-def test_no_code_means_final_failure_class() -> None:
-    [r] = _one(NO_CODE).recipients
-    # no code stated: the reason's code in the final-failure class (issue 11, item 3)
-    assert (r.recipient, r.status, r.status_source, r.action) == ("frank@example.com", "5.2.1", "inferred",
-                                                                  "failed")
-
-
 def test_delay_notice_is_delayed_and_class_4() -> None:
     [r] = _one(DELAY).recipients
     assert r.action == "delayed" and r.status.startswith("4.") and r.status_source == "inferred" and not r.hard
 
 
-def test_status_fields_written_into_text() -> None:
-    [r] = _one(INLINE_DSN).recipients
-    assert (r.recipient, r.status, r.reply_code, r.reporting_mta) == ("hank@example.com", "5.1.1", "550",
-                                                                      "out.example.net")
+# One recipient read from each: the named fields and their values.
+ONE_RECIPIENT = {
+    # no code stated: the reason's code in the final-failure class (issue 11, item 3)
+    "no_code_means_final_failure_class": (NO_CODE, ("recipient", "status", "status_source", "action"),
+                                          ("frank@example.com", "5.2.1", "inferred", "failed")),
+    "status_fields_written_into_text": (INLINE_DSN, ("recipient", "status", "reply_code", "reporting_mta"),
+                                        ("hank@example.com", "5.1.1", "550", "out.example.net")),
+    "bounce_forwarded_in_the_text": (FORWARDED, ("recipient", "status", "remote_mta"),
+                                     ("ivan@example.com", "5.1.1", "mx.example.com")),
+}
 
 
-def test_bounce_forwarded_in_the_text() -> None:
-    [r] = _one(FORWARDED).recipients
-    assert (r.recipient, r.status, r.remote_mta) == ("ivan@example.com", "5.1.1", "mx.example.com")
+@pytest.mark.parametrize("text, names, want", ONE_RECIPIENT.values(), ids=ONE_RECIPIENT)
+def test_one_recipient_read(text: str, names: tuple[str, ...], want: tuple[str, ...]) -> None:
+    [r] = _one(text).recipients
+    assert tuple(getattr(r, name) for name in names) == want
 
 
 @pytest.mark.parametrize("eol", ["lf", "crlf", "cr"])

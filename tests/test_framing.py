@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import base64
 
+import pytest
+
 import ndr
+
+from .conftest import recipient_fields
 
 DSN = """\
 From: Mail Delivery System <MAILER-DAEMON@mx.example.org>
@@ -144,60 +148,54 @@ def _notice(subject: str, body: str, sender: str = "postmaster@mail.example.org"
     return f"From: {sender}\nTo: sender@example.org\nSubject: {subject}\n\n{body}"
 
 
-def test_intended_recipient():
-    text = _notice("Nondeliverable mail", "Your message could not be delivered.\n\n"
-                   "Intended recipient: carol@example.net\nReason: 550 5.1.1 No such user here\n")
-    assert _read(text)[0] == [("carol@example.net", "5.1.1", "userunknown")]
+# Older notices that name the recipient in a form of their own: (subject, body, sender), then the
+# one recipient read as (recipient, status, reason, status_source).
+OLDER_NOTICES = {
+    "intended_recipient": (
+        ("Nondeliverable mail", "Your message could not be delivered.\n\n"
+         "Intended recipient: carol@example.net\nReason: 550 5.1.1 No such user here\n", None),
+        ("carol@example.net", "5.1.1", "userunknown", "reply")),
+    "undeliverable_address_below_its_reason": (
+        ("Mail System Error - Returned Mail",
+         "This Message was undeliverable due to the following reason:\n\n"
+         "The user(s) account is temporarily over quota.\n\n"
+         "Undeliverable Address: dave@example.net\n\n"
+         "Please reply to postmaster@mail.example.org\nif you feel this message to be in error.\n", None),
+        ("dave@example.net", "4.2.2", "mailboxfull", "inferred")),
+    "listserv_error_for": (
+        ("Delivery error", "Error-for:    erin@example.net\n"
+         "550 5.1.1 erin@example.net... User unknown\n",
+         '"L-Soft list server at LISTS.EXAMPLE.ORG" <LISTSERV@LISTS.EXAMPLE.ORG>'),
+        ("erin@example.net", "5.1.1", "userunknown", "reply")),
+    "domino_recipient_only_in_the_subject": (
+        ("DELIVERY FAILURE: User frank (frank@example.net) not listed in Domino Directory",
+         "Your message\n\n  Subject: quarterly figures\n\nwas not delivered to:\n\n  frank\n\n"
+         "because:\n\n  User frank not listed in Domino Directory\n", "Postmaster@notes.example.org"),
+        ("frank@example.net", "5.1.1", "userunknown", "inferred")),
+    "recipient_only_in_the_returned_message": (
+        ("failure notice",
+         "Hi. This is the mail transport at mail.example.org.\n"
+         "I'm afraid I wasn't able to deliver the following message.\n"
+         "This is a permanent error; I've given up. Sorry it didn't work out.\n\n"
+         "Remote host said: 550 5.2.2 mailbox full\n\n"
+         "--- Below this line is a copy of the message.\n\n"
+         "Return-Path: <sender@example.org>\nFrom: sender@example.org\n"
+         "To: grace@example.net\nSubject: hello\n\nhi\n", "MAILER-DAEMON@mail.example.org"),
+        ("grace@example.net", "5.2.2", "mailboxfull", "reply")),
+    "exchange_55_x400_recipient": (
+        ("Undeliverable: quarterly figures",
+         "Your message\n\n  To:      Henry Smith\n  Subject: quarterly figures\n\n"
+         "did not reach the following recipient(s):\n\n"
+         "c=US;a= ;p=Example Org;o=Site1;dda:SMTP=henry@example.net; on Mon, 6 May 2002 09:16:00 +0100\n"
+         "    The recipient name is not recognized\n"
+         "\tMSEXCH:IMS:Example Org:Site1:MAIL01 0 (000C05A6) Unknown Recipient\n",
+         "System Administrator <postmaster@exch.example.org>"),
+        ("henry@example.net", "5.1.1", "userunknown", "inferred")),
+}
 
 
-def test_undeliverable_address_below_its_reason():
-    text = _notice("Mail System Error - Returned Mail",
-                   "This Message was undeliverable due to the following reason:\n\n"
-                   "The user(s) account is temporarily over quota.\n\n"
-                   "Undeliverable Address: dave@example.net\n\n"
-                   "Please reply to postmaster@mail.example.org\nif you feel this message to be in error.\n")
-    report = ndr.parse(text.encode())
-    assert [(r.recipient, r.reason, r.status, r.status_source) for r in report.recipients] == [
-        ("dave@example.net", "mailboxfull", "4.2.2", "inferred")]
-
-
-def test_listserv_error_for():
-    text = _notice("Delivery error", "Error-for:    erin@example.net\n"
-                   "550 5.1.1 erin@example.net... User unknown\n",
-                   sender='"L-Soft list server at LISTS.EXAMPLE.ORG" <LISTSERV@LISTS.EXAMPLE.ORG>')
-    assert _read(text)[0] == [("erin@example.net", "5.1.1", "userunknown")]
-
-
-def test_domino_recipient_only_in_the_subject():
-    text = _notice("DELIVERY FAILURE: User frank (frank@example.net) not listed in Domino Directory",
-                   "Your message\n\n  Subject: quarterly figures\n\nwas not delivered to:\n\n  frank\n\n"
-                   "because:\n\n  User frank not listed in Domino Directory\n",
-                   sender="Postmaster@notes.example.org")
-    report = ndr.parse(text.encode())
-    assert [(r.recipient, r.reason, r.status) for r in report.recipients] == [
-        ("frank@example.net", "userunknown", "5.1.1")]
-
-
-def test_recipient_only_in_the_returned_message():
-    text = _notice("failure notice",
-                   "Hi. This is the mail transport at mail.example.org.\n"
-                   "I'm afraid I wasn't able to deliver the following message.\n"
-                   "This is a permanent error; I've given up. Sorry it didn't work out.\n\n"
-                   "Remote host said: 550 5.2.2 mailbox full\n\n"
-                   "--- Below this line is a copy of the message.\n\n"
-                   "Return-Path: <sender@example.org>\nFrom: sender@example.org\n"
-                   "To: grace@example.net\nSubject: hello\n\nhi\n", sender="MAILER-DAEMON@mail.example.org")
-    assert _read(text)[0] == [("grace@example.net", "5.2.2", "mailboxfull")]
-
-
-def test_exchange_55_x400_recipient():
-    text = _notice("Undeliverable: quarterly figures",
-                   "Your message\n\n  To:      Henry Smith\n  Subject: quarterly figures\n\n"
-                   "did not reach the following recipient(s):\n\n"
-                   "c=US;a= ;p=Example Org;o=Site1;dda:SMTP=henry@example.net; on Mon, 6 May 2002 09:16:00 +0100\n"
-                   "    The recipient name is not recognized\n"
-                   "\tMSEXCH:IMS:Example Org:Site1:MAIL01 0 (000C05A6) Unknown Recipient\n",
-                   sender="System Administrator <postmaster@exch.example.org>")
-    report = ndr.parse(text.encode())
-    assert [(r.recipient, r.reason, r.status, r.status_source) for r in report.recipients] == [
-        ("henry@example.net", "userunknown", "5.1.1", "inferred")]
+@pytest.mark.parametrize("notice, want", OLDER_NOTICES.values(), ids=OLDER_NOTICES)
+def test_older_notice_names_its_recipient(notice: tuple[str, str, str | None], want: tuple[str, ...]) -> None:
+    subject, body, sender = notice
+    text = _notice(subject, body, sender) if sender else _notice(subject, body)
+    assert recipient_fields(text, "recipient", "status", "reason", "status_source") == [want]

@@ -79,7 +79,8 @@ def _limits(size: int):
 
 def test_cr_only_mbox_over_the_span_threshold_reads_like_parse(tmp_path, capsys) -> None:
     box = tmp_path / "old-mac.mbox"
-    message = (b"From MAILER-DAEMON Thu Jan  1 00:00:00 2024\n" + BOUNCE + b"\n").replace(b"\n", b"\r")
+    padding = b"".join(b"X-Padding-%d: %s\n" % (i, b"x" * 60) for i in range(700))  # few, big messages
+    message = (b"From MAILER-DAEMON Thu Jan  1 00:00:00 2024\n" + padding + BOUNCE + b"\n").replace(b"\n", b"\r")
     count = 4 * 1024 * 1024 // len(message % 0) + 50
     box.write_bytes(b"".join(message % i for i in range(count)))
     records = tmp_path / "r.jsonl"

@@ -146,3 +146,25 @@ def test_a_file_name_that_is_not_utf8_reaches_every_output(tmp_path, capsys) -> 
     assert "u@example.net" in out["jsonl"].read_text(encoding="utf-8")
     assert main(["parse", "--format", "text", str(folder)]) == 0
     capsys.readouterr().out.encode("utf-8")
+
+
+def test_colour_sequences_vanish_whole_from_terminal_text() -> None:
+    assert for_terminal("\x1b[32mINFO\x1b[0m: 127.0.0.1 GET /v1/parse\x1b[8m hidden") == \
+        "INFO: 127.0.0.1 GET /v1/parse hidden"
+
+
+def test_a_webhook_payload_with_a_lone_surrogate_reaches_records_clean() -> None:
+    pytest.importorskip("cryptography")
+    import ndr.webhooks
+    from ndr.reading.records import records
+
+    from . import webhook_payloads as P
+
+    payload = json.dumps(P.ses_bounce("Permanent", "General", [
+        {"emailAddress": "bob@example.net", "diagnosticCode": "smtp; 550 5.1.1 gone"}]))
+    payload = payload.replace("5.1.1 gone", "5.1.1 gone \\ud83d")
+    reports = ndr.webhooks.reports("ses", payload)
+    rows = [row for report in reports for row in records(report, "ses")]
+    assert rows and "\ufffd" in rows[0]["diagnostic_code"]
+    for report in reports:  # the library's own objects hold none either
+        json.dumps(report.to_dict(), ensure_ascii=False).encode("utf-8")

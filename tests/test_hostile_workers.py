@@ -41,8 +41,10 @@ def _alive(pid: int) -> bool:
 def test_kill_9_of_analyze_leaves_no_workers(tmp_path) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
+    # enough input (12 MB) that analyze starts both workers (a small input runs in one process)
+    padded = BOUNCE + b"\n" + b"x" * 76 * 50 + b"\n"
     for number in range(3000):
-        (folder / f"{number:05d}.eml").write_bytes(BOUNCE)
+        (folder / f"{number:05d}.eml").write_bytes(padded)
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     process = subprocess.Popen([sys.executable, "-m", "ndr", "analyze", "-q", "--jobs", "2", str(folder)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)

@@ -17,7 +17,9 @@ from .conftest import with_eol
 
 EOLS = pytest.mark.parametrize("eol", ["lf", "crlf", "cr"])
 
-ANSWERED_POSTFIX = """\
+# A plain-text Postfix notice from relay.example.net: its headers and first line, then the
+# recipient's line.
+POSTFIX_NOTICE = """\
 Received: by relay.example.net (Postfix) id 1A2B3C; Thu, 29 Apr 2021 23:34:45 +0900
 From: MAILER-DAEMON@relay.example.net (Mail Delivery System)
 To: alice@example.org
@@ -25,18 +27,14 @@ Subject: Undelivered Mail Returned to Sender
 
 This is the mail system at host relay.example.net.
 
+"""
+
+ANSWERED_POSTFIX = POSTFIX_NOTICE + """\
 <bob@example.com>: host mx1.example.com[192.0.2.7] said: 550 5.1.1 <bob@example.com>:
     Recipient address rejected: User unknown (in reply to RCPT TO command)
 """
 
-CONNECT_FAILED = """\
-Received: by relay.example.net (Postfix) id 1A2B3C; Thu, 29 Apr 2021 23:34:45 +0900
-From: MAILER-DAEMON@relay.example.net (Mail Delivery System)
-To: alice@example.org
-Subject: Undelivered Mail Returned to Sender
-
-This is the mail system at host relay.example.net.
-
+CONNECT_FAILED = POSTFIX_NOTICE + """\
 <bob@example.com>: connect to mx1.example.com[192.0.2.7]:25: Connection timed out
 """
 

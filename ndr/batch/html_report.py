@@ -5,10 +5,9 @@ span is long) by reason, top destination servers, and the distribution of status
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..writing import render
 from ..errors import InputError
@@ -21,9 +20,9 @@ PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b
 OTHER_COLOUR = "#bab0ac"
 
 
-@dataclass(frozen=True, slots=True)
-class Bar:
-    """One rectangle of a chart, with its tooltip (an SVG <title>)."""
+class Bar(NamedTuple):
+    """One rectangle of a chart, with its tooltip (an SVG <title>): plain values the template
+    places, no behaviour."""
 
     x: float
     y: float

@@ -15,9 +15,10 @@ from dataclasses import replace
 from ..catalog import Catalog, codes
 from .classify import Classification, classify
 
-NETWORK = frozenset({"networkerror", "failedstarttls", "securityerror", "expired"})
+NETWORK = frozenset({"networkerror", "failedstarttls", "securityerror", "expired", "notaccept"})
 """Reasons of a last error that make a given-up message ``expired`` (the queue gave up on a
-network or TLS condition)."""
+network or TLS condition, or on a server that kept refusing sessions: 421 4.3.2 at the greeting,
+seen in the mail lab)."""
 TIMEOUTS = frozenset({"net-timeout", "exo-4.4.315"})
 """Entries of a connection that timed out: in a final failure without a code of its own, the
 sender gave up waiting for an answer (``expired``); in a delay, ``networkerror``."""

@@ -240,7 +240,13 @@ def reason_for(catalog: Catalog, *, status: str | None, reply: str | None, text:
         reason, rule = "onhold", rule.but("+unstated")
     decisive_code = rule.kind is RuleKind.CODE and entry is not None and entry.decisive
     if action == "delayed" and not (rule.kind in _SPECIFIC or decisive_code):
-        return "expired", str(Rule(RuleKind.ACTION, "delayed")), entry
+        # DECISIONS "reason for given-up messages": a delay notice is no expiry. A code that
+        # says more than its class keeps its reason (421 4.3.2: notaccept); a delay that names
+        # no cause is still being retried over the network (networkerror).
+        if rule.kind in (RuleKind.CODE, RuleKind.SUBJECT) and entry is not None and entry.status \
+                and not entry.status.endswith(".0.0"):
+            return reason, str(rule), found
+        return "networkerror", str(Rule(RuleKind.ACTION, "delayed")), entry
     claimed = _command_reason(catalog, command)
     if claimed is not None and claimed != reason and rule.kind in _BY_TEXT \
             and catalog.reason(reason).hard == "always":

@@ -57,12 +57,14 @@ class ServeConfig:
 
 @dataclass(frozen=True, slots=True)
 class Secrets:
-    """The secrets the configuration names, read from their files."""
+    """The secrets the configuration names, read from their files. A provider's key is empty when
+    its webhook is not configured (a secret file may not be empty, so no configured key is)."""
 
     token: str | None = None
-    sendgrid_key: str | None = None
-    mailgun_key: bytes | None = None
-    postmark_auth: str | None = None
+    """The bearer token of the API; None: no token is asked for."""
+    sendgrid_key: str = ""
+    mailgun_key: bytes = b""
+    postmark_auth: str = ""
     sns_cert: bytes | None = None
 
 
@@ -80,8 +82,8 @@ def read_secret(path: str, what: str) -> str:
 def load_secrets(config: ServeConfig) -> Secrets:
     """Read every secret file the configuration names (each must exist and not be empty)."""
     postmark = read_secret(config.postmark_auth_file, "--postmark-auth-file") \
-        if config.postmark_auth_file else None
-    if postmark is not None and ":" not in postmark:
+        if config.postmark_auth_file else ""
+    if postmark and ":" not in postmark:
         raise InputError("--postmark-auth-file must hold user:password (as in the webhook URL)")
     cert = None
     if config.sns_cert:
@@ -92,8 +94,8 @@ def load_secrets(config: ServeConfig) -> Secrets:
     return Secrets(
         token=read_secret(config.token_file, "--token-file") if config.token_file else None,
         sendgrid_key=read_secret(config.sendgrid_key_file, "--sendgrid-key-file")
-        if config.sendgrid_key_file else None,
+        if config.sendgrid_key_file else "",
         mailgun_key=read_secret(config.mailgun_key_file, "--mailgun-key-file").encode("utf-8")
-        if config.mailgun_key_file else None,
+        if config.mailgun_key_file else b"",
         postmark_auth=postmark, sns_cert=cert,
     )

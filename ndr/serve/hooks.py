@@ -17,6 +17,7 @@ from ..webhooks import PayloadError, reports
 from ..webhooks.verify import SignatureError, SnsCertificates, verify_basic, verify_mailgun, verify_sendgrid, verify_sns
 from .config import Secrets, ServeConfig
 from .problems import Problem
+from ..safetext import clean_tree
 
 log = logging.getLogger("ndr.serve")
 
@@ -38,8 +39,8 @@ class Webhooks:
         if provider not in MEDIA:
             raise Problem(404, f"no webhook for {provider!r}; providers: {', '.join(MEDIA)}",
                           slug="provider")
-        if (provider == "mailgun" and self.secrets.mailgun_key is None) or (
-                provider == "postmark" and self.secrets.postmark_auth is None):
+        if (provider == "mailgun" and not self.secrets.mailgun_key) or (
+                provider == "postmark" and not self.secrets.postmark_auth):
             raise Problem(404, f"{provider} webhooks are not enabled: start ndr serve with "
                                f"{_OPTIONS[provider]} FILE", slug="provider")
 
@@ -47,10 +48,10 @@ class Webhooks:
         """The payload as JSON data, once its proof holds; problems 400/401/403 otherwise."""
         if provider == "postmark":  # credentials first: nothing is read for a stranger
             self._check(lambda: verify_basic(request.headers.get("authorization"),
-                                             self.secrets.postmark_auth or ""),
+                                             self.secrets.postmark_auth),
                         {"WWW-Authenticate": 'Basic realm="ndr postmark webhook"'})
         try:
-            payload = json.loads(body)
+            payload = clean_tree(json.loads(body))  # no lone surrogate reaches the ledger
         except (ValueError, UnicodeDecodeError) as exc:
             raise Problem(400, f"the body is not JSON: {exc}", slug="json") from None
         if provider == "ses":
@@ -64,13 +65,13 @@ class Webhooks:
                 # Confirming is the operator's decision: visiting SubscribeURL starts the flow.
                 log.warning("SNS subscription to %s is waiting: confirm it by visiting %s",
                             payload.get("TopicArn"), payload.get("SubscribeURL"))
-        elif provider == "sendgrid" and self.secrets.sendgrid_key is not None:
+        elif provider == "sendgrid" and self.secrets.sendgrid_key:
             self._check(lambda: verify_sendgrid(
                 body, request.headers.get("x-twilio-email-event-webhook-signature"),
                 request.headers.get("x-twilio-email-event-webhook-timestamp"),
-                self.secrets.sendgrid_key or "", self.config.max_age))
+                self.secrets.sendgrid_key, self.config.max_age))
         elif provider == "mailgun":
-            self._check(lambda: verify_mailgun(payload, self.secrets.mailgun_key or b"", self.config.max_age))
+            self._check(lambda: verify_mailgun(payload, self.secrets.mailgun_key, self.config.max_age))
         return payload
 
     @staticmethod

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from ..errors import InputError
 from ..catalog.webhooks import PROVIDERS
+from ..safetext import clean_tree
 
 if TYPE_CHECKING:  # the mapping is imported when used: the catalog loader imports this package
     from ..catalog import Catalog
@@ -42,7 +43,7 @@ def load_payload(payload: bytes | str | dict[str, Any] | list[Any]) -> Any:
     if isinstance(payload, (dict, list)):
         return payload
     try:
-        return json.loads(payload)
+        return clean_tree(json.loads(payload))  # "\ud83d" in JSON: no lone surrogate goes on
     except (ValueError, UnicodeDecodeError) as exc:
         raise PayloadError(f"the payload is not JSON: {exc}") from None
 

@@ -42,6 +42,9 @@ class Event:
     keys: tuple[str, ...]
     """Catalog event keys, most specific first (``bounce/permanent/noemail``, ``bounce/permanent``)."""
     recipient: str | None
+    original: OriginalMessage = OriginalMessage()
+    """The sent message's headers, as far as the provider passes them on (its Message-ID, Subject,
+    From, To)."""
     status: str | None = None
     """The enhanced status code the provider gave in a field of its own."""
     text: str | None = None
@@ -52,13 +55,8 @@ class Event:
     reporting_mta: str | None = None
     when: datetime | None = None
     feedback_type: str | None = None
-    message_id: str | None = None
-    """The original message's Message-ID header, when the provider passes it on."""
     provider_id: str | None = None
     """The provider's own id of the sent message (SES messageId, Postmark MessageID ...)."""
-    subject: str | None = None
-    from_: str | None = None
-    to: str | None = None
 
 
 def when_from(value: Any) -> datetime | None:
@@ -126,8 +124,7 @@ def to_report(event: Event, catalog: Catalog, lang: str = "en") -> Report:
     )
     return Report(kind=kind, decoder=f"webhook:{event.provider}", recipients=(recipient,),
                   reporting_mta=event.reporting_mta,
-                  original=OriginalMessage(message_id=event.message_id, subject=event.subject,
-                                           from_=event.from_, to=event.to))
+                  original=event.original)
 
 
 def _specific(verdict: Classification) -> bool:
@@ -162,8 +159,8 @@ def _inferred(catalog: Catalog, entry: Entry | None, reason: str,
 def _identity(event: Event) -> str:
     """What names the message (DECISIONS): its Message-ID, else the provider's message id,
     else the event itself."""
-    if event.message_id:
-        return "mid:" + event.message_id.strip().strip("<>").lower()
+    if event.original.message_id:
+        return "mid:" + event.original.message_id.strip().strip("<>").lower()
     if event.provider_id:
         return f"{event.provider}:{event.provider_id.strip().lower()}"
     key = json.dumps([event.provider, event.keys, event.recipient, event.text,

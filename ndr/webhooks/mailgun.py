@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from .lookup import key_chain
+from ..model import OriginalMessage
 from .events import Event, PayloadError, obj, text_of, when_from
 
 PROVIDER = "mailgun"
@@ -40,9 +41,10 @@ def payload_events(payload: Any) -> list[Event]:
                   reply_code=code,
                   remote_mta=text_of(status.get("mx-host")), when=when_from(data.get("timestamp")),
                   feedback_type="abuse" if name == "complained" else None,
-                  message_id=text_of(headers.get("message-id")), subject=text_of(headers.get("subject")),
-                  from_=text_of(headers.get("from")), to=text_of(headers.get("to")),
-                  provider_id=None)]
+                  original=OriginalMessage(message_id=text_of(headers.get("message-id")),
+                                           subject=text_of(headers.get("subject")),
+                                           from_=text_of(headers.get("from")),
+                                           to=text_of(headers.get("to"))))]
 
 
 def _smtp_code(status: dict[str, Any]) -> str | None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..reading.decoders.rfc3464 import diagnostic_parts
 from .lookup import key_chain
+from ..model import OriginalMessage
 from .events import Event, PayloadError, text_of, when_from
 
 PROVIDER = "postmark"
@@ -37,5 +38,6 @@ def payload_events(payload: Any) -> list[Event]:
                   text=text, diagnostic_type=kind,
                   when=when_from(payload.get("BouncedAt")),
                   feedback_type="abuse" if record == "spamcomplaint" else None,
-                  provider_id=text_of(payload.get("MessageID")), subject=text_of(payload.get("Subject")),
-                  from_=text_of(payload.get("From")))]
+                  provider_id=text_of(payload.get("MessageID")),
+                  original=OriginalMessage(subject=text_of(payload.get("Subject")),
+                                           from_=text_of(payload.get("From"))))]

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from .lookup import key_chain
+from ..model import OriginalMessage
 from .events import Event, PayloadError, text_of, when_from
 
 PROVIDER = "sendgrid"
@@ -54,7 +55,8 @@ def _event(item: dict[str, Any]) -> Event | None:
     return Event(provider=PROVIDER, keys=tuple(keys), recipient=text_of(item.get("email")),
                  status=text_of(item.get("status")), text=text, when=when_from(item.get("timestamp")),
                  feedback_type="abuse" if name == "spamreport" else None,
-                 message_id=text_of(item.get("smtp-id")), provider_id=_message_id(item))
+                 original=OriginalMessage(message_id=text_of(item.get("smtp-id"))),
+                 provider_id=_message_id(item))
 
 
 def _message_id(item: dict[str, Any]) -> str | None:

@@ -16,7 +16,9 @@ from typing import Any
 from ..reading.text import mta_name
 from ..reading.decoders.rfc3464 import diagnostic_parts
 from .lookup import key_chain
+from ..model import OriginalMessage
 from .events import Event, PayloadError, obj, text_of, when_from
+from ..safetext import clean_tree
 
 PROVIDER = "ses"
 
@@ -32,7 +34,7 @@ def envelope_events(envelope: dict[str, Any]) -> list[Event]:
         if not isinstance(message, str):
             raise PayloadError("SNS Notification without a Message string")
         try:
-            inner = json.loads(message)
+            inner = clean_tree(json.loads(message))
         except ValueError:
             raise PayloadError("the SNS Message is not SES JSON") from None
         if not isinstance(inner, dict):
@@ -72,9 +74,10 @@ def _mail_fields(mail: dict[str, Any]) -> dict[str, Any]:
     def joined(value: Any) -> str | None:
         return ", ".join(str(v) for v in value) if isinstance(value, list) and value else text_of(value)
 
-    return dict(provider=PROVIDER, provider_id=text_of(mail.get("messageId")),
-                message_id=text_of(headers.get("messageId")), subject=text_of(headers.get("subject")),
-                from_=joined(headers.get("from")), to=joined(headers.get("to")))
+    original = OriginalMessage(message_id=text_of(headers.get("messageId")),
+                               subject=text_of(headers.get("subject")),
+                               from_=joined(headers.get("from")), to=joined(headers.get("to")))
+    return dict(provider=PROVIDER, provider_id=text_of(mail.get("messageId")), original=original)
 
 
 def _recipients(value: Any) -> list[dict[str, Any]]:
@@ -83,15 +86,8 @@ def _recipients(value: Any) -> list[dict[str, Any]]:
 
 def _bounces(bounce: dict[str, Any], common: dict[str, Any]) -> list[Event]:
     keys = tuple(key_chain("bounce", bounce.get("bounceType"), bounce.get("bounceSubType")))
-    reporting = mta_name(text_of(bounce.get("reportingMTA")))
-    events = []
-    for item in _recipients(bounce.get("bouncedRecipients")):
-        kind, text = diagnostic_parts(text_of(item.get("diagnosticCode")))
-        events.append(Event(keys=keys, recipient=str(item["emailAddress"]), status=text_of(item.get("status")),
-                            text=text, diagnostic_type=kind, reporting_mta=reporting,
-                            remote_mta=text_of(bounce.get("remoteMtaIp")),
-                            when=when_from(bounce.get("timestamp")), **common))
-    return events
+    return _failures(bounce, bounce.get("bouncedRecipients"), keys, common,
+                     remote_mta=text_of(bounce.get("remoteMtaIp")))
 
 
 def _complaints(complaint: dict[str, Any], common: dict[str, Any]) -> list[Event]:
@@ -105,11 +101,19 @@ def _complaints(complaint: dict[str, Any], common: dict[str, Any]) -> list[Event
 
 def _delays(delay: dict[str, Any], common: dict[str, Any]) -> list[Event]:
     keys = tuple(key_chain("deliverydelay", delay.get("delayType")))
-    reporting = mta_name(text_of(delay.get("reportingMTA")))
+    return _failures(delay, delay.get("delayedRecipients"), keys, common)
+
+
+def _failures(section: dict[str, Any], recipients: Any, keys: tuple[str, ...], common: dict[str, Any],
+              remote_mta: str | None = None) -> list[Event]:
+    """One event per bounced or delayed recipient: its status and diagnostic, with the section's
+    reporting MTA and time."""
+    reporting = mta_name(text_of(section.get("reportingMTA")))
+    when = when_from(section.get("timestamp"))
     events = []
-    for item in _recipients(delay.get("delayedRecipients")):
+    for item in _recipients(recipients):
         kind, text = diagnostic_parts(text_of(item.get("diagnosticCode")))
         events.append(Event(keys=keys, recipient=str(item["emailAddress"]), status=text_of(item.get("status")),
                             text=text, diagnostic_type=kind, reporting_mta=reporting,
-                            when=when_from(delay.get("timestamp")), **common))
+                            remote_mta=remote_mta, when=when, **common))
     return events

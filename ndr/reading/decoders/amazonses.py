@@ -16,6 +16,7 @@ from .settle import settle
 from .base import Decoded, Mail, RawRecipient
 from ..text import mta_name, one_line
 from .rfc3464 import diagnostic_parts, normalise_action
+from ...safetext import clean_tree
 
 _MARKERS = ("notificationtype", "eventtype")  # quoted, or escaped inside the SNS Message string
 
@@ -26,12 +27,12 @@ def _event(text: str) -> dict[str, Any] | None:
     if start < 0 or end <= start:
         return None
     try:
-        data = json.loads(text[start:end + 1], strict=False)
+        data = clean_tree(json.loads(text[start:end + 1], strict=False))  # \ud83d: no lone surrogate
     except ValueError:
         return None
     if isinstance(data, dict) and isinstance(data.get("Message"), str):
         try:
-            data = json.loads(data["Message"], strict=False)
+            data = clean_tree(json.loads(data["Message"], strict=False))
         except ValueError:
             return None
     if not isinstance(data, dict) or not isinstance(data.get("notificationType") or data.get("eventType"), str):

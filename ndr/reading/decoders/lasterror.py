@@ -61,10 +61,14 @@ def find(lay: Layout, raw: RawRecipient, paragraph: Callable[[], str | None],
             return found
     diagnostic = _clean(raw.diagnostic or "")
     status = raw.status or ""
-    if diagnostic and status.startswith("4.") and status not in _QUEUE_STATUSES \
-            and not _only_expiry(lay, diagnostic):
-        # Postfix keeps the last deferral itself, with its status, under Action: failed.
-        return codes.find_status(diagnostic) or status, diagnostic
+    if diagnostic and status.startswith("4.") and not _only_expiry(lay, diagnostic):
+        code = codes.find_status(diagnostic)
+        if status not in _QUEUE_STATUSES:
+            # Postfix keeps the last deferral itself, with its status, under Action: failed.
+            return code or status, diagnostic
+        if code is not None and code != status:
+            # Sendmail's expiry (Status 4.4.7) quotes the last reply in its Diagnostic-Code.
+            return code, diagnostic
     return None
 
 

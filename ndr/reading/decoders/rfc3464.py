@@ -57,7 +57,10 @@ def recipient_from_fields(fields: dict[str, str]) -> RawRecipient:
     # The remote server's own code is more specific than the reporting MTA's summary of it
     # (Sendmail reports Status 5.1.1 for any 550; the reply said 5.7.1): prefer it, same class.
     source = "report" if status else None
-    if found and (status is None or (found[0] == status[0] and not codes.is_class_only(found))):
+    # Not over X.4.7 (delivery time expired): that is the report's verdict, and the diagnostic
+    # holds the last error before it (Sendmail's expiry notice; DECISIONS, last_error_status).
+    if found and (status is None or (found[0] == status[0] and not codes.is_class_only(found)
+                                     and not status.endswith(".4.7"))):
         status, source = found, "reply"
     reply = codes.find_reply(diagnostic) if diagnostic else None
     remote = mta_name(fields.get("remote-mta"))
@@ -169,6 +172,10 @@ def enrich(recipients: list[RawRecipient], scan: "textscan.Scan | None", reporti
     for raw in recipients:
         block = scan.blocks.get((raw.recipient or "").lower()) if scan is not None else None
         text = block.text if block is not None else None
+        # A subject-only Status (Sendmail's 4.5.0) over an empty Diagnostic-Code: the code the
+        # text quotes for the recipient is more specific (DECISIONS: the most specific code)
+        vague = codes.is_class_only(raw.status) or (not raw.diagnostic and raw.status is not None
+                                                   and raw.status.endswith(".0"))
         if scan is not None and text and not (codes.find_status(text) or codes.find_reply(text)) \
                 and scan.diagnostic and not raw.diagnostic:
             text = f"{text} {scan.diagnostic}"
@@ -177,7 +184,7 @@ def enrich(recipients: list[RawRecipient], scan: "textscan.Scan | None", reporti
         if not raw.diagnostic and scan is not None:
             raw.diagnostic = scan.summary  # the notice's own words, when it quotes no reply
         source = raw.diagnostic or ""
-        if codes.is_class_only(raw.status):
+        if vague:
             for candidate, said in ((source, "reply"), (text or "", "text")):
                 found = codes.find_status(candidate) if candidate else None
                 if found and (raw.status is None or found[0] == raw.status[0]) and found != raw.status:

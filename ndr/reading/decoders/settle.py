@@ -31,7 +31,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from ...catalog import Catalog
-from ...catalog.notices import command_in
+from ...catalog.notices import Notices, command_in
 from ...model import SUCCESS_ACTIONS
 from . import lasterror, textscan
 from .base import Decoded, Mail, RawRecipient
@@ -170,6 +170,8 @@ def settle(mail: Mail, decoded: Decoded, recipients: Iterable[RawRecipient] | No
     lay = mail.catalog.notices
     alone = sum(1 for r in decoded.recipients if r.action not in SUCCESS_ACTIONS) == 1
     for raw in decoded.recipients if recipients is None else recipients:
+        if raw.action == "delayed" and lay is not None and _gave_up(lay, raw.diagnostic):
+            raw.action = "failed"  # DECISIONS "The lab": OpenSMTPD's expiry uses its delay template
         failed = raw.action not in SUCCESS_ACTIONS and raw.reason is None
         paragraph = _Paragraphs(mail, raw.recipient)
         remote = normalise(raw.remote_mta) or answering_host(mail, raw.diagnostic)
@@ -191,6 +193,13 @@ def settle(mail: Mail, decoded: Decoded, recipients: Iterable[RawRecipient] | No
             raw.smtp_command = textscan.paragraph_command(mail, lay, raw.recipient, everyone()) \
                 or text_command()
     return decoded
+
+
+def _gave_up(lay: Notices, diagnostic: str | None) -> bool:
+    """True when a recipient's own diagnostic says its message was given up (the catalog's
+    ``given_up`` wording), although the notice's Action says ``delayed``."""
+    lower = diagnostic.lower() if diagnostic else ""
+    return bool(lower) and any(phrase in lower for phrase in lay.given_up)
 
 
 __all__ = ["settle", "answering_host", "tried_host", "named_host", "answered_in", "paragraphs_of",
