@@ -20,22 +20,55 @@ Library users can add decoders with ``register()``.
 """
 from __future__ import annotations
 
+import importlib
+from typing import Iterator
+
 from ...catalog.validate import register_layout_check
 from ...errors import Defect, DefectKind
 from .arf import ARF
-from .autoreply import AutoReply
 from .base import Decoded, Decoder, Mail, RawRecipient
-from .amazonses import AmazonSES
-from .fallback import Fallback
 from .rfc3464 import RFC3464
-from .table import TableDecoder
 
 
-_STANDARD: list[Decoder] = [ARF(), RFC3464()]
-_VENDOR: list[Decoder] = [TableDecoder(), AmazonSES()]
-_LATE: list[Decoder] = [AutoReply()]
-_USER: list[Decoder] = []
-_FALLBACK: list[Decoder] = [Fallback(lambda mail: decode(mail))]  # its re-read of an inner bounce
+class _Later:
+    """A built-in decoder whose module is imported when the dispatch loop first reaches it.
+
+    Why: most bounces are RFC 3464 reports, decided before the vendor, auto-reply and fallback
+    decoders are tried, so a one-bounce ``ndr parse`` need not import them."""
+
+    def __init__(self, module: str, cls: str, *args: object) -> None:
+        self.module, self.cls, self.args = module, cls, args
+
+    def load(self) -> Decoder:
+        made: Decoder = getattr(importlib.import_module(self.module, __name__), self.cls)(*self.args)
+        return made
+
+
+_STANDARD: list[Decoder | _Later] = [ARF(), RFC3464()]
+_VENDOR: list[Decoder | _Later] = [_Later(".table", "TableDecoder"), _Later(".amazonses", "AmazonSES")]
+_LATE: list[Decoder | _Later] = [_Later(".autoreply", "AutoReply")]
+_USER: list[Decoder | _Later] = []
+# The fallback gets the dispatch loop for its re-read of an inner bounce.
+_FALLBACK: list[Decoder | _Later] = [_Later(".fallback", "Fallback", lambda mail: decode(mail))]
+_CLASSES = {"TableDecoder": ".table", "AmazonSES": ".amazonses", "AutoReply": ".autoreply",
+            "Fallback": ".fallback"}
+
+
+def __getattr__(name: str) -> object:
+    """The decoder classes this module used to import eagerly, still reachable by their names."""
+    module = _CLASSES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module, __name__), name)
+
+
+def _dispatch_order() -> Iterator[Decoder]:
+    """Every registered decoder in dispatch order, each built-in one imported when reached."""
+    for slots in (_USER, _STANDARD, _VENDOR, _LATE, _FALLBACK):
+        for index, slot in enumerate(slots):
+            if isinstance(slot, _Later):
+                slot = slots[index] = slot.load()
+            yield slot
 
 
 def register(decoder: Decoder, *, first: bool = False) -> None:
@@ -54,7 +87,7 @@ def register(decoder: Decoder, *, first: bool = False) -> None:
 
 def decoders() -> list[Decoder]:
     """Every registered decoder, in dispatch order."""
-    return [*_USER, *_STANDARD, *_VENDOR, *_LATE, *_FALLBACK]
+    return list(_dispatch_order())
 
 
 def decode(mail: Mail) -> Decoded | None:
@@ -64,7 +97,7 @@ def decode(mail: Mail) -> Decoded | None:
     ``decoder-error`` defect on ``mail`` (the exception kept as the defect's cause) and the
     next decoder gets its turn; under a policy that raises on defects it raises right there.
     """
-    for decoder in decoders():
+    for decoder in _dispatch_order():
         try:
             decoded = decoder.decode(mail)
         except Exception as exc:
