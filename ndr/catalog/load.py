@@ -11,10 +11,7 @@ from typing import TYPE_CHECKING, Any, Hashable
 from ..errors import CatalogError
 from .cache import cached_catalog
 from .entries import Catalog
-from .validate import SECTIONS, validate
-from .build import build
 from .notices import DECODER
-from .schema import field_problems, shape_problems, used_fields
 
 if TYPE_CHECKING:
     import yaml
@@ -85,7 +82,11 @@ def _load_cached(base: str, user: str | None, _base_mtime: float, _user_mtime: f
 
 
 def _build(base: str, user: str | None) -> Catalog:
+    # Here, not at import: a catalog is built only when its disk cache is missing or stale.
+    from .build import build
     from .languages import language_problems
+    from .schema import field_problems, used_fields
+    from .validate import validate
 
     deprecations: list[str] = []
     data = lift_notices(read_yaml(base), base, deprecations)
@@ -134,6 +135,9 @@ def read_yaml(path: str) -> dict[str, Any]:
     """Read a catalog file; unreadable, non-UTF-8, alias-bomb or misshapen files raise
     ``CatalogError`` naming the line and field."""
     import yaml
+
+    from .schema import shape_problems
+    from .validate import SECTIONS
 
     try:
         with open(path, "rb") as handle:
@@ -220,6 +224,8 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
 
 def merge(base: dict[str, Any], extra: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
     """Merge ``extra`` into ``base`` by section and id; replaced ids are appended to ``overrides``."""
+    from .validate import SECTIONS
+
     merged = dict(base)
     for section in SECTIONS:
         items = list(base.get(section) or [])

@@ -23,7 +23,6 @@ from __future__ import annotations
 import importlib
 from typing import Iterator
 
-from ...catalog.validate import register_layout_check
 from ...errors import Defect, DefectKind
 from .arf import ARF
 from .base import Decoded, Decoder, Mail, RawRecipient
@@ -82,6 +81,8 @@ def register(decoder: Decoder, *, first: bool = False) -> None:
         _VENDOR.append(decoder)
     check = getattr(decoder, "layout_problems", None)
     if check is not None:
+        from ...catalog.validate import register_layout_check  # here: parsing needs no validation
+
         register_layout_check(decoder.name, check)
 
 
