@@ -24,8 +24,7 @@ from ..catalog import Catalog
 from ..parse import parse_bytes
 from ..policy import Policy
 from ..reading.records import records
-from ..reading.archives import Limits
-from ..reading.mbox import open_input
+from ..reading.mbox import Limits, open_input
 from ..reading.sources import Problem, RawMessage, iter_path
 from ..reading.spool import Spool
 from ..safetext import for_terminal

@@ -15,7 +15,6 @@ from __future__ import annotations
 import bz2
 import gzip
 import io
-import itertools
 import lzma
 import os
 import tarfile
@@ -32,7 +31,7 @@ from .mbox import RawMessage as RawMessage
 from .mbox import mbox_spans as mbox_spans
 from .mbox import read_span as read_span
 from .mbox import open_input as open_input
-from .mbox import _MIB, MAX_LINE, _lines, split_stream
+from .mbox import _MIB, _lines, error_text, iter_plain, split_stream
 
 _DECOMPRESSORS: dict[str, Callable[[_Counting], io.BufferedIOBase]] = {
     ".gz": lambda f: gzip.GzipFile(fileobj=_as_file(f), mode="rb"),
@@ -42,10 +41,7 @@ _READ_ERRORS = (OSError, EOFError, lzma.LZMAError, zlib.error, tarfile.TarError,
                 zipfile.BadZipFile, ValueError)
 
 
-def _error_text(exc: BaseException) -> str:
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
-    return str(exc) or type(exc).__name__
+_error_text = error_text
 
 
 def compression_of(name: str) -> str | None:
@@ -165,6 +161,10 @@ def iter_messages(path: str, source: str | None = None,
 
 
 def _iter_plain_or_compressed(path: str, source: str, limits: Limits) -> Iterator[RawMessage | Problem]:
+    suffix = compression_of(path)
+    if suffix is None:
+        yield from iter_plain(path, source, limits)
+        return
     try:
         raw = open_input(path)
     except OSError as exc:
@@ -173,22 +173,9 @@ def _iter_plain_or_compressed(path: str, source: str, limits: Limits) -> Iterato
     count = 0
     with raw:
         try:
-            suffix = compression_of(path)
-            lines: Iterator[bytes]
-            if suffix is None:
-                first = raw.readline(MAX_LINE)
-                if not first.startswith(b"From "):
-                    # One message (not an mbox): read whole, as split_stream would join its lines.
-                    cap = limits.max_message_bytes
-                    data = first + raw.read(max(cap - len(first), 0) + 1)
-                    count += 1
-                    yield RawMessage(source, 0, data[:cap], None, len(data) > cap)
-                    return
-                lines = itertools.chain((first,), _lines(raw, None))
-            else:
-                counting = _Counting(raw)
-                stream = _DECOMPRESSORS[suffix](counting)
-                lines = _lines(stream, _Guard(limits, counting))
+            counting = _Counting(raw)
+            stream = _DECOMPRESSORS[suffix](counting)
+            lines = _lines(stream, _Guard(limits, counting))
             for message in split_stream(lines, source, None, limits):
                 count += 1
                 yield message

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import io
+import itertools
 import os
 import re
 import stat
@@ -254,3 +255,38 @@ def read_span(handle: IO[bytes], start: int, end: int, limits: Limits = DEFAULT_
     if b">From " in data:
         data = _FROM_QUOTED.sub(b"From ", data)
     return data, want > limits.max_message_bytes
+
+
+def error_text(exc: BaseException) -> str:
+    """What an unreadable input's ``Problem`` says: the system's words for an OSError."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
+
+
+def iter_plain(path: str, source: str, limits: Limits = DEFAULT_LIMITS) -> Iterator[RawMessage | Problem]:
+    """The messages of an uncompressed file that is not an archive: one message, or an mbox.
+
+    Here, not in archives.py, so that reading one bounce imports no compression or archive module.
+    """
+    try:
+        raw = open_input(path)
+    except OSError as exc:
+        yield Problem(source, 0, f"cannot open: {error_text(exc)}")
+        return
+    count = 0
+    with raw:
+        try:
+            first = raw.readline(MAX_LINE)
+            if not first.startswith(b"From "):
+                # One message (not an mbox): read whole, as split_stream would join its lines.
+                cap = limits.max_message_bytes
+                data = first + raw.read(max(cap - len(first), 0) + 1)
+                count += 1
+                yield RawMessage(source, 0, data[:cap], None, len(data) > cap)
+                return
+            for message in split_stream(itertools.chain((first,), _lines(raw, None)), source, None, limits):
+                count += 1
+                yield message
+        except (OSError, EOFError, ValueError) as exc:  # what reading a plain file can raise
+            yield Problem(source, count, f"cannot read: {error_text(exc)}")

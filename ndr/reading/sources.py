@@ -7,16 +7,28 @@ large archive is never held in memory.
 """
 from __future__ import annotations
 
+import io
 import os
 import sys
 from pathlib import Path
 from typing import IO, Iterator
 
-from .archives import DEFAULT_LIMITS, Limits, Problem, RawMessage, iter_messages, open_binary
+from .mbox import DEFAULT_LIMITS, Limits, Problem, RawMessage, iter_plain
 from ..errors import InputError
 
 __all__ = ["RawMessage", "Problem", "open_binary", "is_maildir", "iter_path", "iter_file",
            "read_path_or_fail", "maildir_files"]
+
+# The names archives.iter_messages reads as compressed or archived (compression_of, is_tar,
+# is_zip); any other file is read by iter_plain, as archives.py would.
+_NEEDS_ARCHIVES = (".gz", ".bz2", ".xz", ".zip", ".tar", ".tgz", ".tbz2", ".txz")
+
+
+def open_binary(path: str | Path) -> io.BufferedIOBase:
+    """Open a file for reading bytes, decompressing by extension (``archives.open_binary``)."""
+    from .archives import open_binary as opened
+
+    return opened(path)
 
 
 def is_maildir(path: Path) -> bool:
@@ -63,14 +75,26 @@ def iter_path(given: str, stdin: IO[bytes] | None = None,
 
 def iter_file(given: str, limits: Limits = DEFAULT_LIMITS) -> Iterator[RawMessage | Problem]:
     """The messages of one file: a single message, each message of an mbox, or of an archive."""
-    yield from iter_messages(given, given, limits)
+    yield from _iter_messages(given, given, limits)
+
+
+def _iter_messages(path: str, source: str, limits: Limits = DEFAULT_LIMITS) -> Iterator[RawMessage | Problem]:
+    """``archives.iter_messages``, importing the compression and archive modules only for a file
+    that needs them (a mailbox rule's one bounce does not)."""
+    lowered = path.lower()
+    if not lowered.endswith(_NEEDS_ARCHIVES):
+        yield from iter_plain(path, source, limits)
+        return
+    from .archives import iter_messages
+
+    yield from iter_messages(path, source, limits)
 
 
 def _read_file(path: Path) -> RawMessage | Problem:
     """One Maildir message, reported under its own file name (``Maildir/cur/1234.host:2,S``): that
     is the name a user can open, move or delete, while a position changes as mail comes and goes."""
     source = str(path)
-    for item in iter_messages(source, source):
+    for item in _iter_messages(source, source):
         if isinstance(item, Problem):
             return Problem(source, 0, item.error)
         return RawMessage(source, 0, item.data, None, item.truncated)
