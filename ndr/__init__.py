@@ -15,18 +15,19 @@ from typing import TYPE_CHECKING
 from . import _moved
 from .catalog import Catalog, load_catalog
 from .errors import CatalogError, Defect, DefectError, FileNameError, InputError, NdrError, TemplateError
-from .explain import Explanation, explain
 from .model import Action, Kind, OriginalMessage, RecipientResult, Report
 from .parse import parse
 from .policy import DEFAULT, STRICT, Policy
 
 if TYPE_CHECKING:
+    from .explain import Explanation, explain
     from .generate import GeneratedReport, ReportOptions, generate
     from .writing.queue import QueuedMessage, QueueRecipient
 
 # The writing side (the generator, its templates, Jinja2, Babel) is imported when first asked
-# for, so that `ndr parse` in a mailbox rule does not pay for it.
+# for, so that `ndr parse` in a mailbox rule does not pay for it; so is `explain`.
 _LAZY = {
+    "explain": ".explain", "Explanation": ".explain",
     "generate": ".generate", "GeneratedReport": ".generate", "ReportOptions": ".generate",
     "QueuedMessage": ".writing.queue", "QueueRecipient": ".writing.queue",
 }
