@@ -4,6 +4,7 @@
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
@@ -12,8 +13,12 @@ from ..model import Action
 from .match import ADDRESS_GROUP, compile_shape
 
 
-_ADDRESS_ONLY = re.compile(rf"^ ?[<\[(]?(?:mailto:)?{ADDRESS_GROUP}[>\])]?:?$", re.I)
-_ADDRESS_TEXT = re.compile(rf"^ ?[<\[(]?(?:mailto:)?{ADDRESS_GROUP}[>\])]?:?(?: |$)", re.I)
+@functools.cache  # compiled when a catalog is built, not at every start-up
+def _address_shape(rest: str) -> re.Pattern[str]:
+    """An address alone on its line (``rest`` ``$``) or followed by text (``(?: |$)``)."""
+    return re.compile(rf"^ ?[<\[(]?(?:mailto:)?{ADDRESS_GROUP}[>\])]?:?{rest}", re.I)
+
+
 _FIELDS = {"id", "name", "decoder", "source", "detect", "start", "end", "original", "recipient",
            "recipient_headers", "diagnostic", "remote_mta", "reporting_mta", "reply", "when",
            "defaults", "__line__"}
@@ -104,9 +109,9 @@ def _regexes(raw: Any) -> tuple[re.Pattern[str], ...]:
 
 def _shape(raw: Any) -> Shape:
     if raw == "address":
-        return Shape(regex=_ADDRESS_ONLY)
+        return Shape(regex=_address_shape("$"))
     if raw == "address-text":
-        return Shape(regex=_ADDRESS_TEXT)
+        return Shape(regex=_address_shape("(?: |$)"))
     if "after" in raw:
         return Shape(after=raw["after"])
     return Shape(regex=compile_shape(raw["regex"]))

@@ -14,6 +14,7 @@ each repetition starts with a literal character its repeats cannot match.
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any, Generic, Iterable, Iterator, TypeVar
@@ -80,7 +81,9 @@ class Pattern:
 
 # A group that is itself repeated and contains a repeat: (a+)+, (\w*\s?)*, (?:x|y+){2,},
 # ((a+))+. An optional group, (?:x+)?, runs at most once and cannot blow up.
-_QUANTIFIED = re.compile(r"(?:[^()\\\[]|\\.|\[\^?\]?(?:[^\]\\]|\\.)*\])*?[+*}]")
+@functools.cache  # compiled when a catalog is built, not at every start-up
+def _quantified() -> re.Pattern[str]:
+    return re.compile(r"(?:[^()\\\[]|\\.|\[\^?\]?(?:[^\]\\]|\\.)*\])*?[+*}]")
 
 
 def _structure(expression: str) -> Iterator[tuple[int, str]]:
@@ -111,13 +114,15 @@ def _repeated_groups(expression: str) -> list[str]:
             start = starts.pop()
             body = expression[start + 1:index]
             if expression[index + 1:index + 2] in ("+", "*", "{") and (
-                    "(" in body or _QUANTIFIED.match(body) is not None):
+                    "(" in body or _quantified().match(body) is not None):
                 found.append(body)
     return found
 
 
 # One item of a group body: an escape, a class, or one character; then its quantifier.
-_ITEM = re.compile(r"(\\.|\[\^?\]?(?:[^\]\\]|\\.)*\]|[^\\\[|()])([*+?]|\{\d*(?:,\d*)?\})?\??", re.S)
+@functools.cache  # compiled when a catalog is built, not at every start-up
+def _item() -> re.Pattern[str]:
+    return re.compile(r"(\\.|\[\^?\]?(?:[^\]\\]|\\.)*\]|[^\\\[|()])([*+?]|\{\d*(?:,\d*)?\})?\??", re.S)
 
 
 def _delimited(body: str) -> bool:
@@ -131,7 +136,7 @@ def _delimited(body: str) -> bool:
     items: list[tuple[str, str | None]] = []
     position = 0
     while position < len(body):
-        item = _ITEM.match(body, position)
+        item = _item().match(body, position)
         if item is None:  # alternation, lookaround, a group: not this shape
             return False
         items.append((item.group(1), item.group(2)))
