@@ -7,12 +7,10 @@
 """
 from __future__ import annotations
 
-import importlib
-import sys
-from types import ModuleType
 from typing import TYPE_CHECKING
 
 from . import _moved
+from .lazy import load_on_first_use
 from .catalog import Catalog, load_catalog
 from .errors import CatalogError, Defect, DefectError, FileNameError, InputError, NdrError, TemplateError
 from .model import Action, Kind, OriginalMessage, RecipientResult, Report
@@ -40,29 +38,5 @@ __all__ = [
 ]
 
 
-
-def __getattr__(name: str) -> object:
-    module_name = _LAZY.get(name)
-    if module_name is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value: object = getattr(importlib.import_module(module_name, __name__), name)
-    globals()[name] = value
-    return value
-
-
-class _Package(ModuleType):
-    """This package, keeping its public functions over their modules' names.
-
-    Importing a submodule sets it as an attribute of its package: the first ``import
-    ndr.generate`` (by the CLI or a user) would replace the function ``ndr.generate`` with the
-    module of the same name. The function stays.
-    """
-
-    def __setattr__(self, name: str, value: object) -> None:
-        if name in _LAZY and isinstance(value, ModuleType):
-            value = getattr(value, name)
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
+load_on_first_use(__name__, _LAZY)
 _moved.install()  # old module paths (ndr.queue, ndr.decoders, ...) keep working

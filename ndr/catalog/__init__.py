@@ -8,12 +8,10 @@ compiles the catalog once. Nothing is read at import time.
 """
 from __future__ import annotations
 
-import importlib
-import sys
-from types import ModuleType
 from typing import TYPE_CHECKING
 
 from ..errors import CatalogError
+from ..lazy import load_on_first_use
 from .entries import Catalog, CodeEntry, Host, HostRule, Reason, Text, TextList
 from .load import load_catalog, merge, read_yaml, shipped_catalog_path
 
@@ -35,27 +33,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    module_name = _LAZY.get(name)
-    if module_name is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value: object = getattr(importlib.import_module(module_name, __name__), name)
-    globals()[name] = value
-    return value
-
-
-class _Package(ModuleType):
-    """This package, keeping its functions ``build`` and ``validate`` over their modules' names.
-
-    Importing a submodule sets it as an attribute of its package: the first import of
-    ``ndr.catalog.build`` would replace the function ``ndr.catalog.build`` with the module of the
-    same name, as it did not when this package imported both functions eagerly. The function stays.
-    """
-
-    def __setattr__(self, name: str, value: object) -> None:
-        if name in ("build", "validate") and isinstance(value, ModuleType):
-            value = getattr(value, name)
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
+load_on_first_use(__name__, _LAZY)

@@ -31,7 +31,7 @@ from .mbox import RawMessage as RawMessage
 from .mbox import mbox_spans as mbox_spans
 from .mbox import read_span as read_span
 from .mbox import open_input as open_input
-from .mbox import _MIB, _lines, error_text, iter_plain, split_stream
+from .mbox import _MIB, _lines, error_text, iter_plain, opened, split_stream
 
 _DECOMPRESSORS: dict[str, Callable[[_Counting], io.BufferedIOBase]] = {
     ".gz": lambda f: gzip.GzipFile(fileobj=_as_file(f), mode="rb"),
@@ -165,15 +165,14 @@ def _iter_plain_or_compressed(path: str, source: str, limits: Limits) -> Iterato
     if suffix is None:
         yield from iter_plain(path, source, limits)
         return
-    try:
-        raw = open_input(path)
-    except OSError as exc:
-        yield Problem(source, 0, f"cannot open: {_error_text(exc)}")
+    raw = opened(path, source)
+    if isinstance(raw, Problem):
+        yield raw
         return
-    count = 0
+    count = 0  # messages read before a problem stops the file
     with raw:
+        counting = _Counting(raw)
         try:
-            counting = _Counting(raw)
             stream = _DECOMPRESSORS[suffix](counting)
             lines = _lines(stream, _Guard(limits, counting))
             for message in split_stream(lines, source, None, limits):
@@ -307,10 +306,9 @@ def _tar_stream(raw: io.BufferedReader, counting: _Counting, guard: _Guard) -> I
 
 def iter_tar(path: str, source: str, limits: Limits = DEFAULT_LIMITS) -> Iterator[RawMessage | Problem]:
     """Messages of a tar archive (compressed or not), read strictly as a stream."""
-    try:
-        raw = open_input(path)
-    except OSError as exc:
-        yield Problem(source, 0, f"cannot open: {_error_text(exc)}")
+    raw = opened(path, source)
+    if isinstance(raw, Problem):
+        yield raw
         return
     counting = _Counting(raw)
     guard = _Guard(limits, counting)

@@ -264,15 +264,22 @@ def error_text(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
+def opened(path: str, source: str) -> io.BufferedReader | Problem:
+    """``path`` opened to read (``open_input``), or the problem saying why it cannot be."""
+    try:
+        return open_input(path)
+    except OSError as exc:
+        return Problem(source, 0, f"cannot open: {error_text(exc)}")
+
+
 def iter_plain(path: str, source: str, limits: Limits = DEFAULT_LIMITS) -> Iterator[RawMessage | Problem]:
     """The messages of an uncompressed file that is not an archive: one message, or an mbox.
 
     Here, not in archives.py, so that reading one bounce imports no compression or archive module.
     """
-    try:
-        raw = open_input(path)
-    except OSError as exc:
-        yield Problem(source, 0, f"cannot open: {error_text(exc)}")
+    raw = opened(path, source)
+    if isinstance(raw, Problem):
+        yield raw
         return
     count = 0
     with raw:
