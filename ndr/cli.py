@@ -12,7 +12,7 @@ import os
 import sys
 from typing import Sequence
 
-from .commands.common import EXIT_DATAERR, EXIT_TEMPFAIL, EXIT_USAGE
+from .commands.common import EXIT_DATAERR, EXIT_TEMPFAIL, EXIT_USAGE, HelpFormatter
 from .errors import CatalogError, InputError, NdrError, TemplateError
 from .safetext import TerminalStream
 
@@ -32,15 +32,17 @@ COMMANDS: dict[str, tuple[str, str]] = {
 def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     """The argument parser; only the subcommand named in ``argv`` gets its options loaded."""
     parser = argparse.ArgumentParser(
-        prog="ndr", description="Read and write bounce messages (NDRs, DSNs).",
+        prog="ndr", formatter_class=HelpFormatter, description="Read and write bounce messages (NDRs, DSNs).",
         epilog="Exit codes: 0 done, 1 nothing to report, 2 usage error, "
                "65 input not readable as a message, 75 internal failure (retry later).",
     )
     parser.add_argument("--version", action=_VersionAction, nargs=0, help="show ndr's version and exit")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    # prog given: argparse would otherwise lay out a usage line to find it, and its help formatter
+    # imports shutil (and with it bz2, lzma) at a cost of 3 ms on every start.
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", prog=parser.prog)
     wanted = next((a for a in argv if not a.startswith("-")), None)
     for name, (module_name, text) in COMMANDS.items():
-        child = sub.add_parser(name, help=text, description=text)
+        child = sub.add_parser(name, help=text, description=text, formatter_class=HelpFormatter)
         if name == wanted:
             module = importlib.import_module(f".commands.{module_name}", __package__)
             module.add_arguments(child)

@@ -2,7 +2,7 @@
 
 One file per catalog combination (shipped or ``--catalog`` path, plus the merged user file) in
 the user's cache folder: ``$NDR_CACHE_DIR``, else ``$XDG_CACHE_HOME/ndr``, else ``~/.cache/ndr``.
-The file starts with a key: a hash of every catalog file's bytes, of ndr's version (the code of
+The file starts with a key: a checksum (CRC-32) of every catalog file's bytes, of ndr's version (the code of
 the ``ndr`` package, fingerprinted by each module's size and modification time, so an upgrade or
 a changed checkout rebuilds) and of the Python version. A file whose key differs is stale.
 
@@ -14,7 +14,7 @@ pickle runs code when it is loaded.
 """
 from __future__ import annotations
 
-import hashlib
+import binascii
 import os
 import pickle
 import sys
@@ -23,8 +23,8 @@ from typing import Callable
 
 from .entries import Catalog
 
-_MAGIC = b"ndr-catalog-cache 2\n"
-_KEY_BYTES = 20
+_MAGIC = b"ndr-catalog-cache 3\n"
+_KEY_BYTES = 8
 _PACKAGE = Path(__file__).resolve().parents[1]
 
 
@@ -63,20 +63,19 @@ def cached_catalog(files: tuple[str, ...], build: Callable[[], Catalog]) -> Cata
 
 
 def _key(files: tuple[str, ...]) -> bytes | None:
-    # SHA-1 tells changed files apart at a third of SHA-256's cost; nothing here is a secret or
-    # a signature (the file is private: see _read).
-    digest = hashlib.sha1(_MAGIC, usedforsecurity=False)
-    digest.update(sys.version.encode())
-    digest.update(_code_fingerprint())
+    # A checksum, not a cryptographic hash: it tells a changed catalog from the one cached, and
+    # nothing here is a secret or a signature (the file is private: see _read). binascii is
+    # loaded anyway (MIME decoding); hashlib would cost 2 ms of OpenSSL start-up per process.
+    checksum = binascii.crc32(sys.version.encode(), binascii.crc32(_MAGIC))
+    checksum = binascii.crc32(_code_fingerprint(), checksum)
     for name in files:
         try:
             with open(name, "rb") as handle:
                 content = handle.read()
         except OSError:
             return None
-        digest.update(b"\0%d\0" % len(content))
-        digest.update(content)
-    return digest.digest()
+        checksum = binascii.crc32(content, binascii.crc32(b"\0%d\0" % len(content), checksum))
+    return b"%08x" % checksum
 
 
 def _code_fingerprint() -> bytes:
@@ -107,7 +106,7 @@ def _file_for(files: tuple[str, ...]) -> Path | None:
         folder = cache_dir()
     except (OSError, RuntimeError):  # no home folder to be found
         return None
-    name = hashlib.sha256("\0".join(files).encode("utf-8", "surrogateescape")).hexdigest()[:32]
+    name = "%08x" % binascii.crc32("\0".join(files).encode("utf-8", "surrogateescape"))
     return folder / f"catalog-{name}.pickle"
 
 

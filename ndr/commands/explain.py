@@ -10,7 +10,8 @@ import sys
 
 from ..explain import Explanation, explain_all, split_queries
 from ..policy import Policy
-from .common import EXIT_OK, EXIT_USAGE, add_catalog_option, add_lang_option, bullet_lines, catalog_from, write_json
+from .common import (EXIT_OK, EXIT_USAGE, RawHelpFormatter, add_catalog_option, add_lang_option, bullet_lines,
+                     catalog_from, write_json)
 
 NAME = "explain"
 EXIT_NOT_UNDERSTOOD = 1
@@ -20,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = (
         "Explain one bounce code or diagnostic: what it means, its likely causes, how to fix it "
         "and who should act, with the catalog rule that decided.")
-    parser.formatter_class = argparse.RawDescriptionHelpFormatter  # keep the examples' lines
+    parser.formatter_class = RawHelpFormatter  # keep the examples' lines
     parser.epilog = ("examples:\n  ndr explain 5.1.1\n  ndr explain 550\n  ndr explain 4.4.316\n"
                      "  ndr explain 550 5.1.1 user unknown\n"
                      "  ndr explain 'connect to mx1.contoso.com[192.0.2.10]:25: Connection refused'")
