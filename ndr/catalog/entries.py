@@ -5,7 +5,7 @@ import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 from collections.abc import Container
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 from .layouts import Check, Layout, compile_layouts, detectors
 from .match import Pattern, PatternTable
@@ -13,8 +13,7 @@ from .notices import Notices, compile_notices
 from .webhooks import WebhookEntry, index as webhook_index
 
 
-@dataclass(frozen=True, slots=True)
-class Text:
+class Text(NamedTuple):
     """Localised text: English always, other languages where the catalog has them."""
 
     values: Mapping[str, str]
@@ -23,8 +22,7 @@ class Text:
         return self.values.get(lang) or self.values.get(lang.split("-")[0]) or self.values.get("en", "")
 
 
-@dataclass(frozen=True, slots=True)
-class TextList:
+class TextList(NamedTuple):
     """Localised list of sentences (causes, fixes)."""
 
     values: Mapping[str, tuple[str, ...]]
@@ -101,8 +99,7 @@ class CodeEntry:
     """The registered RFC 3463 code a generated report states for this condition."""
 
 
-@dataclass(frozen=True, slots=True)
-class HostRule:
+class HostRule(NamedTuple):
     reason: str
     status: str | None
     reply: str | None
@@ -111,8 +108,7 @@ class HostRule:
     """The SMTP command the reply answered (``rcpt``, ``data`` …), when the rule needs it."""
 
 
-@dataclass(frozen=True, slots=True)
-class Host:
+class Host(NamedTuple):
     """Classification rules for one receiving provider, keyed by host or recipient domain."""
 
     id: str
@@ -121,7 +117,7 @@ class Host:
     domains: tuple[str, ...]
     rules: tuple[HostRule, ...]
     source: str
-    notices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    notices: Mapping[str, tuple[str, ...]] = {}  # shared by hosts without marks: never changed
     """Marks of the notices this provider's own MTA writes (``headers`` present, ``from``
     fragments, ``body`` phrases; lowercase): a notice showing one was reported by it."""
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, NamedTuple
 
 from ..model import Action
 from .match import ADDRESS_GROUP, compile_shape
@@ -28,8 +27,7 @@ _UNTIL = ("recipient", "blank", "end", "line")
 _SHAPES = ("address", "address-text")
 
 
-@dataclass(frozen=True, slots=True)
-class Test:
+class Test(NamedTuple):
     """One header test: ``kind`` is contains, prefix or equals."""
 
     kind: str
@@ -43,8 +41,7 @@ class Test:
         return self.value in text
 
 
-@dataclass(frozen=True, slots=True)
-class Alternative:
+class Alternative(NamedTuple):
     """One way of recognising a layout: every given test group must pass."""
 
     sender: tuple[Test, ...]
@@ -53,16 +50,14 @@ class Alternative:
     body: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Shape:
+class Shape(NamedTuple):
     """A recipient line shape: a compiled expression with an ``address`` group, or a phrase."""
 
     regex: re.Pattern[str] | None = None
     after: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Layout:
+class Layout(NamedTuple):
     """A compiled ``vendors`` entry."""
 
     id: str
@@ -151,8 +146,7 @@ def compile_layouts(vendors: Iterable[Mapping[str, Any]]) -> tuple[Layout, ...]:
     return tuple(compile_layout(dict(item)) for item in vendors if item.get("decoder", "table") == "table")
 
 
-@dataclass(frozen=True, slots=True)
-class _Group:
+class _Group(NamedTuple):
     """A list of header tests compiled for one check: it passes when any test passes."""
 
     contains: tuple[str, ...]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
-from typing import Any, Generic, Iterable, Iterator, TypeVar
+from typing import Any, Generic, Iterable, Iterator, NamedTuple, TypeVar
 
 # Local part and domain hold no "@" and start only after a delimiter or an "@", so a search
 # tries each stretch of text a bounded number of times: linear even on "@@@@..." or a megabyte
@@ -54,8 +54,7 @@ def fold(text: str) -> str:
     return _SPACES.sub(" ", text).strip().lower()
 
 
-@dataclass(frozen=True, slots=True)
-class Pattern:
+class Pattern(NamedTuple):
     """One compiled pattern."""
 
     source: str

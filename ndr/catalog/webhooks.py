@@ -13,8 +13,7 @@ provider's diagnostic text finds nothing specific (SES ``General``: the text say
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, NamedTuple
 
 PROVIDERS = ("ses", "sendgrid", "mailgun", "postmark")
 ACTIONS = ("failed", "delayed")
@@ -55,8 +54,7 @@ def entry_problems(item: Any, reason_ids: set[str], before: Iterable[Any] = ()) 
     return problems
 
 
-@dataclass(frozen=True, slots=True)
-class WebhookEntry:
+class WebhookEntry(NamedTuple):
     """One provider classification and the reason it maps to."""
 
     id: str

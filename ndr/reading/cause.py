@@ -10,7 +10,6 @@ cause (a full mailbox kept deferring) leaves the notice's own verdict in place.
 from __future__ import annotations
 
 from collections.abc import Container, Mapping
-from dataclasses import replace
 
 from ..catalog import Catalog, codes
 from .classify import Classification, classify
@@ -41,7 +40,7 @@ def classify_record(catalog: Catalog, *, status: str | None, reply: str | None, 
     if not last_error:
         if action == "failed" and verdict.entry is not None and verdict.entry.id in TIMEOUTS \
                 and codes.is_class_only(status or "5.0.0"):
-            return replace(verdict, reason="expired", rule=verdict.rule + "+gave-up", hard=False), None
+            return verdict._replace(reason="expired", rule=verdict.rule + "+gave-up", hard=False), None
         return verdict, last_error_status
     cause = classify(catalog, status=last_error_status, reply=codes.find_reply(last_error),
                      text=last_error, action="failed", lang=lang, reporters=reporters,
@@ -49,12 +48,12 @@ def classify_record(catalog: Catalog, *, status: str | None, reply: str | None, 
     inferred = last_error_status or _status_of(cause)
     if action == "delayed" and cause.entry is not None:
         # still retrying: the error the attempts meet is the story (networkerror …), not expiry
-        return replace(cause, rule=f"last-error:{cause.rule}", hard=False), inferred
+        return cause._replace(rule=f"last-error:{cause.rule}", hard=False), inferred
     if cause.reason not in NETWORK or cause.entry is None:
         return verdict, inferred
     lead = catalog.reason("expired").retried.get(lang)
     summary = f"{lead}: {cause.summary}" if lead and cause.summary else cause.summary
-    return replace(cause, reason="expired", rule=f"last-error:{cause.rule}", hard=False,
+    return cause._replace(reason="expired", rule=f"last-error:{cause.rule}", hard=False,
                    summary=summary), inferred
 
 

@@ -52,7 +52,7 @@ import enum
 import functools
 import re
 from collections.abc import Container, Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..catalog import codes
 from ..catalog import Catalog, CodeEntry, Host, Reason
@@ -95,8 +95,7 @@ _BY_ADDRESS = frozenset({RuleKind.HOST, RuleKind.FIELD})
 """Steps that speak about the address itself (never adjusted for DATA)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
+class Rule(NamedTuple):
     """The rule that decided a reason: its kind, what in it (an entry, a host rule, a phrase),
     and the adjustments made after (``+after-data``)."""
 
@@ -115,8 +114,7 @@ def _phrase(kind: RuleKind, reason: str, pattern: Pattern) -> Rule:
     return Rule(kind, f"{reason}:{pattern.source}")
 
 
-@dataclass(frozen=True, slots=True)
-class Classification:
+class Classification(NamedTuple):
     """The catalog's reading of one recipient: reason, hardness, the rule that decided, advice."""
 
     reason: str

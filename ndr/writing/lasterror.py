@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from ..catalog import codes
@@ -101,7 +101,7 @@ def _explained(catalog: Catalog, text: str, given: str | None, replied: bool, re
     classification = classify(catalog, status=status, reply=reply, text=text or "message expired",
                               remote_mta=remote, recipient=f"@{domain}" if domain else None, lang=lang)
     if given_up and classification.reason in NETWORK:
-        classification = replace(classification, reason="expired", hard=False)
+        classification = classification._replace(reason="expired", hard=False)
     if status is None:
         status = _status_for(classification, catalog, reply)
     if not text:
