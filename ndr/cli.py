@@ -6,11 +6,15 @@ retries later instead of losing the bounce.
 """
 from __future__ import annotations
 
-import argparse
-import importlib
-import os
-import sys
-from typing import Sequence
+from .lazy import defer_stdlib
+
+defer_stdlib()  # before the imports below: they import dataclasses, which imports inspect
+
+import argparse  # noqa: E402
+import importlib  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+from typing import Sequence  # noqa: E402
 
 from .commands.common import EXIT_DATAERR, EXIT_TEMPFAIL, EXIT_USAGE, HelpFormatter
 from .errors import CatalogError, InputError, NdrError, TemplateError

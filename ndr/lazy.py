@@ -1,9 +1,12 @@
-"""Names a package loads when first asked for (PEP 562), so that `ndr parse` in a mailbox rule
-does not pay for what it never uses (the generator, explain, catalog building)."""
+"""What is loaded only when first used, so that `ndr parse` in a mailbox rule does not pay for what
+it never uses: a package's names (PEP 562: the generator, explain, catalog building), and, in the
+command-line process only, standard modules that other standard modules import for a rare case."""
 from __future__ import annotations
 
+import _thread
 import importlib
 import sys
+from importlib.machinery import ModuleSpec
 from collections.abc import Mapping
 from types import ModuleType
 
@@ -35,6 +38,59 @@ def load_on_first_use(package: str, names: Mapping[str, str]) -> None:
         setattr(module, name, value)
         return value
 
+    def __dir__() -> list[str]:
+        return sorted({*module.__dict__, *names})
+
     module.__dict__["_lazy_names"] = frozenset(names)
     module.__dict__["__getattr__"] = __getattr__
+    module.__dict__["__dir__"] = __dir__
     module.__class__ = _LazyPackage
+
+
+#: Standard modules the command line lets other standard modules import without loading them
+#: until one of their attributes is used, each for what needs it:
+#: - inspect (with ast, dis, tokenize: 4-5 ms): dataclasses imports it to write a signature into
+#:   the docstring of a class that has none; ndr's dataclasses all have one.
+#: - calendar (with locale): email._parseaddr, whose date parser ndr uses, imports it for
+#:   mktime_tz only, which ndr does not call.
+#: - ipaddress: urllib.parse (imported by pathlib) checks bracketed IPv6 hosts of URLs with it.
+DEFERRED_STDLIB = ("inspect", "calendar", "ipaddress")
+
+
+def defer_stdlib(names: tuple[str, ...] = DEFERRED_STDLIB) -> None:
+    """Let ``names`` be imported without being loaded until an attribute is first read.
+
+    For the command-line process only (ndr.cli calls it before anything imports them): a library
+    must not change how its host application's modules load. A module already loaded, or one
+    that cannot be found, is left alone. Not importlib.util.LazyLoader: before Python 3.12 the
+    import statement itself reads ``__spec__``, which makes LazyLoader load the module at once.
+    """
+    import importlib.util
+
+    for name in names:
+        if name in sys.modules:
+            continue
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.loader is None:
+            continue
+        sys.modules[name] = _deferred(spec)
+
+
+def _deferred(spec: ModuleSpec) -> ModuleType:
+    """A module with its spec (so ``import`` takes it as loaded) whose code runs, in place, when
+    an attribute it does not have yet is first asked for (PEP 562 ``__getattr__``)."""
+    import importlib.util
+
+    module = importlib.util.module_from_spec(spec)
+    lock = _thread.allocate_lock()
+
+    def __getattr__(name: str) -> object:
+        with lock:
+            if module.__dict__.get("__getattr__") is __getattr__:
+                del module.__dict__["__getattr__"]
+                assert spec.loader is not None
+                spec.loader.exec_module(module)
+        return object.__getattribute__(module, name)
+
+    module.__dict__["__getattr__"] = __getattr__
+    return module

@@ -19,14 +19,20 @@ NOT_ON_THE_PARSE_PATH = (
     "ndr.reading.archives", "tarfile", "zipfile", "ndr.catalog.build", "ndr.catalog.validate",
     "ndr.catalog.schema", "ndr.reading.decoders.table", "ndr.reading.decoders.fallback",
     "ndr.reading.decoders.amazonses", "ndr.reading.decoders.autoreply",
+    # deferred by the command line (ndr/lazy.py): loaded only if a rare case uses them
+    "inspect", "calendar", "ipaddress",
 )
 
 PROBE = """
 import json, sys
 from ndr.cli import main
+from ndr.lazy import DEFERRED_STDLIB as DEFERRED
 code = main(sys.argv[1:])
 sys.stdout.flush()
-print(json.dumps(sorted(sys.modules)), file=sys.stderr)
+# A deferred standard module (ndr.lazy.defer_stdlib) is in sys.modules from the start; it counts
+# as imported once its code ran, i.e. once its placeholder __getattr__ is gone.
+loaded = [m for m, module in sys.modules.items() if "__getattr__" not in vars(module) or m not in DEFERRED]
+print(json.dumps(sorted(loaded)), file=sys.stderr)
 sys.exit(code)
 """
 
@@ -48,3 +54,26 @@ def test_parse_imports_nothing_it_does_not_need() -> None:
 
 def test_explain_imports_nothing_it_does_not_need() -> None:
     assert imported_by("explain", "4.4.316") == []
+
+
+def test_every_dataclass_has_a_docstring() -> None:
+    """dataclasses calls inspect.signature for a class without one: inspect (with ast, dis and
+    tokenize) would then load on every start of the command line."""
+    import ast
+
+    bare = []
+    for path in sorted((ROOT / "ndr").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.ClassDef) and ast.get_docstring(node) is None
+                    and any("dataclass" in ast.unparse(d) for d in node.decorator_list)):
+                bare.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}")
+    assert bare == []
+
+
+def test_a_deferred_module_loads_when_used() -> None:
+    code = ("import sys; from ndr.lazy import defer_stdlib; defer_stdlib(('colorsys',));"
+            "import colorsys; before = '__getattr__' in vars(colorsys);"
+            "from colorsys import rgb_to_hsv; print(before, '__getattr__' in vars(colorsys), rgb_to_hsv(1, 0, 0))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
+    assert done.stdout.split() == ["True", "False", "(0.0,", "1.0,", "1)"]

@@ -27,6 +27,8 @@ class Thresholds:
 
 @dataclass(slots=True)
 class _Group:
+    """One finding being counted: a destination, what failed there, and the action."""
+
     destination: str
     key: str
     action: str

@@ -70,6 +70,8 @@ Unit = Union[Spans, Files, ZipMembers, Payload]
 
 @dataclass(slots=True)
 class _FileBatch:
+    """Files gathered into one unit of work until it is big enough to hand to a worker."""
+
     files: list[tuple[str, str, int]] = field(default_factory=list)
     nbytes: int = 0
 

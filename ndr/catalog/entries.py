@@ -31,7 +31,7 @@ class TextList(NamedTuple):
         return self.values.get(lang) or self.values.get("en", ())
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # no slots: a __dict__ unpickles in one C call (see catalog/cache.py)
 class Reason:
     """A bounce reason (``userunknown``, ``mailboxfull`` ...)."""
 
@@ -67,7 +67,7 @@ class Reason:
         return self.hard == "always" or (self.hard == "permanent" and klass == "5")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # no slots: a __dict__ unpickles in one C call (see catalog/cache.py)
 class CodeEntry:
     """What a status code means: title, reason, causes, fixes, who should act."""
 

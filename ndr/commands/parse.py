@@ -57,6 +57,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 @dataclass
 class _Run:
+    """One run of the command: its settings and what it has printed, kept and failed so far."""
+
     args: argparse.Namespace
     catalog: Catalog
     policy: Policy

@@ -14,6 +14,8 @@ from ..errors import InputError
 
 @dataclass(frozen=True, slots=True)
 class _Part:
+    """One MIME part as written: header bytes, body bytes, and the parts inside it."""
+
     headers: bytes
     body: bytes
     children: tuple["_Part", ...] = field(default=())
