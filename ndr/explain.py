@@ -1,7 +1,6 @@
 """``explain``: what a code or a diagnostic line means, its likely causes and its fixes."""
 from __future__ import annotations
 
-import re
 import warnings
 from dataclasses import dataclass
 
@@ -12,10 +11,11 @@ from .reading.cause import classify_record
 from .reading.decoders import settle
 from .model import plain_fields
 from .policy import DEFAULT, Policy
+from .lazy import regex
 
-_BARE_REPLY = re.compile(r"^[245]\d\d$")
-_BARE_STATUS = re.compile(r"^[245]\.\d{1,3}\.\d{1,3}$")
-_CODE_WORD = re.compile(r"^(?:\d{3}|\d\.\d{1,3}\.\d{1,3})$")
+_BARE_REPLY = regex(r"^[245]\d\d$")
+_BARE_STATUS = regex(r"^[245]\.\d{1,3}\.\d{1,3}$")
+_CODE_WORD = regex(r"^(?:\d{3}|\d\.\d{1,3}\.\d{1,3})$")
 """A word shaped like a code (valid or not: ``9.9.9`` is a query of its own, not understood)."""
 
 

@@ -15,12 +15,13 @@ import re
 import sys
 from dataclasses import fields
 from typing import TypeVar
+from .lazy import regex
 
 T = TypeVar("T", bound=type)
 
 # A field line at the class body's indentation, then a docstring right under it. A pattern, not
 # the ast module: this runs while `ndr parse` starts, and a scan costs a tenth of a parse.
-_FIELD_NOTE = re.compile(r'^    (\w+): [^\n]*\n    """(.*?)"""', re.M | re.S)
+_FIELD_NOTE = regex(r'^    (\w+): [^\n]*\n    """(.*?)"""', re.M | re.S)
 
 
 def documented(cls: T) -> T:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-import re
 from pathlib import Path
 from collections.abc import Container
 import sys
@@ -29,6 +28,7 @@ from .reading.mime import Headers
 from .model import Kind, OriginalMessage, RecipientResult, Report
 from .policy import DEFAULT, Policy
 from .safetext import utf8
+from .lazy import regex
 
 if TYPE_CHECKING:
     import email.message
@@ -81,8 +81,8 @@ def _as_bytes(source: Source) -> bytes:
     raise TypeError(f"parse() takes bytes, str, email.message.Message or a path, not {type(source).__name__}")
 
 
-_HEADER_START = re.compile(r"[A-Za-z0-9-]+:")
-_PATH_SHAPE = re.compile(r"[/\\]|\.[A-Za-z0-9]{1,8}$")
+_HEADER_START = regex(r"[A-Za-z0-9-]+:")
+_PATH_SHAPE = regex(r"[/\\]|\.[A-Za-z0-9]{1,8}$")
 
 
 def _refuse_file_name(text: str) -> None:

@@ -10,12 +10,12 @@ the bidirectional overrides that make a line read differently from what it holds
 """
 from __future__ import annotations
 
-import re
 from typing import Any
+from .lazy import regex
 
-_SURROGATES = re.compile("[\ud800-\udfff]")
-_SGR = re.compile("\x1b\\[[0-9;]{0,32}m")  # colours (uvicorn's log levels): dropped whole, not shown as "?[32m"
-_TERMINAL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_SURROGATES = regex("[\ud800-\udfff]")
+_SGR = regex("\x1b\\[[0-9;]{0,32}m")  # colours (uvicorn's log levels): dropped whole, not shown as "?[32m"
+_TERMINAL = regex("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def no_surrogates(text: str) -> str:

@@ -10,6 +10,7 @@ import time
 import pytest
 
 import ndr
+from ndr.lazy import LazyRegex
 from ndr.reading import mime
 from ndr.batch.units import Payload
 from ndr.batch.work import WorkContext, process_unit
@@ -172,6 +173,10 @@ def test_phrase_index_tries_each_pattern_once() -> None:
     assert result is None and took < FAST
 
 
+def real_pattern(value: re.Pattern | LazyRegex) -> re.Pattern:
+    return value.compiled if isinstance(value, LazyRegex) else value
+
+
 def test_every_code_and_catalog_regex_is_linear_on_repetition_baits() -> None:
     """Each compiled regex of ndr's modules and of the catalog, searched in strings made of one
     repeated unit: a regex that backtracks (quadratic or worse) takes seconds here."""
@@ -185,13 +190,14 @@ def test_every_code_and_catalog_regex_is_linear_on_repetition_baits() -> None:
         if info.name.endswith("__main__"):
             continue
         module = importlib.import_module(info.name)
-        patterns.update({f"{info.name}.{k}": v for k, v in vars(module).items() if isinstance(v, re.Pattern)})
+        patterns.update({f"{info.name}.{k}": real_pattern(v) for k, v in vars(module).items()
+                         if isinstance(v, (re.Pattern, LazyRegex))})
 
     def collect(value, path: str, depth: int = 0) -> None:
         if depth > 6:
             return
-        if isinstance(value, re.Pattern):
-            patterns[path] = value
+        if isinstance(value, (re.Pattern, LazyRegex)):
+            patterns[path] = real_pattern(value)
         elif isinstance(value, (list, tuple)):
             for i, item in enumerate(value):
                 collect(item, f"{path}[{i}]", depth + 1)

@@ -6,19 +6,20 @@ code is and whether it is well formed.
 from __future__ import annotations
 
 import re
+from ..lazy import regex
 
 # class.subject.detail; not part of an IP address or a version number (5.1.1.3, v2.4.6).
-_STATUS = re.compile(r"(?<![\w.])([245])\.([0-7])\.(\d{1,3})(?![\w]|\.\d)")
+_STATUS = regex(r"(?<![\w.])([245])\.([0-7])\.(\d{1,3})(?![\w]|\.\d)")
 # A reply code where one is expected: at the start, or right before an enhanced status code.
-_REPLY_AT_START = re.compile(r"\s*[(\[<\"']?([245][0-5]\d)(?:[\s\-:)\]]|$)")
-_REPLY_BEFORE_STATUS = re.compile(r"(?<![\w.#])([245][0-5]\d)[\s\-]+[(\[]?#?[245]\.[0-7]\.\d{1,3}")
-_REPLY_AFTER_MARKER = re.compile(
+_REPLY_AT_START = regex(r"\s*[(\[<\"']?([245][0-5]\d)(?:[\s\-:)\]]|$)")
+_REPLY_BEFORE_STATUS = regex(r"(?<![\w.#])([245][0-5]\d)[\s\-]+[(\[]?#?[245]\.[0-7]\.\d{1,3}")
+_REPLY_AFTER_MARKER = regex(
     r"(?:said:|returned|response:|reply:|error:|<<<|\bsmtp;|\bsmtp error)\s*[\"'(\[<]{0,4}([245][0-5]\d)(?=[\s\-:]|$)",
     re.IGNORECASE,
 )
-STATUS_SHAPE = re.compile(r"^[245X]\.\d{1,3}\.\d{1,3}$")
-STATUS_RANGE_SHAPE = re.compile(r"^[245X]\.\d{1,3}\.\d{1,3}-\d{1,3}$")
-REPLY_SHAPE = re.compile(r"^[245]\d\d$")
+STATUS_SHAPE = regex(r"^[245X]\.\d{1,3}\.\d{1,3}$")
+STATUS_RANGE_SHAPE = regex(r"^[245X]\.\d{1,3}\.\d{1,3}-\d{1,3}$")
+REPLY_SHAPE = regex(r"^[245]\d\d$")
 
 
 def find_status(text: str) -> str | None:

@@ -18,6 +18,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any, Generic, Iterable, Iterator, NamedTuple, TypeVar
+from ..lazy import regex
 
 # Local part and domain hold no "@" and start only after a delimiter or an "@", so a search
 # tries each stretch of text a bounded number of times: linear even on "@@@@..." or a megabyte
@@ -46,7 +47,7 @@ def compile_shape(expression: str, flags: int = 0) -> re.Pattern[str]:
 
 T = TypeVar("T")
 
-_SPACES = re.compile(r"\s+")
+_SPACES = regex(r"\s+")
 
 
 def fold(text: str) -> str:
@@ -235,7 +236,9 @@ def compile_pattern(raw: Any) -> Pattern:
         return Pattern(source=raw, fragments=(raw,))
     if isinstance(raw, list):
         return Pattern(source=" … ".join(raw), fragments=tuple(raw))
-    return Pattern(source="regex:" + raw["regex"], regex=re.compile(raw["regex"]),
+    # compiled when first searched (validation compiled it already): unpickling a cached catalog
+    # then compiles none of its expressions
+    return Pattern(source="regex:" + raw["regex"], regex=regex(raw["regex"]),
                    needle=literal_prefix(raw["regex"]))
 
 
@@ -248,7 +251,7 @@ def pattern_key(raw: Any) -> str:
     return "regex\x00" + str(raw.get("regex"))
 
 
-_WORD = re.compile(r"\w+")
+_WORD = regex(r"\w+")
 _KEY = 4
 """Length of the word prefixes/suffixes the phrase index uses as keys."""
 

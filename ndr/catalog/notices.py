@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator, overload
 
 from .match import ADDRESS_GROUP, compile_shape, has_top_level_alternation, regex_problem
+from ..lazy import regex
 
 
 DECODER = "fallback"
@@ -151,7 +152,7 @@ def _commands(raw: dict[str, list[str]] | None) -> re.Pattern[str] | None:
     return re.compile("|".join(groups))  # matched against lowercased text
 
 
-_LITERAL = re.compile(r"[a-z0-9 :_<>'-]*")
+_LITERAL = regex(r"[a-z0-9 :_<>'-]*")
 
 
 def _command_keys(raw: dict[str, list[str]] | None) -> tuple[str, ...] | None:

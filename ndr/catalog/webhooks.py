@@ -12,12 +12,12 @@ provider's diagnostic text finds nothing specific (SES ``General``: the text say
 """
 from __future__ import annotations
 
-import re
 from typing import Any, Iterable, Mapping, NamedTuple
+from ..lazy import regex
 
 PROVIDERS = ("ses", "sendgrid", "mailgun", "postmark")
 ACTIONS = ("failed", "delayed")
-_STATUS = re.compile(r"^[245]\.\d{1,3}\.\d{1,3}$")  # a plain code (no ranges or X. forms here)
+_STATUS = regex(r"^[245]\.\d{1,3}\.\d{1,3}$")  # a plain code (no ranges or X. forms here)
 _KEYS = {"id", "provider", "event", "reason", "action", "status", "decisive", "source", "__line__"}
 
 

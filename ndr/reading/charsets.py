@@ -8,11 +8,12 @@ import functools
 import re
 
 from ..safetext import no_surrogates
+from ..lazy import regex
 
 
-_ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?]*)\?=")
-_ENCODED_GAP = re.compile(r"(\?=)\s+(=\?)")
-_PARAM = re.compile(r';\s*([^\s=;]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"?|([^;\s]*))')
+_ENCODED_WORD = regex(r"=\?([^?\s]+)\?([bBqQ])\?([^?]*)\?=")
+_ENCODED_GAP = regex(r"(\?=)\s+(=\?)")
+_PARAM = regex(r';\s*([^\s=;]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"?|([^;\s]*))')
 # Charset names seen in real bounces that Python's codec registry does not know.
 _CHARSET_ALIASES = {
     "x-sjis": "shift_jis", "shift-jis": "shift_jis", "sjis": "shift_jis", "x-euc-jp": "euc_jp",

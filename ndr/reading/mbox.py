@@ -6,17 +6,17 @@ import errno
 import io
 import itertools
 import os
-import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Iterable, Iterator, Protocol
+from ..lazy import regex
 
 
 _MIB = 1024 * 1024
 MAX_LINE = _MIB
 """Longest piece read at once; longer lines come in pieces so a 1 GB line never sits in memory."""
-_FROM_QUOTED = re.compile(rb"(?m)^>From ")
+_FROM_QUOTED = regex(rb"(?m)^>From ")
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from typing import Iterator
 from ..errors import Defect, DefectKind, Defects
 from ..policy import DEFAULT, Policy
 from .charsets import _unbase64, decode_bytes, decode_words, split_content_type
+from ..lazy import regex
 
 class Headers:
     """An ordered header block: (name, unfolded value) pairs, looked up case-insensitively."""
@@ -100,14 +101,14 @@ class Part:
 
 
 # One field: its name, and its value with any continuation lines (unfolded afterwards).
-_FIELD = re.compile(r"^([!-9;-~]+)[ \t]*:[ \t]*(.*(?:\n[ \t].*)*)", re.M)
-_LINE_START = re.compile(r"^[^ \t\n]", re.M)
-_STRAY_LINE = re.compile(r"^(?![ \t]|[!-9;-~]+[ \t]*:).+$", re.M)
+_FIELD = regex(r"^([!-9;-~]+)[ \t]*:[ \t]*(.*(?:\n[ \t].*)*)", re.M)
+_LINE_START = regex(r"^[^ \t\n]", re.M)
+_STRAY_LINE = regex(r"^(?![ \t]|[!-9;-~]+[ \t]*:).+$", re.M)
 # A line of a header block that is neither a field nor a continuation: after a newline (a
 # literal first character lets the search skip from newline to newline in C; ``^`` with
 # re.M would try every position), and at the very start.
-_HEADER_LINE = re.compile(rb"\A(?:[ \t]|[!-9;-~]+[ \t]*:)")  # \A: linear even under search
-_NOT_HEADER_LINE = re.compile(rb"\n(?![ \t]|[!-9;-~]+[ \t]*:)")
+_HEADER_LINE = regex(rb"\A(?:[ \t]|[!-9;-~]+[ \t]*:)")  # \A: linear even under search
+_NOT_HEADER_LINE = regex(rb"\n(?![ \t]|[!-9;-~]+[ \t]*:)")
 
 
 def parse_headers(block: bytes, policy: Policy = DEFAULT,
@@ -226,8 +227,8 @@ def parse(data: bytes, policy: Policy = DEFAULT) -> Part:
     return root
 
 
-_BLANK_LINES = re.compile(rb"(?:[ \t]*\n)+")
-_FIELD_START = re.compile(rb"[!-9;-~]{1,200}[ \t]*:")
+_BLANK_LINES = regex(rb"(?:[ \t]*\n)+")
+_FIELD_START = regex(rb"[!-9;-~]{1,200}[ \t]*:")
 _BOM = b"\xef\xbb\xbf"
 
 

@@ -15,18 +15,19 @@ else:
 
 from ..catalog.match import ADDRESS_PATTERN, literal_prefix
 from .mime import Headers
+from ..lazy import regex
 
 
-_TAGS = re.compile(r"<[^<>]*>")  # not [^>]*: each "<" must not rescan to the next ">"
-_SCRIPT_OPEN = re.compile(r"<(script|style)\b")
+_TAGS = regex(r"<[^<>]*>")  # not [^>]*: each "<" must not rescan to the next ">"
+_SCRIPT_OPEN = regex(r"<(script|style)\b")
 # C0, DEL, C1, line separators and the bidi marks and overrides: a field must read as what it
 # holds on a terminal
 _CONTROLS = dict.fromkeys([*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029, 0x61C, 0x200E, 0x200F,
                            *range(0x202A, 0x202F), *range(0x2066, 0x206A)], " ")
-_SPACE_RUN = re.compile("  +")
-_ADDRESS = re.compile(ADDRESS_PATTERN)
-_HOST_SAID = re.compile(r"\bhost\s+([A-Za-z0-9][A-Za-z0-9.\-]*\.[A-Za-z0-9\-]+|\[[0-9.:a-fA-F]+\])\s*\[[^\]]{0,100}\]\s*said:", re.I)
-_HOST_NAMED = re.compile(
+_SPACE_RUN = regex("  +")
+_ADDRESS = regex(ADDRESS_PATTERN)
+_HOST_SAID = regex(r"\bhost\s+([A-Za-z0-9][A-Za-z0-9.\-]*\.[A-Za-z0-9\-]+|\[[0-9.:a-fA-F]+\])\s*\[[^\]]{0,100}\]\s*said:", re.I)
+_HOST_NAMED = regex(
     r"(?:remote host said:|(?:connect|connection) to|conversation with|"
     r"lost connection with|by host|from host|mx host|remote mta)\s*[:'\"]?\s*"
     r"([A-Za-z0-9][A-Za-z0-9\-]*(?:\.[A-Za-z0-9\-]+)+)",

@@ -18,7 +18,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-import re
 import threading
 import time
 import urllib.request
@@ -26,8 +25,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import NdrError
+from ..lazy import regex
 
-_SNS_HOST = re.compile(r"^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$")
+_SNS_HOST = regex(r"^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$")
 _SNS_FIELDS = {
     "Notification": ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"),
     "SubscriptionConfirmation": ("Message", "MessageId", "SubscribeURL", "Timestamp", "Token",

@@ -33,8 +33,9 @@ from typing import Callable, Protocol
 
 from .dsn import GeneratedReport
 from .smtpbound import BoundedSMTP, Breaker
+from ..lazy import regex
 
-_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_SAFE = regex(r"[^A-Za-z0-9._-]+")
 
 REPORT_MODE = 0o640
 """Mode of a report file, less the umask. The folder is meant for a delivery agent, which reads

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import re
 import warnings
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,10 +34,11 @@ from .mimeparts import _alternative, _boundary, _multipart, _original_part, _qp_
 from .options import ReportOptions
 from .queue import QueuedMessage, QueueRecipient
 from .text import _address, _host, format_datetime
+from ..lazy import regex
 
 
-_EXACT_STATUS = re.compile(r"^[245]\.\d{1,3}\.\d{1,3}$")
-_MSG_ID = re.compile(r"^<[!-;=?-~]+@[!-;=?-~]+>$")
+_EXACT_STATUS = regex(r"^[245]\.\d{1,3}\.\d{1,3}$")
+_MSG_ID = regex(r"^<[!-;=?-~]+@[!-;=?-~]+>$")
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,9 @@ from .queue import QueuedMessage
 from ..reading.text import one_line
 from .text import format_datetime, unicode_escape, xtext
 from .lasterror import RecipientReport
+from ..lazy import regex
 
-_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROLS = regex(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def _header(name: str, value: str, utf8: bool) -> bytes:

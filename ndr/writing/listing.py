@@ -18,6 +18,7 @@ from ..safetext import clean_tree, utf8
 from .queue import (RET_VALUES, Attempt, LocalError, Original, QueuedMessage, QueueRecipient, RecordError,
                     RecordProblem, _bool, _CONTROL, _mapping, _notify, _orcpt, _string, check_address,
                     check_host, parse_time)
+from ..lazy import regex
 
 
 def _attempt(raw: Any, field: str) -> Attempt:
@@ -263,7 +264,7 @@ def load_original(message: QueuedMessage, timeout: float = 30.0) -> bytes | None
     return None
 
 
-_MARKER = re.compile(rb"^\*\*\* (?:ENVELOPE RECORDS|MESSAGE CONTENTS|HEADER EXTRACTED|BODY EXTRACTED|"
+_MARKER = regex(rb"^\*\*\* (?:ENVELOPE RECORDS|MESSAGE CONTENTS|HEADER EXTRACTED|BODY EXTRACTED|"
                      rb"MESSAGE FILE END|HEADER EXTRACTED)[^\r\n]* \*\*\*\r?$")
 
 

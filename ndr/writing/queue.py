@@ -19,9 +19,10 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping
+from ..lazy import regex
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_DURATION = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*([wdhms])", re.I)  # not mid-number: linear
+_CONTROL = regex(r"[\x00-\x1f\x7f]")
+_DURATION = regex(r"(?<![\d.])(\d+(?:\.\d+)?)\s*([wdhms])", re.I)  # not mid-number: linear
 _DURATION_UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
 NOTIFY_VALUES = ("NEVER", "SUCCESS", "FAILURE", "DELAY")
 RET_VALUES = ("FULL", "HDRS")

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 import string
 import types
 import weakref
@@ -32,6 +31,7 @@ import markupsafe
 from jinja2.sandbox import SandboxedEnvironment
 
 from ..errors import TemplateError
+from ..lazy import regex
 
 
 @functools.lru_cache(maxsize=1)
@@ -146,7 +146,7 @@ def _where(trace: types.TracebackType | None, fallback: str) -> str:
 
 _MARK_OPEN, _MARK_CLOSE = "\ue000", "\ue001"
 """Private-use characters around a marker; output holding a stray one is not shaped."""
-_MARKER = re.compile("\ue000(\\d+)x(&|&amp;)X\ue001")
+_MARKER = regex("\ue000(\\d+)x(&|&amp;)X\ue001")
 """A marker as printed (``&``) or as autoescaped (``&amp;``): the marker shows which one; its
 letters of both cases show a case-changing filter (a marker it changed is stray)."""
 _SHAPES_MAX = 512

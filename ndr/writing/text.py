@@ -3,15 +3,15 @@ hosts."""
 from __future__ import annotations
 
 import functools
-import re
 from datetime import datetime, timedelta
 from email.utils import format_datetime as _format_datetime
 
 from ..errors import InputError
 from .queue import RecordError, check_address, check_host
+from ..lazy import regex
 
 
-_HOST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.\-]*[A-Za-z0-9])?$|^\[[0-9A-Fa-f:.]+\]$")
+_HOST = regex(r"^[A-Za-z0-9](?:[A-Za-z0-9.\-]*[A-Za-z0-9])?$|^\[[0-9A-Fa-f:.]+\]$")
 MAX_DIAGNOSTIC = 900
 """Longest diagnostic kept, in characters (a DSN line must stay under 998 octets)."""
 

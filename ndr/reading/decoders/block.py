@@ -2,15 +2,15 @@
 transcript's replies."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from .base import RawRecipient
 from ..text import find_address
 from ...catalog.layouts import Layout, Shape
+from ...lazy import regex
 
 
-_WORD = re.compile(r"\w")
+_WORD = regex(r"\w")
 
 
 def _recipient(shapes: tuple[Shape, ...], line: str, lower: str) -> tuple[str, str] | None:
@@ -42,8 +42,8 @@ def _recipient(shapes: tuple[Shape, ...], line: str, lower: str) -> tuple[str, s
     return None
 
 
-_SENT = re.compile(r"^ ?>>> ?([A-Za-z]+)")
-_HEARD = re.compile(r"^ ?<<< ?(.*)")
+_SENT = regex(r"^ ?>>> ?([A-Za-z]+)")
+_HEARD = regex(r"^ ?<<< ?(.*)")
 _SMTP_VERBS = {"HELO", "EHLO", "MAIL", "RCPT", "DATA"}  # the commands settle names
 
 

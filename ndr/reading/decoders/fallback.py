@@ -37,9 +37,10 @@ from .base import Decoded, Mail, RawRecipient
 from ..text import clean_address, find_address, mta_name, one_line, sole_addressee
 from .rfc3464 import enrich, recipients_in_text
 from ...safetext import utf8
+from ...lazy import regex
 
 # The header of a message inside the text that comes from a mail system: a returned bounce.
-_INNER_FROM = re.compile(r"^(?:From|Return-Path):[^\n]*(?:mailer-daemon|postmaster|<>)", re.I | re.M)
+_INNER_FROM = regex(r"^(?:From|Return-Path):[^\n]*(?:mailer-daemon|postmaster|<>)", re.I | re.M)
 
 
 class Fallback:
@@ -173,7 +174,7 @@ class Fallback:
 # Attachments that hold a whole message although not typed message/rfc822: a saved .eml, or
 # the bounce pasted into a .txt file.
 _MESSAGE_FILES = (".eml", ".txt", ".msg.txt", ".mht")
-_FIELD_LINE = re.compile(rb"[!-9;-~]{1,76}:[ \t]")
+_FIELD_LINE = regex(rb"[!-9;-~]{1,76}:[ \t]")
 
 
 def _attached_bounce(mail: Mail) -> Mail | None:
@@ -242,7 +243,7 @@ def _inline_header(mail: Mail, lay: Notices) -> mime.Headers | None:
     return mime.parse_headers(head) if head else None
 
 
-_QUOTED = re.compile(r"^>", re.M)
+_QUOTED = regex(r"^>", re.M)
 _FORWARD_MARKERS = ("forwarded message", "original message", "begin forwarded message")
 
 

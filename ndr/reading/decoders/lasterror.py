@@ -18,6 +18,7 @@ from ...catalog import codes
 from ..text import one_line
 from .base import RawRecipient
 from ...catalog.notices import Notices as Layout
+from ...lazy import regex
 
 _LIMIT = 500
 """Most characters of a last error kept (an LED carries a few bracketed fields)."""
@@ -86,9 +87,9 @@ def _quoted(lay: Layout, text: str | None) -> tuple[str | None, str] | None:
     return None
 
 
-_WORDS = re.compile(r"[a-z]{3}", re.I)
+_WORDS = regex(r"[a-z]{3}", re.I)
 """A last error says something in words (a bare ``421`` is not an explanation)."""
-_LEAD = re.compile(r"^[\s(.:;,'\"]+|[\s)'\"]+$")
+_LEAD = regex(r"^[\s(.:;,'\"]+|[\s)'\"]+$")
 
 
 def _clean(text: str) -> str:

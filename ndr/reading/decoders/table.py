@@ -24,10 +24,11 @@ from ...catalog.match import ADDRESS_PATTERN
 from ..text import one_line, sole_addressee
 from ...catalog.layouts import Layout
 from .block import Found, _WORD, read_block
+from ...lazy import regex
 
 _BODY_SCAN = 65536  # detection markers sit near the top; never search a huge body to its end
 _HEAD_LINES = 40  # the reporting MTA introduces itself in the first lines
-_ADDRESSES = re.compile(ADDRESS_PATTERN)
+_ADDRESSES = regex(ADDRESS_PATTERN)
 def _header_value(mail: Mail, name: str) -> str | None:
     value = mail.headers.decoded(name)
     return " ".join(value.split()).lower() if value is not None else None

@@ -24,17 +24,18 @@ from ...catalog import codes
 from .base import Mail
 from ..text import aligned_lower, find_address, literal_search
 from ...catalog.notices import Notices, command_in
+from ...lazy import regex
 
-_SEPARATOR = re.compile(r"^ ?[-=_#*|]{5,}")
-_WORD = re.compile(r"\w")
+_SEPARATOR = regex(r"^ ?[-=_#*|]{5,}")
+_WORD = regex(r"\w")
 SUMMARY_LIMIT = 1000
-_QUOTE = re.compile(r"^(?:> ?)+(?!>)")
+_QUOTE = regex(r"^(?:> ?)+(?!>)")
 # A status code anywhere, or a reply code opening a line or after a marker: a line that answers.
-_REPLY_LINE = re.compile(r"(?:^|said:|returned was:|<<<|out:) ?[\"'(\[]?[45][0-5]\d(?:[ \-:]|$)", re.I)
+_REPLY_LINE = regex(r"(?:^|said:|returned was:|<<<|out:) ?[\"'(\[]?[45][0-5]\d(?:[ \-:]|$)", re.I)
 # Where _REPLY_LINE can match: its reply code (a class search, fast in C; the alternation
 # above is tried at every character). _reply_line checks what must stand before one.
-_REPLY_CODE = re.compile(r"[45][0-5]\d(?=[ \-:]|$)")
-_REPLY_MARK_END = re.compile(r"(?:said:|returned was:|<<<|out:)\Z", re.I)  # in a 13-character window
+_REPLY_CODE = regex(r"[45][0-5]\d(?=[ \-:]|$)")
+_REPLY_MARK_END = regex(r"(?:said:|returned was:|<<<|out:)\Z", re.I)  # in a 13-character window
 
 
 def _reply_line(text: str) -> bool:
@@ -51,12 +52,12 @@ def _reply_line(text: str) -> bool:
                 return True
     return False
 # A success reply in a transcript (250 Ok, 354 go ahead): not a diagnostic.
-_SUCCESS_LINE = re.compile(r"^ ?(?:out: ?|<<< ?|>>> ?)?[23]\d\d(?:[ \-]|$)", re.I)
+_SUCCESS_LINE = regex(r"^ ?(?:out: ?|<<< ?|>>> ?)?[23]\d\d(?:[ \-]|$)", re.I)
 # The characters a line matching _SEPARATOR or _SUCCESS_LINE can start with (re.I folds no
 # other character to "o").
 _SEPARATOR_STARTS = frozenset(" -=_#*|")
 _SUCCESS_STARTS = frozenset(" oO<>23")
-_RECEIVED_BY = re.compile(r"\bby\s+\[?([A-Za-z0-9][A-Za-z0-9.:\-]*)", re.I)
+_RECEIVED_BY = regex(r"\bby\s+\[?([A-Za-z0-9][A-Za-z0-9.:\-]*)", re.I)
 @dataclass(slots=True)
 class Block:
     """What the text says about one recipient."""
@@ -141,7 +142,7 @@ def paragraph_command(mail: Mail, lay: Notices | None, address: str | None,
 
 
 # Starts only after a delimiter (the lookbehind), so "aaaa..." without "@" is scanned once.
-_ADDRESS_TOKEN = re.compile(r"(?<![^\s<>()\[\]\"',;:@])[^\s<>()\[\]\"',;:@]+@[^\s<>()\[\]\"',;:@]+")
+_ADDRESS_TOKEN = regex(r"(?<![^\s<>()\[\]\"',;:@])[^\s<>()\[\]\"',;:@]+@[^\s<>()\[\]\"',;:@]+")
 
 
 TRANSCRIPT_LIMIT = 8192
