@@ -21,6 +21,7 @@ T = TypeVar("T", bound=type)
 
 # A field line at the class body's indentation, then a docstring right under it. A pattern, not
 # the ast module: this runs while `ndr parse` starts, and a scan costs a tenth of a parse.
+_NEXT_TOP_LEVEL = regex(r"\n\S")
 _FIELD_NOTE = regex(r'^    (\w+): [^\n]*\n    """(.*?)"""', re.M | re.S)
 
 
@@ -53,9 +54,14 @@ def _source(path: str) -> str:
 def _attribute_docs(path: str, name: str) -> dict[str, str]:
     """``{field: docstring, white space folded}`` for the top-level class ``name`` in ``path``."""
     text = _source(path)
-    start = re.search(rf"^class {re.escape(name)}\b[^\n]*\n", text, re.M)
-    if start is None:
+    # String searches, not patterns made per class: each would be compiled at every start.
+    head = f"\nclass {name}"
+    start = text.find(head)
+    while start >= 0 and text[start + len(head):start + len(head) + 1] not in ("(", ":"):
+        start = text.find(head, start + 1)
+    if start < 0:
         return {}
-    end = re.compile(r"^\S", re.M).search(text, start.end())
-    body = text[start.end():end.start() if end else len(text)]
+    body_start = text.find("\n", start + 1) + 1
+    end = _NEXT_TOP_LEVEL.search(text, body_start)
+    body = text[body_start:end.start() + 1 if end else len(text)]
     return {m.group(1): " ".join(m.group(2).split()) for m in _FIELD_NOTE.finditer(body)}

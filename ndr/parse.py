@@ -8,7 +8,6 @@ that raises on defects, ``DefectError`` is raised where the first defect is foun
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
 from pathlib import Path
 from collections.abc import Container
@@ -29,6 +28,19 @@ from .model import Kind, OriginalMessage, RecipientResult, Report
 from .policy import DEFAULT, Policy
 from .safetext import utf8
 from .lazy import regex
+
+# SHA-256 from CPython's own module: hashlib would load OpenSSL first (about 2 ms at every start
+# of a mailbox rule) for a hash that needs no speed. The same digest either way.
+if TYPE_CHECKING:
+    from hashlib import sha256
+else:
+    try:
+        from _sha256 import sha256  # Python 3.11
+    except ImportError:  # newer Pythons name it _sha2; another implementation may have neither
+        try:
+            from _sha2 import sha256
+        except ImportError:
+            from hashlib import sha256
 
 if TYPE_CHECKING:
     import email.message
@@ -155,7 +167,7 @@ def _identity(original: OriginalMessage, data: bytes) -> str:
     body = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").removeprefix(b"\xef\xbb\xbf").lstrip(b"\n \t")
     if body.startswith(b"From "):
         body = body.split(b"\n", 1)[1] if b"\n" in body else b""
-    return "raw:" + hashlib.sha256(body.rstrip()).hexdigest()
+    return "raw:" + sha256(body.rstrip()).hexdigest()
 
 
 def record_id(identity: str, recipient: str | None, action: str | None) -> str:
@@ -163,7 +175,7 @@ def record_id(identity: str, recipient: str | None, action: str | None) -> str:
     The same bounce seen twice gives the same id; a delay notice and the final failure of the
     same message and recipient are two events with two ids."""
     key = "\0".join((identity, (recipient or "").lower(), action or ""))
-    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def _result(raw: RawRecipient, decoded: Decoded, catalog: Catalog, policy: Policy,

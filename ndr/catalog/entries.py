@@ -1,5 +1,4 @@
 """The catalog's typed entries: reasons, code entries, host rules, and the indexed ``Catalog``."""
-from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field

@@ -2,7 +2,6 @@
 
 ``Catalog.layouts`` and ``Catalog.detectors`` build them once per catalog.
 """
-from __future__ import annotations
 
 import functools
 import re

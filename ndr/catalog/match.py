@@ -12,7 +12,6 @@ fragments use ``str.find`` (linear time); regexes are checked for catastrophic s
 catalog is validated (``regex_problem``): a repeated group that holds a repeat is refused unless
 each repetition starts with a literal character its repeats cannot match.
 """
-from __future__ import annotations
 
 import functools
 import re

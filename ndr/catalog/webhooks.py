@@ -10,7 +10,6 @@ whether it is ``decisive``. A decisive entry decides the reason (SES ``NoEmail``
 does not exist); a non-decisive one stands in only when ndr's own classification of the
 provider's diagnostic text finds nothing specific (SES ``General``: the text says more).
 """
-from __future__ import annotations
 
 from typing import Any, Iterable, Mapping, NamedTuple
 from ..lazy import regex

@@ -55,7 +55,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_limit_options(parser)
 
 
-@dataclass
+@dataclass(repr=False, eq=False)
 class _Run:
     """One run of the command: its settings and what it has printed, kept and failed so far."""
 

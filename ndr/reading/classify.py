@@ -46,7 +46,6 @@ else the entry whose own phrase matched, else the entry that ``explains`` the de
 (``connection timed out`` → ``expired``, explained by the connection-timeout entry), else the
 code's entry.
 """
-from __future__ import annotations
 
 import enum
 import functools
@@ -103,7 +102,7 @@ class Rule(NamedTuple):
     detail: str = ""
     suffix: str = ""
 
-    def but(self, suffix: str) -> Rule:
+    def but(self, suffix: str) -> "Rule":
         return Rule(self.kind, self.detail, self.suffix + suffix)
 
     def __str__(self) -> str:

@@ -15,7 +15,7 @@ PER_MESSAGE = frozenset({
 })
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False, eq=False)
 class StatusFields:
     """Fields of one delivery-status body, names lowercased, the first value of each kept."""
 

@@ -7,9 +7,8 @@ import io
 import itertools
 import os
 import stat
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Iterable, Iterator, Protocol
+from typing import IO, Iterable, Iterator, NamedTuple, Protocol
 from ..lazy import regex
 
 
@@ -19,8 +18,7 @@ MAX_LINE = _MIB
 _FROM_QUOTED = regex(rb"(?m)^>From ")
 
 
-@dataclass(frozen=True, slots=True)
-class Limits:
+class Limits(NamedTuple):
     """Limits on what reading one input may cost; all configurable, all with safe defaults."""
 
     max_message_bytes: int = 32 * _MIB
@@ -38,26 +36,12 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
-class _Located:
-    """Where something came from: a file, or a member of an archive."""
-
-    __slots__ = ()
-    source: str
-    member: str | None
-
-    @property
-    def label(self) -> str:
-        """Where it came from, as one string: ``file`` or ``archive!member``."""
-        return f"{self.source}!{self.member}" if self.member else self.source
-
-
-@dataclass(frozen=True, slots=True)
-class RawMessage(_Located):
+class RawMessage(NamedTuple):
     """One message found in an input."""
 
     source: str
     """The PATH as the user gave it (``-`` for stdin), or the file inside a folder."""
-    index: int
+    index: int  # type: ignore[assignment]  # a field, over tuple.index (nothing calls that)
     """Position inside an mbox or archive member (0 for a single message or a Maildir file)."""
     data: bytes
     member: str | None = None
@@ -65,15 +49,24 @@ class RawMessage(_Located):
     truncated: bool = False
     """True when the message was longer than ``Limits.max_message_bytes`` and was cut."""
 
+    @property
+    def label(self) -> str:
+        """Where it came from, as one string: ``file`` or ``archive!member``."""
+        return f"{self.source}!{self.member}" if self.member else self.source
 
-@dataclass(frozen=True, slots=True)
-class Problem(_Located):
+
+class Problem(NamedTuple):
     """Something that could not be read; it is reported, never silently dropped."""
 
     source: str
-    index: int
+    index: int  # type: ignore[assignment]  # as in RawMessage
     error: str
     member: str | None = None
+
+    @property
+    def label(self) -> str:
+        """Where it came from, as one string: ``file`` or ``archive!member``."""
+        return f"{self.source}!{self.member}" if self.member else self.source
 
 
 def open_input(path: str | os.PathLike[str]) -> io.BufferedReader:

@@ -57,7 +57,7 @@ class Headers:
         return len(self.fields)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False, eq=False)
 class Part:
     """One MIME entity: its header, its type, and its body or children."""
 

@@ -18,7 +18,7 @@ from ...errors import Defect, Defects
 from ...policy import DEFAULT, Policy
 from ..text import fold_blanks, fold_spaces, html_to_text
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False, eq=False)
 class RawRecipient:
     """A recipient as a decoder found it (mutable while the decoder works)."""
 
@@ -55,7 +55,7 @@ class RawRecipient:
     """Inside an expiry notice: the text of the last real error (``lasterror.find``)."""
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False, eq=False)
 class Decoded:
     """What a decoder returns: the kind of message and its raw recipients."""
 

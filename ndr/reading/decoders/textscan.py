@@ -58,7 +58,7 @@ _SUCCESS_LINE = regex(r"^ ?(?:out: ?|<<< ?|>>> ?)?[23]\d\d(?:[ \-]|$)", re.I)
 _SEPARATOR_STARTS = frozenset(" -=_#*|")
 _SUCCESS_STARTS = frozenset(" oO<>23")
 _RECEIVED_BY = regex(r"\bby\s+\[?([A-Za-z0-9][A-Za-z0-9.:\-]*)", re.I)
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False, eq=False)
 class Block:
     """What the text says about one recipient."""
 
@@ -76,7 +76,7 @@ class Block:
         return command_in(lay, f"{self.head} {self.text}")
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False, eq=False)
 class Scan:
     """The result of reading the human-readable text of one message."""
 
