@@ -11,7 +11,7 @@ the bidirectional overrides that make a line read differently from what it holds
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Callable
 
 _SURROGATES = re.compile("[\ud800-\udfff]")
 _SGR = re.compile("\x1b\\[[0-9;]{0,32}m")  # colours (uvicorn's log levels): dropped whole, not shown as "?[32m"
@@ -35,6 +35,19 @@ def clean_tree(value: Any) -> Any:
     if isinstance(value, list):
         return [clean_tree(v) for v in value]
     return value
+
+
+def json_line(row: dict[str, Any], encode: Callable[[Any], str]) -> bytes:
+    """``row`` as one line of JSON (``encode``, then a newline) in UTF-8, without lone surrogates.
+
+    Encoded once; the UTF-8 encoder refuses a lone surrogate, and only a row that holds one is
+    cleaned (``clean_tree``) and encoded again. Cheaper than walking every row first: almost no
+    row holds one, since every decode of outside bytes already goes through ``no_surrogates``.
+    """
+    try:
+        return (encode(row) + "\n").encode("utf-8")
+    except UnicodeEncodeError:
+        return (encode(clean_tree(row)) + "\n").encode("utf-8")
 
 
 def for_terminal(text: str) -> str:
