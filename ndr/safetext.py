@@ -37,17 +37,18 @@ def clean_tree(value: Any) -> Any:
     return value
 
 
-def json_line(row: dict[str, Any], encode: Callable[[Any], str]) -> bytes:
-    """``row`` as one line of JSON (``encode``, then a newline) in UTF-8, without lone surrogates.
+def json_line(row: dict[str, Any], dumps: Callable[[Any], bytes]) -> bytes:
+    """``dumps(row)``: one line of JSON in UTF-8, without lone surrogates.
 
-    Encoded once; the UTF-8 encoder refuses a lone surrogate, and only a row that holds one is
-    cleaned (``clean_tree``) and encoded again. Cheaper than walking every row first: almost no
-    row holds one, since every decode of outside bytes already goes through ``no_surrogates``.
+    ``dumps`` must refuse a lone surrogate (orjson raises ``TypeError``, ``str.encode``
+    ``UnicodeEncodeError``): the row is encoded once, and only a row that holds one is cleaned
+    (``clean_tree``) and encoded again. Cheaper than walking every row first: almost no row holds
+    one, since every decode of outside bytes already goes through ``no_surrogates``.
     """
     try:
-        return (encode(row) + "\n").encode("utf-8")
-    except UnicodeEncodeError:
-        return (encode(clean_tree(row)) + "\n").encode("utf-8")
+        return dumps(row)
+    except (UnicodeEncodeError, TypeError):
+        return dumps(clean_tree(row))  # what else cannot be encoded raises here
 
 
 def for_terminal(text: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 
+import orjson
 import pytest
 
 import ndr
@@ -22,15 +23,34 @@ BOUNCE = (b"From: MAILER-DAEMON@mx.example.org\nTo: a@example.org\nSubject: Unde
           b"Final-Recipient: rfc822; u@example.net\nAction: failed\nStatus: 5.1.1\n\n--B--\n")
 
 
-def test_a_row_with_a_lone_surrogate_is_cleaned_when_encoded() -> None:
-    encode = json.JSONEncoder(ensure_ascii=False).encode
+def _stdlib(row: object) -> bytes:
+    return (json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _orjson(row: object) -> bytes:
+    return orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE)
+
+
+@pytest.mark.parametrize("dumps", [_stdlib, _orjson], ids=["json", "orjson"])
+def test_a_row_with_a_lone_surrogate_is_cleaned_when_encoded(dumps) -> None:
     row = {"recipient": "u@example.net", "diagnostic_code": "550 \ud83d unknown", "who": ["x\udc80"]}
-    line = json_line(row, encode)
-    assert line == (encode(clean_tree(row)) + "\n").encode("utf-8")
+    line = json_line(row, dumps)
+    assert line == dumps(clean_tree(row))
     assert json.loads(line) == {"recipient": "u@example.net", "diagnostic_code": "550 \ufffd unknown",
                                 "who": ["x\ufffd"]}
     clean = {"recipient": "ü@example.net", "hard": True, "causes": []}
-    assert json_line(clean, encode) == (encode(clean) + "\n").encode("utf-8")
+    assert json_line(clean, dumps) == dumps(clean)
+    with pytest.raises(TypeError):  # what cannot be encoded at all still says so
+        json_line({"x": object()}, dumps)
+
+
+def test_jsonl_holds_what_the_stdlib_encoder_writes(tmp_path, capsys) -> None:
+    path = tmp_path / "b.eml"
+    path.write_bytes(BOUNCE)
+    assert main(["parse", "--all", "--format", "jsonl", str(path)]) == 0
+    [line] = capsys.readouterr().out.splitlines()
+    row = records(ndr.parse(BOUNCE), str(path), include_all=True)[0]
+    assert line == json.dumps(row, ensure_ascii=False, separators=(",", ":"))
 
 
 def test_rows_left_uncleaned_hold_what_cleaned_rows_hold() -> None:

@@ -18,7 +18,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..catalog import Catalog
 from ..parse import parse_bytes
@@ -69,6 +69,8 @@ class _Run:
     quiet: int = 0
     """Messages read that gave no record; the first one's (source, kind) is in ``quiet_first``."""
     quiet_first: tuple[str, str] = ("", "")
+    dumps: Callable[[Any], bytes] | None = None
+    """The JSON Lines encoder, made at the first record."""
 
 
 def run(args: argparse.Namespace) -> int:
@@ -172,8 +174,13 @@ def _one(state: _Run, item: RawMessage, kept: Path | None = None) -> None:
         state.spool.release(kept)
 
 
-# One encoder for every record (json.dumps builds a new one per call when given options).
-_JSON = json.JSONEncoder(ensure_ascii=False)
+def _jsonl_dumps() -> Callable[[Any], bytes]:
+    """The JSON Lines encoder: orjson, about ten times the stdlib's ``json`` on these records
+    (compact separators; it refuses lone surrogates, which ``json_line`` relies on)."""
+    import orjson
+
+    option = orjson.OPT_APPEND_NEWLINE
+    return lambda row: orjson.dumps(row, option=option)
 
 
 def _process(state: _Run, item: RawMessage) -> bool:
@@ -200,7 +207,9 @@ def _process(state: _Run, item: RawMessage) -> bool:
             row["defects"] = [*row["defects"], note]
     for row in rows:
         if state.fmt == "jsonl":
-            _write(state, json_line(row, _JSON.encode))
+            if state.dumps is None:
+                state.dumps = _jsonl_dumps()
+            _write(state, json_line(row, state.dumps))
         elif state.fmt == "json":
             state.collected.append(row)
         else:  # records are paragraphs, a blank line between them
