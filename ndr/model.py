@@ -162,7 +162,9 @@ class Report:
 
 def plain_fields(value: Any) -> dict[str, Any]:
     """A dataclass instance's fields as plain JSON-ready values (trailing ``_`` dropped)."""
-    return {key: plain(getattr(value, name)) for name, key in _field_keys(type(value))}
+    # plain() inlined for the scalars most fields hold: this runs for every record written
+    return {key: got if type(got := getattr(value, name)) in _SCALARS else plain(got)
+            for name, key in _field_keys(type(value))}
 
 
 _FIELD_KEYS: dict[type, tuple[tuple[str, str], ...]] = {}

@@ -134,11 +134,10 @@ def parse_bytes(data: bytes, catalog: Catalog, policy: Policy = DEFAULT) -> Repo
             mail.defect(Defect(DefectKind.TEXT_LIMIT, f"a diagnostic longer than {limit} characters was cut"))
     reporting = decoded.reporting_mta or next((r.reporting_mta for r in decoded.recipients if r.reporting_mta), None)
     reporters = platform.Reporters(mail, reporting)  # looked at only when an entry needs it
-    recipients = tuple(_result(raw, decoded, catalog, policy, reporters) for raw in decoded.recipients)
     original = _original(original_headers)
     identity = _identity(original, data)
-    recipients = tuple(dataclasses.replace(r, record_id=record_id(identity, r.recipient, r.action))
-                       for r in recipients)
+    recipients = tuple(_result(raw, decoded, catalog, policy, reporters, identity)
+                       for raw in decoded.recipients)
     return Report(
         kind=decoded.kind, decoder=decoded.decoder, recipients=recipients,
         reporting_mta=one_line(decoded.reporting_mta),
@@ -179,7 +178,8 @@ def record_id(identity: str, recipient: str | None, action: str | None) -> str:
 
 
 def _result(raw: RawRecipient, decoded: Decoded, catalog: Catalog, policy: Policy,
-            reporters: Container[str] = frozenset()) -> RecipientResult:
+            reporters: Container[str] = frozenset(), identity: str | None = None) -> RecipientResult:
+    """One recipient classified; with the bounced message's ``identity``, its ``record_id`` too."""
     verdict, last_status = classify_record(
         catalog, status=raw.status, reply=raw.reply_code, text=raw.diagnostic, action=raw.action,
         lang=policy.lang or "en", last_error=raw.last_error, last_error_status=raw.last_error_status,
@@ -191,8 +191,9 @@ def _result(raw: RawRecipient, decoded: Decoded, catalog: Catalog, policy: Polic
                                           reply=raw.reply_code, diagnostic=raw.diagnostic,
                                           preset=raw.reason)
     # Text taken from the input is one line, without control characters, in every record.
+    recipient = one_line(raw.recipient)
     return RecipientResult(
-        recipient=one_line(raw.recipient), action=raw.action, status=status,
+        recipient=recipient, action=raw.action, status=status,
         status_source=status_source,
         reply_code=raw.reply_code, diagnostic_code=one_line(raw.diagnostic),
         diagnostic_type=one_line(raw.diagnostic_type),
@@ -204,6 +205,7 @@ def _result(raw: RawRecipient, decoded: Decoded, catalog: Catalog, policy: Polic
         summary=verdict.summary or None, causes=verdict.causes, fixes=verdict.fixes, who=verdict.who,
         feedback_type=one_line(raw.feedback_type),
         last_error_status=last_status if raw.last_error else None, last_error=one_line(raw.last_error),
+        record_id=record_id(identity, recipient, raw.action) if identity is not None else None,
     )
 
 

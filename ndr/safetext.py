@@ -10,7 +10,8 @@ the bidirectional overrides that make a line read differently from what it holds
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
+
 from .lazy import regex
 
 _SURROGATES = regex("[\ud800-\udfff]")
@@ -35,6 +36,20 @@ def clean_tree(value: Any) -> Any:
     if isinstance(value, list):
         return [clean_tree(v) for v in value]
     return value
+
+
+def json_line(row: dict[str, Any], dumps: Callable[[Any], bytes]) -> bytes:
+    """``dumps(row)``: one line of JSON in UTF-8, without lone surrogates.
+
+    ``dumps`` must refuse a lone surrogate (orjson raises ``TypeError``, ``str.encode``
+    ``UnicodeEncodeError``): the row is encoded once, and only a row that holds one is cleaned
+    (``clean_tree``) and encoded again. Cheaper than walking every row first: almost no row holds
+    one, since every decode of outside bytes already goes through ``no_surrogates``.
+    """
+    try:
+        return dumps(row)
+    except (UnicodeEncodeError, TypeError):
+        return dumps(clean_tree(row))  # what else cannot be encoded raises here
 
 
 def for_terminal(text: str) -> str:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 import ndr
 from ndr.catalog.notices import command_in
 from ndr.reading.decoders import textscan
-from ndr.reading.text import fold_blanks, literal_search, one_line
+from ndr.reading.text import first_search, fold_blanks, literal_search, one_line
 
 
 CATALOG = ndr.load_catalog()
@@ -47,6 +47,15 @@ def _same(a: re.Match[str] | None, b: re.Match[str] | None) -> bool:
 def test_literal_search_finds_what_search_finds(text: str) -> None:
     for pattern in PATTERNS:
         assert _same(literal_search(pattern, text), pattern.search(text)), pattern.pattern
+
+
+@given(texts)
+@settings(max_examples=300, deadline=None)
+def test_first_search_finds_what_the_first_matching_search_finds(text: str) -> None:
+    for expressions in (LAYOUT.remote_mta, LAYOUT.destination, LAYOUT.reporting_mta, LAYOUT.reply,
+                        tuple(PATTERNS), list(PATTERNS)):
+        expected = next((m for m in (p.search(text) for p in expressions) if m is not None), None)
+        assert _same(first_search(expressions, text), expected)
 
 
 @given(texts)

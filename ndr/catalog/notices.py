@@ -11,9 +11,10 @@ works (``load.py`` lifts it here, and ``ndr catalog check`` warns).
 from __future__ import annotations
 
 import functools
+import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterator, overload
 
 from .match import ADDRESS_GROUP, compile_shape, has_top_level_alternation, regex_problem
@@ -119,6 +120,16 @@ class Notices:
     temporarily suspended:``, Exim ``…: retry timeout exceeded``, Sendmail ``Deferred:``)."""
     given_up: tuple[str, ...] = ()
     """Expiry wording: the sender gave up after retrying (the record is an expiry notice)."""
+    command_groups: tuple[tuple[str, tuple[str, ...]], ...] = field(init=False, default=())
+    """``command_keys`` grouped by first word: (the group's common prefix, its keys). A text is
+    searched once per group (23 on the shipped catalog) instead of once per key (45)."""
+
+    def __post_init__(self) -> None:
+        groups: dict[str, list[str]] = {}
+        for key in dict.fromkeys(self.command_keys or ()):
+            groups.setdefault(key.split(" ")[0], []).append(key)
+        object.__setattr__(self, "command_groups", tuple(
+            (os.path.commonprefix(keys), tuple(keys)) for keys in groups.values()))
 
 
 def compile_notices(item: dict[str, Any]) -> Notices:
@@ -201,12 +212,13 @@ def _command_in(lay: Notices, text: str) -> str | None:
     if lay.command_keys is not None and lay.command_anchored:
         # Every match starts where a key stands: try those positions in order, as finditer
         # would meet them (the alternation, tried at every character, costs ~30 ns each).
-        starts: list[int] = []
-        for key in lay.command_keys:
-            at = text.find(key)
+        starts: set[int] = set()
+        for prefix, keys in lay.command_groups:
+            at = text.find(prefix)
             while at >= 0:
-                starts.append(at)
-                at = text.find(key, at + 1)
+                if len(keys) == 1 or any(text.startswith(key, at) for key in keys):
+                    starts.add(at)
+                at = text.find(prefix, at + 1)
         found = None
         position = 0
         for at in sorted(starts):

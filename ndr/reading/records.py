@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..model import SUCCESS_ACTIONS, Kind, Report, plain
+from ..model import SUCCESS_ACTIONS, Kind, Report, plain, plain_fields
 from ..safetext import clean_tree
 
 FIELDS = (
@@ -23,28 +23,32 @@ def is_reportable(kind: Kind, action: str | None) -> bool:
     return kind is Kind.BOUNCE and action not in SUCCESS_ACTIONS
 
 
-def records(report: Report, source: str, index: int = 0, include_all: bool = False) -> list[dict[str, Any]]:
-    """The report's recipients as flat dictionaries (JSON-ready), filtered unless ``include_all``."""
+def records(report: Report, source: str, index: int = 0, include_all: bool = False,
+            clean: bool = True) -> list[dict[str, Any]]:
+    """The report's recipients as flat dictionaries (JSON-ready), filtered unless ``include_all``.
+
+    ``clean``: every string loses its lone surrogates (``safetext.clean_tree``). A caller that
+    encodes each row at once may pass ``False`` and check the encoded row instead
+    (``safetext.json_line``): one walk over the row fewer, for the many rows that hold none.
+    """
     out = []
+    shared: dict[str, Any] | None = None
     for recipient in report.recipients:
         if not include_all and not is_reportable(report.kind, recipient.action):
             continue
-        row: dict[str, Any] = {
-            "source": source, "message_index": index, "kind": report.kind.value,
-            "decoder": report.decoder,
-        }
-        row.update(plain(recipient))
-        row.update(
-            received_from_mta=report.received_from_mta,
-            arrival_date=plain(report.arrival_date),
-            original_message_id=report.original.message_id,
-            original_subject=report.original.subject,
-            original_from=report.original.from_,
-            original_to=report.original.to,
-            original_date=report.original.date,
-            original_envelope_id=report.original_envelope_id,
-            subject=report.subject,
-            defects=[str(d) for d in report.defects],
-        )
-        out.append(clean_tree({name: row.get(name) for name in FIELDS}))  # user text: no surrogate
+        if shared is None:  # the report's own fields, the same in each of its rows
+            original = report.original
+            shared = {
+                "source": source, "message_index": index, "kind": report.kind.value,
+                "decoder": report.decoder, "received_from_mta": report.received_from_mta,
+                "arrival_date": plain(report.arrival_date), "original_message_id": original.message_id,
+                "original_subject": original.subject, "original_from": original.from_,
+                "original_to": original.to, "original_date": original.date,
+                "original_envelope_id": report.original_envelope_id, "subject": report.subject,
+            }
+        row = plain_fields(recipient)
+        row.update(shared)
+        row["defects"] = [str(d) for d in report.defects]
+        row = {name: row.get(name) for name in FIELDS}
+        out.append(clean_tree(row) if clean else row)  # user text: no surrogate
     return out

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import IO, Iterator
 
-from .mbox import DEFAULT_LIMITS, Limits, Problem, RawMessage, iter_plain
+from .mbox import DEFAULT_LIMITS, Limits, Problem, RawMessage, iter_plain, read_single
 from ..errors import InputError
 
 __all__ = ["RawMessage", "Problem", "open_binary", "is_maildir", "iter_path", "iter_file",
@@ -58,7 +58,12 @@ def iter_path(given: str, stdin: IO[bytes] | None = None,
         cut = len(data) > limits.max_message_bytes
         yield RawMessage("-", 0, data[:limits.max_message_bytes], None, cut)
         return
-    if not os.path.isdir(given):  # the common case, a file: one stat, no Path objects
+    if not given.lower().endswith(_NEEDS_ARCHIVES):  # the common case, one message in a file
+        single = read_single(given, limits)
+        if single is not None:
+            yield single
+            return
+    if not os.path.isdir(given):  # a file: one stat, no Path objects
         yield from iter_file(given, limits)
         return
     path = Path(given)

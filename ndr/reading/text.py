@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 # email.utils.parsedate_to_datetime's own parser: importing email.utils would import socket,
@@ -139,12 +140,50 @@ def literal_search(pattern: re.Pattern[str], text: str, lower: str | None = None
             return pattern.search(text)
     else:
         haystack = text
-    at = haystack.find(literal)
+    return _match_from(pattern, literal, haystack, text, haystack.find(literal))
+
+
+def _match_from(pattern: re.Pattern[str], literal: str, haystack: str, text: str,
+                at: int) -> re.Match[str] | None:
+    """The first match of ``pattern`` in ``text`` at a position of ``literal`` in ``haystack``
+    from ``at`` (the first such position, or -1) on."""
     while at >= 0:
         match = pattern.match(text, at)
         if match is not None:
             return match
         at = haystack.find(literal, at + 1)
+    return None
+
+
+_Plan = tuple[tuple[re.Pattern[str], str, bool], ...]
+_PLANS: dict[int, tuple[object, _Plan]] = {}
+"""(expressions, their (pattern, literal, ignores case)) by ``id`` of a sequence of expressions
+that does not change (a catalog field's), as ``_LITERALS`` is for one pattern."""
+
+
+def first_search(expressions: Iterable[re.Pattern[str]], text: str) -> re.Match[str] | None:
+    """The match of the first of ``expressions`` that matches ``text`` anywhere: ``literal_search``
+    of each in turn, with the literals looked up once per sequence, the text lowercased once,
+    and an expression whose literal the text lacks passed over without a call."""
+    known = _PLANS.get(id(expressions))
+    if known is not None and known[0] is expressions:
+        plan = known[1]
+    else:
+        plan = tuple((pattern, *_literal_of(pattern)) for pattern in expressions)
+        if isinstance(expressions, Sequence) and not isinstance(expressions, list) and len(_PLANS) < 1024:
+            _PLANS[id(expressions)] = (expressions, plan)  # holding them keeps their id
+    lower = aligned_lower(text)
+    for pattern, literal, ignores_case in plan:
+        haystack = lower if ignores_case else text
+        if not literal or haystack is None:
+            match = pattern.search(text)
+        else:
+            at = haystack.find(literal)
+            if at < 0:
+                continue
+            match = _match_from(pattern, literal, haystack, text, at)
+        if match is not None:
+            return match
     return None
 
 

@@ -36,12 +36,17 @@ def given_up(lay: Layout, raw: RawRecipient, paragraph: Callable[[], str | None]
         # "temporary", which some providers also put on errors they never retried)
         return True
     for text in (raw.diagnostic, subject):
-        if text and any(phrase in text.lower() for phrase in lay.given_up):
+        if text and _names_any(text.lower(), lay.given_up):
             return True
     # The recipient's paragraphs only when the code says no more than a class: a specific
     # code with a text that names no expiry is not an expiry notice.
     text = (paragraph() or "") if not status or status.endswith(".0.0") else ""
-    return any(phrase in text.lower() for phrase in lay.given_up) if text else False
+    return _names_any(text.lower(), lay.given_up) if text else False
+
+
+def _names_any(lower: str, phrases: tuple[str, ...]) -> bool:
+    """True when the lowercase text holds one of ``phrases`` (lowered once, not per phrase)."""
+    return any(phrase in lower for phrase in phrases)
 
 
 def find(lay: Layout, raw: RawRecipient, paragraph: Callable[[], str | None],

@@ -22,7 +22,7 @@ from typing import Collection, Iterable
 
 from ...catalog import codes
 from .base import Mail
-from ..text import aligned_lower, find_address, literal_search
+from ..text import find_address, first_search
 from ...catalog.notices import Notices, command_in
 from ...lazy import regex
 
@@ -230,12 +230,8 @@ def received_by(mail: Mail) -> str | None:
 
 def first_group(expressions: Iterable[re.Pattern[str]], text: str) -> str | None:
     """The first group of the first expression that matches a line of ``text``."""
-    lower = aligned_lower(text)
-    for expression in expressions:
-        match = literal_search(expression, text, lower)
-        if match:
-            return match.group(1).strip("[]").rstrip(".").lower()
-    return None
+    match = first_search(expressions, text)
+    return match.group(1).strip("[]").rstrip(".").lower() if match else None
 
 
 def scan(mail: Mail, lay: Notices) -> Scan:
