@@ -53,6 +53,24 @@ def test_jsonl_holds_what_the_stdlib_encoder_writes(tmp_path, capsys) -> None:
     assert line == json.dumps(row, ensure_ascii=False, separators=(",", ":"))
 
 
+def test_the_encoder_that_takes_over_writes_the_same_lines(tmp_path, capsys) -> None:
+    """The first records are written by the stdlib's encoder, the rest by orjson (imported only
+    for runs that write many): every line is what the stdlib's compact encoder writes."""
+    from ndr.commands.parse import ORJSON_FROM
+
+    copies = ORJSON_FROM + 8
+    mbox = tmp_path / "box"
+    mbox.write_bytes(b"".join(b"From MAILER-DAEMON Thu Jan  1 00:00:00 2026\n"
+                              + BOUNCE.replace(b"u@example.net", b"u%d@example.net" % i) + b"\n"
+                              for i in range(copies)))
+    assert main(["parse", "--format", "jsonl", str(mbox)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == copies
+    for line in lines:
+        assert line == json.dumps(json.loads(line), ensure_ascii=False, separators=(",", ":"))
+    assert [json.loads(line)["recipient"] for line in lines] == [f"u{i}@example.net" for i in range(copies)]
+
+
 def test_rows_left_uncleaned_hold_what_cleaned_rows_hold() -> None:
     report = ndr.parse(BOUNCE)
     assert records(report, "b.eml", clean=False) == records(report, "b.eml")

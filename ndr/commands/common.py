@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -125,6 +126,10 @@ def policy_from(args: argparse.Namespace, policy: Policy = DEFAULT) -> Policy:
 def catalog_from(args: argparse.Namespace) -> Catalog:
     """The catalog the user asked for; overrides of shipped entries are reported on stderr."""
     catalog = load_catalog(getattr(args, "catalog", None))
+    # The catalog lives as long as the command: set its objects aside from the cyclic collector,
+    # which would otherwise walk them in every full collection of a long run (a library leaves
+    # its host's collector alone; a command owns its process).
+    gc.freeze()
     if catalog.overrides and not getattr(args, "quiet", False):
         print(f"ndr: user catalog overrides {len(catalog.overrides)} shipped entr"
               f"{'y' if len(catalog.overrides) == 1 else 'ies'}: {', '.join(catalog.overrides)}",
