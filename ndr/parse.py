@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from pathlib import Path
 from collections.abc import Container
 import sys
 from typing import TYPE_CHECKING, Union
@@ -87,7 +86,8 @@ def _as_bytes(source: Source) -> bytes:
             return message.as_string().encode("utf-8", "replace")
     if isinstance(source, os.PathLike):
         try:
-            return Path(source).read_bytes()
+            with open(source, "rb") as stream:
+                return stream.read()
         except OSError as exc:
             raise InputError(f"{os.fspath(source)}: {exc.strerror or exc}") from None
     raise TypeError(f"parse() takes bytes, str, email.message.Message or a path, not {type(source).__name__}")

@@ -21,6 +21,8 @@ NOT_ON_THE_PARSE_PATH = (
     "ndr.reading.decoders.amazonses", "ndr.reading.decoders.autoreply",
     # deferred by the command line (ndr/lazy.py): loaded only if a rare case uses them
     "inspect", "calendar", "ipaddress",
+    # a message file, the catalog and its cache are reached through os.path (1.5 ms less)
+    "pathlib", "urllib",
 )
 
 PROBE = """

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Hashable
 
 from ..errors import CatalogError
@@ -14,6 +13,7 @@ from .entries import Catalog
 from .notices import DECODER
 
 if TYPE_CHECKING:
+    from pathlib import Path
     import yaml
 
 
@@ -48,12 +48,20 @@ def _loader() -> type[yaml.SafeLoader]:
 
 def shipped_catalog_path() -> Path:
     """Where the shipped catalog.yaml is: inside the installed package, else the source tree."""
+    from pathlib import Path
+
+    return Path(_shipped_catalog_file())
+
+
+@functools.cache
+def _shipped_catalog_file() -> str:
     # The package folder itself (what importlib.resources gives for an installed package),
-    # without importing importlib.resources at start-up.
-    packaged = Path(__file__).resolve().parents[1] / "catalog.yaml"
-    if packaged.is_file():
+    # without importing importlib.resources, nor pathlib, at start-up.
+    package = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+    packaged = os.path.join(package, "catalog.yaml")
+    if os.path.isfile(packaged):
         return packaged
-    return Path(__file__).resolve().parents[2] / "catalog.yaml"
+    return os.path.join(os.path.dirname(package), "catalog.yaml")
 
 
 def load_catalog(extra: str | os.PathLike[str] | None = None,
@@ -63,8 +71,8 @@ def load_catalog(extra: str | os.PathLike[str] | None = None,
     ``path`` replaces the shipped catalog; ``extra`` is a user catalog merged into it by id.
     Raises ``CatalogError`` listing every problem when either file is broken.
     """
-    base = str(Path(path).resolve()) if path else str(shipped_catalog_path())
-    user = str(Path(extra).resolve()) if extra else None
+    base = os.path.realpath(path) if path else _shipped_catalog_file()
+    user = os.path.realpath(extra) if extra else None
     return _load_cached(base, user, _mtime(base), _mtime(user))
 
 
@@ -94,7 +102,7 @@ def _build(base: str, user: str | None) -> Catalog:
     label = base
     # Each file must speak every language it uses; checked before merging (per file).
     language = language_problems(data, base if user else None)
-    shipped = base == str(shipped_catalog_path())
+    shipped = base == _shipped_catalog_file()
     fields = [] if shipped else field_problems(data)  # ours defines what is known, with FIELDS
     if user:
         extra = lift_notices(read_yaml(user), user, deprecations)
@@ -150,7 +158,7 @@ def read_yaml(path: str) -> dict[str, Any]:
         line = raw[:exc.start].count(b"\n") + 1
         raise CatalogError(path, [f"line {line}: not UTF-8 text (byte {raw[exc.start]:#04x})"]) from None
     try:
-        if path != str(shipped_catalog_path()):  # ours holds no aliases; a user's is checked
+        if path != _shipped_catalog_file():  # ours holds no aliases; a user's is checked
             problem = alias_problem(text)
             if problem:
                 raise CatalogError(path, [problem])

@@ -17,8 +17,7 @@ import json
 import os
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..catalog import Catalog
 from ..parse import parse_bytes
@@ -31,6 +30,9 @@ from ..safetext import for_terminal, json_line
 from .handoff import exec_command, hand_off, seconds
 from .common import (EXIT_DATAERR, EXIT_NOTHING, EXIT_OK, EXIT_TEMPFAIL, add_catalog_option,
                      add_lang_option, add_limit_options, bullet_lines, catalog_from, policy_from)
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 NAME = "parse"
 

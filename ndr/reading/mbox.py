@@ -7,10 +7,12 @@ import io
 import itertools
 import os
 import stat
-from pathlib import Path
-from typing import IO, Iterable, Iterator, NamedTuple, Protocol
+from typing import IO, TYPE_CHECKING, Iterable, Iterator, NamedTuple, Protocol
 from ..lazy import regex
 
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 _MIB = 1024 * 1024
 MAX_LINE = _MIB

@@ -10,11 +10,13 @@ from __future__ import annotations
 import io
 import os
 import sys
-from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, TYPE_CHECKING, Iterator
 
 from .mbox import DEFAULT_LIMITS, Limits, Problem, RawMessage, iter_plain, read_single
 from ..errors import InputError
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = ["RawMessage", "Problem", "open_binary", "is_maildir", "iter_path", "iter_file",
            "read_path_or_fail", "maildir_files"]
@@ -66,6 +68,8 @@ def iter_path(given: str, stdin: IO[bytes] | None = None,
     if not os.path.isdir(given):  # a file: one stat, no Path objects
         yield from iter_file(given, limits)
         return
+    from pathlib import Path  # folders only: a message file is read without pathlib
+
     path = Path(given)
     if is_maildir(path):
         for name in maildir_files(path):

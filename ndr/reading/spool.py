@@ -14,7 +14,10 @@ from __future__ import annotations
 import itertools
 import os
 import time
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 _counter = itertools.count()
 MARK_DAYS = 14
@@ -25,6 +28,8 @@ class Spool:
     """A Maildir-shaped folder for inputs that must not be lost."""
 
     def __init__(self, folder: str | os.PathLike[str]) -> None:
+        from pathlib import Path  # here: a run without --spool does not import pathlib
+
         self.folder = Path(folder)
         for sub in ("tmp", "new", "cur", "handed"):
             (self.folder / sub).mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -61,7 +66,7 @@ class Spool:
         with os.scandir(folder) as entries:
             for entry in entries:
                 if not entry.name.startswith(".") and now - entry.stat().st_mtime > MARK_DAYS * 86400:
-                    Path(entry.path).unlink(missing_ok=True)
+                    (folder / entry.name).unlink(missing_ok=True)
 
     def keep(self, data: bytes) -> Path:
         """Store ``data`` durably; returns its path in ``new/``. Raises OSError (disk full ...)."""
