@@ -4,12 +4,14 @@ import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 from collections.abc import Container
-from typing import Any, Mapping, NamedTuple
+from typing import TYPE_CHECKING, Any, Mapping, NamedTuple
 
-from .layouts import Check, Layout, compile_layouts, detectors
 from .match import Pattern, PatternTable
 from .notices import Notices, compile_notices
-from .webhooks import WebhookEntry, index as webhook_index
+
+if TYPE_CHECKING:  # imported where used: a bounce decided by its delivery-status part needs neither
+    from .layouts import Check, Layout
+    from .webhooks import WebhookEntry
 
 
 class Text(NamedTuple):
@@ -160,13 +162,17 @@ class Catalog:
         return {}
 
     @cached_property
-    def layouts(self) -> tuple[Layout, ...]:
+    def layouts(self) -> "tuple[Layout, ...]":
         """The ``vendors`` layouts the table decoder runs, compiled."""
+        from .layouts import compile_layouts
+
         return compile_layouts(self.vendors)
 
     @cached_property
-    def detectors(self) -> tuple[tuple[Layout, tuple[Check, ...]], ...]:
+    def detectors(self) -> "tuple[tuple[Layout, tuple[Check, ...]], ...]":
         """Each layout with its detect alternatives as grouped checks."""
+        from .layouts import detectors
+
         return detectors(self.layouts)
 
     @cached_property
@@ -187,9 +193,11 @@ class Catalog:
         return ({k: tuple(v) for k, v in remote.items()}, {k: tuple(v) for k, v in domains.items()})
 
     @cached_property
-    def webhook_index(self) -> Mapping[tuple[str, str], WebhookEntry]:
+    def webhook_index(self) -> "Mapping[tuple[str, str], WebhookEntry]":
         """(provider, event key) → the ``webhooks`` entry for it."""
-        return webhook_index(self.webhooks)
+        from .webhooks import index
+
+        return index(self.webhooks)
 
     @cached_property
     def explainers(self) -> Mapping[str, CodeEntry]:

@@ -78,7 +78,7 @@ class Patterns(Sequence["re.Pattern[str]"]):
         return hash((self._sources, self._flags))
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Notices:
     """The compiled ``notices`` section (compared and hashed by identity: one per catalog)."""
 
