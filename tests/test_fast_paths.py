@@ -60,6 +60,17 @@ def test_first_search_finds_what_the_first_matching_search_finds(text: str) -> N
 
 @given(texts)
 @settings(max_examples=300, deadline=None)
+def test_remembered_first_group_is_the_group_of_the_first_search(text: str) -> None:
+    for expressions in (LAYOUT.remote_mta, LAYOUT.destination, LAYOUT.reporting_mta):
+        match = first_search(expressions, text)
+        expected = match.group(1).strip("[]").rstrip(".").lower() if match else None
+        assert textscan.first_group(expressions, text) == expected  # remembered, or not yet
+        assert textscan.first_group(expressions, text) == expected  # remembered
+        assert textscan.first_group(list(expressions), text) == expected  # never remembered
+
+
+@given(texts)
+@settings(max_examples=300, deadline=None)
 def test_reply_line_agrees_with_its_regex(text: str) -> None:
     for candidate in (text, text.strip(), " ".join(text.split())):
         assert textscan._reply_line(candidate) == bool(textscan._REPLY_LINE.search(candidate))
