@@ -93,3 +93,18 @@ def test_blank_folding_agrees_with_the_regex_forms(text: str) -> None:
     # C0, DEL and C1 controls and line separators: none may reach a record or a report line
     folded = " ".join(text.translate(dict.fromkeys([*range(0x20), *range(0x7F, 0xA0)], " ")).split()) or None
     assert one_line(text) == folded
+
+
+def test_remembered_dates_are_the_dates_parsed_anew() -> None:
+    """parse_date remembers what a value gave; the same value gives the same datetime, a value
+    that does not parse stays None, and a value too long for the memo is parsed all the same."""
+    from datetime import datetime, timedelta, timezone
+
+    from ndr.reading.text import parse_date
+
+    aware = datetime(2024, 5, 1, 10, 0, 0, tzinfo=timezone(timedelta(hours=2)))
+    for _ in range(2):
+        assert parse_date("Wed, 1 May 2024 10:00:00 +0200") == aware
+        assert parse_date("dns; Wed, 1 May 2024 10:00:00 -0000") == datetime(2024, 5, 1, 10, 0, 0)
+        assert parse_date("not a date") is None
+        assert parse_date("Wed, 1 May 2024 10:00:00 +0200" + " " * 300) == aware
