@@ -233,8 +233,7 @@ def first_group(expressions: Iterable[re.Pattern[str]], text: str) -> str | None
     """The first group of the first expression that matches a line of ``text``."""
     if type(expressions) is Patterns and len(text) <= _MEMO_TEXT:
         return _remembered_group(expressions, text)
-    match = first_search(expressions, text)
-    return match.group(1).strip("[]").rstrip(".").lower() if match else None
+    return _remembered_group.__wrapped__(expressions, text)
 
 
 _MEMO_TEXT = 4096
@@ -245,7 +244,7 @@ _MEMO_TEXT = 4096
 # in one pass over the corpus). A long text is not kept alive for a memo; 2048 short ones are at
 # most 8 MB (a pass over the corpus's 480 messages asks about ~1,200 texts).
 @functools.lru_cache(maxsize=2048)
-def _remembered_group(expressions: Patterns, text: str) -> str | None:
+def _remembered_group(expressions: Iterable[re.Pattern[str]], text: str) -> str | None:
     match = first_search(expressions, text)
     return match.group(1).strip("[]").rstrip(".").lower() if match else None
 
