@@ -711,3 +711,23 @@ def test_corpus_reason_and_hard_agreement() -> None:
     assert 100.0 * reason / found >= REASON_FLOOR, (reason, found)
     assert 100.0 * hard / found >= HARD_FLOOR, (hard, found)
 
+
+
+def test_remembered_reasons_keep_what_the_recipient_changes() -> None:
+    """The decision is remembered by the reply, not the address: the same text about another
+    address of the domain is a hit, but a reply that quotes its recipient (RCPT TO) is not
+    answered for an address it does not quote."""
+    from ndr.reading.classify import _reason, reason_for
+
+    catalog = load_catalog()
+    text = "550 <a@x.example>... User unknown"
+
+    def reason(recipient: str) -> tuple[str, str]:
+        found = reason_for(catalog, status=None, reply="550", text=text, action="failed", recipient=recipient)
+        return found[0], found[1]
+
+    _reason.cache_clear()
+    quoted, other = reason("a@x.example"), reason("b@x.example")
+    assert quoted == ("userunknown", "phrase:userunknown:user unknown")
+    assert other == ("filtered", "phrase:userunknown:user unknown+no-rcpt")
+    assert reason("c@x.example") == other and _reason.cache_info().hits == 1

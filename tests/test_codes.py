@@ -1,6 +1,8 @@
 """Finding enhanced status codes and reply codes in diagnostic text."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -38,3 +40,22 @@ def test_agreement() -> None:
     assert codes.agree("550", "5.1.1")
     assert not codes.agree("450", "5.1.1")
     assert codes.agree(None, "5.1.1")
+
+
+# The plain forms the fast ones replace: each searched over the whole text, in turn.
+_PLAIN_STATUS = re.compile(r"(?<![\w.])([245])\.([0-7])\.(\d{1,3})(?![\w]|\.\d)")
+_PLAIN_REPLY = (codes._REPLY_AT_START.match,
+                re.compile(r"(?<![\w.#])([245][0-5]\d)[\s\-]+[(\[]?#?[245]\.[0-7]\.\d{1,3}").search,
+                codes._REPLY_AFTER_MARKER.search)
+CODE_PIECES = ["550", "5.1.1", "4.7.1", "250", "421", "#", ".", "-", " ", "\n", "a", "x5", "(", "<", "<<<",
+               "'", '"', "[", "said:", "SAID:", "\u017faid:", "returned", "RESPONSE:", "reply:", "Error:",
+               "smtp;", "esmtp;", "SMTP error", "\u0130", "\u0131", "\u212a", "\u00e9", "0", "9", ":"]
+
+
+@given(st.lists(st.sampled_from(CODE_PIECES), max_size=14).map("".join))
+@settings(max_examples=500, deadline=None)
+def test_fast_code_searches_find_what_the_plain_searches_find(text: str) -> None:
+    status = _PLAIN_STATUS.search(text)
+    assert codes.find_status(text) == (f"{status[1]}.{int(status[2])}.{int(status[3])}" if status else None)
+    reply = next((m.group(1) for m in (find(text) for find in _PLAIN_REPLY) if m), None)
+    assert codes.find_reply(text) == reply

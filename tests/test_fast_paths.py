@@ -60,6 +60,17 @@ def test_first_search_finds_what_the_first_matching_search_finds(text: str) -> N
 
 @given(texts)
 @settings(max_examples=300, deadline=None)
+def test_remembered_first_group_is_the_group_of_the_first_search(text: str) -> None:
+    for expressions in (LAYOUT.remote_mta, LAYOUT.destination, LAYOUT.reporting_mta):
+        match = first_search(expressions, text)
+        expected = match.group(1).strip("[]").rstrip(".").lower() if match else None
+        assert textscan.first_group(expressions, text) == expected  # remembered, or not yet
+        assert textscan.first_group(expressions, text) == expected  # remembered
+        assert textscan.first_group(list(expressions), text) == expected  # never remembered
+
+
+@given(texts)
+@settings(max_examples=300, deadline=None)
 def test_reply_line_agrees_with_its_regex(text: str) -> None:
     for candidate in (text, text.strip(), " ".join(text.split())):
         assert textscan._reply_line(candidate) == bool(textscan._REPLY_LINE.search(candidate))
@@ -82,3 +93,18 @@ def test_blank_folding_agrees_with_the_regex_forms(text: str) -> None:
     # C0, DEL and C1 controls and line separators: none may reach a record or a report line
     folded = " ".join(text.translate(dict.fromkeys([*range(0x20), *range(0x7F, 0xA0)], " ")).split()) or None
     assert one_line(text) == folded
+
+
+def test_remembered_dates_are_the_dates_parsed_anew() -> None:
+    """parse_date remembers what a value gave; the same value gives the same datetime, a value
+    that does not parse stays None, and a value too long for the memo is parsed all the same."""
+    from datetime import datetime, timedelta, timezone
+
+    from ndr.reading.text import parse_date
+
+    aware = datetime(2024, 5, 1, 10, 0, 0, tzinfo=timezone(timedelta(hours=2)))
+    for _ in range(2):
+        assert parse_date("Wed, 1 May 2024 10:00:00 +0200") == aware
+        assert parse_date("dns; Wed, 1 May 2024 10:00:00 -0000") == datetime(2024, 5, 1, 10, 0, 0)
+        assert parse_date("not a date") is None
+        assert parse_date("Wed, 1 May 2024 10:00:00 +0200" + " " * 300) == aware

@@ -9,10 +9,11 @@ import re
 from ..lazy import regex
 
 # class.subject.detail; not part of an IP address or a version number (5.1.1.3, v2.4.6).
-_STATUS = regex(r"(?<![\w.])([245])\.([0-7])\.(\d{1,3})(?![\w]|\.\d)")
+_STATUS = regex(r"([245])(?<![\w.][245])\.([0-7])\.(\d{1,3})(?![\w]|\.\d)")
 # A reply code where one is expected: at the start, or right before an enhanced status code.
 _REPLY_AT_START = regex(r"\s*[(\[<\"']?([245][0-5]\d)(?:[\s\-:)\]]|$)")
-_REPLY_BEFORE_STATUS = regex(r"(?<![\w.#])([245][0-5]\d)[\s\-]+[(\[]?#?[245]\.[0-7]\.\d{1,3}")
+# (The lookbehind after the first digit: a pattern that opens with a class is searched for in C.)
+_REPLY_BEFORE_STATUS = regex(r"([245](?<![\w.#][245])[0-5]\d)[\s\-]+[(\[]?#?[245]\.[0-7]\.\d{1,3}")
 _REPLY_AFTER_MARKER = regex(
     r"(?:said:|returned|response:|reply:|error:|<<<|\bsmtp;|\bsmtp error)\s*[\"'(\[<]{0,4}([245][0-5]\d)(?=[\s\-:]|$)",
     re.IGNORECASE,
@@ -32,11 +33,30 @@ def find_status(text: str) -> str | None:
 
 def find_reply(text: str) -> str | None:
     """The RFC 5321 reply code ``text`` answers with (``550``), or None when it names none."""
-    for expression in (_REPLY_AT_START, _REPLY_BEFORE_STATUS, _REPLY_AFTER_MARKER):
-        match = expression.match(text) if expression is _REPLY_AT_START else expression.search(text)
-        if match:
-            return match.group(1)
-    return None
+    match = _REPLY_AT_START.match(text)
+    if match is None and _REPLY_DIGITS.search(text) is not None:  # each form holds one
+        match = _REPLY_BEFORE_STATUS.search(text)
+        if match is None:
+            # The marker form's alternation is tried at every character: from the first
+            # marker on only (a match starts with one), and not at all without one.
+            start = _first_marker(text)
+            match = _REPLY_AFTER_MARKER.search(text, start) if start >= 0 else None
+    return match.group(1) if match else None
+
+
+_REPLY_DIGITS = regex(r"[245][0-5]\d")
+_MARKERS = ("said:", "returned", "response:", "reply:", "error:", "<<<", "smtp;", "smtp error")
+"""The literals ``_REPLY_AFTER_MARKER`` starts with, lowercase."""
+
+
+def _first_marker(text: str) -> int:
+    """Where the first of ``_MARKERS`` stands in ``text`` as ``re.I`` finds it, or -1 (0 for a
+    text with the characters that lowercase unlike ``re.I`` folds them: ndr.reading.text's
+    ``_UNALIGNED``, İ ı ſ)."""
+    if not text.isascii() and any(char in text for char in "\u0130\u0131\u017f"):
+        return 0
+    lower = text.lower()
+    return min((at for at in map(lower.find, _MARKERS) if at >= 0), default=-1)
 
 
 def normalise_status(value: str | None) -> str | None:

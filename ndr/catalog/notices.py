@@ -200,8 +200,8 @@ _MEMO_TEXT = 4096
 
 
 # Decoders and hosts.settle ask about the same diagnostic or paragraph several times per
-# message (a quarter of the calls on the corpus): remember the last few answers.
-@functools.lru_cache(maxsize=64)
+# message (a quarter of the calls on the corpus), and archives repeat the same MTAs' texts.
+@functools.lru_cache(maxsize=1024)
 def _remembered(lay: Notices, text: str) -> str | None:
     return _command_in(lay, text.lower())
 

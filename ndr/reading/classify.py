@@ -126,19 +126,14 @@ class Classification(NamedTuple):
     who: tuple[str, ...]
 
 
-def _suffixes(name: str) -> list[str]:
-    """``a.b.c`` → ``a.b.c``, ``b.c``, ``c``: the names a suffix rule may be written as."""
-    labels = name.split(".")
-    return [".".join(labels[i:]) for i in range(len(labels))]
-
-
 # Archives repeat the same MTAs and domains, so most lookups are hits.
 @functools.lru_cache(maxsize=8192)
 def _named(catalog: Catalog, domain: bool, name: str) -> tuple[Host, ...]:
     """The hosts whose suffix rules (remote hosts, or recipient domains) match ``name``."""
     index = catalog.host_index[1 if domain else 0]
     clean = name.strip().strip("[]<>").rstrip(".").lower()
-    return tuple(host for suffix in _suffixes(clean) if clean for host in index.get(suffix, ()))
+    labels = clean.split(".")  # a.b.c, b.c, c: the names a suffix rule may be written as
+    return tuple(host for i in range(len(labels)) if clean for host in index.get(".".join(labels[i:]), ()))
 
 
 def _lookup(catalog: Catalog, domain: bool, name: str | None, found: list[Host]) -> None:
@@ -217,17 +212,33 @@ def reason_for(catalog: Catalog, *, status: str | None, reply: str | None, text:
     if action in SUCCESS_ACTIONS:
         return "delivered", str(Rule(RuleKind.ACTION, action or "")), catalog.code_entry(status)
     folded = fold(text) if text else ""
+    # Of the recipient, only its domain (host rules) and whether the reply quotes it count: the
+    # key of the memo below, so the same reply to another address of a domain is a hit.
+    domain = "@" + recipient.rpartition("@")[2] if recipient and "@" in recipient else None
+    args = (catalog, status, reply, folded, action, remote_mta, domain, reporting_mta, smtp_command,
+            diagnostic_type, tuple(extensions.items()) if extensions else None,
+            fold(notice) if notice else "", _names_recipient(folded, recipient))
+    # (a long text is not kept alive for the memo)
+    return _reason(*args) if len(folded) + len(args[11]) <= 4096 else _reason.__wrapped__(*args)
+
+
+# Archives repeat the same replies (a provider's "mailbox full" to every address it refuses)
+@functools.lru_cache(maxsize=1024)
+def _reason(catalog: Catalog, status: str | None, reply: str | None, folded: str, action: str | None,
+            remote_mta: str | None, recipient: str | None, reporting_mta: str | None,
+            smtp_command: str | None, diagnostic_type: str | None,
+            extensions: tuple[tuple[str, str], ...] | None, notice: str,
+            names: str | None) -> tuple[str, str, CodeEntry | None]:
     # Host rules only from the remote side (who refused), or from the reporting MTA when the
     # notice names no remote server (the reporter then is the system that refused); vendor
     # context also from the reporting MTA (whose codes these are).
     rule_hosts = hosts_for(catalog, remote_mta or reporting_mta, recipient)
     context = rule_hosts + [h for h in hosts_for(catalog, reporting_mta, None) if h not in rule_hosts]
     entry = catalog.code_entry(status, frozenset(h.id for h in context))
-    command = command_of(catalog, smtp_command, folded) or _names_recipient(folded, recipient)
+    command = command_of(catalog, smtp_command, folded) or names
     reason, rule, found, pattern = _decide(catalog, status, folded, reply, rule_hosts, entry, command,
                                            _typed(catalog, diagnostic_type),
-                                           _vendor_field_reason(catalog, extensions),
-                                           fold(notice) if notice else "")
+                                           _vendor_field_reason(catalog, extensions), notice)
     if pattern is not None and (found is None or not found.decisive):
         # The phrase that decided may be explained by a more specific entry than the code's.
         found = catalog.explainers.get(pattern.source, found)
@@ -260,12 +271,13 @@ def reason_for(catalog: Catalog, *, status: str | None, reply: str | None, text:
     return reason, str(rule), found
 
 
-def _vendor_field_reason(catalog: Catalog, extensions: Mapping[str, str] | None) -> tuple[str, Rule] | None:
+def _vendor_field_reason(catalog: Catalog,
+                         extensions: tuple[tuple[str, str], ...] | None) -> tuple[str, Rule] | None:
     """(reason, rule) when an extension field of the recipient's block carries a vendor's
     verdict a reason lists in ``dsn_fields``, else None."""
     if not extensions:
         return None
-    for name, value in extensions.items():
+    for name, value in extensions:
         known = catalog.field_reasons.get(name)
         if known is not None:
             said = " ".join(value.lower().split())

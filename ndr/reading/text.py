@@ -2,6 +2,7 @@
 addresses and hosts in free text, dates, literal-first regex search."""
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime, timedelta, timezone
 from collections.abc import Iterable, Sequence
@@ -290,8 +291,15 @@ def parse_date(value: str | None) -> datetime | None:
         return None
     if ";" in value:  # "Last-Attempt-Date: dns; ..." never; but Arrival-Date sometimes has a type
         value = value.rsplit(";", 1)[-1]
+    return _date(value.strip()) if len(value) <= 256 else _date.__wrapped__(value.strip())
+
+
+# A report's dates repeat (Arrival-Date is each recipient's Last-Attempt-Date, a notice's
+# recipients share theirs); a datetime is immutable, so one parse serves each.
+@functools.lru_cache(maxsize=256)
+def _date(value: str) -> datetime | None:
     try:
-        return _parsedate_to_datetime(value.strip())
+        return _parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
 

@@ -16,6 +16,7 @@ entry with ``decoder: fallback`` (see ``fallback.py`` for the fields). A scan wo
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Collection, Iterable
@@ -23,7 +24,7 @@ from typing import Collection, Iterable
 from ...catalog import codes
 from .base import Mail
 from ..text import find_address, first_search
-from ...catalog.notices import Notices, command_in
+from ...catalog.notices import Notices, Patterns, command_in
 from ...lazy import regex
 
 _SEPARATOR = regex(r"^ ?[-=_#*|]{5,}")
@@ -230,6 +231,20 @@ def received_by(mail: Mail) -> str | None:
 
 def first_group(expressions: Iterable[re.Pattern[str]], text: str) -> str | None:
     """The first group of the first expression that matches a line of ``text``."""
+    if type(expressions) is Patterns and len(text) <= _MEMO_TEXT:
+        return _remembered_group(expressions, text)
+    return _remembered_group.__wrapped__(expressions, text)
+
+
+_MEMO_TEXT = 4096
+
+
+# A catalog field's expressions (hashed by identity) over a diagnostic or a paragraph: archives
+# repeat the same MTAs' texts, and settle asks about a text more than once (a sixth of the calls
+# in one pass over the corpus). A long text is not kept alive for a memo; 2048 short ones are at
+# most 8 MB (a pass over the corpus's 480 messages asks about ~1,200 texts).
+@functools.lru_cache(maxsize=2048)
+def _remembered_group(expressions: Iterable[re.Pattern[str]], text: str) -> str | None:
     match = first_search(expressions, text)
     return match.group(1).strip("[]").rstrip(".").lower() if match else None
 
