@@ -241,9 +241,10 @@ _MEMO_TEXT = 4096
 
 # A catalog field's expressions (hashed by identity) over a diagnostic or a paragraph: archives
 # repeat the same MTAs' texts, and settle asks about a text more than once (a sixth of the calls
-# in one pass over the corpus). A long text is not kept alive for a memo; 2048 short ones are at
-# most 8 MB (a pass over the corpus's 480 messages asks about ~1,200 texts).
-@functools.lru_cache(maxsize=2048)
+# in one pass over the corpus). A long text is not kept alive for a memo; 1024 short ones are at
+# most 4 MB. Not sized to the benchmark's corpus: its ten copies of each file would make every
+# entry a hit, which real archives do not.
+@functools.lru_cache(maxsize=1024)
 def _remembered_group(expressions: Iterable[re.Pattern[str]], text: str) -> str | None:
     match = first_search(expressions, text)
     return match.group(1).strip("[]").rstrip(".").lower() if match else None
