@@ -101,7 +101,7 @@ def _deferred(spec: ModuleSpec) -> ModuleType:
 # Attributes of a compiled expression that a lazy one takes over once compiled, so that after the
 # first use ``EXPR.search`` is a plain attribute read, as fast as on the compiled expression.
 _PATTERN_ATTRIBUTES = ("search", "match", "fullmatch", "finditer", "findall", "sub", "subn", "split",
-                       "scanner", "pattern", "flags", "groups", "groupindex")
+                       "scanner", "groups", "groupindex")
 
 
 class LazyRegex:
@@ -119,6 +119,23 @@ class LazyRegex:
             for name in _PATTERN_ATTRIBUTES:
                 self.__dict__[name] = getattr(compiled, name)
         return compiled
+
+    @property
+    def pattern(self) -> str | bytes:
+        """The expression as given, without compiling it."""
+        return self._args[0]
+
+    @property
+    def flags(self) -> int:
+        """The compiled expression's flags, without compiling it where they are known: the
+        flags given, plus ``re.UNICODE`` for text (what ``re.compile`` adds), unless the
+        expression opens with inline flags (Python allows them only there)."""
+        pattern, flags = self._args
+        if pattern[:2] in ("(?", b"(?"):
+            return self.compiled.flags
+        if isinstance(pattern, str) and not flags & re.ASCII:
+            flags |= re.UNICODE
+        return int(flags)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") or name in ("_args", "_compiled"):

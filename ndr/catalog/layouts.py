@@ -8,13 +8,14 @@ import re
 from typing import Any, Iterable, Mapping, NamedTuple
 
 from ..model import Action
+from ..lazy import regex
 from .match import ADDRESS_GROUP, compile_shape
 
 
-@functools.cache  # compiled when a catalog is built, not at every start-up
+@functools.cache
 def _address_shape(rest: str) -> re.Pattern[str]:
     """An address alone on its line (``rest`` ``$``) or followed by text (``(?: |$)``)."""
-    return re.compile(rf"^ ?[<\[(]?(?:mailto:)?{ADDRESS_GROUP}[>\])]?:?{rest}", re.I)
+    return regex(rf"^ ?[<\[(]?(?:mailto:)?{ADDRESS_GROUP}[>\])]?:?{rest}", re.I)
 
 
 _FIELDS = {"id", "name", "decoder", "source", "detect", "start", "end", "original", "recipient",

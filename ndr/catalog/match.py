@@ -42,7 +42,9 @@ def compile_shape(expression: str, flags: int = 0) -> re.Pattern[str]:
     # a delimiter) is not needed there, and the local part holds no "=".
     expression = expression.replace("={address}", "=" + _ADDRESS_AFTER_EQUALS)
     expanded = expression.replace("{address}", ADDRESS_GROUP).replace("{host}", HOST_GROUP)
-    return re.compile(expanded, re.I | flags)
+    # compiled when first searched: the table decoder compiles every vendor layout to pick one,
+    # and a bounce is read with the few expressions of the layout that matched
+    return regex(expanded, re.I | flags)
 
 T = TypeVar("T")
 
