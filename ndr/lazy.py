@@ -115,7 +115,9 @@ class LazyRegex:
         """The compiled expression (compiled now if it was not yet)."""
         compiled: re.Pattern[Any] | None = self.__dict__.get("_compiled")
         if compiled is None:
-            compiled = self.__dict__["_compiled"] = re.compile(*self._args)
+            from .regexcache import compiled as from_cache  # here: ndr.lazy is imported first
+
+            compiled = self.__dict__["_compiled"] = from_cache(*self._args)
             for name in _PATTERN_ATTRIBUTES:
                 self.__dict__[name] = getattr(compiled, name)
         return compiled

@@ -1,7 +1,7 @@
 """The compiled catalog kept on disk between processes, so that a start-up skips YAML and checks.
 
 One file per catalog combination (shipped or ``--catalog`` path, plus the merged user file) in
-the user's cache folder: ``$NDR_CACHE_DIR``, else ``$XDG_CACHE_HOME/ndr``, else ``~/.cache/ndr``.
+the user's cache folder (``ndr/diskcache.py``).
 The file starts with a key: a checksum (CRC-32) of every catalog file's bytes, of ndr's version (the code of
 the ``ndr`` package, fingerprinted by each module's size and modification time, so an upgrade or
 a changed checkout rebuilds) and of the Python version. A file whose key differs is stale.
@@ -19,8 +19,9 @@ import gc
 import os
 import pickle
 import sys
-from typing import TYPE_CHECKING, BinaryIO, Callable
+from typing import TYPE_CHECKING, Callable
 
+from ..diskcache import cache_folder, read_private, write_private
 from .entries import Catalog
 
 if TYPE_CHECKING:
@@ -35,21 +36,7 @@ def cache_dir() -> Path:
     """The folder for ndr's cache files (it may not exist yet)."""
     from pathlib import Path
 
-    return Path(_cache_folder())
-
-
-def _cache_folder() -> str:
-    # os.path, not pathlib: a start-up reads the cache without importing pathlib (1.5 ms)
-    chosen = os.environ.get("NDR_CACHE_DIR")
-    if chosen:
-        return chosen
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    if xdg and os.path.isabs(xdg):
-        return os.path.join(xdg, "ndr")
-    home = os.path.expanduser("~")
-    if home == "~":  # what Path.home() refuses too
-        raise RuntimeError("no home folder")
-    return os.path.join(home, ".cache", "ndr")
+    return Path(cache_folder())
 
 
 #: False while ``ndr catalog check`` runs: a check reads and validates the files themselves
@@ -116,57 +103,39 @@ def _code_fingerprint() -> bytes:
 def _file_for(files: tuple[str, ...]) -> str | None:
     """The cache file of one combination of catalog files (its own name per combination)."""
     try:
-        folder = _cache_folder()
+        folder = cache_folder()
     except (OSError, RuntimeError):  # no home folder to be found
         return None
     name = "%08x" % binascii.crc32("\0".join(files).encode("utf-8", "surrogateescape"))
     return os.path.join(folder, f"catalog-{name}.pickle")
 
 
-def _private(info: os.stat_result) -> bool:
-    """Owned by this user and writable by nobody else."""
-    return info.st_uid == os.getuid() and not info.st_mode & 0o022
-
-
 def _read(path: str, key: bytes) -> Catalog | None:
+    data = read_private(path, _MAGIC + key)
+    if data is None:
+        return None
     try:
-        with open(path, "rb") as handle:
-            if not (_private(os.fstat(handle.fileno())) and _private(os.stat(os.path.dirname(path)))):
-                return None
-            if handle.read(len(_MAGIC) + _KEY_BYTES) != _MAGIC + key:
-                return None  # stale, or not ours
-            catalog = _unpickled(handle)
+        catalog = _unpickled(data)
     except Exception:  # noqa: BLE001 - a broken cache is rebuilt, whatever broke it
         return None
     return catalog if isinstance(catalog, Catalog) else None
 
 
-def _unpickled(handle: BinaryIO) -> object:
+def _unpickled(data: bytes) -> object:
     """``pickle.load`` with the cyclic collector paused: the catalog is some 20,000 objects and no
     garbage, and the collector would walk them repeatedly as they are made."""
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return pickle.load(handle)
+        return pickle.loads(data)
     finally:
         if enabled:
             gc.enable()
 
 
 def _write(path: str, key: bytes, catalog: Catalog) -> None:
-    folder, name = os.path.split(path)
-    temporary = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
     try:
         data = pickle.dumps(catalog, protocol=pickle.HIGHEST_PROTOCOL)
-        os.makedirs(folder, mode=0o700, exist_ok=True)
-        if not _private(os.stat(folder)):
-            return  # a folder others can write to: it would never be read back
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with open(descriptor, "wb") as handle:
-            handle.write(_MAGIC + key + data)
-        os.replace(temporary, path)
-    except Exception:  # noqa: BLE001 - an unwritable folder or an unpicklable catalog: no cache
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
+    except Exception:  # noqa: BLE001 - an unpicklable catalog (a user's odd value): no cache
+        return
+    write_private(path, _MAGIC + key + data)

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Iterator, overload
 
+from ..regexcache import compiled
 from .match import ADDRESS_GROUP, compile_shape, has_top_level_alternation, regex_problem
 from ..lazy import regex
 
@@ -143,7 +144,7 @@ def compile_notices(item: dict[str, Any]) -> Notices:
     heads = item.get("headers_end") or ()
     return Notices(
         senders=phrases("senders"), subjects=phrases("subjects"), ends=phrases("ends"),
-        headers_end=re.compile("|".join(f"(?:{h})" for h in heads), re.I | re.M) if heads else None,
+        headers_end=compiled("|".join(f"(?:{h})" for h in heads), re.I | re.M) if heads else None,
         recipients=regexes("recipients"), remote_mta=regexes("remote_mta"),
         reporting_mta=regexes("reporting_mta", re.M), reply=regexes("reply"), delayed=phrases("delayed"),
         permanent=phrases("permanent"), temporary=phrases("temporary"),
@@ -160,7 +161,7 @@ def _commands(raw: dict[str, list[str]] | None) -> re.Pattern[str] | None:
     if not raw:
         return None
     groups = [f"(?P<{name}>{'|'.join(f'(?:{r})' for r in raw[name])})" for name in COMMANDS if raw.get(name)]
-    return re.compile("|".join(groups))  # matched against lowercased text
+    return compiled("|".join(groups))  # matched against lowercased text
 
 
 _LITERAL = regex(r"[a-z0-9 :_<>'-]*")

@@ -1,0 +1,98 @@
+"""Compiled regular expressions kept on disk between processes.
+
+``re.compile`` parses an expression and turns it into the code its engine runs; for ndr's
+expressions (addresses, hosts, the catalog's shapes) that is about 0.1 ms each, and a one-bounce
+``ndr parse`` needs thirty to sixty of them: a tenth of its time. The engine's code is a list of
+integers that the same Python builds the same way every time, so it is kept here, in one file
+per Python version in ndr's cache folder, and handed straight to the engine on the next start.
+
+Trust and staleness: the file starts with the Python version and the engine's magic number
+(another Python ignores it), is read only when private (``ndr/diskcache.py``), and holds only
+marshal data (numbers, strings, tuples, dicts: loading it runs nothing); the engine checks the
+code it is given. Each entry is found by the expression and flags exactly. An expression the
+cache lacks is compiled as usual, and the file is rewritten when the process exits (at most
+``MAX_ENTRIES`` entries, expressions of at most ``MAX_PATTERN`` characters).
+"""
+from __future__ import annotations
+
+import atexit
+import marshal
+import re
+import sys
+from typing import Any
+
+import _sre  # type: ignore[import-not-found]  # the engine behind re, without stubs
+
+from .diskcache import cache_folder, read_private, write_private
+
+MAX_ENTRIES = 4096
+MAX_PATTERN = 20_000
+_HEAD = f"ndr-regex-cache 1 {sys.version} {_sre.MAGIC}\n".encode()
+
+Entry = tuple[int, list[int], int, dict[str, int], tuple[Any, ...]]
+"""What ``_sre.compile`` takes after the expression: flags, code, groups, group names both ways."""
+
+_known: dict[tuple[str | bytes, int], Entry] | None = None
+_new: dict[tuple[str | bytes, int], Entry] = {}
+
+
+def compiled(pattern: str | bytes, flags: int = 0) -> re.Pattern[Any]:
+    """``re.compile(pattern, flags)``, from the cache when it holds it (and into it when not)."""
+    key = (pattern, int(flags))
+    entry = _entries().get(key) or _new.get(key)
+    if entry is None and len(pattern) <= MAX_PATTERN and len(_new) + len(_entries()) < MAX_ENTRIES:
+        entry = _entry(pattern, int(flags))
+        if entry is not None:
+            if not _new:
+                atexit.register(_save)
+            _new[key] = entry
+    if entry is not None:
+        try:
+            return _sre.compile(pattern, *entry)  # type: ignore[no-any-return]
+        except Exception:  # noqa: BLE001 - an entry this engine refuses: compile it as usual
+            pass
+    return re.compile(pattern, flags)
+
+
+def _entries() -> dict[tuple[str | bytes, int], Entry]:
+    global _known
+    if _known is None:
+        _known = {}
+        try:
+            data = read_private(_path(), _HEAD)
+            loaded = marshal.loads(data) if data else {}
+        except (RuntimeError, ValueError, EOFError, TypeError):
+            loaded = {}
+        if isinstance(loaded, dict):
+            _known = loaded
+    return _known
+
+
+def _entry(pattern: str | bytes, flags: int) -> Entry | None:
+    """What ``re._compiler.compile`` hands the engine for ``pattern`` (its own steps)."""
+    try:
+        import importlib
+
+        _compiler: Any = importlib.import_module("re._compiler")  # loaded with re; no stubs
+        _parser: Any = importlib.import_module("re._parser")
+        parsed = _parser.parse(pattern, flags)
+        code = [int(op) for op in _compiler._code(parsed, flags)]
+        names = dict(parsed.state.groupdict)
+        by_index: list[Any] = [None] * parsed.state.groups
+        for name, index in names.items():
+            by_index[index] = name
+        return (int(flags | parsed.state.flags), code, parsed.state.groups - 1, names, tuple(by_index))
+    except Exception:  # noqa: BLE001 - another Python's internals: no cache, never a failure
+        return None
+
+
+def _path() -> str:
+    return f"{cache_folder()}/regex-{sys.implementation.cache_tag}.marshal"
+
+
+def _save() -> None:
+    """Write what this process compiled, with what was there, for the next one."""
+    try:
+        write_private(_path(), _HEAD + marshal.dumps({**_entries(), **_new}))
+    except Exception:  # noqa: BLE001 - no cache is never a failure
+        pass

@@ -1,0 +1,81 @@
+"""Compiled regular expressions kept on disk (ndr/regexcache.py): what comes back from the cache is
+the expression ``re.compile`` makes, and a cache file that cannot be trusted is never used."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from ndr import regexcache
+from ndr.catalog.match import ADDRESS_GROUP, HOST_GROUP, compile_shape
+from tests.conftest import EXAMPLES, ROOT
+
+SAMPLES = [
+    (r"\d+", 0), ("(?i)abc", 0), (r"(?P<code>[245]\d\d)[ -](?P<text>.*)", re.I | re.M),
+    (rb"(?m)^>From ", 0), (ADDRESS_GROUP, re.I), (HOST_GROUP, 0), (r"a|b|c", re.X), (r"x", re.A),
+]
+
+
+@pytest.fixture
+def fresh(tmp_path, monkeypatch):
+    monkeypatch.setenv("NDR_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(regexcache, "_known", None)
+    monkeypatch.setattr(regexcache, "_new", {})
+    monkeypatch.setattr(regexcache.atexit, "register", lambda function: None)
+    return tmp_path
+
+
+@pytest.mark.parametrize(("pattern", "flags"), SAMPLES)
+def test_a_cached_expression_is_what_re_compile_makes(fresh, pattern, flags) -> None:
+    made = regexcache.compiled(pattern, flags)
+    regexcache._save()
+    regexcache._known, regexcache._new = None, {}
+    again = regexcache.compiled(pattern, flags)
+    assert (pattern, int(flags)) in regexcache._entries()  # this time from the file
+    expected = re.compile(pattern, flags)
+    # Pattern equality compares the engine's code too, not only the expression and flags
+    assert made == expected and again == expected
+    assert again.groupindex == expected.groupindex and again.groups == expected.groups
+
+
+def test_a_bad_expression_still_says_why(fresh) -> None:
+    with pytest.raises(re.error):
+        regexcache.compiled("(unclosed", 0)
+
+
+def test_every_catalog_shape_comes_back_the_same(fresh) -> None:
+    shape = compile_shape(r"^{address}: host {host} said:")
+    assert regexcache.compiled(shape.pattern, shape.flags) == re.compile(shape.pattern, shape.flags)
+
+
+@pytest.mark.parametrize("damage", ["garbage", "foreign", "shared"])
+def test_a_file_that_cannot_be_trusted_is_ignored(fresh, damage) -> None:
+    regexcache.compiled(r"\d+", 0)
+    regexcache._save()
+    [path] = [p for p in fresh.iterdir() if p.name.startswith("regex-")]
+    if damage == "garbage":
+        path.write_bytes(path.read_bytes()[:len(regexcache._HEAD) + 7])
+    elif damage == "foreign":
+        path.write_bytes(b"ndr-regex-cache 1 some other python\n" + path.read_bytes().split(b"\n", 1)[1])
+    else:
+        path.chmod(0o666)
+    regexcache._known, regexcache._new = None, {}
+    assert regexcache._entries() == {}
+    assert regexcache.compiled(r"\d+", 0) == re.compile(r"\d+")
+
+
+def test_the_next_process_reads_what_this_one_compiled(tmp_path) -> None:
+    env = {**os.environ, "NDR_CACHE_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    probe = ("import sys; from ndr.cli import main; code = main(['parse', sys.argv[1]]);"
+             "from ndr import regexcache; print(len(regexcache._entries()), len(regexcache._new), file=sys.stderr)")
+    counts = []
+    for _ in range(3):  # the first run builds the catalog's cache, the second fills the regex cache
+        done = subprocess.run([sys.executable, "-c", probe, str(EXAMPLES / "postfix-user-unknown.eml")],
+                              capture_output=True, text=True, env=env, timeout=120, check=True)
+        counts.append([int(n) for n in done.stderr.split()[-2:]])
+    known, new = counts[-1]
+    assert known > 10 and new == 0
+    assert oct((tmp_path / f"regex-{sys.implementation.cache_tag}.marshal").stat().st_mode & 0o777) == "0o600"
