@@ -2,7 +2,7 @@
 """Parse speed and memory on the corpus, beside a stdlib baseline measured in the same run.
 
     python benchmarks/bench_parse.py [--rounds 5] [--corpus ../shared/corpus/sisimai] [--stages]
-    python benchmarks/bench_parse.py --whole [--copies 10] [--rounds 5] [--ndr 'python -m ndr']
+    python benchmarks/bench_parse.py --whole [--copies 10] [--rounds 5] [--ndr 'python -m ndr'] [--vs CMD]
 
 Baseline: ``email.message_from_bytes`` plus walking every part (and decoding each leaf payload),
 on the same bytes. ndr: ``ndr.parse`` with the catalog already compiled (it is compiled once per
@@ -131,13 +131,15 @@ def process_times(command: list[str]) -> tuple[float, float]:
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def whole(files: list[Path], copies: int, rounds: int, ndr_command: str) -> None:
+def whole(files: list[Path], copies: int, rounds: int, ndr_command: str, vs: str | None = None) -> None:
     """Whole-process figures of ``ndr parse`` over the corpus × ``copies`` beside the stdlib floor."""
     paths = [str(f) for f in files] * copies
     compileall.compile_dir(ROOT / "ndr", quiet=1)
     commands = {"stdlib floor": [sys.executable, "-c", FLOOR, *paths],
                 "ndr parse --all --format jsonl": [*shlex.split(ndr_command), "parse", "--all",
                                                    "--format", "jsonl", *paths]}
+    if vs:  # another ndr (an older checkout) in the same rounds
+        commands["--vs ndr parse"] = [*shlex.split(vs), "parse", "--all", "--format", "jsonl", *paths]
     for command in commands.values():  # warm-up: page cache, bytecode, the catalog's disk cache
         process_times(command)
     figures: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
@@ -165,13 +167,16 @@ def main() -> int:
     parser.add_argument("--copies", type=int, default=10, help="with --whole: each file given this many times")
     parser.add_argument("--ndr", default=f"{shlex.quote(sys.executable)} -m ndr",
                         help="with --whole: how to start ndr (default: this Python's -m ndr)")
+    parser.add_argument("--vs", metavar="CMD",
+                        help="with --whole: another ndr timed in the same rounds (an older checkout: "
+                             "'env PYTHONSAFEPATH=1 PYTHONPATH=/path/to/old python -m ndr')")
     args = parser.parse_args()
     files = sorted(args.corpus.rglob("*.eml"))
     if not files:
         print(f"no .eml files under {args.corpus}", file=sys.stderr)
         return 2
     if args.whole:
-        whole(files, args.copies, args.rounds, args.ndr)
+        whole(files, args.copies, args.rounds, args.ndr, args.vs)
         return 0
     messages = [f.read_bytes() for f in files]
     size = sum(map(len, messages))

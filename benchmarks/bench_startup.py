@@ -2,7 +2,11 @@
 """One-bounce latency of whole ``ndr`` processes, beside a stdlib one-file floor in the same run.
 
     python benchmarks/bench_startup.py [--rounds 20] [--file examples/postfix-user-unknown.eml]
-                                       [--ndr 'python -m ndr']
+                                       [--ndr 'python -m ndr'] [--vs CMD]
+
+``--vs`` times another ndr's parse in the same rounds, e.g. an older checkout:
+``--vs 'env PYTHONSAFEPATH=1 PYTHONPATH=/path/to/old .venv/bin/python -m ndr'`` (PYTHONSAFEPATH
+keeps the current folder's ndr from being imported instead).
 
 What a mailbox rule pays for every bounce: a new process that reads one message and prints its
 records. Timed, as whole processes:
@@ -64,6 +68,9 @@ def main() -> int:
     parser.add_argument("--file", type=Path, default=ROOT / "examples" / "postfix-user-unknown.eml")
     parser.add_argument("--ndr", default=f"{shlex.quote(sys.executable)} -m ndr",
                         help="how to start ndr (default: this Python's -m ndr)")
+    parser.add_argument("--vs", metavar="CMD",
+                        help="another ndr to time in the same rounds (e.g. an older checkout: "
+                             "'env PYTHONPATH=/path/to/old python -m ndr'), its parse beside this one's")
     args = parser.parse_args()
     if not args.file.is_file():
         print(f"no such file: {args.file}", file=sys.stderr)
@@ -79,6 +86,8 @@ def main() -> int:
             "ndr explain": [*ndr, "explain", "4.4.316"],
             "true (CMD alone)": ["true"],
         }
+        if args.vs:
+            commands["--vs parse"] = [*shlex.split(args.vs), "parse", message]
         for _ in range(args.warmup):
             for command in commands.values():
                 run(command)
