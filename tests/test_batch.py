@@ -171,3 +171,16 @@ def test_dask_local_cluster_equals_local(inputs):
         results = list(DaskEngine(WorkContext(), cluster.scheduler_address).run(plan(inputs, DEFAULT_LIMITS)))
     rows = [row for r in results for m in r.messages for row in m.records]
     assert json.dumps(rows) == json.dumps(local)
+
+
+def test_units_shrink_near_the_end_so_workers_finish_together(tmp_path):
+    assert units.unit_size(100 * units.UNIT_BYTES) == (units.UNIT_BYTES, units.UNIT_MESSAGES)
+    assert units.unit_size(units.UNIT_BYTES) == (units.UNIT_BYTES // units.TAIL_SHARE, units.UNIT_MESSAGES)
+    assert units.unit_size(1000) == (units.MIN_UNIT_BYTES, units.UNIT_MESSAGES)
+    box = tmp_path / "big.mbox"
+    box.write_bytes(mbox(mixed(60)) * 600)  # 36,000 small messages, about 31 MB
+    planned = list(plan([str(box)], DEFAULT_LIMITS))
+    counts = [len(u.spans) for u in planned]
+    assert counts[0] == units.UNIT_MESSAGES and sum(counts) == 36_000
+    assert max(u.nbytes for u in planned) <= units.UNIT_BYTES
+    assert units.MIN_UNIT_BYTES <= planned[-2].nbytes <= units.MIN_UNIT_BYTES + 2000 < planned[0].nbytes / 1.2

@@ -32,9 +32,9 @@ more than the balance gains."""
 
 
 def unit_size(remaining: int) -> tuple[int, int]:
-    """(bytes, messages) a unit may hold when ``remaining`` bytes of the input are left."""
-    nbytes = max(MIN_UNIT_BYTES, min(UNIT_BYTES, remaining // TAIL_SHARE))
-    return nbytes, max(1, UNIT_MESSAGES * nbytes // UNIT_BYTES)
+    """(bytes, messages) a unit may hold when ``remaining`` bytes of the input are left: the
+    bytes shrink near the end; the message count stays (it only bounds a unit of tiny messages)."""
+    return max(MIN_UNIT_BYTES, min(UNIT_BYTES, remaining // TAIL_SHARE)), UNIT_MESSAGES
 
 
 @dataclass(frozen=True, slots=True)
