@@ -1,7 +1,12 @@
-"""Benchmark of ``ndr analyze`` (a script, not a test). Prints, against the targets of issue 5:
+"""Benchmark of ``ndr analyze`` (a script, not a test). Prints, against the targets of issues 5
+and 14:
 
 1. one worker against ``ndr parse`` on the same messages (target: within 10%);
-2. two workers against one on a 20,000-message mbox built from the corpus (target: >= 1.7x);
+2. ``--jobs 2`` against ``--jobs 1`` on ~10,000 messages (target: >= 1.8x faster) and on ~500
+   (target: not slower), runs taking turns; with the CPU split of each run: the main process's
+   own CPU (start-up, planning, merging the workers' shares) against the workers', and the total
+   CPU of two jobs against one (what parallelism costs). The machine is shared, so the CPU
+   figures also give what two idle cores would show: one job's CPU over (main + workers / 2);
 3. peak memory (the whole process tree) while analysing a large mbox (target: < 300 MB for 1 GB);
 4. a re-run with ``--db`` on the unchanged mbox against the first run (target: >= 10x faster).
 
@@ -9,6 +14,7 @@ Messages come from ../shared/corpus/sisimai/eml, each copy made unique by an add
 ledger does not dedup copies). Usage:
 
     .venv/bin/python benchmarks/bench_batch.py [--messages 20000] [--large-mb 1024] [--keep DIR]
+    .venv/bin/python benchmarks/bench_batch.py --skip parse,memory,db --runs 5   # the jobs part
 
 Use ``--large-mb 100`` for a quick run. Linux only (memory is read from /proc).
 """
@@ -17,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -100,6 +107,57 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
+_PROBE = """
+import resource, sys
+from ndr.cli import main
+code = main(sys.argv[1:])
+own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+print("cpu-split", own.ru_utime + own.ru_stime, kids.ru_utime + kids.ru_stime, file=sys.stderr)
+sys.exit(code)
+"""
+"""``python -m ndr`` that also prints its own CPU and its workers' (children are waited for)."""
+
+
+def split_run(args: list[str]) -> tuple[float, float, float]:
+    """Wall time, the main process's CPU and its workers' CPU, of one ``ndr`` run."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    start = time.perf_counter()
+    process = subprocess.run([sys.executable, "-c", _PROBE, *args], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, env=env, check=False)
+    elapsed = time.perf_counter() - start
+    lines = [line for line in process.stderr.decode().splitlines() if line.startswith("cpu-split ")]
+    if process.returncode not in (0, 3) or not lines:
+        sys.exit(f"{' '.join(args)} failed ({process.returncode}): {process.stderr.decode()[-500:]}")
+    _, own, kids = lines[-1].split()
+    return elapsed, float(own), float(kids)
+
+
+def jobs_part(mbox: Path, runs: int, target: float) -> None:
+    """``--jobs 1`` and ``--jobs 2`` on one mbox, in turn; the best wall of each and the median
+    CPU split."""
+    command = ["analyze", str(mbox), "-q", "--records", os.devnull]
+    figures: dict[int, list[tuple[float, float, float]]] = {1: [], 2: []}
+    for _ in range(runs):
+        for jobs in (1, 2):
+            figures[jobs].append(split_run(command + ["--jobs", str(jobs)]))
+    wall = {jobs: min(f[0] for f in runs_) for jobs, runs_ in figures.items()}
+    own = {jobs: statistics.median(f[1] for f in runs_) for jobs, runs_ in figures.items()}
+    kids = {jobs: statistics.median(f[2] for f in runs_) for jobs, runs_ in figures.items()}
+    name = f"{count_messages(mbox):,} messages"
+    report(f"{name}: --jobs 2 vs --jobs 1, best wall (s)",
+           f"{wall[2]:.2f} vs {wall[1]:.2f} ({wall[1] / wall[2]:.2f}x)", f">= {target}x",
+           wall[1] / wall[2] >= target)
+    cpu1, cpu2 = own[1] + kids[1], own[2] + kids[2]
+    print(f"    CPU (s, medians): --jobs 1 {cpu1:.2f} (main {own[1]:.2f}, workers {kids[1]:.2f}); "
+          f"--jobs 2 {cpu2:.2f} (main {own[2]:.2f}, workers {kids[2]:.2f}); 2 jobs / 1 job CPU "
+          f"{cpu2 / cpu1:.2f}; on two idle cores about {cpu1 / (own[2] + kids[2] / 2):.2f}x", flush=True)
+
+
+def count_messages(mbox: Path) -> int:
+    with open(mbox, "rb") as handle:
+        return sum(1 for line in handle if line.startswith(b"From MAILER-DAEMON "))
+
+
 def report(label: str, value: str, target: str, ok: bool) -> None:
     print(f"{label:<58} {value:>22}   target {target:<12} {'MET' if ok else 'NOT MET'}", flush=True)
 
@@ -108,6 +166,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--messages", type=int, default=20000)
     parser.add_argument("--large-mb", type=int, default=1024)
+    parser.add_argument("--jobs-messages", type=int, default=10000,
+                        help="messages of the large mbox of the jobs part (its small one has 500)")
     parser.add_argument("--runs", type=int, default=2, help="runs per timing; the best counts")
     parser.add_argument("--keep", metavar="DIR", help="build inputs here and keep them")
     parser.add_argument("--skip", default="", help="comma list of parts to skip: parse,jobs,memory,db")
@@ -117,16 +177,15 @@ def main() -> None:
     work = Path(args.keep or tempfile.mkdtemp(prefix="ndr-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     mbox = work / "bench.mbox"
-    if not mbox.exists():
+    if not mbox.exists() and not {"parse", "db"} <= skip:
         build_mbox(mbox, messages, count=args.messages)
-    print(f"# {args.messages} messages, {mbox.stat().st_size / 1e6:.0f} MB, {os.cpu_count()} CPUs, "
-          f"load average {os.getloadavg()[0]:.1f} (shared machine)", flush=True)
+        print(f"# {args.messages} messages, {mbox.stat().st_size / 1e6:.0f} MB", flush=True)
+    print(f"# {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} (shared machine)", flush=True)
     analyze = NDR + ["analyze", str(mbox), "-q", "--records", os.devnull]
 
     runs = args.runs
-    if "parse" not in skip or "jobs" not in skip:
-        one, one_cpu = best(analyze + ["--jobs", "1"], runs)
     if "parse" not in skip:
+        one, one_cpu = best(analyze + ["--jobs", "1"], runs)
         parse, parse_cpu = best(NDR + ["parse", "--format", "jsonl", str(mbox)], runs)
         report("1 worker vs ndr parse, wall (s)", f"{one:.1f} vs {parse:.1f} ({one / parse - 1:+.0%})",
                "<= +10%", one <= parse * 1.10)
@@ -134,9 +193,11 @@ def main() -> None:
                f"{one_cpu:.1f} vs {parse_cpu:.1f} ({one_cpu / parse_cpu - 1:+.0%})", "<= +10%",
                one_cpu <= parse_cpu * 1.10)
     if "jobs" not in skip:
-        two, _ = best(analyze + ["--jobs", "2"], runs)
-        report("2 workers vs 1 worker, wall (s)", f"{two:.1f} vs {one:.1f} ({one / two:.2f}x)", ">= 1.7x",
-               one / two >= 1.7)
+        for count, target in ((args.jobs_messages, 1.8), (500, 1.0)):
+            box = work / f"jobs-{count}.mbox"
+            if not box.exists():
+                build_mbox(box, messages, count=count)
+            jobs_part(box, runs, target)
     if "db" not in skip:
         db = work / "bench.db"
         db.unlink(missing_ok=True)

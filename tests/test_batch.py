@@ -3,14 +3,18 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import datetime
 
 import pytest
 
 from ndr.reading.archives import DEFAULT_LIMITS, Problem
-from ndr.batch import engine, units, work
+from ndr.batch import engine, html_report, units, work
 from ndr.batch.engine import LocalEngine
+from ndr.batch.findings import FindingsBuilder, Thresholds
+from ndr.batch.summary import Summary
 from ndr.batch.units import Files, Payload, Spans, ZipMembers, plan
 from ndr.batch.work import WorkContext
+from ndr.cli import main
 
 from .bounces import gz, mbox, mixed, write_maildir, write_tar, write_zip
 from .conftest import run_ndr
@@ -21,6 +25,7 @@ def inputs(tmp_path, monkeypatch):
     """An mbox split by offsets, a Maildir, a folder, a .gz, a tar.gz and a zip."""
     monkeypatch.setattr(units, "SPAN_THRESHOLD", 10_000)  # small files, yet planned by offsets
     monkeypatch.setattr(units, "UNIT_MESSAGES", 7)
+    monkeypatch.setattr(units, "MIN_UNIT_BYTES", units.UNIT_BYTES)  # units of 7, also at the end
     monkeypatch.setattr(engine, "BYTES_PER_WORKER", 1)  # a pool even for this small input
     messages = mixed(60)
     (tmp_path / "big.mbox").write_bytes(mbox(messages[:30]))
@@ -52,6 +57,40 @@ def test_two_jobs_give_the_same_records_as_one(inputs):
     two, problems2, _ = _run(inputs, 2)
     assert len(one) == 60 and problems == problems2 == []
     assert json.dumps(one) == json.dumps(two)
+
+
+class _Frozen(datetime):
+    @classmethod
+    def now(cls, tz=None):
+        return datetime(2024, 5, 6, 12, 0, tzinfo=tz)
+
+
+def test_analyze_writes_the_same_for_one_and_two_jobs(inputs, tmp_path, monkeypatch, capsys):
+    # The workers fold records, counts and finding groups; the parent merges them in input order.
+    pools = []
+    real_pool = LocalEngine._pool
+    monkeypatch.setattr(html_report, "datetime", _Frozen)  # the report says when it was made
+    monkeypatch.setattr(LocalEngine, "_pool", lambda self, units: pools.append(self) or real_pool(self, units))
+    outputs = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"jobs{jobs}"
+        out.mkdir()
+        args = ["analyze", *inputs, inputs[0], "--jobs", jobs, "--min-count", "1", "--summary",
+                str(out / "s.json"), "--html", str(out / "r.html")]
+        assert main([*args, "--records", str(out / "r.jsonl")]) == 0
+        assert main([*args, "--all", "--records", str(out / "r.csv"), "-q"]) == 0
+        outputs.append([capsys.readouterr().out] + [(out / name).read_bytes()
+                                                    for name in ("s.json", "r.html", "r.jsonl", "r.csv")])
+    assert [p.workers for p in pools] == [2, 2]
+    assert outputs[0] == outputs[1]
+    # ... and what adding every record in input order, in one place, gives
+    summary, findings = Summary(), FindingsBuilder(Thresholds(min_count=1))
+    for result in _run([*inputs, inputs[0]], 1)[2]:
+        summary.add(result)
+        findings.add_messages(result.messages)
+    expected = summary.to_dict() | {"stopped_by_strict": False, "findings": [f.to_dict() for f in findings.findings()]}
+    assert json.loads(outputs[0][1]) == json.loads(json.dumps(expected))
+    assert expected["messages"] == 90 and outputs[0][3].count(b"\n") == 90
 
 
 def test_records_equal_ndr_parse(inputs):
@@ -132,3 +171,16 @@ def test_dask_local_cluster_equals_local(inputs):
         results = list(DaskEngine(WorkContext(), cluster.scheduler_address).run(plan(inputs, DEFAULT_LIMITS)))
     rows = [row for r in results for m in r.messages for row in m.records]
     assert json.dumps(rows) == json.dumps(local)
+
+
+def test_units_shrink_near_the_end_so_workers_finish_together(tmp_path):
+    assert units.unit_size(100 * units.UNIT_BYTES) == (units.UNIT_BYTES, units.UNIT_MESSAGES)
+    assert units.unit_size(units.UNIT_BYTES) == (units.UNIT_BYTES // units.TAIL_SHARE, units.UNIT_MESSAGES)
+    assert units.unit_size(1000) == (units.MIN_UNIT_BYTES, units.UNIT_MESSAGES)
+    box = tmp_path / "big.mbox"
+    box.write_bytes(mbox(mixed(60)) * 600)  # 36,000 small messages, about 31 MB
+    planned = list(plan([str(box)], DEFAULT_LIMITS))
+    counts = [len(u.spans) for u in planned]
+    assert counts[0] == units.UNIT_MESSAGES and sum(counts) == 36_000
+    assert max(u.nbytes for u in planned) <= units.UNIT_BYTES
+    assert units.MIN_UNIT_BYTES <= planned[-2].nbytes <= units.MIN_UNIT_BYTES + 2000 < planned[0].nbytes / 1.2

@@ -1,54 +1,32 @@
-"""The local engine: units run in-process (one job) or on a process pool (several).
+"""The local engine: units run in-process (one job) or on a pool of worker processes (several).
 
 The pool gets as many workers as the input's size is worth (``workers_for``): a small input runs
 in this process even with ``--jobs 2``, so that asking for more jobs is never slower.
 
 Results come back in unit order, so ``--jobs 2`` writes exactly what ``--jobs 1`` writes, and
 only a bounded window of units is in flight, so memory stays flat however big the input. The
-context (catalog path, limits, known hashes) reaches each worker once, through the initializer.
-A worker that dies (killed, out of memory) breaks the pool: the units in flight are rerun one at
-a time on fresh pools, and the unit that kills a worker again becomes a problem record.
+workers start once (``pool.Pool``) with the context (catalog path, limits, known hashes) and the
+fold; each unit comes back folded, so the parent only merges. A worker that dies (killed, out of
+memory) loses the unit it was working on, which becomes a problem record; the run goes on.
 """
 from __future__ import annotations
 
 import itertools
 import os
-import threading
-import time
-from collections import deque
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+import sys
 from typing import Iterable, Iterator
 
 from ..reading.archives import Problem
+from .fold import Fold
+from .pool import Pool
 from .units import Files, Payload, Spans, Unit, ZipMembers
-from .work import UnitResult, WorkContext, process_unit
-
-_CONTEXT: WorkContext | None = None
+from .work import UnitResult, WorkContext, process_unit, worker_catalog
 
 
-def _init_worker(context: WorkContext) -> None:
-    # The context arrives once per worker; the catalog is compiled on the first message that
-    # needs it and cached for the life of the worker (a re-run that skips everything never pays).
-    global _CONTEXT
-    _CONTEXT = context
-    _die_with_parent(os.getppid())
-
-
-def _die_with_parent(parent: int) -> None:
-    """A worker whose parent was killed (``kill -9``) exits too: it would otherwise wait on the
-    pool's queue forever (it holds the queue's write end itself, so no end of file comes)."""
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="ndr-parent-watch", daemon=True).start()
-
-
-def _run_in_worker(unit: Unit) -> UnitResult:
-    assert _CONTEXT is not None, "worker used without its initializer"
-    return process_unit(unit, _CONTEXT)
+def run_unit(unit: Unit, context: WorkContext, fold: Fold | None) -> UnitResult:
+    """One unit processed, and folded when asked (in the worker: only the shares travel back)."""
+    result = process_unit(unit, context)
+    return fold.apply(result) if fold is not None else result
 
 
 def default_jobs() -> int:
@@ -112,8 +90,10 @@ def _weight(unit: Unit) -> int:
 class LocalEngine:
     """Run units here (``jobs == 1``) or on a pool of ``jobs`` processes."""
 
-    def __init__(self, context: WorkContext, jobs: int | None = None) -> None:
+    def __init__(self, context: WorkContext, jobs: int | None = None, fold: Fold | None = None) -> None:
         self.context = context
+        self.fold = fold
+        """How results are folded where they are made (None: results carry whole messages)."""
         self.jobs = jobs if jobs and jobs > 0 else default_jobs()
         self.workers = self.jobs
         """The processes actually used: ``jobs`` at most, fewer for a small input."""
@@ -128,55 +108,16 @@ class LocalEngine:
             self.workers = 1
         if self.workers == 1:
             for unit in iterator:
-                yield process_unit(unit, self.context)
+                yield run_unit(unit, self.context, self.fold)
             return
         yield from self._pool(iterator)
 
-    def _new_pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(self.workers, initializer=_init_worker, initargs=(self.context,))
-
     def _pool(self, units: Iterator[Unit]) -> Iterator[UnitResult]:
-        window = self.workers * 3
-        self._executor = self._new_pool()
-        pending: deque[tuple[Unit, Future[UnitResult]]] = deque()
-        try:
-            while True:
-                while len(pending) < window:
-                    unit = next(units, None)
-                    if unit is None:
-                        break
-                    pending.append((unit, self._submit(unit)))
-                if not pending:
-                    return
-                unit, future = pending.popleft()
-                try:
-                    yield future.result()
-                except BrokenProcessPool:
-                    # Some unit in flight killed its worker; which one is unknown. Rerun them one
-                    # at a time on a fresh pool: the one that breaks it again is lost, alone.
-                    suspects = [unit] + [u for u, _ in pending]
-                    pending.clear()
-                    for suspect in suspects:
-                        yield self._isolated(suspect)
-                except Exception as exc:  # e.g. a result that cannot be pickled: lose the unit only
-                    yield lost_unit(unit, f"internal error: {type(exc).__name__}: {exc}")
-        finally:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-
-    def _submit(self, unit: Unit) -> Future[UnitResult]:
-        try:
-            return self._executor.submit(_run_in_worker, unit)
-        except BrokenProcessPool as exc:  # broken since the last result: report it in order
-            failed: Future[UnitResult] = Future()
-            failed.set_exception(exc)
-            return failed
-
-    def _isolated(self, unit: Unit) -> UnitResult:
-        self._executor.shutdown(wait=False, cancel_futures=True)
-        self._executor = self._new_pool()
-        try:
-            return self._executor.submit(_run_in_worker, unit).result()
-        except BrokenProcessPool:
-            return lost_unit(unit, "a worker died on these messages")
-        except Exception as exc:
-            return lost_unit(unit, f"internal error: {type(exc).__name__}: {exc}")
+        if sys.platform.startswith("linux"):  # forked workers inherit the catalog loaded here
+            try:
+                worker_catalog(self.context.catalog)
+            except Exception:  # noqa: BLE001 - each message then reports it, as without the preload
+                pass
+        pool = Pool(self.workers, run_unit, (self.context, self.fold))
+        for unit, outcome in pool.run(units):
+            yield lost_unit(unit, outcome) if isinstance(outcome, str) else outcome

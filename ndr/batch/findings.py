@@ -4,8 +4,8 @@ entry, with first and last time seen, the usual code, and the catalog's likely c
 …. Fix: …". Groups below the thresholds are not findings."""
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, Callable, Iterable
 
 from .summary import UNKNOWN, destination_server, recipient_domain
@@ -25,6 +25,10 @@ class Thresholds:
     """Most findings kept, largest first."""
 
 
+_SAMPLE = ("reason", "catalog_id", "summary", "causes", "fixes", "who", "diagnostic_code")
+"""The fields of a group's first record that its finding shows."""
+
+
 @dataclass(slots=True)
 class _Group:
     """One finding being counted: a destination, what failed there, and the action."""
@@ -37,7 +41,9 @@ class _Group:
     recipients: set[str] = field(default_factory=set)
     first: str | None = None
     last: str | None = None
-    codes: Counter[str] = field(default_factory=Counter)
+    codes: dict[str, int] = field(default_factory=dict)
+    """Records per code, in first-seen order (a plain dict: groups are pickled by workers, and
+    a Counter unpickles through Python code)."""
     sample: dict[str, Any] = field(default_factory=dict)
 
     def add(self, row: dict[str, Any], when: str | None) -> None:
@@ -49,9 +55,24 @@ class _Group:
             self.first = when if self.first is None or when < self.first else self.first
             self.last = when if self.last is None or when > self.last else self.last
         code = " ".join(x for x in (row.get("reply_code"), row.get("status")) if x)
-        self.codes[code or "no code"] += 1
+        code = code or "no code"
+        self.codes[code] = self.codes.get(code, 0) + 1
+        if not self.sample:  # only what a finding shows: groups travel from workers
+            self.sample = {key: row.get(key) for key in _SAMPLE}
+
+    def merge(self, other: "_Group") -> None:
+        """Add the same group's records from later in the input."""
+        self.count += other.count
+        self.messages |= other.messages
+        self.recipients |= other.recipients
+        for when in (other.first, other.last):
+            if when:
+                self.first = when if self.first is None or when < self.first else self.first
+                self.last = when if self.last is None or when > self.last else self.last
+        for code, count in other.codes.items():
+            self.codes[code] = self.codes.get(code, 0) + count
         if not self.sample:
-            self.sample = row
+            self.sample = other.sample
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +174,15 @@ class FindingsBuilder:
             group = self.groups[(destination, key, action)] = _Group(destination, key, action)
         group.add(row, when)
 
+    def merge(self, other: "FindingsBuilder") -> None:
+        """Add the groups another builder collected from later in the input."""
+        for key, group in other.groups.items():
+            mine = self.groups.get(key)
+            if mine is None:
+                self.groups[key] = group
+            else:
+                mine.merge(group)
+
     def findings(self) -> list[Finding]:
         """Groups at or above the thresholds, largest first (ties in a stable order)."""
         chosen = [g for g in self.groups.values() if g.count >= self.thresholds.min_count]
@@ -166,7 +196,7 @@ def _finding(group: _Group) -> Finding:
         destination=group.destination, action=group.action, reason=row.get("reason") or "undefined",
         catalog_id=row.get("catalog_id"), count=group.count, messages=len(group.messages),
         recipients=len(group.recipients), first_seen=group.first, last_seen=group.last,
-        code=group.codes.most_common(1)[0][0], summary=row.get("summary"),
+        code=max(group.codes.items(), key=itemgetter(1))[0], summary=row.get("summary"),
         causes=tuple(row.get("causes") or ()), fixes=tuple(row.get("fixes") or ()),
         who=tuple(row.get("who") or ()), example=row.get("diagnostic_code"),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 import time
 from typing import IO, Any
@@ -17,7 +18,7 @@ LIST_SEPARATOR = " | "
 class RecordWriter:
     """Writes records as JSON Lines, or as CSV when the file name ends in ``.csv``."""
 
-    def __init__(self, stream: IO[str], fmt: str) -> None:
+    def __init__(self, stream: IO[str], fmt: str, header: bool = True) -> None:
         if fmt not in ("jsonl", "csv"):
             raise ValueError(f"records format must be jsonl or csv, not {fmt!r}")
         self.stream = stream
@@ -26,7 +27,8 @@ class RecordWriter:
         self._csv = None
         if fmt == "csv":
             self._csv = csv.DictWriter(stream, fieldnames=FIELDS, extrasaction="ignore")
-            self._csv.writeheader()
+            if header:  # a worker renders its unit's rows without one; the parent writes it
+                self._csv.writeheader()
 
     def write(self, row: dict[str, Any]) -> None:
         self.count += 1
@@ -34,6 +36,18 @@ class RecordWriter:
             self._csv.writerow({k: csv_cell(v) for k, v in row.items()})
         else:
             self.stream.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+    def write_rendered(self, data: bytes, count: int) -> None:
+        """Write ``count`` rows a worker rendered in this writer's format, as UTF-8."""
+        self.count += count
+        buffer = getattr(self.stream, "buffer", None)
+        encoding = (getattr(self.stream, "encoding", None) or "").lower().replace("-", "")
+        if buffer is None or encoding != "utf8" or os.linesep != "\n":
+            # no bytes below (io.StringIO), another encoding, or line ends the text layer changes
+            self.stream.write(data.decode("utf-8"))
+            return
+        self.stream.flush()  # what was written as text (the CSV header) goes first
+        buffer.write(data)
 
 
 def csv_cell(value: Any) -> Any:

@@ -46,13 +46,31 @@ class Summary:
     problems: list[Problem] = field(default_factory=list)
 
     def add(self, result: UnitResult) -> None:
-        """Fold one unit's results in."""
+        """Fold one unit's results in (its folded counts when a worker folded them)."""
         self.skipped += result.skipped
         self.problems.extend(result.problems)
+        if result.folded is not None:
+            self.merge(result.folded.summary)
+            return
         for message in result.messages:
             self.messages += 1
             for row, when in zip(message.records, message.times):
                 self.add_record(row, when)
+
+    def merge(self, other: "Summary") -> None:
+        """Add another summary's counts (of records that come after this one's, so that ties
+        keep the order in which values were first seen)."""
+        self.messages += other.messages
+        self.skipped += other.skipped
+        self.records += other.records
+        self.problems.extend(other.problems)
+        for mine, theirs in ((self.by_reason, other.by_reason), (self.by_status, other.by_status),
+                             (self.by_domain, other.by_domain), (self.by_server, other.by_server),
+                             (self.by_severity, other.by_severity), (self.by_action, other.by_action),
+                             (self.by_day, other.by_day)):
+            mine.update(theirs)
+        for day, reasons in other.by_day_reason.items():
+            self.by_day_reason[day].update(reasons)
 
     def add_record(self, row: dict[str, Any], when: str | None) -> None:
         self.records += 1

@@ -23,6 +23,18 @@ SPAN_THRESHOLD = 4 * 1024 * 1024
 UNIT_BYTES = 2 * 1024 * 1024
 """Rough amount of input per unit: big enough to amortise the hand-off, small enough to balance."""
 UNIT_MESSAGES = 400
+TAIL_SHARE = 4
+"""Near the end of an input a unit takes at most 1/TAIL_SHARE of what is left, so the last units
+are small and every worker finishes at about the same time (none waits alone on a big last unit)."""
+MIN_UNIT_BYTES = 256 * 1024
+"""The smallest unit the tail is cut into (about 50 bounces): below it, handing a unit over costs
+more than the balance gains."""
+
+
+def unit_size(remaining: int) -> tuple[int, int]:
+    """(bytes, messages) a unit may hold when ``remaining`` bytes of the input are left: the
+    bytes shrink near the end; the message count stays (it only bounds a unit of tiny messages)."""
+    return max(MIN_UNIT_BYTES, min(UNIT_BYTES, remaining // TAIL_SHARE)), UNIT_MESSAGES
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,11 +86,15 @@ class _FileBatch:
 
     files: list[tuple[str, str, int]] = field(default_factory=list)
     nbytes: int = 0
+    limit: tuple[int, int] = (UNIT_BYTES, UNIT_MESSAGES)
 
-    def add(self, path: str, source: str, index: int, size: int) -> Files | None:
+    def add(self, path: str, source: str, index: int, size: int, remaining: int) -> Files | None:
+        """Add a file; ``remaining`` is what is left of the input from this file on."""
+        if not self.files:
+            self.limit = unit_size(remaining)
         self.files.append((path, source, index))
         self.nbytes += size
-        if self.nbytes >= UNIT_BYTES or len(self.files) >= UNIT_MESSAGES:
+        if self.nbytes >= self.limit[0] or len(self.files) >= self.limit[1]:
             return self.flush()
         return None
 
@@ -95,20 +111,20 @@ def plan(paths: list[str], limits: Limits) -> Iterator[Unit]:
     batch = _FileBatch()
     for given in paths:
         path = Path(given)
-        if is_maildir(path):
-            for name in maildir_files(path):  # each message under its own file name, like ndr parse
-                if (unit := batch.add(str(name), str(name), 0, _size(str(name)))) is not None:
-                    yield unit
-            continue
-        children = list(folder_files(path)) if path.is_dir() else [given]
-        for child in children:
-            size = _size(child)
-            if is_zip(child) or is_tar(child) or size > SPAN_THRESHOLD or not os.path.isfile(child):
+        if is_maildir(path):  # each message under its own file name (index 0), like ndr parse
+            files = [(str(name), 0) for name in maildir_files(path)]
+        else:
+            files = [(child, -1) for child in (folder_files(path) if path.is_dir() else [given])]
+        sizes = [_size(name) for name, _ in files]
+        remaining = sum(sizes)
+        for (name, index), size in zip(files, sizes):
+            if index < 0 and (is_zip(name) or is_tar(name) or size > SPAN_THRESHOLD or not os.path.isfile(name)):
                 if (unit := batch.flush()) is not None:
                     yield unit
-                yield from _plan_big(child, size, limits)
-            elif (unit := batch.add(child, child, -1, size)) is not None:
+                yield from _plan_big(name, size, limits)
+            elif (unit := batch.add(name, name, index, size, remaining)) is not None:
                 yield unit
+            remaining -= size
     if (unit := batch.flush()) is not None:
         yield unit
 
@@ -128,7 +144,7 @@ def _plan_big(path: str, size: int, limits: Limits) -> Iterator[Unit]:
     elif is_tar(path) or compression_of(path) or _cr_only(path):
         yield from _plan_stream(path, size, limits)
     else:
-        yield from _plan_spans(path)
+        yield from _plan_spans(path, size)
 
 
 def _cr_only(path: str) -> bool:
@@ -139,14 +155,17 @@ def _cr_only(path: str) -> bool:
         return False  # _plan_spans reports why it cannot be read
 
 
-def _plan_spans(path: str) -> Iterator[Unit]:
+def _plan_spans(path: str, size: int) -> Iterator[Unit]:
     spans: list[tuple[int, int]] = []
     first = nbytes = 0
+    limit = unit_size(size)
     try:
         for start, end in mbox_spans(path):
+            if not spans:
+                limit = unit_size(size - start)
             spans.append((start, end))
             nbytes += end - start
-            if nbytes >= UNIT_BYTES or len(spans) >= UNIT_MESSAGES:
+            if nbytes >= limit[0] or len(spans) >= limit[1]:
                 yield Spans(path, tuple(spans), first, nbytes)
                 first += len(spans)
                 spans, nbytes = [], 0
@@ -168,10 +187,15 @@ def _plan_zip(path: str) -> Iterator[Unit]:
         return
     names: list[str] = []
     nbytes = 0
+    remaining = sum(size for _, size in members)
+    limit = unit_size(remaining)
     for name, size in members:
+        if not names:
+            limit = unit_size(remaining)
         names.append(name)
         nbytes += size
-        if nbytes >= UNIT_BYTES or len(names) >= UNIT_MESSAGES:
+        remaining -= size
+        if nbytes >= limit[0] or len(names) >= limit[1]:
             yield ZipMembers(path, tuple(names), nbytes)
             names, nbytes = [], 0
     if names:

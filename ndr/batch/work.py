@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from ..safetext import no_surrogates
 from ..reading.archives import (DEFAULT_LIMITS, Limits, Problem, RawMessage, iter_messages, iter_zip, open_input,
@@ -24,6 +24,9 @@ from ..parse import parse_bytes
 from ..policy import DEFAULT, Policy
 from ..reading.records import records
 from .units import Payload, Spans, Unit, ZipMembers
+
+if TYPE_CHECKING:
+    from .fold import Folded
 
 _DATE = re.compile(rb"(?im)^date:[ \t]*([^\r\n]*)")
 _HEADER_SCAN = 64 * 1024
@@ -64,12 +67,15 @@ class UnitResult:
     skipped: int = 0
     """Messages skipped because the ledger already has them."""
     nbytes: int = 0
+    folded: Folded | None = None
+    """The messages folded into the outputs' shares (``Fold.apply``); ``messages`` is then
+    emptied unless the ledger needs them."""
 
 
 _CATALOGS: dict[str | None, Catalog] = {}
 
 
-def _catalog(user: str | None) -> Catalog:
+def worker_catalog(user: str | None) -> Catalog:
     """The catalog, loaded once per worker process on first use (``load_catalog`` itself stats
     the files on every call to notice edits; a worker parsing thousands of messages must not)."""
     catalog = _CATALOGS.get(user)
@@ -155,7 +161,7 @@ def _one_message(raw: RawMessage, context: WorkContext, policy: Any) -> MessageR
     digest = digest_of(raw.data)
     if digest in context.known:
         return None
-    report = parse_bytes(raw.data, _catalog(context.catalog), policy)
+    report = parse_bytes(raw.data, worker_catalog(context.catalog), policy)
     if any(d.kind == "not-a-message" for d in report.defects):
         return Problem(raw.source, raw.index, "not readable as a mail message (no header fields)",
                        raw.member)

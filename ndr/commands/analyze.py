@@ -20,6 +20,7 @@ from ..reading.archives import DEFAULT_LIMITS, Limits
 from ..batch.dask_engine import DaskEngine, DaskUnavailable
 from ..batch.engine import LocalEngine, default_jobs
 from ..batch.findings import FindingsBuilder, Thresholds
+from ..batch.fold import Fold
 from ..batch.findings import render_text as render_findings
 from ..batch.ledger import Ledger, LedgerError
 from ..batch.output import Progress, RecordWriter, format_of
@@ -127,18 +128,19 @@ def _analyze(args: argparse.Namespace, limits: Limits, thresholds: Thresholds) -
                               include_all=args.all,
                               known=ledger.known_digests() if ledger else frozenset())
         writer, terminal = _open_records(stack, args.records)
+        fold = Fold(writer.fmt if writer else None, thresholds, keep_messages=ledger is not None)
         show = not args.quiet and sys.stderr.isatty()
         progress = Progress(_total_bytes(args.paths) if show else 0, enabled=show)
         stopped = False
         try:
-            for result in _engine(args, context).run(plan(args.paths, limits)):
-                progress.update(result.nbytes, len(result.messages), len(result.problems))
+            for result in _engine(args, context, fold).run(plan(args.paths, limits)):
+                folded = fold.apply(result).folded  # local workers folded theirs already
+                assert folded is not None
+                progress.update(result.nbytes, folded.summary.messages, len(result.problems))
                 summary.add(result)
-                findings.add_messages(result.messages)
+                findings.merge(folded.groups)
                 if writer is not None:
-                    for message in result.messages:
-                        for row in message.records:
-                            writer.write(row)
+                    writer.write_rendered(folded.text, folded.summary.records)
                 if ledger is not None:
                     ledger.add(result.messages)
                 if args.strict and result.problems:
@@ -171,10 +173,10 @@ def exit_code(summary: Summary) -> int:
     return EXIT_OK if summary.messages or summary.skipped else EXIT_NOTHING
 
 
-def _engine(args: argparse.Namespace, context: WorkContext) -> LocalEngine | DaskEngine:
+def _engine(args: argparse.Namespace, context: WorkContext, fold: Fold) -> LocalEngine | DaskEngine:
     if args.engine == "dask":
         return DaskEngine(context, args.scheduler)
-    return LocalEngine(context, args.jobs)
+    return LocalEngine(context, args.jobs, fold)
 
 
 def _open_ledger(stack: ExitStack, path: str | None) -> Ledger | None:

@@ -1,0 +1,60 @@
+"""A unit's results folded, where they were produced, into what ``analyze`` keeps: the records
+rendered as text, the summary's counts and the findings' groups.
+
+A worker folds its own unit, so the parent only merges a few counters and writes one string per
+unit: a parent that handled every record (JSON encoding, counting) would take a core away from
+the workers. Merging partial counts in unit order gives exactly the totals (and the same order of
+ties) that adding every record in input order gives, so ``--jobs 2`` writes what ``--jobs 1`` does.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from .findings import FindingsBuilder, Thresholds
+from .output import RecordWriter
+from .summary import Summary
+from .work import UnitResult
+
+
+@dataclass(slots=True)
+class Folded:
+    """One unit's share of the outputs."""
+
+    summary: Summary
+    """Counts over the unit's records (its problems and skips stay on the ``UnitResult``)."""
+    groups: FindingsBuilder
+    text: bytes
+    """The unit's records rendered in the records format, UTF-8 (empty when none are wanted):
+    bytes, so the parent neither decodes nor encodes them."""
+
+
+@dataclass(frozen=True, slots=True)
+class Fold:
+    """How to fold results (small and picklable: it travels to each worker once)."""
+
+    records: str | None = None
+    """``jsonl`` or ``csv`` to render records, None when no records are written."""
+    thresholds: Thresholds = Thresholds()
+    keep_messages: bool = False
+    """Keep the parsed messages on the result as well (the ledger stores them one by one)."""
+
+    def apply(self, result: UnitResult) -> UnitResult:
+        """``result`` with ``folded`` set (once: a folded result is returned as it is)."""
+        if result.folded is not None:
+            return result
+        summary = Summary()
+        groups = FindingsBuilder(self.thresholds)
+        stream = io.StringIO()
+        writer = RecordWriter(stream, self.records, header=False) if self.records else None
+        for message in result.messages:
+            summary.messages += 1
+            for row, when in zip(message.records, message.times):
+                summary.add_record(row, when)
+                groups.add(row, when)
+                if writer is not None:
+                    writer.write(row)
+        result.folded = Folded(summary, groups, stream.getvalue().encode("utf-8"))
+        if not self.keep_messages:
+            result.messages = []
+        return result
