@@ -111,6 +111,8 @@ def _roomy(connection: Connection) -> None:
 
 @dataclass(eq=False)
 class _Worker:
+    """One worker process and its two pipes, with the units it holds."""
+
     process: Any
     tasks: Connection
     results: Connection

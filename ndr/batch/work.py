@@ -9,12 +9,12 @@ why results are identical across engines. The catalog is loaded once per worker 
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
+from ..lazy import regex
 from ..safetext import no_surrogates
 from ..reading.archives import (DEFAULT_LIMITS, Limits, Problem, RawMessage, iter_messages, iter_zip, open_input,
                                 read_span)
@@ -28,7 +28,7 @@ from .units import Payload, Spans, Unit, ZipMembers
 if TYPE_CHECKING:
     from .fold import Folded
 
-_DATE = re.compile(rb"(?im)^date:[ \t]*([^\r\n]*)")
+_DATE = regex(rb"(?im)^date:[ \t]*([^\r\n]*)")
 _HEADER_SCAN = 64 * 1024
 
 
