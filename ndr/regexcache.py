@@ -10,8 +10,8 @@ Trust and staleness: the file starts with the Python version and the engine's ma
 (another Python ignores it), is read only when private (``ndr/diskcache.py``), and holds only
 marshal data (numbers, strings, tuples, dicts: loading it runs nothing); the engine checks the
 code it is given. Each entry is found by the expression and flags exactly. An expression the
-cache lacks is compiled as usual, and the file is rewritten when the process exits (at most
-``MAX_ENTRIES`` entries, expressions of at most ``MAX_PATTERN`` characters).
+cache lacks is compiled as usual, and the file is rewritten when the process exits (expressions
+of at most ``MAX_PATTERN`` characters; past ``MAX_ENTRIES`` entries, only those the process used).
 """
 from __future__ import annotations
 
@@ -34,13 +34,18 @@ Entry = tuple[int, list[int], int, dict[str, int], tuple[Any, ...]]
 
 _known: dict[tuple[str | bytes, int], Entry] | None = None
 _new: dict[tuple[str | bytes, int], Entry] = {}
+_used: set[tuple[str | bytes, int]] = set()
 
 
 def compiled(pattern: str | bytes, flags: int = 0) -> re.Pattern[Any]:
     """``re.compile(pattern, flags)``, from the cache when it holds it (and into it when not)."""
     key = (pattern, int(flags))
-    entry = _entries().get(key) or _new.get(key)
-    if entry is None and len(pattern) <= MAX_PATTERN and len(_new) + len(_entries()) < MAX_ENTRIES:
+    entry = _entries().get(key)
+    if entry is not None:
+        _used.add(key)
+    else:
+        entry = _new.get(key)
+    if entry is None and len(pattern) <= MAX_PATTERN and len(_new) < MAX_ENTRIES:
         entry = _entry(pattern, int(flags))
         if entry is not None:
             if not _new:
@@ -91,8 +96,13 @@ def _path() -> str:
 
 
 def _save() -> None:
-    """Write what this process compiled, with what was there, for the next one."""
+    """Write what this process compiled, with what was there, for the next one. A file grown past
+    ``MAX_ENTRIES`` (expressions of older catalogs and versions) keeps only what this process used."""
     try:
-        write_private(_path(), _HEAD + marshal.dumps({**_entries(), **_new}))
+        known = _entries()
+        merged = {**known, **_new}
+        if len(merged) > MAX_ENTRIES:
+            merged = {**{key: known[key] for key in _used if key in known}, **_new}
+        write_private(_path(), _HEAD + marshal.dumps(merged))
     except Exception:  # noqa: BLE001 - no cache is never a failure
         pass

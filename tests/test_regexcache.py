@@ -24,6 +24,7 @@ def fresh(tmp_path, monkeypatch):
     monkeypatch.setenv("NDR_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(regexcache, "_known", None)
     monkeypatch.setattr(regexcache, "_new", {})
+    monkeypatch.setattr(regexcache, "_used", set())
     monkeypatch.setattr(regexcache.atexit, "register", lambda function: None)
     return tmp_path
 
@@ -79,3 +80,17 @@ def test_the_next_process_reads_what_this_one_compiled(tmp_path) -> None:
     known, new = counts[-1]
     assert known > 10 and new == 0
     assert oct((tmp_path / f"regex-{sys.implementation.cache_tag}.marshal").stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_full_file_keeps_what_the_process_used(fresh, monkeypatch) -> None:
+    monkeypatch.setattr(regexcache, "MAX_ENTRIES", 3)
+    for number in range(3):
+        regexcache.compiled(f"old{number}", 0)
+    regexcache._save()
+    regexcache._known, regexcache._new = None, {}
+    monkeypatch.setattr(regexcache, "_used", set())
+    regexcache.compiled("old1", 0)  # used: kept
+    regexcache.compiled("new", 0)  # new: kept
+    regexcache._save()
+    regexcache._known, regexcache._new = None, {}
+    assert sorted(regexcache._entries()) == [("new", 0), ("old1", 0)]
