@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import Any, Iterator
 
 from ..lazy import regex
 from ..safetext import no_surrogates
@@ -24,9 +24,6 @@ from ..parse import parse_bytes
 from ..policy import DEFAULT, Policy
 from ..reading.records import records
 from .units import Payload, Spans, Unit, ZipMembers
-
-if TYPE_CHECKING:
-    from .fold import Folded
 
 _DATE = regex(rb"(?im)^date:[ \t]*([^\r\n]*)")
 _HEADER_SCAN = 64 * 1024
@@ -67,9 +64,10 @@ class UnitResult:
     skipped: int = 0
     """Messages skipped because the ledger already has them."""
     nbytes: int = 0
-    folded: Folded | None = None
-    """The messages folded into the outputs' shares (``Fold.apply``); ``messages`` is then
-    emptied unless the ledger needs them."""
+    folded: Any = None
+    """A ``fold.Folded``: the messages folded into the outputs' shares (``Fold.apply``);
+    ``messages`` is then emptied unless the ledger needs them. Typed there: naming it here would
+    make the two modules import each other."""
 
 
 _CATALOGS: dict[str | None, Catalog] = {}
