@@ -6,21 +6,12 @@ retries later instead of losing the bounce.
 """
 from __future__ import annotations
 
+import argparse
 import gc
-
-from .lazy import defer_stdlib
-
-# Start-up creates tens of thousands of objects (modules, classes, functions) and no garbage: the
-# cyclic collector would walk them again and again (6% of a one-bounce run). It is enabled again,
-# with all of them set aside (gc.freeze), once the command line is understood.
-gc.disable()
-defer_stdlib()  # before the imports below: they import dataclasses, which imports inspect
-
-import argparse  # noqa: E402
-import importlib  # noqa: E402
-import os  # noqa: E402
-import sys  # noqa: E402
-from typing import Sequence  # noqa: E402
+import importlib
+import os
+import sys
+from typing import Sequence
 
 from .commands.common import EXIT_DATAERR, EXIT_TEMPFAIL, EXIT_USAGE, HelpFormatter
 from .errors import CatalogError, InputError, NdrError, TemplateError
@@ -117,8 +108,9 @@ def _run(arguments: list[str]) -> int:
     except SystemExit as exc:
         return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
     finally:
-        gc.freeze()
-        gc.enable()
+        if not gc.isenabled():  # paused by the command's entry point (ndr/__main__.py): the
+            gc.freeze()         # start-up objects are set aside for good, then it runs again
+            gc.enable()
     try:
         return int(args.run(args))
     except CatalogError as exc:

@@ -62,7 +62,7 @@ DEFERRED_STDLIB = ("inspect", "calendar", "ipaddress")
 def defer_stdlib(names: tuple[str, ...] = DEFERRED_STDLIB) -> None:
     """Let ``names`` be imported without being loaded until an attribute is first read.
 
-    For the command-line process only (ndr.cli calls it before anything imports them): a library
+    For the command-line process only (its entry point, ndr/__main__.py, calls it before anything imports them): a library
     must not change how its host application's modules load. A module already loaded, or one
     that cannot be found, is left alone. Not importlib.util.LazyLoader: before Python 3.12 the
     import statement itself reads ``__spec__``, which makes LazyLoader load the module at once.

@@ -27,7 +27,7 @@ NOT_ON_THE_PARSE_PATH = (
 
 PROBE = """
 import json, sys
-from ndr.cli import main
+from ndr.__main__ import entry as main
 from ndr.lazy import DEFERRED_STDLIB as DEFERRED
 code = main(sys.argv[1:])
 sys.stdout.flush()
