@@ -27,12 +27,9 @@ from __future__ import annotations
 import argparse
 import compileall
 import email
-import os
 import gc
-import resource
 import shlex
 import statistics
-import subprocess
 import sys
 import time
 import tracemalloc
@@ -42,6 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import ndr  # noqa: E402
+from wholeprocess import FLOOR, process_times  # noqa: E402  (beside this script)
 from ndr.parse import parse_bytes  # noqa: E402
 
 
@@ -103,32 +101,11 @@ def stages(messages: list[bytes], rounds: int) -> dict[str, float]:
                 decoded = None
             start = clock()
             for raw in decoded.recipients if decoded is not None else ():
-                _result(raw, decoded, catalog, policy)
+                _result(raw, decoded, catalog, policy, frozenset(), "")
             spent["classify+records"] = spent.get("classify+records", 0.0) + clock() - start
         for name, seconds in spent.items():
             best[name] = min(best.get(name, seconds), seconds)
     return best
-
-
-FLOOR = ("import email,sys\n"
-         "for name in sys.argv[1:]:\n"
-         "    with open(name,'rb') as f: m=email.message_from_bytes(f.read())\n"
-         "    for p in m.walk(): p.get_payload(decode=True)\n")
-
-
-# As a user's shell starts them: Python's default output buffering (a harness may set
-# PYTHONUNBUFFERED), and bytecode compiled as a wheel install leaves it.
-USER_ENV = {k: v for k, v in os.environ.items() if k not in ("PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE")}
-
-
-def process_times(command: list[str]) -> tuple[float, float]:
-    """Wall and CPU (user + system) seconds of one whole process, its output thrown away."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    subprocess.run(command, stdout=subprocess.DEVNULL, check=False, env=USER_ENV)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def whole(files: list[Path], copies: int, rounds: int, ndr_command: str, vs: str | None = None) -> None:

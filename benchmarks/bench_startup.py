@@ -29,37 +29,15 @@ from __future__ import annotations
 import argparse
 import compileall
 import os
-import resource
 import shlex
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-FLOOR = ("import email,sys\n"
-         "with open(sys.argv[1],'rb') as f: m=email.message_from_bytes(f.read())\n"
-         "for p in m.walk(): p.get_payload(decode=True)\n")
-
-
-# As a user's shell starts them: Python's default output buffering (a harness may set
-# PYTHONUNBUFFERED), and ndr's bytecode compiled as a wheel install leaves it (a harness may set
-# PYTHONDONTWRITEBYTECODE, which would make every run compile ndr's modules again).
-USER_ENV = {k: v for k, v in os.environ.items() if k not in ("PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE")}
-
-
-def run(command: list[str]) -> tuple[float, float]:
-    """Wall and CPU (user + system) seconds of one whole process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, env=USER_ENV)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-
+from wholeprocess import FLOOR, process_times  # noqa: E402  (beside this script)
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -70,7 +48,7 @@ def main() -> int:
                         help="how to start ndr (default: this Python's -m ndr)")
     parser.add_argument("--vs", metavar="CMD",
                         help="another ndr to time in the same rounds (e.g. an older checkout: "
-                             "'env PYTHONPATH=/path/to/old python -m ndr'), its parse beside this one's")
+                             "'env PYTHONSAFEPATH=1 PYTHONPATH=/path/to/old python -m ndr'), its parse beside this one's")
     args = parser.parse_args()
     if not args.file.is_file():
         print(f"no such file: {args.file}", file=sys.stderr)
@@ -90,11 +68,11 @@ def main() -> int:
             commands["--vs parse"] = [*shlex.split(args.vs), "parse", message]
         for _ in range(args.warmup):
             for command in commands.values():
-                run(command)
+                process_times(command)
         figures: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
         for _ in range(args.rounds):
             for name, command in commands.items():
-                figures[name].append(run(command))
+                figures[name].append(process_times(command))
     floor = figures["floor (stdlib)"]
     print(f"{args.rounds} rounds, commands in turn; {message} ({os.path.getsize(message)} bytes); "
           f"medians; ratio = median of the per-round ratios to the floor")

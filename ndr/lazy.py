@@ -62,9 +62,9 @@ DEFERRED_STDLIB = ("inspect", "calendar", "ipaddress")
 def defer_stdlib(names: tuple[str, ...] = DEFERRED_STDLIB) -> None:
     """Let ``names`` be imported without being loaded until an attribute is first read.
 
-    For the command-line process only (its entry point, ndr/__main__.py, calls it before anything imports them): a library
-    must not change how its host application's modules load. A module already loaded, or one
-    that cannot be found, is left alone. Not importlib.util.LazyLoader: before Python 3.12 the
+    For the command-line process only (its entry point, ndr/__main__.py, calls it before anything
+    imports them): a library must not change how its host application's modules load. A module
+    already loaded, or one that cannot be found, is left alone. Not importlib.util.LazyLoader: before Python 3.12 the
     import statement itself reads ``__spec__``, which makes LazyLoader load the module at once.
     """
     import importlib.util
@@ -131,9 +131,11 @@ class LazyRegex:
     def flags(self) -> int:
         """The compiled expression's flags, without compiling it where they are known: the
         flags given, plus ``re.UNICODE`` for text (what ``re.compile`` adds), unless the
-        expression opens with inline flags (Python allows them only there)."""
+        expression opens with global inline flags such as ``(?im)`` (Python allows them only
+        there; ``(?:``, ``(?P<`` and scoped ``(?i:`` change nothing)."""
         pattern, flags = self._args
-        if pattern[:2] in ("(?", b"(?"):
+        text = pattern.decode("latin-1") if isinstance(pattern, bytes) else pattern
+        if text.startswith("(?") and text[2:].lstrip("aiLmsux")[:1] == ")" and text[2:3] != ")":
             return self.compiled.flags
         if isinstance(pattern, str) and not flags & re.ASCII:
             flags |= re.UNICODE

@@ -7,7 +7,6 @@ that raises on defects, ``DefectError`` is raised where the first defect is foun
 """
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Container
 import sys
@@ -178,8 +177,8 @@ def record_id(identity: str, recipient: str | None, action: str | None) -> str:
 
 
 def _result(raw: RawRecipient, decoded: Decoded, catalog: Catalog, policy: Policy,
-            reporters: Container[str] = frozenset(), identity: str | None = None) -> RecipientResult:
-    """One recipient classified; with the bounced message's ``identity``, its ``record_id`` too."""
+            reporters: Container[str], identity: str) -> RecipientResult:
+    """One recipient classified, with its ``record_id`` from the bounced message's ``identity``."""
     verdict, last_status = classify_record(
         catalog, status=raw.status, reply=raw.reply_code, text=raw.diagnostic, action=raw.action,
         lang=policy.lang or "en", last_error=raw.last_error, last_error_status=raw.last_error_status,
@@ -205,7 +204,7 @@ def _result(raw: RawRecipient, decoded: Decoded, catalog: Catalog, policy: Polic
         summary=verdict.summary or None, causes=verdict.causes, fixes=verdict.fixes, who=verdict.who,
         feedback_type=one_line(raw.feedback_type),
         last_error_status=last_status if raw.last_error else None, last_error=one_line(raw.last_error),
-        record_id=record_id(identity, recipient, raw.action) if identity is not None else None,
+        record_id=record_id(identity, recipient, raw.action),
     )
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import atexit
 import marshal
+import os
 import re
 import sys
 from typing import Any
@@ -97,7 +98,7 @@ def _entry(pattern: str | bytes, flags: int) -> Entry | None:
 
 
 def _path() -> str:
-    return f"{cache_folder()}/regex-{sys.implementation.cache_tag}.marshal"
+    return os.path.join(cache_folder(), f"regex-{sys.implementation.cache_tag}.marshal")
 
 
 def _save() -> None:

@@ -7,6 +7,7 @@ import json
 import re
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -31,6 +32,20 @@ def corpus_rows() -> list[dict]:
     if not truth.is_file():
         return []
     return [json.loads(line) for line in truth.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.fixture
+def no_hang():
+    """A test that once never returned (an endless read, a server that never stops talking) fails
+    after 120 s instead of hanging the run."""
+    def expire(signum, frame):
+        raise TimeoutError("still running after 120 s")
+
+    old = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(120)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, old)
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import signal
 
 import pytest
 
@@ -16,17 +15,7 @@ BOUNCE = (b"From: MAILER-DAEMON@mx.example.org\nTo: a@example.org\nSubject: Unde
           b"<u%d@example.net>: host mx.example.net[192.0.2.1] said: 550 5.1.1 unknown\n")
 
 
-@pytest.fixture(autouse=True)
-def no_hang():
-    """Before the fixes these reads never returned: fail instead of hanging the run."""
-    def expire(signum, frame):
-        raise TimeoutError("still reading after 120 s")
-
-    old = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(120)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, old)
+pytestmark = pytest.mark.usefixtures("no_hang")  # see conftest.py
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ connections and lines, not seconds. Each test failed before its fix."""
 from __future__ import annotations
 
 import json
-import signal
 import socket
 import threading
 from datetime import datetime, timedelta, timezone
@@ -19,16 +18,7 @@ from ndr.writing.queue import Attempt, LocalError, QueuedMessage, QueueRecipient
 T0 = datetime(2024, 5, 1, 8, tzinfo=timezone.utc)
 
 
-@pytest.fixture(autouse=True)
-def no_hang():
-    def expire(signum, frame):
-        raise TimeoutError("still talking to the server after 120 s")
-
-    old = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(120)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, old)
+pytestmark = pytest.mark.usefixtures("no_hang")  # see conftest.py
 
 
 class Server:

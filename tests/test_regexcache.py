@@ -94,3 +94,17 @@ def test_a_full_file_keeps_what_the_process_used(fresh, monkeypatch) -> None:
     regexcache._save()
     regexcache._known, regexcache._new = None, {}
     assert sorted(regexcache._entries()) == [("new", 0), ("old1", 0)]
+
+
+@pytest.mark.parametrize(("pattern", "flags"), [
+    ("a.b", 0), ("a", re.I), ("(?m)^x", 0), (b"x", 0), (b"(?i)x", 0), ("x", re.A), ("(?:ab)", re.I | re.M),
+    ("(?im)a", 0), ("(?i:a)b", 0), ("(?P<x>a)", 0), ("(?-i:a)", re.I), (b"(?:a)", 0)])
+def test_a_lazy_expression_tells_its_pattern_and_flags(pattern, flags) -> None:
+    from ndr.lazy import LazyRegex
+
+    lazy = LazyRegex(pattern, flags)
+    expected = re.compile(pattern, flags)
+    assert (lazy.pattern, lazy.flags) == (expected.pattern, expected.flags)
+    # only global inline flags, which only compiling reads, make it compile to answer
+    assert ("_compiled" in vars(lazy)) == bool(re.match(rb"\(\?[aiLmsux]+\)", pattern.encode()
+                                                        if isinstance(pattern, str) else pattern))

@@ -6,7 +6,9 @@ code is and whether it is well formed.
 from __future__ import annotations
 
 import re
+
 from ..lazy import regex
+from .match import aligned_lower
 
 # class.subject.detail; not part of an IP address or a version number (5.1.1.3, v2.4.6).
 _STATUS = regex(r"([245])(?<![\w.][245])\.([0-7])\.(\d{1,3})(?![\w]|\.\d)")
@@ -51,11 +53,10 @@ _MARKERS = ("said:", "returned", "response:", "reply:", "error:", "<<<", "smtp;"
 
 def _first_marker(text: str) -> int:
     """Where the first of ``_MARKERS`` stands in ``text`` as ``re.I`` finds it, or -1 (0 for a
-    text with the characters that lowercase unlike ``re.I`` folds them: ndr.reading.text's
-    ``_UNALIGNED``, İ ı ſ)."""
-    if not text.isascii() and any(char in text for char in "\u0130\u0131\u017f"):
+    text whose lowercase ``re.I`` does not fold the same way: ``match.aligned_lower``)."""
+    lower = aligned_lower(text)
+    if lower is None:
         return 0
-    lower = text.lower()
     return min((at for at in map(lower.find, _MARKERS) if at >= 0), default=-1)
 
 

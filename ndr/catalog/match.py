@@ -49,6 +49,19 @@ def compile_shape(expression: str, flags: int = 0) -> re.Pattern[str]:
 T = TypeVar("T")
 
 
+_UNALIGNED = ("\u0130", "\u0131", "\u017f")
+"""The characters that lower to two characters (İ) or that ``re.I`` matches with an ASCII
+letter they do not lower to (ı, ſ); none other, checked over all of Unicode."""
+
+
+def aligned_lower(text: str) -> str | None:
+    """``text.lower()`` when its characters sit where ``text``'s do and an ASCII literal found
+    in it is exactly where ``re.I`` would match it in ``text``; else None."""
+    if not text.isascii() and any(char in text for char in _UNALIGNED):
+        return None
+    return text.lower()
+
+
 def fold(text: str) -> str:
     """Lowercase ``text`` and fold whitespace runs to single spaces."""
     # str.split() splits on exactly what ``\s`` matches (Unicode whitespace): the same result

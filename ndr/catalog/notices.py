@@ -17,9 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Iterator, overload
 
+from ..lazy import regex
 from ..regexcache import compiled
 from .match import ADDRESS_GROUP, compile_shape, has_top_level_alternation, regex_problem
-from ..lazy import regex
 
 
 DECODER = "fallback"

@@ -8,8 +8,8 @@ import itertools
 import os
 import stat
 from typing import IO, TYPE_CHECKING, Iterable, Iterator, NamedTuple, Protocol
-from ..lazy import regex
 
+from ..lazy import regex
 
 if TYPE_CHECKING:
     from pathlib import Path

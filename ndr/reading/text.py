@@ -15,7 +15,7 @@ if TYPE_CHECKING:  # no stub for the stdlib's private module: its one function, 
 else:
     from email._parseaddr import _parsedate_tz
 
-from ..catalog.match import ADDRESS_PATTERN, literal_prefix
+from ..catalog.match import ADDRESS_PATTERN, aligned_lower, literal_prefix
 from .mime import Headers
 from ..lazy import regex
 
@@ -186,19 +186,6 @@ def first_search(expressions: Iterable[re.Pattern[str]], text: str) -> re.Match[
         if match is not None:
             return match
     return None
-
-
-_UNALIGNED = ("\u0130", "\u0131", "\u017f")
-"""The characters that lower to two characters (İ) or that ``re.I`` matches with an ASCII
-letter they do not lower to (ı, ſ); none other, checked over all of Unicode."""
-
-
-def aligned_lower(text: str) -> str | None:
-    """``text.lower()`` when its characters sit where ``text``'s do and an ASCII literal found
-    in it is exactly where ``re.I`` would match it in ``text``; else None."""
-    if not text.isascii() and any(char in text for char in _UNALIGNED):
-        return None
-    return text.lower()
 
 
 def _literal_of(pattern: re.Pattern[str]) -> tuple[str, bool]:
