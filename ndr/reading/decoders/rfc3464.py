@@ -30,8 +30,10 @@ def diagnostic_parts(value: str | None) -> tuple[str | None, str | None]:
     if not value:
         return None, None
     kind, semicolon, rest = value.partition(";")
-    if semicolon and kind.strip() and " " not in kind.strip() and len(kind.strip()) < 20:
-        return kind.strip(), one_line(rest)
+    if semicolon:
+        kind = kind.strip()
+        if kind and " " not in kind and len(kind) < 20:
+            return kind, one_line(rest)
     return None, one_line(value)
 
 
@@ -113,18 +115,7 @@ class RFC3464:
         for recipient in recipients:
             recipient.reporting_mta = reporting
         enrich(recipients, scan, reporting, lay)
-        if len(recipients) == 1 and lay is not None and recipients[0].action not in SUCCESS_ACTIONS:
-            # a notice about one recipient: its own words are the reporting MTA's verdict on it,
-            # read by the classifier when the reply names no reason (Gmail's "Address not found")
-            notice = scan.summary if scan is not None else textscan.summary(textscan.human_text(mail, lay)[0])
-            if notice != recipients[0].diagnostic:
-                recipients[0].notice = notice
-        if len(recipients) == 1 and recipients[0].smtp_command is None and lay is not None \
-                and recipients[0].action not in SUCCESS_ACTIONS:
-            # Postfix writes "(in reply to RCPT TO command)" in the human part only: read the
-            # paragraph that names the recipient (a bounded window, not the whole text)
-            recipients[0].smtp_command = command_in(lay, textscan.paragraph_of(
-                mail, recipients[0].recipient)) or command_in(lay, recipients[0].diagnostic)
+        read = _lone_recipient(mail, recipients, scan, lay)
         kind = Kind.BOUNCE
         if all(r.action in SUCCESS_ACTIONS for r in recipients):
             kind = Kind.DELIVERED
@@ -133,7 +124,29 @@ class RFC3464:
             received_from_mta=mta_name(fields.message.get("received-from-mta")),
             arrival_date=parse_date(fields.message.get("arrival-date")),
             original_envelope_id=fields.message.get("original-envelope-id") or None,
-        ))
+        ), paragraphs_read=read)
+
+
+def _lone_recipient(mail: Mail, recipients: list[RawRecipient], scan: "textscan.Scan | None",
+                    lay: Notices | None) -> bool:
+    """A notice about one failed recipient: its words, and the command its paragraph names.
+    True when that paragraph was read for the command (``settle`` need not read it again)."""
+    if len(recipients) != 1 or lay is None or recipients[0].action in SUCCESS_ACTIONS:
+        return False
+    raw = recipients[0]
+    # its own words are the reporting MTA's verdict on it, read by the classifier when the
+    # reply names no reason (Gmail's "Address not found")
+    notice = scan.summary if scan is not None else textscan.summary(textscan.human_text(mail, lay)[0])
+    if notice != raw.diagnostic:
+        raw.notice = notice
+    if raw.smtp_command is not None:
+        return False
+    # Postfix writes "(in reply to RCPT TO command)" in the human part only: read the paragraph
+    # that names the recipient (a bounded window, not the whole text). For a lone recipient this
+    # is settle's paragraph_command (no other recipient ends the paragraph early).
+    raw.smtp_command = command_in(lay, textscan.paragraph_of(mail, raw.recipient)) \
+        or command_in(lay, raw.diagnostic)
+    return True
 
 
 def _valid(address: str | None) -> bool:
