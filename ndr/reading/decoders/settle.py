@@ -28,7 +28,7 @@ value a decoder set.
 """
 from __future__ import annotations
 
-from typing import Callable, Generic, Iterable, TypeVar
+from typing import Iterable
 
 from ...catalog import Catalog
 from ...catalog.notices import Notices, command_in
@@ -37,7 +37,6 @@ from . import lasterror, textscan
 from .base import Decoded, Mail, RawRecipient
 
 _HEAD = 8192  # a text introduces its author near the top
-_T = TypeVar("_T")
 
 
 def normalise(host: str | None) -> str | None:
@@ -118,21 +117,6 @@ def trace_host(mail: Mail) -> str | None:
     return normalise(textscan.received_by(mail))
 
 
-class _Once(Generic[_T]):
-    """A value computed when a rule first asks for it, then kept."""
-
-    __slots__ = ("_compute", "_kept")
-
-    def __init__(self, compute: Callable[[], _T]) -> None:
-        self._compute = compute
-        self._kept: list[_T] = []
-
-    def __call__(self) -> _T:
-        if not self._kept:
-            self._kept.append(self._compute())
-        return self._kept[0]
-
-
 class _Paragraphs:
     """A recipient's paragraphs (``paragraphs_of``), read only when a rule needs them."""
 
@@ -154,17 +138,33 @@ def settle(mail: Mail, decoded: Decoded, recipients: Iterable[RawRecipient] | No
     """Apply the module's rules to the recipients of ``decoded`` (or the given ones).
     ``paragraphs_read``: the decoder found no recipient's SMTP command in its paragraph of the
     text (``textscan.paragraph_command``): only the transcript's is left to read."""
+    author: list[str | None] = []  # computed once, only when some recipient needs it
+
+    def report_author() -> str | None:
+        # The reporter, where the decoder found none: the author the text introduces, else
+        # the first server that signed the bounce's trace. Never a stand-in for remote_mta.
+        if not author:
+            author.append(author_in_text(mail) or trace_host(mail))
+        return author[0]
+
+    transcript: list[str | None] = []  # the whole text's last command, computed once if needed
+
+    def text_command() -> str | None:
+        if not transcript:
+            transcript.append(textscan.text_command(mail, lay))
+        return transcript[0]
+
+    everyone: frozenset[str] | None = None  # every recipient, lowercase: built once if needed
+    session: list[str | None] = []
+
+    def session_host() -> str | None:
+        # A lone recipient's server may be named once for the whole notice, away from the
+        # recipient's own lines (Sendmail's "... while talking to X.:" transcript above them).
+        if not session:
+            session.append(answering_host(mail, mail.body_folded[:_HEAD * 2]))
+        return session[0]
+
     lay = mail.catalog.notices
-    # Each computed once, only when some recipient needs it. The reporter, where the decoder
-    # found none: the author the text introduces, else the first server that signed the
-    # bounce's trace (never a stand-in for remote_mta).
-    report_author = _Once(lambda: author_in_text(mail) or trace_host(mail))
-    text_command = _Once(lambda: textscan.text_command(mail, lay))  # the whole text's last command
-    # every recipient, lowercase: built once, not per recipient
-    everyone = _Once(lambda: frozenset(r.recipient.lower() for r in decoded.recipients if r.recipient))
-    # A lone recipient's server may be named once for the whole notice, away from the
-    # recipient's own lines (Sendmail's "... while talking to X.:" transcript above them).
-    session_host = _Once(lambda: answering_host(mail, mail.body_folded[:_HEAD * 2]))
     alone = sum(1 for r in decoded.recipients if r.action not in SUCCESS_ACTIONS) == 1
     for raw in decoded.recipients if recipients is None else recipients:
         if raw.action == "delayed" and lay is not None and _gave_up(lay, raw.diagnostic):
@@ -187,8 +187,10 @@ def settle(mail: Mail, decoded: Decoded, recipients: Iterable[RawRecipient] | No
         if raw.smtp_command is None and raw.action not in SUCCESS_ACTIONS and lay is not None:
             # The recipient's own paragraph of the human text (up to another recipient), else
             # the last command of the whole text (a session transcript, m-FILTER's section).
-            own = None if paragraphs_read else textscan.paragraph_command(mail, lay, raw.recipient, everyone())
-            raw.smtp_command = own or text_command()
+            if everyone is None and not paragraphs_read:  # (read: everyone stays None)
+                everyone = frozenset(r.recipient.lower() for r in decoded.recipients if r.recipient)
+            raw.smtp_command = (None if everyone is None else textscan.paragraph_command(
+                mail, lay, raw.recipient, everyone)) or text_command()
     return decoded
 
 
