@@ -46,7 +46,7 @@ def parse_fields(text: str) -> StatusFields:
         block = {}
 
     for line in text.splitlines():
-        if not line.strip():
+        if not line or line.isspace():  # ``not line.strip()``, without building the stripped line
             close()
             name = None
             continue
@@ -54,23 +54,27 @@ def parse_fields(text: str) -> StatusFields:
             if name is not None:
                 folded.append(line.strip())
             continue
-        unfold()
+        if folded:  # (held only while ``name`` is a field of ``block``)
+            unfold()
         key, colon, value = line.partition(":")
+        if not colon:
+            name = None
+            continue
         key = key.strip().lower()
-        if not colon or not key or " " in key:
+        if not key or " " in key:
             name = None
             continue
         if key in PER_MESSAGE and "final-recipient" not in block:
             result.message.setdefault(key, value.strip())
             name = None
             continue
-        if key == "final-recipient" and "final-recipient" in block:
-            close()
-        elif key == "original-recipient" and ("action" in block or "final-recipient" in block) \
-                and name != "final-recipient" and "original-recipient" not in block:
-            close()  # opens the next recipient, unless it follows its own Final-Recipient line
-        elif key == "original-recipient" and "original-recipient" in block:
-            close()
+        if key == "final-recipient":
+            if "final-recipient" in block:
+                close()
+        elif key == "original-recipient":
+            if "original-recipient" in block or (("action" in block or "final-recipient" in block)
+                                                 and name != "final-recipient"):
+                close()  # opens the next recipient, unless it follows its own Final-Recipient line
         if key in block:
             name = None
             continue
