@@ -142,7 +142,7 @@ class Mail:
         limit = self.policy.max_text_chars
         for part in self.parts:
             ctype = part.content_type
-            if part.is_multipart or part.message is not None:
+            if part.message is not None or ctype.startswith("multipart/"):  # Part.is_multipart
                 continue
             if ctype == "text/html":
                 html.append(part)
