@@ -88,13 +88,19 @@ def _quoted(lay: Layout, text: str | None) -> tuple[str | None, str] | None:
         return None
     lower = aligned_lower(text)
     for expression in lay.last_error:
-        match = expression.match(text) if _anchored(expression) else literal_search(expression, text, lower)
+        match = search(expression, text, lower)
         if match is None:
             continue
         error = _clean(match.group(1))
         if _WORDS.search(error) and not _only_expiry(lay, error):
             return codes.find_status(error), error
     return None
+
+
+def search(expression: re.Pattern[str], text: str, lower: str | None) -> re.Match[str] | None:
+    """``expression.search(text)``, tried at the start only for an expression anchored there,
+    else at the places of its literal (``text.literal_search``; ``lower``: ``aligned_lower(text)``)."""
+    return expression.match(text) if _anchored(expression) else literal_search(expression, text, lower)
 
 
 _ANCHORED: dict[int, tuple[re.Pattern[str], bool]] = {}
