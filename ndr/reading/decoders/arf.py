@@ -24,12 +24,13 @@ class ARF:
         part = mail.first_part("message/feedback-report")
         if part is None:
             return self.jmrp(mail)
-        fields = parse_fields(part.text())
+        report = part.text()
+        fields = parse_fields(report)
         values = {**fields.message, **(fields.recipients[0] if fields.recipients else {})}
         feedback_type = (values.get("feedback-type") or "other").strip().lower()
         original = mail.original
         addresses: list[str | None] = [
-            a for a in (clean_address(v) for v in _all(part.text(), "original-rcpt-to")) if a]
+            a for a in (clean_address(v) for v in _all(report, "original-rcpt-to")) if a]
         if not addresses and original is not None:
             addresses = [clean_address(original.headers.get("to"))] if original.headers.get("to") else []
         addresses = [a for a in addresses if a and "@" in a]  # "Undisclosed Recipients" names nobody

@@ -39,9 +39,9 @@ class AutoReply:
             return None
         address = find_address(mail.headers.decoded("from") or "") or find_address(
             mail.headers.get("reply-to") or "")
-        lines = [line.strip() for line in mail.body_text.splitlines()]
         text: list[str] = []
-        for line in lines:
+        for line in mail.body_text.splitlines():  # stripped one by one: only the first lines count
+            line = line.strip()
             if not line:
                 if text:
                     break
