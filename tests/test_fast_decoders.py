@@ -16,6 +16,8 @@ from ndr.reading.decoders.base import Decoded, Mail, RawRecipient
 from ndr.reading.decoders.settle import settle
 from ndr.reading.dsn import parse_fields
 
+from .test_fast_paths import _same
+
 CATALOG = ndr.load_catalog()
 LAYOUT = CATALOG.notices
 assert LAYOUT is not None
@@ -26,12 +28,6 @@ PIECES = ["LED=", "led=", "{", "}", "Queue.Expired; message expired", " returned
           "in the queue too long", "remote server returned '", "reported error: ", "unable to deliver "
           "in 5 minutes <", ">", "host mx.example.org", " ", "\n", "/", "x", "\u212a", "\u0130", "Ünï"]
 texts = st.lists(st.sampled_from(PIECES), max_size=12).map("".join)
-
-
-def _same(a: re.Match[str] | None, b: re.Match[str] | None) -> bool:
-    if a is None or b is None:
-        return a is b
-    return a.span() == b.span() and a.groups() == b.groups()
 
 
 @given(texts)
