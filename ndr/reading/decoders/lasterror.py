@@ -15,7 +15,7 @@ import re
 from typing import Callable
 
 from ...catalog import codes
-from ...catalog.match import aligned_lower, has_top_level_alternation
+from ...catalog.match import aligned_lower
 from ..text import literal_search, one_line
 from .base import RawRecipient
 from ...catalog.notices import Notices as Layout
@@ -88,39 +88,14 @@ def _quoted(lay: Layout, text: str | None) -> tuple[str | None, str] | None:
         return None
     lower = aligned_lower(text)
     for expression in lay.last_error:
-        match = search(expression, text, lower)
+        # found from its literal (a \b or re.I expression's search tries every position)
+        match = literal_search(expression, text, lower)
         if match is None:
             continue
         error = _clean(match.group(1))
         if _WORDS.search(error) and not _only_expiry(lay, error):
             return codes.find_status(error), error
     return None
-
-
-def search(expression: re.Pattern[str], text: str, lower: str | None) -> re.Match[str] | None:
-    """``expression.search(text)``, tried at the start only for an expression anchored there,
-    else at the places of its literal (``text.literal_search``; ``lower``: ``aligned_lower(text)``)."""
-    return expression.match(text) if _anchored(expression) else literal_search(expression, text, lower)
-
-
-_ANCHORED: dict[int, tuple[re.Pattern[str], bool]] = {}
-"""Whether each ``last_error`` expression is anchored at the text's start, by ``id`` (the
-expression held, which keeps its id)."""
-
-
-def _anchored(expression: re.Pattern[str]) -> bool:
-    """True when ``expression`` can only match at the start of a text: it opens with ``^``,
-    without re.M and without a ``|`` outside its groups. ``search`` would try every position
-    (about 8 ns a character: the engine does not skip ahead for ``^``) and find the same match
-    as ``match``, which tries the first one only."""
-    known = _ANCHORED.get(id(expression))
-    if known is None or known[0] is not expression:
-        source = expression.pattern
-        known = (expression, isinstance(source, str) and source.startswith("^")
-                 and not expression.flags & re.MULTILINE and not has_top_level_alternation(source))
-        if len(_ANCHORED) < 1024:  # catalogs are compiled once; bounded all the same
-            _ANCHORED[id(expression)] = known
-    return known[1]
 
 
 _WORDS = regex(r"[a-z]{3}", re.I)
