@@ -6,7 +6,8 @@ from functools import cached_property
 from collections.abc import Container
 from typing import TYPE_CHECKING, Any, Mapping, NamedTuple
 
-from .match import Pattern, PatternTable
+from .match import Pattern
+from .phrase_index import PatternTable
 from .notices import Notices, compile_notices
 
 if TYPE_CHECKING:  # imported where used: a bounce decided by its delivery-status part needs neither

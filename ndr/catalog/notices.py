@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Iterator, overload
@@ -124,6 +125,11 @@ class Notices:
     command_groups: tuple[tuple[str, tuple[str, ...]], ...] = field(init=False, default=())
     """``command_keys`` grouped by first word: (the group's common prefix, its keys). A text is
     searched once per group (23 on the shipped catalog) instead of once per key (45)."""
+    command_sentinels: tuple[tuple[str, tuple[tuple[str, tuple[str, ...]], ...]], ...] = field(
+        init=False, default=())
+    """``command_groups`` under a word their prefixes share (``smtp`` for ``smtp:mail``,
+    ``smtp:data`` ...), else under the prefix itself: a text holding none of these (most) costs
+    one ``in`` test each (15 on the shipped catalog)."""
 
     def __post_init__(self) -> None:
         groups: dict[str, list[str]] = {}
@@ -131,6 +137,23 @@ class Notices:
             groups.setdefault(key.split(" ")[0], []).append(key)
         object.__setattr__(self, "command_groups", tuple(
             (os.path.commonprefix(keys), tuple(keys)) for keys in groups.values()))
+        object.__setattr__(self, "command_sentinels", _sentinels(self.command_groups))
+
+
+def _sentinels(groups: tuple[tuple[str, tuple[str, ...]], ...],
+               ) -> tuple[tuple[str, tuple[tuple[str, tuple[str, ...]], ...]], ...]:
+    """``groups`` filed under the word of four letters or more of their prefix that most other
+    prefixes hold too, or under the prefix itself when alone (a word is part of the prefix, so
+    a text without it holds no prefix filed there)."""
+    words = [[word for word in "".join(c if c.isalpha() else " " for c in prefix).split() if len(word) >= 4]
+             for prefix, _ in groups]
+    counts = Counter(word for found in words for word in set(found))
+    filed: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+    for group, found in zip(groups, words):
+        shared = max(found, key=counts.__getitem__, default=None)
+        filed.setdefault(shared if shared is not None and counts[shared] > 1 else group[0], []).append(group)
+    return tuple((sentinel if len(members) > 1 else members[0][0], tuple(members))
+                 for sentinel, members in filed.items())
 
 
 def compile_notices(item: dict[str, Any]) -> Notices:
@@ -214,12 +237,15 @@ def _command_in(lay: Notices, text: str) -> str | None:
         # Every match starts where a key stands: try those positions in order, as finditer
         # would meet them (the alternation, tried at every character, costs ~30 ns each).
         starts: set[int] = set()
-        for prefix, keys in lay.command_groups:
-            at = text.find(prefix)
-            while at >= 0:
-                if len(keys) == 1 or any(text.startswith(key, at) for key in keys):
-                    starts.add(at)
-                at = text.find(prefix, at + 1)
+        for sentinel, groups in lay.command_sentinels:
+            if sentinel not in text:
+                continue
+            for prefix, keys in groups:
+                at = text.find(prefix)
+                while at >= 0:
+                    if len(keys) == 1 or any(text.startswith(key, at) for key in keys):
+                        starts.add(at)
+                    at = text.find(prefix, at + 1)
         found = None
         position = 0
         for at in sorted(starts):

@@ -217,8 +217,8 @@ def reason_for(catalog: Catalog, *, status: str | None, reply: str | None, text:
     domain = "@" + recipient.rpartition("@")[2] if recipient and "@" in recipient else None
     args = (catalog, status, reply, folded, action, remote_mta, domain, reporting_mta, smtp_command,
             diagnostic_type, tuple(extensions.items()) if extensions else None,
-            fold(notice) if notice else "", _names_recipient(folded, recipient))
-    # (a long text is not kept alive for the memo)
+            notice or "", _names_recipient(folded, recipient))
+    # (a long text is not kept alive for the memo; the notice is folded only if step 4 reads it)
     return _reason(*args) if len(folded) + len(args[11]) <= 4096 else _reason.__wrapped__(*args)
 
 
@@ -233,7 +233,8 @@ def _reason(catalog: Catalog, status: str | None, reply: str | None, folded: str
     # notice names no remote server (the reporter then is the system that refused); vendor
     # context also from the reporting MTA (whose codes these are).
     rule_hosts = hosts_for(catalog, remote_mta or reporting_mta, recipient)
-    context = rule_hosts + [h for h in hosts_for(catalog, reporting_mta, None) if h not in rule_hosts]
+    context = rule_hosts + [h for h in hosts_for(catalog, reporting_mta, None) if h not in rule_hosts] \
+        if remote_mta else rule_hosts  # (else the reporting MTA's hosts are rule hosts already)
     entry = catalog.code_entry(status, frozenset(h.id for h in context))
     command = command_of(catalog, smtp_command, folded) or names
     reason, rule, found, pattern = _decide(catalog, status, folded, reply, rule_hosts, entry, command,
@@ -298,9 +299,7 @@ def _typed(catalog: Catalog, diagnostic_type: str | None) -> tuple[str, Reason] 
 
 def _command_reason(catalog: Catalog, command: str | None) -> str | None:
     """The reason whose ``commands`` lists ``command`` (first by priority), if any."""
-    if command is None:
-        return None
-    claimed = catalog.command_claims.get(command)
+    claimed = catalog.command_claims.get(command) if command is not None else None
     return claimed.id if claimed is not None else None
 
 
@@ -341,8 +340,9 @@ def _decide(catalog: Catalog, status: str | None, folded: str, reply: str | None
     if by_command is not None and (entry is None or not entry.status or entry.status.endswith(".0.0")
                                    or entry.status.startswith("X.0.")):
         return by_command, Rule(RuleKind.COMMAND, command or ""), entry, None
-    phrase = catalog.phrases.first(notice) if notice and (
-        entry is None or not entry.status or entry.status.rsplit(".", 1)[-1] == "0") else None
+    notice = fold(notice) if notice and (
+        entry is None or not entry.status or entry.status.rsplit(".", 1)[-1] == "0") else ""
+    phrase = catalog.phrases.first(notice) if notice else None
     if phrase is not None:
         # The reply names no reason and its code no more than a class or subject (5.1.0); the
         # reporting MTA, which read it, states one.
