@@ -237,13 +237,11 @@ def _command_in(lay: Notices, text: str) -> str | None:
         # Every match starts where a key stands: try those positions in order, as finditer
         # would meet them (the alternation, tried at every character, costs ~30 ns each).
         starts: set[int] = set()
-        for sentinel, groups in lay.command_sentinels:
-            if sentinel not in text:
-                continue
+        for groups in [groups for sentinel, groups in lay.command_sentinels if sentinel in text]:
             for prefix, keys in groups:
                 at = text.find(prefix)
                 while at >= 0:
-                    if len(keys) == 1 or any(text.startswith(key, at) for key in keys):
+                    if text.startswith(keys, at):
                         starts.add(at)
                     at = text.find(prefix, at + 1)
         found = None

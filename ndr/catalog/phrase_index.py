@@ -16,6 +16,10 @@ from .match import Pattern
 T = TypeVar("T")
 
 _WORD = regex(r"\w+")
+_NOT_WORD = {code: code if chr(code).isalnum() or code == 95 else 32 for code in range(128)}
+"""ASCII characters outside ``\\w`` (all but letters, digits and ``_``) → space: in ASCII text
+the words between spaces are ``_WORD``'s matches, at half the cost of the regex. (Every ASCII
+character has an entry: a missing one costs ``translate`` a raised and caught KeyError.)"""
 _KEY = 4
 """Length of the word prefixes/suffixes the phrase index uses as keys."""
 _WORDS_KEPT = 1 << 16
@@ -117,7 +121,7 @@ class PatternTable(Generic[T]):
         """The first (pattern, payload) whose pattern occurs in ``folded``."""
         indexes = set(self.unkeyed)
         indexes.update(index for index, fragment in self.loose if fragment in folded)
-        words = set(_WORD.findall(folded))
+        words = set(folded.translate(_NOT_WORD).split() if folded.isascii() else _WORD.findall(folded))
         # Set operations in C: only the words met for the first time, and those that give an
         # index, cost a step here.
         for word in words.difference(self.by_word):
