@@ -5,6 +5,7 @@ code is and whether it is well formed.
 """
 from __future__ import annotations
 
+import functools
 import re
 
 from ..lazy import regex
@@ -25,16 +26,33 @@ STATUS_RANGE_SHAPE = regex(r"^[245X]\.\d{1,3}\.\d{1,3}-\d{1,3}$")
 REPLY_SHAPE = regex(r"^[245]\d\d$")
 
 
+_MEMO_TEXT = 512
+"""Longest text whose codes are remembered: decoders, settling and classification ask about the
+same reply line several times per message (half the calls on the corpus), and archives repeat
+the same MTAs' replies; a long text is not kept alive for a memo."""
+
+
 def find_status(text: str) -> str | None:
     """The first RFC 3463 enhanced status code in ``text`` (``5.1.1``), or None."""
+    return _status_in(text) if len(text) <= _MEMO_TEXT else _status_in.__wrapped__(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _status_in(text: str) -> str | None:
     match = _STATUS.search(text)
     if match is None:
         return None
-    return f"{match.group(1)}.{int(match.group(2))}.{int(match.group(3))}"
+    klass, subject, detail = match.group(1, 2, 3)
+    return f"{klass}.{int(subject)}.{int(detail)}"
 
 
 def find_reply(text: str) -> str | None:
     """The RFC 5321 reply code ``text`` answers with (``550``), or None when it names none."""
+    return _reply_in(text) if len(text) <= _MEMO_TEXT else _reply_in.__wrapped__(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _reply_in(text: str) -> str | None:
     match = _REPLY_AT_START.match(text)
     if match is None and _REPLY_DIGITS.search(text) is not None:  # each form holds one
         match = _REPLY_BEFORE_STATUS.search(text)

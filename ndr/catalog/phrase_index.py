@@ -6,6 +6,7 @@ files each pattern under a token every matching text must contain, and tries onl
 whose token the text holds.
 """
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Generic, Iterable, TypeVar
@@ -22,6 +23,9 @@ the words between spaces are ``_WORD``'s matches, at half the cost of the regex.
 character has an entry: a missing one costs ``translate`` a raised and caught KeyError.)"""
 _KEY = 4
 """Length of the word prefixes/suffixes the phrase index uses as keys."""
+_MEMO_TEXT = 512
+"""Longest text whose first phrase is remembered (a reply line: the same one is classified for
+several recipients and read by the fallback decoder too); a long text is not kept alive."""
 _WORDS_KEPT = 1 << 16
 """Most words a phrase table remembers the keys of (mail's vocabulary is small; hostile input's
 is not, and must not grow the table without bound)."""
@@ -50,14 +54,15 @@ def _keys(pattern: Pattern) -> list[tuple[str, str]]:
     return keys
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class PatternTable(Generic[T]):
     """An ordered list of (pattern, payload); ``first`` returns the payload of the first match.
 
     Matching hundreds of phrases one by one is the hot path of classification, so the table
     keeps an index: each pattern is filed under its rarest required token (``_keys``), and
     ``first`` tests only the patterns whose token occurs in the text, plus those without one,
-    in table order — the same answer as a linear scan, at a fraction of the cost.
+    in table order — the same answer as a linear scan, at a fraction of the cost. Compared
+    and hashed by identity (the key of its memo of short texts).
     """
 
     entries: tuple[tuple[Pattern, T], ...]
@@ -119,8 +124,12 @@ class PatternTable(Generic[T]):
 
     def first(self, folded: str) -> tuple[Pattern, T] | None:
         """The first (pattern, payload) whose pattern occurs in ``folded``."""
+        return _remembered(self, folded) if len(folded) <= _MEMO_TEXT else self._first(folded)
+
+    def _first(self, folded: str) -> tuple[Pattern, T] | None:
         indexes = set(self.unkeyed)
-        indexes.update(index for index, fragment in self.loose if fragment in folded)
+        if self.loose:
+            indexes.update(index for index, fragment in self.loose if fragment in folded)
         words = set(folded.translate(_NOT_WORD).split() if folded.isascii() else _WORD.findall(folded))
         # Set operations in C: only the words met for the first time, and those that give an
         # index, cost a step here.
@@ -156,3 +165,8 @@ class PatternTable(Generic[T]):
             if pattern.search(folded):
                 return pattern, payload
         return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _remembered(table: PatternTable[T], folded: str) -> tuple[Pattern, T] | None:
+    return table._first(folded)
