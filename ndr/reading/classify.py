@@ -131,28 +131,27 @@ class Classification(NamedTuple):
 def _named(catalog: Catalog, domain: bool, name: str) -> tuple[Host, ...]:
     """The hosts whose suffix rules (remote hosts, or recipient domains) match ``name``."""
     index = catalog.host_index[1 if domain else 0]
-    clean = name.strip().strip("[]<>").rstrip(".").lower()
-    labels = clean.split(".")  # a.b.c, b.c, c: the names a suffix rule may be written as
-    return tuple(host for i in range(len(labels)) if clean for host in index.get(".".join(labels[i:]), ()))
-
-
-def _lookup(catalog: Catalog, domain: bool, name: str | None, found: list[Host]) -> None:
-    if not name or not catalog.host_index[1 if domain else 0]:
-        return
-    for host in _named(catalog, domain, name):
-        if host not in found:
-            found.append(host)
+    suffix = name.strip().strip("[]<>").rstrip(".").lower()
+    found: tuple[Host, ...] = ()
+    while suffix:  # a.b.c, b.c, c: the names a suffix rule may be written as
+        found += index.get(suffix, ())
+        suffix = suffix.partition(".")[2]
+    return found
 
 
 def hosts_for(catalog: Catalog, remote_mta: str | None, recipient: str | None,
               reporting_mta: str | None = None) -> list[Host]:
     """Catalog hosts whose remote host suffix (remote or reporting MTA) or recipient domain
     suffix matches, remote host matches first."""
+    remote, domains = catalog.host_index
+    named = ((_named(catalog, False, remote_mta) if remote_mta and remote else ())
+             + (_named(catalog, False, reporting_mta) if reporting_mta and remote else ())
+             + (_named(catalog, True, recipient.rpartition("@")[2])
+                if recipient and domains and "@" in recipient else ()))
     found: list[Host] = []
-    _lookup(catalog, False, remote_mta, found)
-    _lookup(catalog, False, reporting_mta, found)
-    if recipient and "@" in recipient:
-        _lookup(catalog, True, recipient.rpartition("@")[2], found)
+    for host in named:
+        if host not in found:
+            found.append(host)
     return found
 
 
