@@ -115,3 +115,17 @@ def test_the_command_sentinels_agree_with_finditer(text: str) -> None:
     for last in lay.commands.finditer(text.lower()):
         pass
     assert command_in(lay, text) == (last.lastgroup if last is not None else None)
+
+
+def test_a_full_word_memo_still_gives_every_candidate(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past ``_WORDS_KEPT`` remembered words, a new word's indexes come back from ``_learn``
+    instead of the memo: the answer stays the linear scan's."""
+    from ndr.catalog import phrase_index
+    from ndr.catalog.build import _phrases
+
+    table = _phrases(dict(SHIPPED.reasons), SHIPPED.codes)  # a table of its own: its memo starts empty
+    monkeypatch.setattr(phrase_index, "_WORDS_KEPT", 3)
+    for text in ("mailbox is full", "the user is unknown here", "xthrottledx now", "dns ptr record missing",
+                 "550 5.1.1 <a@b.example>: recipient address rejected: user unknown in virtual mailbox table"):
+        assert table._first(fold(text)) == table.first_linear(fold(text))
+    assert len(table.by_word) == 3

@@ -133,8 +133,10 @@ class PatternTable(Generic[T]):
         words = set(folded.translate(_NOT_WORD).split() if folded.isascii() else _WORD.findall(folded))
         # Set operations in C: only the words met for the first time, and those that give an
         # index, cost a step here.
-        for word in words.difference(self.by_word):
-            indexes.update(self._indexes_of(word))
+        new = words.difference(self.by_word)
+        if new:
+            for found in self._learn(new):
+                indexes.update(found)
         hits = self.hits
         for word in hits.keys() & words:
             indexes.update(hits[word])
@@ -146,18 +148,25 @@ class PatternTable(Generic[T]):
                 return entries[index]
         return None
 
-    def _indexes_of(self, word: str) -> tuple[int, ...]:
-        """The indexes ``word``'s keys give, remembered while ``by_word`` has room."""
-        found = self.by_token["w"].get(word, ())
-        if len(word) >= _KEY:
-            found += self.by_token["p"].get(word[:_KEY], ()) + self.by_token["s"].get(word[-_KEY:], ())
-        if self.inside_any is not None and self.inside_any.search(word) is not None:
-            found += tuple(index for index, fragment in self.inside if fragment in word)
-        if len(self.by_word) < _WORDS_KEPT:
-            self.by_word[word] = found
-            if found:
-                self.hits[word] = found
-        return found
+    def _learn(self, words: set[str]) -> list[tuple[int, ...]]:
+        """Remember the indexes the keys of ``words`` give (and the ``inside`` fragments they
+        hold) while ``by_word`` has room; the indexes of the words not remembered are returned."""
+        by_word, hits, unkept = self.by_word, self.hits, []
+        whole, head, tail = self.by_token["w"], self.by_token["p"], self.by_token["s"]
+        # one search for all: an inside fragment, all word characters, cannot span the spaces
+        inside = self.inside if self.inside_any is not None and self.inside_any.search(" ".join(words)) else ()
+        for word in words:
+            # (a word shorter than _KEY is no key of four characters)
+            found = whole.get(word, ()) + head.get(word[:_KEY], ()) + tail.get(word[-_KEY:], ())
+            if inside:
+                found += tuple(index for index, fragment in inside if fragment in word)
+            if len(by_word) < _WORDS_KEPT:
+                by_word[word] = found
+                if found:
+                    hits[word] = found
+            elif found:
+                unkept.append(found)
+        return unkept
 
     def first_linear(self, folded: str) -> tuple[Pattern, T] | None:
         """``first`` without the index (the reference the index must agree with)."""
