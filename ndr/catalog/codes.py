@@ -57,10 +57,7 @@ def _reply_in(text: str) -> str | None:
     if match is None and _REPLY_DIGITS.search(text) is not None:  # each form holds one
         match = _REPLY_BEFORE_STATUS.search(text)
         if match is None:
-            # The marker form's alternation is tried at every character: from the first
-            # marker on only (a match starts with one), and not at all without one.
-            start = _first_marker(text)
-            match = _REPLY_AFTER_MARKER.search(text, start) if start >= 0 else None
+            match = _after_marker(text)
     return match.group(1) if match else None
 
 
@@ -69,13 +66,26 @@ _MARKERS = ("said:", "returned", "response:", "reply:", "error:", "<<<", "smtp;"
 """The literals ``_REPLY_AFTER_MARKER`` starts with, lowercase."""
 
 
-def _first_marker(text: str) -> int:
-    """Where the first of ``_MARKERS`` stands in ``text`` as ``re.I`` finds it, or -1 (0 for a
-    text whose lowercase ``re.I`` does not fold the same way: ``match.aligned_lower``)."""
+def _after_marker(text: str) -> re.Match[str] | None:
+    """``_REPLY_AFTER_MARKER.search(text)``. Its alternation, tried at every character, cost
+    most of reading a reply: a match starts where one of ``_MARKERS`` stands as ``re.I`` finds
+    it, so only there is it tried, leftmost first (``match`` at a position sees the text before
+    it, as ``search`` does). A text whose lowercase ``re.I`` does not fold the same way
+    (``match.aligned_lower``) is searched whole."""
     lower = aligned_lower(text)
     if lower is None:
-        return 0
-    return min((at for at in map(lower.find, _MARKERS) if at >= 0), default=-1)
+        return _REPLY_AFTER_MARKER.search(text)
+    starts: set[int] = set()
+    for marker in _MARKERS:
+        at = lower.find(marker)
+        while at >= 0:
+            starts.add(at)
+            at = lower.find(marker, at + 1)
+    for at in sorted(starts):
+        match = _REPLY_AFTER_MARKER.match(text, at)
+        if match is not None:
+            return match
+    return None
 
 
 def normalise_status(value: str | None) -> str | None:
