@@ -44,12 +44,13 @@ class Patterns(Sequence["re.Pattern[str]"]):
     expressions) when the section is first read cost a one-bounce ``ndr parse`` about 10 ms.
     """
 
-    __slots__ = ("_sources", "_flags", "_compiled")
+    __slots__ = ("_sources", "_flags", "_compiled", "_hash")
 
     def __init__(self, sources: Sequence[str], flags: int = 0) -> None:
         self._sources = tuple(sources)
         self._flags = flags
         self._compiled: tuple[re.Pattern[str], ...] | None = None
+        self._hash = hash((self._sources, flags))  # a memo key of the decoders' searches
 
     def _all(self) -> tuple[re.Pattern[str], ...]:
         if self._compiled is None:
@@ -77,7 +78,10 @@ class Patterns(Sequence["re.Pattern[str]"]):
         return isinstance(other, Sequence) and tuple(self) == tuple(other)
 
     def __hash__(self) -> int:
-        return hash((self._sources, self._flags))
+        return self._hash
+
+    def __reduce__(self) -> tuple[type["Patterns"], tuple[tuple[str, ...], int]]:
+        return Patterns, (self._sources, self._flags)  # the hash of strings differs between processes
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)

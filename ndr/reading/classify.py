@@ -234,11 +234,12 @@ def _reason(catalog: Catalog, status: str | None, reply: str | None, folded: str
     rule_hosts = hosts_for(catalog, remote_mta or reporting_mta, recipient)
     context = rule_hosts + [h for h in hosts_for(catalog, reporting_mta, None) if h not in rule_hosts] \
         if remote_mta else rule_hosts  # (else the reporting MTA's hosts are rule hosts already)
-    entry = catalog.code_entry(status, frozenset(h.id for h in context))
+    entry = catalog.code_entry(status, frozenset(h.id for h in context) if context else frozenset())
     command = command_of(catalog, smtp_command, folded) or names
     reason, rule, found, pattern = _decide(catalog, status, folded, reply, rule_hosts, entry, command,
-                                           _typed(catalog, diagnostic_type),
-                                           _vendor_field_reason(catalog, extensions), notice)
+                                           _typed(catalog, diagnostic_type) if diagnostic_type else None,
+                                           _vendor_field_reason(catalog, extensions) if extensions else None,
+                                           notice)
     if pattern is not None and (found is None or not found.decisive):
         # The phrase that decided may be explained by a more specific entry than the code's.
         found = catalog.explainers.get(pattern.source, found)
@@ -307,7 +308,7 @@ def _decide(catalog: Catalog, status: str | None, folded: str, reply: str | None
             typed: tuple[str, Reason] | None = None, vendor_reason: tuple[str, Rule] | None = None,
             notice: str = "") -> tuple[str, Rule, CodeEntry | None, Pattern | None]:
     """Steps 1–5 of the precedence: (reason, rule, entry, the phrase that decided or None)."""
-    hit = _host_rule(hosts, status, reply, folded, command)
+    hit = _host_rule(hosts, status, reply, folded, command) if hosts else None
     if hit is not None:
         return hit[0], hit[1], entry, hit[2]
     if vendor_reason is not None:
