@@ -211,6 +211,8 @@ _META = frozenset(".^$*+?{}[]\\|()")
 
 def has_top_level_alternation(expression: str) -> bool:
     """True when a regex has a ``|`` outside every group and character class."""
+    if "|" not in expression:  # (most have none: no need to read them character by character)
+        return False
     depth = 0
     for _, char in _structure(expression):
         if char == "(":
@@ -222,14 +224,14 @@ def has_top_level_alternation(expression: str) -> bool:
     return False
 
 
+# The decoders' searches ask about the same few hundred expressions (module and catalog ones).
+@functools.lru_cache(maxsize=1024)
 def literal_prefix(expression: str) -> str:
     """The literal text at the start of an anchored regex that every match contains, or "".
 
     ``\\bhost not found(?!, try again)`` → ``host not found``. Empty when the regex has an
     alternation outside a group (then no single prefix is required).
     """
-    if has_top_level_alternation(expression):
-        return ""
     body = expression[1:] if expression.startswith("^") else expression[2:] \
         if expression.startswith("\\b") else expression
     literal: list[str] = []
@@ -239,7 +241,8 @@ def literal_prefix(expression: str) -> str:
                 literal.pop()  # the character before may occur zero times
             break
         literal.append(char)
-    return "".join(literal)
+    # (the whole expression is read for an alternation only when there is a prefix to lose)
+    return "".join(literal) if literal and not has_top_level_alternation(expression) else ""
 
 
 _UNSURE = regex(r"\\[0-9xuUN]|\[\^?\]|\(\?[aiLmsux-]")
