@@ -388,11 +388,11 @@ def classify(catalog: Catalog, *, status: str | None, reply: str | None, text: s
     summary = (entry.title.get(lang) if entry is not None else "") or reason.summary.get(lang)
     causes = entry.causes.get(lang) if entry is not None else ()
     fixes = entry.fixes.get(lang) if entry is not None else ()
-    if not fixes and reason.advice.get(lang):
-        fixes = (reason.advice.get(lang),)
+    if not fixes and (advice := reason.advice.get(lang)):
+        fixes = (advice,)
     who = entry.who if entry is not None else ()
-    return Classification(reason=reason_id, rule=rule, hard=hard, entry=entry, summary=summary,
-                          causes=tuple(causes), fixes=tuple(fixes), who=who)
+    # (reason, rule, hard, entry, summary, causes, fixes, who)
+    return Classification(reason_id, rule, hard, entry, summary, tuple(causes), tuple(fixes), who)
 
 
 decide = reason_for
