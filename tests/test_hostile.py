@@ -17,7 +17,8 @@ from ndr.batch.work import WorkContext, process_unit
 from ndr.reading.archives import RawMessage
 from ndr.commands.common import add_limit_options, parse_size, policy_from
 from ndr.reading.text import find_address, html_to_text
-from ndr.catalog.match import Pattern, PatternTable
+from ndr.catalog.match import Pattern
+from ndr.catalog.phrase_index import PatternTable
 
 from .bounces import dsn, mbox
 from .conftest import run_ndr

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from .match import Pattern, PatternTable, compile_pattern
+from .match import Pattern, compile_pattern
+from .phrase_index import PatternTable
 from .entries import Catalog, CodeEntry, Host, HostRule, Reason, Text, TextList
 
 

@@ -5,6 +5,7 @@ code is and whether it is well formed.
 """
 from __future__ import annotations
 
+import functools
 import re
 
 from ..lazy import regex
@@ -25,24 +26,38 @@ STATUS_RANGE_SHAPE = regex(r"^[245X]\.\d{1,3}\.\d{1,3}-\d{1,3}$")
 REPLY_SHAPE = regex(r"^[245]\d\d$")
 
 
+_MEMO_TEXT = 512
+"""Longest text whose codes are remembered: decoders, settling and classification ask about the
+same reply line several times per message (half the calls on the corpus), and archives repeat
+the same MTAs' replies; a long text is not kept alive for a memo."""
+
+
 def find_status(text: str) -> str | None:
     """The first RFC 3463 enhanced status code in ``text`` (``5.1.1``), or None."""
+    return _status_in(text) if len(text) <= _MEMO_TEXT else _status_in.__wrapped__(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _status_in(text: str) -> str | None:
     match = _STATUS.search(text)
     if match is None:
         return None
-    return f"{match.group(1)}.{int(match.group(2))}.{int(match.group(3))}"
+    klass, subject, detail = match.group(1, 2, 3)
+    return f"{klass}.{int(subject)}.{int(detail)}"
 
 
 def find_reply(text: str) -> str | None:
     """The RFC 5321 reply code ``text`` answers with (``550``), or None when it names none."""
+    return _reply_in(text) if len(text) <= _MEMO_TEXT else _reply_in.__wrapped__(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _reply_in(text: str) -> str | None:
     match = _REPLY_AT_START.match(text)
     if match is None and _REPLY_DIGITS.search(text) is not None:  # each form holds one
         match = _REPLY_BEFORE_STATUS.search(text)
         if match is None:
-            # The marker form's alternation is tried at every character: from the first
-            # marker on only (a match starts with one), and not at all without one.
-            start = _first_marker(text)
-            match = _REPLY_AFTER_MARKER.search(text, start) if start >= 0 else None
+            match = _after_marker(text)
     return match.group(1) if match else None
 
 
@@ -51,13 +66,26 @@ _MARKERS = ("said:", "returned", "response:", "reply:", "error:", "<<<", "smtp;"
 """The literals ``_REPLY_AFTER_MARKER`` starts with, lowercase."""
 
 
-def _first_marker(text: str) -> int:
-    """Where the first of ``_MARKERS`` stands in ``text`` as ``re.I`` finds it, or -1 (0 for a
-    text whose lowercase ``re.I`` does not fold the same way: ``match.aligned_lower``)."""
+def _after_marker(text: str) -> re.Match[str] | None:
+    """``_REPLY_AFTER_MARKER.search(text)``. Its alternation, tried at every character, cost
+    most of reading a reply: a match starts where one of ``_MARKERS`` stands as ``re.I`` finds
+    it, so only there is it tried, leftmost first (``match`` at a position sees the text before
+    it, as ``search`` does). A text whose lowercase ``re.I`` does not fold the same way
+    (``match.aligned_lower``) is searched whole."""
     lower = aligned_lower(text)
     if lower is None:
-        return 0
-    return min((at for at in map(lower.find, _MARKERS) if at >= 0), default=-1)
+        return _REPLY_AFTER_MARKER.search(text)
+    starts: set[int] = set()
+    for marker in _MARKERS:
+        at = lower.find(marker)
+        while at >= 0:
+            starts.add(at)
+            at = lower.find(marker, at + 1)
+    for at in sorted(starts):
+        match = _REPLY_AFTER_MARKER.match(text, at)
+        if match is not None:
+            return match
+    return None
 
 
 def normalise_status(value: str | None) -> str | None:

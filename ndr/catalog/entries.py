@@ -6,7 +6,8 @@ from functools import cached_property
 from collections.abc import Container
 from typing import TYPE_CHECKING, Any, Mapping, NamedTuple
 
-from .match import Pattern, PatternTable
+from .match import Pattern
+from .phrase_index import PatternTable
 from .notices import Notices, compile_notices
 
 if TYPE_CHECKING:  # imported where used: a bounce decided by its delivery-status part needs neither
@@ -255,12 +256,17 @@ class Catalog:
                                   or status[2:] not in self.by_subject):
             return entry
         prefix, _, detail = status.rpartition(".")
-        if detail.isdigit():
+        if prefix in self.range_prefixes and detail.isdigit():
             number = int(detail)
             for range_prefix, low, high, candidate in self.ranges:
                 if range_prefix == prefix and low <= number <= high:
                     return candidate
         return self.by_subject.get(status[2:])
+
+    @cached_property
+    def range_prefixes(self) -> frozenset[str]:
+        """The ``C.S`` parts of the ranges (``5.7`` of ``5.7.900-999``): most codes are in none."""
+        return frozenset(prefix for prefix, _, _, _ in self.ranges)
 
     @cached_property
     def by_id(self) -> Mapping[str, CodeEntry]:

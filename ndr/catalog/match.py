@@ -10,13 +10,13 @@ A pattern is one of:
 Text is compared after ``fold()``: lowercased, whitespace runs folded to one space. Phrases and
 fragments use ``str.find`` (linear time); regexes are checked for catastrophic shapes when the
 catalog is validated (``regex_problem``): a repeated group that holds a repeat is refused unless
-each repetition starts with a literal character its repeats cannot match.
+each repetition starts with a literal character its repeats cannot match. Matching many
+patterns against one text at once is the phrase index's (``phrase_index.PatternTable``).
 """
 
 import functools
 import re
-from dataclasses import dataclass, field
-from typing import Any, Generic, Iterable, Iterator, NamedTuple, TypeVar
+from typing import Any, Iterator, NamedTuple
 from ..lazy import regex
 
 # Local part and domain hold no "@" and start only after a delimiter or an "@", so a search
@@ -45,8 +45,6 @@ def compile_shape(expression: str, flags: int = 0) -> re.Pattern[str]:
     # compiled when first searched: the table decoder compiles every vendor layout to pick one,
     # and a bounce is read with the few expressions of the layout that matched
     return regex(expanded, re.I | flags)
-
-T = TypeVar("T")
 
 
 _UNALIGNED = ("\u0130", "\u0131", "\u017f")
@@ -213,6 +211,8 @@ _META = frozenset(".^$*+?{}[]\\|()")
 
 def has_top_level_alternation(expression: str) -> bool:
     """True when a regex has a ``|`` outside every group and character class."""
+    if "|" not in expression:  # (most have none: no need to read them character by character)
+        return False
     depth = 0
     for _, char in _structure(expression):
         if char == "(":
@@ -224,14 +224,14 @@ def has_top_level_alternation(expression: str) -> bool:
     return False
 
 
+# The decoders' searches ask about the same few hundred expressions (module and catalog ones).
+@functools.lru_cache(maxsize=1024)
 def literal_prefix(expression: str) -> str:
     """The literal text at the start of an anchored regex that every match contains, or "".
 
     ``\\bhost not found(?!, try again)`` → ``host not found``. Empty when the regex has an
     alternation outside a group (then no single prefix is required).
     """
-    if has_top_level_alternation(expression):
-        return ""
     body = expression[1:] if expression.startswith("^") else expression[2:] \
         if expression.startswith("\\b") else expression
     literal: list[str] = []
@@ -241,7 +241,38 @@ def literal_prefix(expression: str) -> str:
                 literal.pop()  # the character before may occur zero times
             break
         literal.append(char)
-    return "".join(literal)
+    # (the whole expression is read for an alternation only when there is a prefix to lose)
+    return "".join(literal) if literal and not has_top_level_alternation(expression) else ""
+
+
+_UNSURE = regex(r"\\[0-9xuUN]|\[\^?\]|\(\?[aiLmsux-]")
+"""What ``required_literal`` does not read: numeric and named escapes, a class opening with
+``]``, inline flags."""
+
+
+def required_literal(expression: str) -> str:
+    """The longest literal text every match of a regex contains: a run of plain characters
+    outside groups (``\\b(?<!no )domain not found`` → ``domain not found``); "" when there is
+    none, or for a shape this reading does not cover (``_UNSURE``, a top-level alternation)."""
+    if has_top_level_alternation(expression) or _UNSURE.search(expression):
+        return ""
+    runs, run, depth, braces, last = [""], "", 0, False, -1
+    for index, char in _structure(expression):
+        if index != last + 1:  # an escape or a class stood in between
+            runs.append(run)
+            run = ""
+        last = index
+        if braces:  # inside a {m,n} repeat
+            braces = char != "}"
+        elif char in "()":
+            runs.append(run)
+            run, depth = "", depth + (1 if char == "(" else -1)
+        elif depth == 0 and char in _META:
+            runs.append(run[:-1] if char in "*?{" else run)  # the character before may be absent
+            run, braces = "", char == "{"
+        elif depth == 0:
+            run += char
+    return max(runs + [run], key=len)
 
 
 def compile_pattern(raw: Any) -> Pattern:
@@ -253,7 +284,7 @@ def compile_pattern(raw: Any) -> Pattern:
     # compiled when first searched (validation compiled it already): unpickling a cached catalog
     # then compiles none of its expressions
     return Pattern(source="regex:" + raw["regex"], regex=regex(raw["regex"]),
-                   needle=literal_prefix(raw["regex"]))
+                   needle=literal_prefix(raw["regex"]) or required_literal(raw["regex"]))
 
 
 def pattern_key(raw: Any) -> str:
@@ -265,124 +296,10 @@ def pattern_key(raw: Any) -> str:
     return "regex\x00" + str(raw.get("regex"))
 
 
-_WORD = regex(r"\w+")
-_KEY = 4
-"""Length of the word prefixes/suffixes the phrase index uses as keys."""
-_WORDS_KEPT = 1 << 16
-"""Most words a phrase table remembers the keys of (mail's vocabulary is small; hostile input's
-is not, and must not grow the table without bound)."""
+def __getattr__(name: str) -> Any:
+    """``PatternTable``'s old place (it lives in ``phrase_index`` now, which imports this module)."""
+    if name == "PatternTable":
+        from .phrase_index import PatternTable
 
-
-def _keys(pattern: Pattern) -> list[tuple[str, str]]:
-    """Tokens that every text matching ``pattern`` must contain, as (kind, token).
-
-    Kinds: ``w`` a whole word of the text; ``p`` the first four characters of a text word;
-    ``s`` its last four. A fragment word preceded (followed) by a non-word character inside the
-    fragment starts (ends) a word of any text containing the fragment, so it yields a key even
-    though fragments match as plain substrings. A regex is keyed by its literal prefix
-    (``needle``); lone words, and regexes without a needle, yield none.
-    """
-    keys: list[tuple[str, str]] = []
-    for fragment in pattern.fragments or ((pattern.needle,) if pattern.needle else ()):
-        for word in _WORD.finditer(fragment):
-            starts, ends = word.start() > 0, word.end() < len(fragment)
-            text = word.group()
-            if starts and ends:
-                keys.append(("w", text))
-            elif starts and len(text) >= _KEY:
-                keys.append(("p", text[:_KEY]))
-            elif ends and len(text) >= _KEY:
-                keys.append(("s", text[-_KEY:]))
-    return keys
-
-
-@dataclass(frozen=True, slots=True)
-class PatternTable(Generic[T]):
-    """An ordered list of (pattern, payload); ``first`` returns the payload of the first match.
-
-    Matching hundreds of phrases one by one is the hot path of classification, so the table
-    keeps an index: each pattern is filed under its rarest required token (``_keys``), and
-    ``first`` tests only the patterns whose token occurs in the text, plus those without one,
-    in table order — the same answer as a linear scan, at a fraction of the cost.
-    """
-
-    entries: tuple[tuple[Pattern, T], ...]
-    by_token: dict[str, dict[str, tuple[int, ...]]] = field(default_factory=dict, compare=False)
-    """Kind (``w``, ``p``, ``s``) → token → indexes of the patterns filed under it."""
-    unkeyed: tuple[int, ...] = field(default=(), compare=False)
-    """Indexes of the patterns without a key, tried on every text (but those in ``loose``)."""
-    loose: tuple[tuple[int, str], ...] = field(default=(), compare=False)
-    """(index, fragment) of the unkeyed patterns that are one plain fragment (``throttled``,
-    which may stand inside a word): tried with ``in``, not a ``search`` call each."""
-    plain: tuple[str | None, ...] = field(default=(), compare=False)
-    """Per entry: its one fragment when it is a single plain fragment (most are), tested with
-    ``in`` rather than a ``search`` call; else None."""
-    by_word: dict[str, tuple[int, ...]] = field(default_factory=dict, compare=False)
-    """A text word → the indexes its whole-word, prefix and suffix keys give (filled as words are
-    met; bounded by ``_WORDS_KEPT``)."""
-
-    def __post_init__(self) -> None:
-        candidates = [_keys(pattern) for pattern, _ in self.entries]
-        counts: dict[tuple[str, str], int] = {}
-        for keys in candidates:
-            for key in set(keys):
-                counts[key] = counts.get(key, 0) + 1
-        by_token: dict[str, dict[str, list[int]]] = {"w": {}, "p": {}, "s": {}}
-        unkeyed: list[int] = []
-        loose: list[tuple[int, str]] = []
-        for index, keys in enumerate(candidates):
-            if not keys:
-                pattern = self.entries[index][0]
-                if pattern.regex is None and len(pattern.fragments) == 1:
-                    loose.append((index, pattern.fragments[0]))
-                else:
-                    unkeyed.append(index)
-                continue
-            # Rarest token first; among equals a whole word, then the longest.
-            kind, token = min(keys, key=lambda k: (counts[k], k[0] != "w", -len(k[1])))
-            by_token[kind].setdefault(token, []).append(index)
-        object.__setattr__(self, "by_token", {kind: {t: tuple(v) for t, v in tokens.items()}
-                                              for kind, tokens in by_token.items()})
-        object.__setattr__(self, "unkeyed", tuple(unkeyed))
-        object.__setattr__(self, "loose", tuple(loose))
-        object.__setattr__(self, "plain", tuple(p.fragments[0] if p.regex is None and len(p.fragments) == 1
-                                                else None for p, _ in self.entries))
-
-    @classmethod
-    def build(cls, items: Iterable[tuple[Pattern, T]]) -> "PatternTable[T]":
-        return cls(tuple(items))
-
-    def first(self, folded: str) -> tuple[Pattern, T] | None:
-        """The first (pattern, payload) whose pattern occurs in ``folded``."""
-        indexes = set(self.unkeyed)
-        indexes.update(index for index, fragment in self.loose if fragment in folded)
-        known = self.by_word
-        for word in set(_WORD.findall(folded)):
-            found = known.get(word)
-            if found is None:
-                found = self._indexes_of(word)
-            if found:
-                indexes.update(found)
-        entries, plain = self.entries, self.plain
-        # Many words share a prefix or suffix key: each pattern is tried once, not once per word.
-        for index in sorted(indexes):
-            fragment = plain[index]
-            if fragment in folded if fragment is not None else entries[index][0].search(folded):
-                return entries[index]
-        return None
-
-    def _indexes_of(self, word: str) -> tuple[int, ...]:
-        """The indexes ``word``'s keys give, remembered while ``by_word`` has room."""
-        found = self.by_token["w"].get(word, ())
-        if len(word) >= _KEY:
-            found += self.by_token["p"].get(word[:_KEY], ()) + self.by_token["s"].get(word[-_KEY:], ())
-        if len(self.by_word) < _WORDS_KEPT:
-            self.by_word[word] = found
-        return found
-
-    def first_linear(self, folded: str) -> tuple[Pattern, T] | None:
-        """``first`` without the index (the reference the index must agree with)."""
-        for pattern, payload in self.entries:
-            if pattern.search(folded):
-                return pattern, payload
-        return None
+        return PatternTable
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -131,28 +131,27 @@ class Classification(NamedTuple):
 def _named(catalog: Catalog, domain: bool, name: str) -> tuple[Host, ...]:
     """The hosts whose suffix rules (remote hosts, or recipient domains) match ``name``."""
     index = catalog.host_index[1 if domain else 0]
-    clean = name.strip().strip("[]<>").rstrip(".").lower()
-    labels = clean.split(".")  # a.b.c, b.c, c: the names a suffix rule may be written as
-    return tuple(host for i in range(len(labels)) if clean for host in index.get(".".join(labels[i:]), ()))
-
-
-def _lookup(catalog: Catalog, domain: bool, name: str | None, found: list[Host]) -> None:
-    if not name or not catalog.host_index[1 if domain else 0]:
-        return
-    for host in _named(catalog, domain, name):
-        if host not in found:
-            found.append(host)
+    suffix = name.strip().strip("[]<>").rstrip(".").lower()
+    found: tuple[Host, ...] = ()
+    while suffix:  # a.b.c, b.c, c: the names a suffix rule may be written as
+        found += index.get(suffix, ())
+        suffix = suffix.partition(".")[2]
+    return found
 
 
 def hosts_for(catalog: Catalog, remote_mta: str | None, recipient: str | None,
               reporting_mta: str | None = None) -> list[Host]:
     """Catalog hosts whose remote host suffix (remote or reporting MTA) or recipient domain
     suffix matches, remote host matches first."""
+    remote, domains = catalog.host_index
+    named = ((_named(catalog, False, remote_mta) if remote_mta and remote else ())
+             + (_named(catalog, False, reporting_mta) if reporting_mta and remote else ())
+             + (_named(catalog, True, recipient.rpartition("@")[2])
+                if recipient and domains and "@" in recipient else ()))
     found: list[Host] = []
-    _lookup(catalog, False, remote_mta, found)
-    _lookup(catalog, False, reporting_mta, found)
-    if recipient and "@" in recipient:
-        _lookup(catalog, True, recipient.rpartition("@")[2], found)
+    for host in named:
+        if host not in found:
+            found.append(host)
     return found
 
 
@@ -217,8 +216,8 @@ def reason_for(catalog: Catalog, *, status: str | None, reply: str | None, text:
     domain = "@" + recipient.rpartition("@")[2] if recipient and "@" in recipient else None
     args = (catalog, status, reply, folded, action, remote_mta, domain, reporting_mta, smtp_command,
             diagnostic_type, tuple(extensions.items()) if extensions else None,
-            fold(notice) if notice else "", _names_recipient(folded, recipient))
-    # (a long text is not kept alive for the memo)
+            notice or "", _names_recipient(folded, recipient))
+    # (a long text is not kept alive for the memo; the notice is folded only if step 4 reads it)
     return _reason(*args) if len(folded) + len(args[11]) <= 4096 else _reason.__wrapped__(*args)
 
 
@@ -233,12 +232,14 @@ def _reason(catalog: Catalog, status: str | None, reply: str | None, folded: str
     # notice names no remote server (the reporter then is the system that refused); vendor
     # context also from the reporting MTA (whose codes these are).
     rule_hosts = hosts_for(catalog, remote_mta or reporting_mta, recipient)
-    context = rule_hosts + [h for h in hosts_for(catalog, reporting_mta, None) if h not in rule_hosts]
-    entry = catalog.code_entry(status, frozenset(h.id for h in context))
+    context = rule_hosts + [h for h in hosts_for(catalog, reporting_mta, None) if h not in rule_hosts] \
+        if remote_mta else rule_hosts  # (else the reporting MTA's hosts are rule hosts already)
+    entry = catalog.code_entry(status, frozenset(h.id for h in context) if context else frozenset())
     command = command_of(catalog, smtp_command, folded) or names
     reason, rule, found, pattern = _decide(catalog, status, folded, reply, rule_hosts, entry, command,
-                                           _typed(catalog, diagnostic_type),
-                                           _vendor_field_reason(catalog, extensions), notice)
+                                           _typed(catalog, diagnostic_type) if diagnostic_type else None,
+                                           _vendor_field_reason(catalog, extensions) if extensions else None,
+                                           notice)
     if pattern is not None and (found is None or not found.decisive):
         # The phrase that decided may be explained by a more specific entry than the code's.
         found = catalog.explainers.get(pattern.source, found)
@@ -298,9 +299,7 @@ def _typed(catalog: Catalog, diagnostic_type: str | None) -> tuple[str, Reason] 
 
 def _command_reason(catalog: Catalog, command: str | None) -> str | None:
     """The reason whose ``commands`` lists ``command`` (first by priority), if any."""
-    if command is None:
-        return None
-    claimed = catalog.command_claims.get(command)
+    claimed = catalog.command_claims.get(command) if command is not None else None
     return claimed.id if claimed is not None else None
 
 
@@ -309,7 +308,7 @@ def _decide(catalog: Catalog, status: str | None, folded: str, reply: str | None
             typed: tuple[str, Reason] | None = None, vendor_reason: tuple[str, Rule] | None = None,
             notice: str = "") -> tuple[str, Rule, CodeEntry | None, Pattern | None]:
     """Steps 1–5 of the precedence: (reason, rule, entry, the phrase that decided or None)."""
-    hit = _host_rule(hosts, status, reply, folded, command)
+    hit = _host_rule(hosts, status, reply, folded, command) if hosts else None
     if hit is not None:
         return hit[0], hit[1], entry, hit[2]
     if vendor_reason is not None:
@@ -341,8 +340,9 @@ def _decide(catalog: Catalog, status: str | None, folded: str, reply: str | None
     if by_command is not None and (entry is None or not entry.status or entry.status.endswith(".0.0")
                                    or entry.status.startswith("X.0.")):
         return by_command, Rule(RuleKind.COMMAND, command or ""), entry, None
-    phrase = catalog.phrases.first(notice) if notice and (
-        entry is None or not entry.status or entry.status.rsplit(".", 1)[-1] == "0") else None
+    notice = fold(notice) if notice and (
+        entry is None or not entry.status or entry.status.rsplit(".", 1)[-1] == "0") else ""
+    phrase = catalog.phrases.first(notice) if notice else None
     if phrase is not None:
         # The reply names no reason and its code no more than a class or subject (5.1.0); the
         # reporting MTA, which read it, states one.
@@ -388,11 +388,11 @@ def classify(catalog: Catalog, *, status: str | None, reply: str | None, text: s
     summary = (entry.title.get(lang) if entry is not None else "") or reason.summary.get(lang)
     causes = entry.causes.get(lang) if entry is not None else ()
     fixes = entry.fixes.get(lang) if entry is not None else ()
-    if not fixes and reason.advice.get(lang):
-        fixes = (reason.advice.get(lang),)
+    if not fixes and (advice := reason.advice.get(lang)):
+        fixes = (advice,)
     who = entry.who if entry is not None else ()
-    return Classification(reason=reason_id, rule=rule, hard=hard, entry=entry, summary=summary,
-                          causes=tuple(causes), fixes=tuple(fixes), who=who)
+    # (reason, rule, hard, entry, summary, causes, fixes, who)
+    return Classification(reason_id, rule, hard, entry, summary, tuple(causes), tuple(fixes), who)
 
 
 decide = reason_for
