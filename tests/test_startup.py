@@ -79,3 +79,21 @@ def test_a_deferred_module_loads_when_used() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
                           env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
     assert done.stdout.split() == ["True", "False", "(0.0,", "1.0,", "1)"]
+
+
+def test_once_computes_a_view_on_first_read_and_keeps_it() -> None:
+    from ndr.lazy import once
+
+    calls: list[int] = []
+
+    class Message:
+        @once
+        def text(self) -> str:
+            """The text."""
+            calls.append(1)
+            return f"text {len(calls)}"
+
+    first, second = Message(), Message()
+    assert (first.text, first.text, second.text) == ("text 1", "text 1", "text 2")
+    assert len(calls) == 2 and first.__dict__["text"] == "text 1"
+    assert isinstance(Message.__dict__["text"], once) and Message.text.__doc__ == "The text."

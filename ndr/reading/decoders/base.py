@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
 from typing import Any, Protocol
 
 from ...catalog import Catalog
@@ -16,6 +15,7 @@ from ..mime import Headers, Part
 from ...model import Kind
 from ...errors import Defect, Defects
 from ...policy import DEFAULT, Policy
+from ...lazy import once
 from ..text import fold_blanks, fold_spaces, html_to_text
 
 @dataclass(slots=True, repr=False, eq=False)
@@ -95,17 +95,17 @@ class Mail:
         """Note a defect (under a strict policy: raise it here)."""
         self.defects.append(defect)
 
-    @cached_property
+    @once
     def subject(self) -> str:
         """The decoded Subject, whitespace folded."""
         return fold_spaces(self.headers.decoded("subject") or "")
 
-    @cached_property
+    @once
     def sender(self) -> str:
         """The From header, decoded and lowercased."""
         return (self.headers.decoded("from") or "").lower()
 
-    @cached_property
+    @once
     def parts(self) -> list[Part]:
         """Every part outside embedded messages, depth first (``root.walk()``'s order)."""
         # A stack, not walk()'s nested generators: every message asks for this first (ARF).
@@ -125,7 +125,7 @@ class Mail:
                 return part
         return None
 
-    @cached_property
+    @once
     def original(self) -> Part | None:
         """The returned original message (or its header) from a MIME part, if any."""
         for part in self.parts:
@@ -133,7 +133,7 @@ class Mail:
                 return part.message
         return None
 
-    @cached_property
+    @once
     def body_text(self) -> str:
         """The human-readable text of the message: its text parts outside the returned original,
         HTML reduced to text when there is no plain text, line ends as LF."""
@@ -167,14 +167,14 @@ class Mail:
         self.text_cut = True
         return text[:limit]
 
-    @cached_property
+    @once
     def body_folded(self) -> str:
         """``body_text`` with runs of spaces and tabs folded to one space and lines right-stripped
         (line structure kept), the form line-oriented decoders read."""
         # once runs are folded a line ends in at most one space: a plain replace right-strips
         return fold_blanks(self.body_text).replace(" \n", "\n")
 
-    @cached_property
+    @once
     def body_lower(self) -> str:
         """``body_folded`` lowercased: marker searches; its lines align with ``body_folded``'s."""
         return self.body_folded.lower()
