@@ -25,23 +25,50 @@ from ..lazy import regex
 class Headers:
     """An ordered header block: (name, unfolded value) pairs, looked up case-insensitively."""
 
-    __slots__ = ("fields", "_first")
+    __slots__ = ("_pairs", "_fields", "_first")
 
     def __init__(self, fields: list[tuple[str, str]]) -> None:
-        self.fields = fields
+        self._pairs = fields
+        """What lookups index: ``fields`` itself, or the pairs as scanned (``scanned``)."""
+        self._fields: list[tuple[str, str]] | None = fields
+        self._first: dict[str, str] | None = None
+
+    @classmethod
+    def scanned(cls, found: list[tuple[str, str]]) -> Headers:
+        """Headers over ``_FIELD``'s (name, value) pairs, each value unfolded only when read: most
+        of a message's header fields (Received, DKIM ...) are never read, and this runs for
+        every part of every message."""
+        headers = cls(found)
+        headers._fields = None
+        return headers
+
+    @property
+    def fields(self) -> list[tuple[str, str]]:
+        """The (name, unfolded value) pairs, in order."""
+        if self._fields is None:
+            self._fields = [(name, _clean(value)) for name, value in self._pairs]
+        return self._fields
+
+    def _index(self) -> dict[str, str]:
         # Each lowercased name's first value: built from the end, so an earlier duplicate
-        # overwrites a later one. (A comprehension: this runs for every part of every message,
+        # overwrites a later one. (A comprehension: this runs for most parts of every message,
         # and beats zip/map/dict at every header size measured, 1 to 30 fields.)
-        self._first: dict[str, str] = {name.lower(): value for name, value in reversed(fields)}
+        first = self._first = {name.lower(): value for name, value in reversed(self._pairs)}
+        return first
 
     def get(self, name: str, default: str | None = None) -> str | None:
         """The first value of field ``name`` (raw, RFC 2047 words not decoded)."""
-        return self._first.get(name.lower(), default)
+        first = self._first
+        value = (first if first is not None else self._index()).get(name.lower())
+        if value is None:
+            return default
+        return value if self._pairs is self._fields else _clean(value)
 
     def get_all(self, name: str) -> list[str]:
         """Every value of field ``name``, in order."""
         key = name.lower()
-        if key not in self._first:
+        first = self._first
+        if key not in (first if first is not None else self._index()):
             return []
         return [value for field, value in self.fields if field.lower() == key]
 
@@ -51,10 +78,10 @@ class Headers:
         return decode_words(value) if value is not None else None
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name.lower() in self._first
+        return isinstance(name, str) and name.lower() in (self._first or self._index())
 
     def __len__(self) -> int:
-        return len(self.fields)
+        return len(self._pairs)
 
 
 @dataclass(slots=True, repr=False, eq=False)
@@ -118,11 +145,11 @@ def parse_headers(block: bytes, policy: Policy = DEFAULT,
     Regular expressions do the line work in C: this runs for every part of every message.
     """
     text = _header_text(block)
-    fields = _fields(text, policy, defects)
-    if defects is not None and len(fields) < policy.max_header_count \
-            and len(_LINE_START.findall(text)) > len(fields):
+    found = _fields(text, policy, defects)
+    if defects is not None and len(found) < policy.max_header_count \
+            and len(_LINE_START.findall(text)) > len(found):
         defects.extend(Defect(DefectKind.MALFORMED_HEADER, line[:80]) for line in _STRAY_LINE.findall(text))
-    return Headers(fields)
+    return Headers.scanned(found)
 
 
 def _header_text(block: bytes) -> str:
@@ -133,7 +160,7 @@ def _header_text(block: bytes) -> str:
 
 
 def _fields(text: str, policy: Policy, defects: list[Defect] | None) -> list[tuple[str, str]]:
-    """The (name, unfolded value) pairs of a header text, at most ``policy.max_header_count``."""
+    """The (name, value as scanned) pairs of a header text, at most ``policy.max_header_count``."""
     limit = policy.max_header_count
     if len(text) > limit and text.count("\n") >= limit:  # maybe too many: stop at one too many
         found: list[tuple[str, str]] = []
@@ -145,10 +172,13 @@ def _fields(text: str, policy: Policy, defects: list[Defect] | None) -> list[tup
             found.append((match[1], match[2]))
     else:  # fewer lines than the limit allows fields: all of them at once, in C
         found = _FIELD.findall(text)
-    return [(name, _unfold(value) if "\n" in value else value.strip()) for name, value in found]
+    return found
 
 
-def _unfold(value: str) -> str:
+def _clean(value: str) -> str:
+    """A scanned field value unfolded and stripped."""
+    if "\n" not in value:
+        return value.strip()
     # not a regex: \s*\n\s* rescans a long run of blanks from each of its positions
     return " ".join(filter(None, map(str.strip, value.split("\n"))))  # C-level loops
 
@@ -257,7 +287,7 @@ def _entity(data: bytes, policy: Policy, defects: list[Defect], depth: int,
     head, body = split_header_body(data)
     # split_header_body ends the block before any line that is neither a field nor a
     # continuation, so it holds no stray line: no need for parse_headers' check
-    headers = Headers(_fields(_header_text(head), policy, defects))
+    headers = Headers.scanned(_fields(_header_text(head), policy, defects))
     ctype, params = split_content_type(headers.get("content-type"))
     part = Part(headers=headers, content_type=ctype, params=params, body=body)
     counter[0] += 1
@@ -290,24 +320,29 @@ def _entity(data: bytes, policy: Policy, defects: list[Defect], depth: int,
         # Some MTAs put a blank line first, or return the body too; read the header block only.
         inner = inner.lstrip(b"\n")
         head_only, _ = split_header_body(inner)
-        part.message = Part(headers=Headers(_fields(_header_text(head_only), policy, defects)))
+        part.message = Part(headers=Headers.scanned(_fields(_header_text(head_only), policy, defects)))
     return part
+
+
+_DELIMITER_ENDS = (b"", b"\n", b" ", b"\t")
+"""What may follow a boundary delimiter on its line (besides the closing "--")."""
 
 
 def _split_multipart(body: bytes, boundary: bytes, defects: list[Defect],
                      most: int = 1 << 62) -> list[bytes] | None:
     delimiter = b"--" + boundary
+    line = b"\n" + delimiter
     size = len(delimiter)
 
     def is_delimiter_line(position: int) -> bool:
         # The delimiter must end the line (or be the closing one), not start a longer boundary.
         tail = body[position + size: position + size + 2]
-        return tail[:1] in (b"", b"\n", b" ", b"\t") or tail == b"--"
+        return tail[:1] in _DELIMITER_ENDS or tail == b"--"
 
     position = 0 if body.startswith(delimiter) and is_delimiter_line(0) else -1
     search_from = 0
     while position < 0:
-        found = body.find(b"\n" + delimiter, search_from)
+        found = body.find(line, search_from)
         if found < 0:
             return None
         if is_delimiter_line(found + 1):
@@ -322,12 +357,9 @@ def _split_multipart(body: bytes, boundary: bytes, defects: list[Defect],
         if line_end < 0:
             defects.append(Defect(DefectKind.TRUNCATED_MULTIPART, "the message ends inside a delimiter line"))
             return chunks
-        search_from = line_end
-        while True:
-            found = body.find(b"\n" + delimiter, search_from)
-            if found < 0 or is_delimiter_line(found + 1):
-                break
-            search_from = found + 1
+        found = body.find(line, line_end)
+        while found >= 0 and not is_delimiter_line(found + 1):
+            found = body.find(line, found + 1)
         if found < 0:
             defects.append(Defect(DefectKind.TRUNCATED_MULTIPART, "no closing boundary"))
             chunks.append(body[line_end + 1:])
