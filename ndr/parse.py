@@ -110,7 +110,7 @@ def parse_bytes(data: bytes, catalog: Catalog, policy: Policy = DEFAULT) -> Repo
     """``parse`` for callers that already hold the bytes and the catalog (batch workers)."""
     root = mime.parse(data, policy)
     defects = root.defects if isinstance(root.defects, Defects) else Defects(policy.raise_on_defect)
-    if not root.headers.fields:
+    if not root.headers:  # no field (len: the values need not be unfolded)
         defects.append(Defect(DefectKind.NOT_A_MESSAGE, "no header fields found"))
         return Report(kind=Kind.NONE, defects=tuple(defects))
     mail = Mail(root, catalog, policy, defects=defects)
