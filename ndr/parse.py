@@ -171,8 +171,8 @@ def _identity(original: OriginalMessage, data: bytes) -> str:
 def _digest_of(data: bytes) -> str:
     """SHA-256 of a whole message, in hex: CPython's own implementation until the process has
     hashed ``_OPENSSL_AFTER`` bytes, then OpenSSL's (through hashlib), five times faster on a
-    message; the same digest either way. A mailbox rule's one bounce never loads OpenSSL (2 ms),
-    a run over many messages pays it once."""
+    message; the same digest either way. A mailbox rule's one bounce never loads OpenSSL (a few
+    milliseconds), a run over many messages pays it once."""
     _HASHED[0] += len(data)
     if _HASHED[0] <= _OPENSSL_AFTER:
         return sha256(data).hexdigest()

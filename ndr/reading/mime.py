@@ -1,9 +1,10 @@
 """MIME: bytes in, a small typed tree of parts out. The parsing stage; it does not interpret.
 
 Bounces are broken mail, and parsing is ndr's hot path, so this is a lenient, lazy scanner built
-on ``bytes.find``: headers are unfolded into (name, value) pairs, multiparts are split on their
-boundaries, embedded messages are scanned the same way, and bodies are decoded (transfer
-encoding, then charset) only when a decoder asks for their text. Problems become defects; this
+on ``bytes.find``: headers are read into (name, value) pairs in one pass (a value is unfolded
+when read), multiparts are split on their boundaries, embedded messages are scanned the same
+way, and bodies are decoded (transfer encoding, then charset) only when a decoder asks for
+their text. Problems become defects; this
 module raises on bad input only under a policy that raises on defects.
 
 Why not flanker's MIME parser, or the stdlib's? Measured on the corpus, flanker's parser takes
@@ -82,7 +83,8 @@ class Headers:
         return decode_words(value) if value is not None else None
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name.lower() in (self._first or self._index())
+        first = self._first
+        return isinstance(name, str) and name.lower() in (first if first is not None else self._index())
 
     def __len__(self) -> int:
         return len(self._pairs)
