@@ -114,3 +114,23 @@ def test_jsonl_output_is_utf8_lines_whatever_the_stream(tmp_path, capsys) -> Non
     assert main(["parse", "--format", "jsonl", str(path)]) == 0
     [line] = capsys.readouterr().out.splitlines()
     assert json.loads(line)["recipient"] == "ü@example.net"
+
+
+@pytest.mark.parametrize("data", [b"", b"\n", b" \t\r\n\x0b\x0c", b"\n\nx"])
+def test_an_input_is_empty_exactly_when_stripping_leaves_nothing(tmp_path, capsys, data) -> None:
+    path = tmp_path / "m.eml"
+    path.write_bytes(data)
+    main(["parse", "--format", "jsonl", str(path)])
+    assert ("input is empty" in capsys.readouterr().err) == (not data.strip())
+
+
+def test_a_message_of_many_recipients_writes_a_line_each(tmp_path, capsys) -> None:
+    many = BOUNCE.replace(b"\n\n--B--", b"\n\nFinal-Recipient: rfc822; v@example.net\nAction: failed\n"
+                                        b"Status: 5.1.1\n\n--B--")
+    path = tmp_path / "b.eml"
+    path.write_bytes(many)
+    assert main(["parse", "--format", "jsonl", str(path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [json.loads(line)["recipient"] for line in lines] == ["u@example.net", "v@example.net"]
+    assert lines == [json.dumps(row, ensure_ascii=False, separators=(",", ":"))
+                     for row in records(ndr.parse(many), str(path))]

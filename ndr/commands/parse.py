@@ -88,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_TEMPFAIL
     state = _Run(args=args, catalog=catalog_from(args), policy=policy_from(args),
                  fmt=args.format or ("text" if sys.stdout.isatty() else "jsonl"), spool=spool)
+    limits = Limits(max_message_bytes=state.policy.max_message_bytes)
     for given in args.paths or ["-"]:
         if spool is not None and _same_folder(given, spool.folder):
             _replay(state, given, spool)
@@ -96,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
             # Someone typed `ndr parse` at a prompt: say why nothing happens instead of waiting mutely.
             print("ndr: reading a message from standard input (end it with Ctrl-D); "
                   "give a file, mbox or Maildir to read instead (see ndr parse --help)", file=sys.stderr)
-        for item in iter_path(given, limits=Limits(max_message_bytes=state.policy.max_message_bytes)):
+        for item in iter_path(given, limits=limits):
             if isinstance(item, Problem):
                 print(f"ndr: {item.source}: {item.error}", file=sys.stderr)
                 state.unreadable += 1
@@ -205,12 +206,12 @@ def _jsonl_dumps(state: _Run) -> Callable[[Any], bytes]:
 
 def _process(state: _Run, item: RawMessage) -> bool:
     """True when the message was fully processed (parsed, printed, handed to --exec)."""
-    if not item.data.strip():
+    if not item.data or item.data.isspace():  # what .strip() leaves empty, without a copy
         print(f"ndr: {item.source}: input is empty", file=sys.stderr)
         state.unreadable += 1
         return False
     report = parse_bytes(item.data, state.catalog, state.policy)
-    if any(d.kind == "not-a-message" for d in report.defects):
+    if report.defects and any(d.kind == "not-a-message" for d in report.defects):
         print(f"ndr: {item.source}: not readable as a mail message (no header fields)", file=sys.stderr)
         state.unreadable += 1
         return False
@@ -225,12 +226,14 @@ def _process(state: _Run, item: RawMessage) -> bool:
         note = f"size-limit: only the first {state.policy.max_message_bytes} bytes were read"
         for row in rows:
             row["defects"] = [*row["defects"], note]
-    for row in rows:
-        if state.fmt == "jsonl":
-            _write(state, json_line(row, _jsonl_dumps(state)))
-        elif state.fmt == "json":
-            state.collected.append(row)
-        else:  # records are paragraphs, a blank line between them
+    if state.fmt == "jsonl":
+        if rows:  # the message's lines in one write
+            dumps = _jsonl_dumps(state)
+            _write(state, b"".join([json_line(row, dumps) for row in rows]))
+    elif state.fmt == "json":
+        state.collected.extend(rows)
+    else:
+        for row in rows:  # records are paragraphs, a blank line between them
             _write(state, ("\n" if state.printed or row is not rows[0] else "")
                    + for_terminal(render_text(row, state.policy.lang or "en")) + "\n")
     state.printed += len(rows)
@@ -240,7 +243,7 @@ def _process(state: _Run, item: RawMessage) -> bool:
                 state.failed += 1
                 return False
     # kept in the spool: a decoder failed, or recipients past --max-recipients were not reported
-    return not any(d.kind in ("decoder-error", "recipient-limit") for d in report.defects)
+    return not (report.defects and any(d.kind in ("decoder-error", "recipient-limit") for d in report.defects))
 
 
 def _exec(state: _Run, row: dict[str, Any]) -> bool:

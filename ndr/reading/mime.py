@@ -1,9 +1,10 @@
 """MIME: bytes in, a small typed tree of parts out. The parsing stage; it does not interpret.
 
 Bounces are broken mail, and parsing is ndr's hot path, so this is a lenient, lazy scanner built
-on ``bytes.find``: headers are unfolded into (name, value) pairs, multiparts are split on their
-boundaries, embedded messages are scanned the same way, and bodies are decoded (transfer
-encoding, then charset) only when a decoder asks for their text. Problems become defects; this
+on ``bytes.find``: headers are read into (name, value) pairs in one pass (a value is unfolded
+when read), multiparts are split on their boundaries, embedded messages are scanned the same
+way, and bodies are decoded (transfer encoding, then charset) only when a decoder asks for
+their text. Problems become defects; this
 module raises on bad input only under a policy that raises on defects.
 
 Why not flanker's MIME parser, or the stdlib's? Measured on the corpus, flanker's parser takes
@@ -25,25 +26,56 @@ from ..lazy import regex
 class Headers:
     """An ordered header block: (name, unfolded value) pairs, looked up case-insensitively."""
 
-    __slots__ = ("fields", "_first")
+    __slots__ = ("_pairs", "_fields", "_first")
 
     def __init__(self, fields: list[tuple[str, str]]) -> None:
-        self.fields = fields
+        self._pairs = fields
+        """What lookups index: ``fields`` itself, or the pairs as scanned (``scanned``)."""
+        self._fields: list[tuple[str, str]] | None = fields
+        self._first: dict[str, str] | None = None
+
+    @classmethod
+    def scanned(cls, found: list[tuple[str, str]]) -> Headers:
+        """Headers over ``_FIELD``'s (name, value) pairs, each value unfolded only when read: most
+        of a message's header fields (Received, DKIM ...) are never read, and this runs for
+        every part of every message."""
+        headers = cls.__new__(cls)  # no __init__ frame: this runs for every part
+        headers._pairs, headers._fields, headers._first = found, None, None
+        return headers
+
+    @property
+    def fields(self) -> list[tuple[str, str]]:
+        """The (name, unfolded value) pairs, in order."""
+        if self._fields is None:
+            self._fields = [(name, _clean(value)) for name, value in self._pairs]
+        return self._fields
+
+    def _index(self) -> dict[str, str]:
         # Each lowercased name's first value: built from the end, so an earlier duplicate
-        # overwrites a later one. (A comprehension: this runs for every part of every message,
+        # overwrites a later one. (A comprehension: this runs for most parts of every message,
         # and beats zip/map/dict at every header size measured, 1 to 30 fields.)
-        self._first: dict[str, str] = {name.lower(): value for name, value in reversed(fields)}
+        first = self._first = {name.lower(): value for name, value in reversed(self._pairs)}
+        return first
 
     def get(self, name: str, default: str | None = None) -> str | None:
         """The first value of field ``name`` (raw, RFC 2047 words not decoded)."""
-        return self._first.get(name.lower(), default)
+        first = self._first
+        value = (first if first is not None else self._index()).get(name.lower())
+        if value is None:
+            return default
+        if self._pairs is self._fields:
+            return value
+        return value.strip() if "\n" not in value else _clean(value)  # _clean, one call fewer
 
     def get_all(self, name: str) -> list[str]:
         """Every value of field ``name``, in order."""
         key = name.lower()
-        if key not in self._first:
+        first = self._first
+        if key not in (first if first is not None else self._index()):
             return []
-        return [value for field, value in self.fields if field.lower() == key]
+        if self._pairs is self._fields:
+            return [value for field, value in self._pairs if field.lower() == key]
+        return [_clean(value) for field, value in self._pairs if field.lower() == key]
 
     def decoded(self, name: str) -> str | None:
         """The first value of ``name`` with RFC 2047 encoded words decoded."""
@@ -51,10 +83,11 @@ class Headers:
         return decode_words(value) if value is not None else None
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name.lower() in self._first
+        first = self._first
+        return isinstance(name, str) and name.lower() in (first if first is not None else self._index())
 
     def __len__(self) -> int:
-        return len(self.fields)
+        return len(self._pairs)
 
 
 @dataclass(slots=True, repr=False, eq=False)
@@ -101,7 +134,12 @@ class Part:
 
 
 # One field: its name, and its value with any continuation lines (unfolded afterwards).
-_FIELD = regex(r"^([!-9;-~]+)[ \t]*:[ \t]*(.*(?:\n[ \t].*)*)", re.M)
+# Possessive (*+, ++): what follows each repeat cannot start with what it repeats, so giving
+# back never helps a match; the engine keeps no backtracking state (an eighth less time).
+_FIELD = regex(r"^([!-9;-~]++)[ \t]*+:[ \t]*+(.*+(?:\n[ \t].*+)*+)", re.M)
+# _FIELD, or a stray line (neither a field nor a continuation) as a pair with an empty name:
+# one pass gives a header's fields and tells whether it holds a line that ends it early.
+_FIELD_OR_STRAY = regex(r"^(?:([!-9;-~]++)[ \t]*+:[ \t]*+|(?=[^ \t]))(.*+(?:\n[ \t].*+)*+)", re.M)
 _LINE_START = regex(r"^[^ \t\n]", re.M)
 _STRAY_LINE = regex(r"^(?![ \t]|[!-9;-~]+[ \t]*:).+$", re.M)
 # A line of a header block that is neither a field nor a continuation: after a newline (a
@@ -118,11 +156,11 @@ def parse_headers(block: bytes, policy: Policy = DEFAULT,
     Regular expressions do the line work in C: this runs for every part of every message.
     """
     text = _header_text(block)
-    fields = _fields(text, policy, defects)
-    if defects is not None and len(fields) < policy.max_header_count \
-            and len(_LINE_START.findall(text)) > len(fields):
+    found = _fields(text, policy, defects)
+    if defects is not None and len(found) < policy.max_header_count \
+            and len(_LINE_START.findall(text)) > len(found):
         defects.extend(Defect(DefectKind.MALFORMED_HEADER, line[:80]) for line in _STRAY_LINE.findall(text))
-    return Headers(fields)
+    return Headers.scanned(found)
 
 
 def _header_text(block: bytes) -> str:
@@ -133,7 +171,7 @@ def _header_text(block: bytes) -> str:
 
 
 def _fields(text: str, policy: Policy, defects: list[Defect] | None) -> list[tuple[str, str]]:
-    """The (name, unfolded value) pairs of a header text, at most ``policy.max_header_count``."""
+    """The (name, value as scanned) pairs of a header text, at most ``policy.max_header_count``."""
     limit = policy.max_header_count
     if len(text) > limit and text.count("\n") >= limit:  # maybe too many: stop at one too many
         found: list[tuple[str, str]] = []
@@ -145,10 +183,13 @@ def _fields(text: str, policy: Policy, defects: list[Defect] | None) -> list[tup
             found.append((match[1], match[2]))
     else:  # fewer lines than the limit allows fields: all of them at once, in C
         found = _FIELD.findall(text)
-    return [(name, _unfold(value) if "\n" in value else value.strip()) for name, value in found]
+    return found
 
 
-def _unfold(value: str) -> str:
+def _clean(value: str) -> str:
+    """A scanned field value unfolded and stripped."""
+    if "\n" not in value:
+        return value.strip()
     # not a regex: \s*\n\s* rescans a long run of blanks from each of its positions
     return " ".join(filter(None, map(str.strip, value.split("\n"))))  # C-level loops
 
@@ -252,14 +293,33 @@ def _strip_framing(data: bytes, defects: list[Defect]) -> bytes:
     return data
 
 
-def _entity(data: bytes, policy: Policy, defects: list[Defect], depth: int,
-            counter: list[int]) -> Part:
+def _header_and_body(data: bytes, policy: Policy, defects: list[Defect]) -> tuple[Headers, bytes]:
+    """``split_header_body``, then the header's fields: in one pass over the header when no
+    line of it is stray (almost every header), else as those two functions do."""
+    end = data.find(b"\n\n")
+    head = data if end < 0 else data[:end]
+    if head and not head.startswith(b"\n"):
+        text = _header_text(head)
+        limit = policy.max_header_count
+        if len(text) <= limit or text.count("\n") < limit:  # else _fields stops at the limit
+            # Decoding keeps each line's first character ASCII or not, so a line is stray in
+            # the text exactly when it is in the bytes. No stray line (the first one too is a
+            # field or a continuation): split_header_body splits at the blank line, and these
+            # are _FIELD's pairs (its pattern is the first branch).
+            found = _FIELD_OR_STRAY.findall(text)
+            if found and min(found)[0]:  # a stray line's pair sorts first (its name is "")
+                return Headers.scanned(found), b"" if end < 0 else data[end + 2:]
     head, body = split_header_body(data)
     # split_header_body ends the block before any line that is neither a field nor a
     # continuation, so it holds no stray line: no need for parse_headers' check
-    headers = Headers(_fields(_header_text(head), policy, defects))
+    return Headers.scanned(_fields(_header_text(head), policy, defects)), body
+
+
+def _entity(data: bytes, policy: Policy, defects: list[Defect], depth: int,
+            counter: list[int]) -> Part:
+    headers, body = _header_and_body(data, policy, defects)
     ctype, params = split_content_type(headers.get("content-type"))
-    part = Part(headers=headers, content_type=ctype, params=params, body=body)
+    part = Part(headers, ctype, params, body)  # by position: cheaper for every part
     counter[0] += 1
     if counter[0] > policy.max_parts:
         if counter[0] == policy.max_parts + 1:
@@ -288,26 +348,29 @@ def _entity(data: bytes, policy: Policy, defects: list[Defect], depth: int,
     elif ctype in ("text/rfc822-headers", "message/global-headers", "message/partial-headers"):
         inner = normalise_newlines(part.payload())
         # Some MTAs put a blank line first, or return the body too; read the header block only.
-        inner = inner.lstrip(b"\n")
-        head_only, _ = split_header_body(inner)
-        part.message = Part(headers=Headers(_fields(_header_text(head_only), policy, defects)))
+        part.message = Part(headers=_header_and_body(inner.lstrip(b"\n"), policy, defects)[0])
     return part
+
+
+_DELIMITER_ENDS = (b"", b"\n", b" ", b"\t")
+"""What may follow a boundary delimiter on its line (besides the closing "--")."""
 
 
 def _split_multipart(body: bytes, boundary: bytes, defects: list[Defect],
                      most: int = 1 << 62) -> list[bytes] | None:
     delimiter = b"--" + boundary
+    line = b"\n" + delimiter
     size = len(delimiter)
 
     def is_delimiter_line(position: int) -> bool:
         # The delimiter must end the line (or be the closing one), not start a longer boundary.
         tail = body[position + size: position + size + 2]
-        return tail[:1] in (b"", b"\n", b" ", b"\t") or tail == b"--"
+        return tail[:1] in _DELIMITER_ENDS or tail == b"--"
 
     position = 0 if body.startswith(delimiter) and is_delimiter_line(0) else -1
     search_from = 0
     while position < 0:
-        found = body.find(b"\n" + delimiter, search_from)
+        found = body.find(line, search_from)
         if found < 0:
             return None
         if is_delimiter_line(found + 1):
@@ -322,12 +385,9 @@ def _split_multipart(body: bytes, boundary: bytes, defects: list[Defect],
         if line_end < 0:
             defects.append(Defect(DefectKind.TRUNCATED_MULTIPART, "the message ends inside a delimiter line"))
             return chunks
-        search_from = line_end
-        while True:
-            found = body.find(b"\n" + delimiter, search_from)
-            if found < 0 or is_delimiter_line(found + 1):
-                break
-            search_from = found + 1
+        found = body.find(line, line_end)
+        while found >= 0 and not is_delimiter_line(found + 1):
+            found = body.find(line, found + 1)
         if found < 0:
             defects.append(Defect(DefectKind.TRUNCATED_MULTIPART, "no closing boundary"))
             chunks.append(body[line_end + 1:])
