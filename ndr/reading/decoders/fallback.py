@@ -212,12 +212,12 @@ def _lookalike(mail: Mail, scan: textscan.Scan, lay: Notices) -> bool:
     """A notice that only looks like a bounce (a challenge-response request, a quarantine or
     recall notice): one of the catalog's ``lookalikes`` phrases in its Subject or text, and no
     SMTP reply or status code anywhere in the text (a real refusal quotes one)."""
-    if not lay.lookalikes:
+    if not lay.lookalikes or scan.diagnostic is not None:  # the cheap test first: a reply
         return False
     subject = mail.subject.lower()
     if not any(p in subject or p in scan.lower for p in lay.lookalikes):
         return False
-    return scan.diagnostic is None and codes.find_status(scan.text) is None
+    return codes.find_status(scan.text) is None
 
 
 def _named_in_subject(mail: Mail) -> list[str]:

@@ -130,11 +130,15 @@ def paragraph_command(mail: Mail, lay: Notices | None, address: str | None,
     if not paragraph:
         return None
     end = len(paragraph)
-    if others:
+    own = (address or "").lower()
+    # Only another recipient's mention ends the paragraph early: none when ``others`` names
+    # only this one (a notice about one recipient), nor when no "@" follows (a token found
+    # from ``len(own)`` on holds one after its first character).
+    lower = paragraph.lower() if others and (len(others) > 1 or own not in others) else ""
+    if lower.find("@", len(own) + 1) >= 0:
         # The addresses the (short) paragraph holds, each looked up in ``others``: linear in
         # the recipients, where a search of the paragraph for every other one was quadratic.
-        own = (address or "").lower()
-        for match in _ADDRESS_TOKEN.finditer(paragraph.lower(), len(own)):
+        for match in _ADDRESS_TOKEN.finditer(lower, len(own)):
             token = match.group(0).rstrip(".")
             if token != own and token in others:
                 end = match.start()
@@ -277,8 +281,9 @@ def scan(mail: Mail, lay: Notices) -> Scan:
             current = None
             continue
         paragraph.append(stripped)
-        match = None if lay.quoted_fields and stripped.lower().startswith(lay.quoted_fields) \
-            else _recipient_line(lay, line)
+        # every recipient shape names an address: a line without "@" needs no test at all
+        match = None if "@" not in line or (lay.quoted_fields and stripped.lower().startswith(
+            lay.quoted_fields)) else first_search(lay.recipients, line)
         if match:
             address = match.group("address").strip(".")
             key = address.lower()
@@ -315,17 +320,6 @@ def _first_reply(diagnostic: str | None, paragraph: list[str]) -> str | None:
     if diagnostic is None and paragraph and _reply_line(" ".join(paragraph)):
         return " ".join(paragraph)
     return diagnostic
-
-
-def _recipient_line(lay: Notices, line: str) -> re.Match[str] | None:
-    """The first ``recipients`` shape that matches ``line``."""
-    if "@" not in line:  # every shape names an address: most lines need no regex at all
-        return None
-    for shape in lay.recipients:
-        match = shape.search(line)
-        if match:
-            return match
-    return None
 
 
 def _rest(line: str, end: int, again: str | None) -> str:
