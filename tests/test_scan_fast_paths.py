@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import ndr
-from ndr.reading.text import _CONTROLS, _leading_literal, first_search, literal_search, one_line
+from ndr.reading.search import _leading_literal, first_search, literal_search
+from ndr.reading.text import _CONTROLS, one_line
 
 CATALOG = ndr.load_catalog()
 LAYOUT = CATALOG.notices
@@ -65,3 +66,33 @@ def test_one_line_folds_as_translating_every_control_first(text: str, limit: int
     if limit is not None and len(folded) > limit:
         folded = folded[:limit - 3].rstrip() + "..."
     assert one_line(text, limit) == (folded or None)
+
+
+HEADER_PIECES = ["Received: from x", "received:", "\n", " ", "Return-Path: <>", "message-id:<a@b>",
+                 "X-Google-SMTP-Source: A", "x-received", "Delivered-To: a", "text", ":", "\u0131", "\u017f"]
+
+
+@given(st.lists(st.sampled_from(HEADER_PIECES), max_size=10).map("".join))
+@settings(max_examples=300, deadline=None)
+def test_the_returned_header_is_found_where_a_plain_search_finds_it(text: str) -> None:
+    assert LAYOUT.headers_end is not None
+    lower = text.lower()
+    assert _same(literal_search(LAYOUT.headers_end, lower), LAYOUT.headers_end.search(lower))
+
+
+# Shapes the openers are read from: groups of alternatives (named, plain, non-capturing), anchors
+# with and without re.M, escapes, and the shapes that give no opener (optional or lookaround).
+SHAPES = [re.compile(expression, flags) for expression in (
+    r"^(?:ab|cd)e", r"(?:^ab|^cd)", r"\b(?:ab|c\.d)x", r"(?P<n>ab|cd)", r"(?:ab)?cd", r"x|^ab",
+    r"(?:^ab|cd)", r"(ab|(?=c)d)", r"^(?:ab|(?:cd|e\.))\b", r"^a[|(]b|cd", r"(?:ab){0,2}cd",
+) for flags in (0, re.M, re.I, re.I | re.M)]
+SHAPE_PIECES = ["ab", "AB", "cd", "c.d", "e.", "e", "x", "\n", " ", "(", "|", "\u017f", "\u0131", "\u212a"]
+
+
+@given(st.lists(st.sampled_from(SHAPE_PIECES), max_size=10).map("".join))
+@settings(max_examples=400, deadline=None)
+def test_shapes_with_several_openers_match_as_a_plain_search(text: str) -> None:
+    for pattern in SHAPES:
+        assert _same(literal_search(pattern, text), pattern.search(text)), pattern
+    expected = next((m for m in (p.search(text) for p in SHAPES) if m is not None), None)
+    assert _same(first_search(tuple(SHAPES), text), expected)

@@ -23,7 +23,8 @@ from typing import Collection, Iterable
 
 from ...catalog import codes
 from .base import Mail
-from ..text import find_address, first_search
+from ..search import first_search, literal_search
+from ..text import find_address
 from ...catalog.notices import Notices, Patterns, command_in
 from ...lazy import regex
 
@@ -199,7 +200,8 @@ def human_text(mail: Mail, lay: Notices) -> tuple[str, str]:
         if found >= 0:
             end = lower.rfind("\n", 0, found) + 1
     if lay.headers_end is not None:
-        match = lay.headers_end.search(lower, 0, end)
+        # tried where a header name stands, not at every character (``literal_search``)
+        match = literal_search(lay.headers_end, lower[:end])
         if match:
             end = match.start()
     return text[:end], lower[:end]
