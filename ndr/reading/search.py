@@ -90,10 +90,12 @@ _PLANS: dict[int, tuple[object, tuple[_Entry, ...]]] = {}
 """(expressions, their entries) by ``id`` of a sequence that does not change (a catalog field's)."""
 
 
-def first_search(expressions: Iterable[re.Pattern[str]], text: str) -> re.Match[str] | None:
+def first_search(expressions: Iterable[re.Pattern[str]], text: str,
+                 lower: str | None = None) -> re.Match[str] | None:
     """The match of the first of ``expressions`` that matches ``text`` anywhere: ``literal_search``
-    of each in turn, with the openers looked up once per sequence, the text lowercased once,
-    and an expression whose openers the text lacks passed over without a call."""
+    of each in turn, with the openers looked up once per sequence, the text lowercased once
+    (``lower``: ``aligned_lower(text)``, when the caller has it), and an expression whose
+    openers the text lacks passed over without a call."""
     known = _PLANS.get(id(expressions))
     if known is not None and known[0] is expressions:
         plan = known[1]
@@ -101,7 +103,8 @@ def first_search(expressions: Iterable[re.Pattern[str]], text: str) -> re.Match[
         plan = tuple(_entry(pattern) for pattern in expressions)
         if isinstance(expressions, Sequence) and not isinstance(expressions, list) and len(_PLANS) < 1024:
             _PLANS[id(expressions)] = (expressions, plan)  # holding them keeps their id
-    lower = aligned_lower(text)
+    if lower is None:
+        lower = aligned_lower(text)
     for entry in plan:
         pattern, openers, ignores_case, _, lines = entry
         haystack = lower if ignores_case else text
