@@ -96,3 +96,18 @@ def test_shapes_with_several_openers_match_as_a_plain_search(text: str) -> None:
         assert _same(literal_search(pattern, text), pattern.search(text)), pattern
     expected = next((m for m in (p.search(text) for p in SHAPES) if m is not None), None)
     assert _same(first_search(tuple(SHAPES), text), expected)
+
+
+MARKER_TEXT = ["this is the qmail-send", " program at", "\n", " ", "\n ", "\u2003", "\t", "qmail-send\nprogram",
+               "mail delivery software", "delivery", "software", "x"]
+MARKERS = ["this is the qmail-send program at", "mail delivery software", "delivery", "program  at",
+           " software", "qmail-send\nprogram", ""]
+
+
+@given(st.lists(st.sampled_from(MARKER_TEXT), max_size=10).map("".join))
+@settings(max_examples=300, deadline=None)
+def test_a_detection_marker_is_found_as_in_the_folded_text(text: str) -> None:
+    from ndr.reading.decoders.table import _holds
+
+    for marker in MARKERS:
+        assert _holds(marker, text, []) == (marker in " ".join(text.split())), marker
