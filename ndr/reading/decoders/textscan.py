@@ -112,11 +112,13 @@ def summary(text: str) -> str | None:
     kept: list[str] = []
     size = 0
     for line in text.split("\n"):
-        if _WORD.search(line) and not _SEPARATOR.match(line):
-            kept.append(line.strip())
-            size += len(kept[-1]) + 1
-            if size > SUMMARY_LIMIT:  # the rest would be cut off
-                break
+        first = line[:1]  # most lines open with a word character; a rule opens with its own
+        if not (first.isalnum() or _WORD.search(line)) or (first in _SEPARATOR_STARTS and _SEPARATOR.match(line)):
+            continue
+        kept.append(line.strip())
+        size += len(kept[-1]) + 1
+        if size > SUMMARY_LIMIT:  # the rest would be cut off
+            break
     words = " ".join(kept)
     if len(words) > SUMMARY_LIMIT:
         words = words[:SUMMARY_LIMIT].rsplit(" ", 1)[0]
