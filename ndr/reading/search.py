@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import compress, repeat
 
 from ..catalog.match import aligned_lower, has_top_level_alternation, literal_prefix
 from ..catalog.match import _structure  # the structural characters, as has_top_level_alternation reads them
@@ -86,8 +87,13 @@ def _match_from(pattern: re.Pattern[str], literal: str, haystack: str, text: str
     return None
 
 
-_PLANS: dict[int, tuple[object, tuple[_Entry, ...]]] = {}
-"""(expressions, their entries) by ``id`` of a sequence that does not change (a catalog field's)."""
+_PLANS: dict[int, tuple[object, tuple[_Entry, ...], tuple[str, ...] | None]] = {}
+"""(expressions, their entries, their keys) by ``id`` of a sequence that does not change (a
+catalog field's)."""
+
+
+_LAST: list[str | None] = [None, None]
+"""The last text ``first_search`` lowercased, and its aligned lowercase (one, by identity)."""
 
 
 def first_search(expressions: Iterable[re.Pattern[str]], text: str,
@@ -97,21 +103,32 @@ def first_search(expressions: Iterable[re.Pattern[str]], text: str,
     (``lower``: ``aligned_lower(text)``, when the caller has it), and an expression whose
     openers the text lacks passed over without a call."""
     known = _PLANS.get(id(expressions))
-    if known is not None and known[0] is expressions:
-        plan = known[1]
-    else:
+    if known is None or known[0] is not expressions:
         plan = tuple(_entry(pattern) for pattern in expressions)
+        # every expression under re.I: each one's single opener ("" where it has none or several,
+        # always present), for the text to be filtered by in C before any is looked at
+        keys = tuple(e[1][0] if len(e[1]) == 1 else "" for e in plan) if all(e[2] for e in plan) else None
+        known = (expressions, plan, keys)
         if isinstance(expressions, Sequence) and not isinstance(expressions, list) and len(_PLANS) < 1024:
-            _PLANS[id(expressions)] = (expressions, plan)  # holding them keeps their id
+            _PLANS[id(expressions)] = known  # holding them keeps their id
+    _, plan, keys = known
     if lower is None:
-        lower = aligned_lower(text)
-    for entry in plan:
+        if text is _LAST[0]:  # the same string asked about again (a diagnostic: who answered,
+            lower = _LAST[1]  # then who was tried): its lowercase once
+        else:
+            lower = aligned_lower(text)
+            _LAST[:] = text, lower
+    entries: Iterable[_Entry] = plan
+    if keys is not None and lower is not None:
+        entries = compress(plan, map(lower.__contains__, keys))
+    filtered = entries is not plan
+    for entry in entries:
         pattern, openers, ignores_case, _, lines = entry
         haystack = lower if ignores_case else text
         if not openers or haystack is None:
             match = pattern.search(text)
         else:
-            if lines is None:
+            if lines is None and (not filtered or len(openers) > 1):
                 for literal in openers:  # ``in`` parses no arguments, ``find`` does: most are absent
                     if literal in haystack:
                         break
@@ -153,8 +170,8 @@ def _openers(expression: str) -> tuple[tuple[str, ...], bool]:
         return (), False
     openers: list[str] = []
     anchored = True
-    for alternative in _alternatives(expression):
-        literal = _leading_literal(alternative)
+    for alternative in _alternatives(expression) if "|" in expression else [expression]:
+        literal = _leading_literal(alternative, alone=True)
         if literal:
             openers.append(literal)
             anchored = anchored and alternative.startswith("^")
@@ -190,21 +207,32 @@ def _alternatives(expression: str) -> list[str]:
     return [expression[start + 1:stop] for start, stop in zip(cuts, cuts[1:])]
 
 
+def _head(expression: str) -> str:
+    """``expression`` up to its first special character past the anchor, that one included: all
+    ``literal_prefix`` reads of an expression without top-level alternation (its alternation
+    check then reads a few characters, not a whole address pattern, at every start)."""
+    start = 1 if expression.startswith("^") else 2 if expression.startswith("\\b") else 0
+    cuts = [at for at in map(expression.find, _SPECIAL, repeat(start)) if at >= 0]
+    return expression[:min(cuts) + 1] if cuts else expression
+
+
+_SPECIAL = ".^$*+?{}[]\\|()"
 _ESCAPED = frozenset(" .-/:;,'\"@#%&=<>!~[](){}|*+?$^")  # what an escape makes literal (\. is a dot)
 
 
-def _leading_literal(expression: str) -> str:
+def _leading_literal(expression: str, alone: bool = False) -> str:
     """``literal_prefix`` continued through escaped punctuation: ``^hi\\. this is the qmail``
-    gives ``hi. this is the qmail``, not ``hi`` (a pair of letters in most texts, each a try)."""
-    if has_top_level_alternation(expression):
+    gives ``hi. this is the qmail``, not ``hi`` (a pair of letters in most texts, each a try).
+    ``alone``: the expression is known to have no top-level alternation."""
+    if not alone and "|" in expression and has_top_level_alternation(expression):
         return ""
-    literal = literal_prefix(expression)
+    literal = literal_prefix(_head(expression))
     body = expression[1:] if expression.startswith("^") else expression[2:] \
         if expression.startswith("\\b") else expression
     rest = body[len(literal):]
     while rest[:1] == "\\" and rest[1:2] in _ESCAPED and rest[2:3] not in ("*", "?", "{"):
         tail = rest[2:]  # at the top level: its literal prefix (past no anchor) continues this one
-        more = "" if tail.startswith(("^", "\\b")) else literal_prefix(tail)
+        more = "" if tail.startswith(("^", "\\b")) else literal_prefix(_head(tail))
         literal += rest[1] + more
         rest = tail[len(more):]
     return literal
