@@ -14,7 +14,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from itertools import compress, repeat
 
 from ..catalog.match import aligned_lower, has_top_level_alternation, literal_prefix
-from ..catalog.match import _structure  # the structural characters, as has_top_level_alternation reads them
 from ..lazy import regex
 
 
@@ -145,8 +144,9 @@ def _entry(pattern: re.Pattern[str]) -> _Entry:
     when unknown —, whether it ignores case, where every match starts: "start" (``^``), "lines"
     (``^`` under ``re.M``) or "" (anywhere), and for several openers at line starts the
     expression that finds them all in one pass: ``\\n(?:received|return-path|...)``)."""
-    ignores_case = bool(pattern.flags & re.IGNORECASE)
-    if not isinstance(pattern.pattern, str) or pattern.flags & re.VERBOSE:
+    flags = int(pattern.flags)  # RegexFlag's & runs Python code (enum) each time; an int's does not
+    ignores_case = bool(flags & _IGNORECASE)
+    if not isinstance(pattern.pattern, str) or flags & _VERBOSE:
         return pattern, (), ignores_case, "", None
     openers, anchored = _openers(pattern.pattern)
     # ASCII heads only: under re.I a non-ASCII letter may match an ASCII one (K and the Kelvin
@@ -156,9 +156,12 @@ def _entry(pattern: re.Pattern[str]) -> _Entry:
         heads = ()
     elif ignores_case:
         heads = tuple(head.lower() for head in heads)
-    where = ("lines" if pattern.flags & re.MULTILINE else "start") if anchored else ""
+    where = ("lines" if flags & _MULTILINE else "start") if anchored else ""
     lines = regex("\n(?:" + "|".join(map(re.escape, heads)) + ")") if where == "lines" and len(heads) > 1 else None
     return pattern, heads, ignores_case, where, lines
+
+
+_IGNORECASE, _MULTILINE, _VERBOSE = int(re.IGNORECASE), int(re.MULTILINE), int(re.VERBOSE)
 
 
 def _openers(expression: str) -> tuple[tuple[str, ...], bool]:
@@ -193,12 +196,17 @@ def _openers(expression: str) -> tuple[tuple[str, ...], bool]:
 
 def _depths(expression: str) -> Iterator[tuple[int, str, int]]:
     """(index, character, groups open after it) of each ``(``, ``)`` and ``|`` outside escapes
-    and classes."""
+    and classes (``match._structure``'s reading, found by an expression: it ran a Python step
+    for every character of every expression a first search reads, at every start)."""
     depth = 0
-    for index, char in _structure(expression):
-        if char in "()|":
+    for token in _TOKENS.finditer(expression):
+        char = token.group()
+        if len(char) == 1:  # an escape or a class is passed over whole
             depth += 1 if char == "(" else -1 if char == ")" else 0
-            yield index, char, depth
+            yield token.start(), char, depth
+
+
+_TOKENS = regex(r"\\.|\[(?:\\.|[^\]\\])*\]|[()|]", re.S)
 
 
 def _alternatives(expression: str) -> list[str]:
