@@ -111,3 +111,17 @@ def test_a_detection_marker_is_found_as_in_the_folded_text(text: str) -> None:
 
     for marker in MARKERS:
         assert _holds(marker, text, []) == (marker in " ".join(text.split())), marker
+
+
+@given(st.text(alphabet="ab()|[]\\^.x?", max_size=16).filter(lambda e: "[]" not in e and "[^]" not in e))
+@settings(max_examples=400, deadline=None)
+def test_the_group_marks_are_read_as_match_reads_them(expression: str) -> None:
+    from ndr.catalog.match import _structure
+    from ndr.reading.search import _depths
+
+    depth, expected = 0, []
+    for index, char in _structure(expression):
+        if char in "()|":
+            depth += 1 if char == "(" else -1 if char == ")" else 0
+            expected.append((index, char, depth))
+    assert list(_depths(expression)) == expected

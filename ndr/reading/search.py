@@ -201,12 +201,14 @@ def _depths(expression: str) -> Iterator[tuple[int, str, int]]:
     depth = 0
     for token in _TOKENS.finditer(expression):
         char = token.group()
-        if len(char) == 1:  # an escape or a class is passed over whole
+        if char in ("(", ")", "|"):  # an escape or a class is passed over whole
             depth += 1 if char == "(" else -1 if char == ")" else 0
             yield token.start(), char, depth
 
 
-_TOKENS = regex(r"\\.|\[(?:\\.|[^\]\\])*\]|[()|]", re.S)
+# A class runs to its first unescaped "]", or to the end (as _structure reads an unclosed one):
+# the class branch never fails, so a run of "[" is read once, not once from each.
+_TOKENS = regex(r"\\.|\[(?:\\.?|[^\]\\])*(?:\]|\Z)|[()|]", re.S)
 
 
 def _alternatives(expression: str) -> list[str]:
