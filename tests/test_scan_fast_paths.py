@@ -125,3 +125,13 @@ def test_the_group_marks_are_read_as_match_reads_them(expression: str) -> None:
             depth += 1 if char == "(" else -1 if char == ")" else 0
             expected.append((index, char, depth))
     assert list(_depths(expression)) == expected
+
+
+@given(st.lists(st.sampled_from([">", "\n", "> x", "x>", "\n>", " ", "From: <>", "\nReturn-Path: <>"]),
+                max_size=12).map("".join))
+@settings(max_examples=300, deadline=None)
+def test_quoted_lines_and_inner_headers_are_found_as_the_regexes_find_them(text: str) -> None:
+    from ndr.reading.decoders.fallback import _INNER_FROM
+
+    assert text.startswith(">") + text.count("\n>") == len(re.findall(r"^>", text, re.M))
+    assert _same(literal_search(_INNER_FROM, text), _INNER_FROM.search(text))

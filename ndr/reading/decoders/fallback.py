@@ -34,6 +34,7 @@ from ...errors import Defect, DefectKind
 from . import textscan
 from .settle import settle
 from .base import Decoded, Mail, RawRecipient
+from ..search import literal_search
 from ..text import clean_address, find_address, mta_name, one_line, sole_addressee
 from .rfc3464 import enrich, recipients_in_text
 from ...safetext import utf8
@@ -113,7 +114,7 @@ class Fallback:
         inner = _attached_bounce(mail)
         if inner is None:
             text = mail.body_text
-            match = _INNER_FROM.search(text)
+            match = literal_search(_INNER_FROM, text)  # tried at line starts holding From/Return-Path
             if match is None:
                 return None
             data = b"X-NDR-Inner: 1\n" + utf8(text[match.start():])
@@ -243,16 +244,15 @@ def _inline_header(mail: Mail, lay: Notices) -> mime.Headers | None:
     return mime.parse_headers(head) if head else None
 
 
-_QUOTED = regex(r"^>", re.M)
 _FORWARD_MARKERS = ("forwarded message", "original message", "begin forwarded message")
 
 
 def _framing_defects(text: str) -> list[Defect]:
     """A bounce read from text that a person forwarded or quoted, not from the notice itself."""
     head = text[:20000]
-    if len(_QUOTED.findall(head)) >= 3:
+    if head.startswith(">") + head.count("\n>") >= 3:  # lines opening with ">" (as ^> under re.M)
         return [Defect(DefectKind.QUOTED_BOUNCE, "the bounce was read from quoted text ('> ' lines)")]
-    if _INNER_FROM.search(head) and any(m in head.lower() for m in _FORWARD_MARKERS):
+    if literal_search(_INNER_FROM, head) and any(m in head.lower() for m in _FORWARD_MARKERS):
         return [Defect(DefectKind.FORWARDED_BOUNCE, "the bounce was read from the text of a forwarded message")]
     return []
 
