@@ -1,11 +1,10 @@
 """Text helpers the reading side shares (and the writing side and batch reuse): folding, one line,
-addresses and hosts in free text, dates, literal-first regex search."""
+addresses and hosts in free text, dates (the literal-first regex search is ``search.py``'s)."""
 from __future__ import annotations
 
 import functools
 import re
 from datetime import datetime, timedelta, timezone
-from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 # email.utils.parsedate_to_datetime's own parser: importing email.utils would import socket,
@@ -15,7 +14,9 @@ if TYPE_CHECKING:  # no stub for the stdlib's private module: its one function, 
 else:
     from email._parseaddr import _parsedate_tz
 
-from ..catalog.match import ADDRESS_PATTERN, aligned_lower, literal_prefix
+from ..catalog.match import ADDRESS_PATTERN
+# re-exported: the literal-first search lived here before it had a module of its own
+from .search import first_search as first_search, literal_search as literal_search
 from .mime import Headers
 from ..lazy import regex
 
@@ -64,13 +65,16 @@ def one_line(text: str | None, limit: int | None = None) -> str | None:
     if not text:
         return None
     if text.isprintable():
-        # the only blank a printable text holds is " ": already one line unless doubled or
-        # at an end (most fields of most records; this runs for every field of every record)
+        # the only blank a printable text holds is " ": one line unless doubled or at an end
         if "  " not in text and text[0] != " " and text[-1] != " ":
             return text if limit is None or len(text) <= limit else _cut(text, limit)
+        folded = " ".join(text.split())
     else:
-        text = text.translate(_CONTROLS)
-    folded = " ".join(text.split())
+        # split() takes the whitespace controls away; another control leaves the line
+        # unprintable, and only then is it translated (30 ns a character on non-ASCII text)
+        folded = " ".join(text.split())
+        if not folded.isprintable():
+            folded = " ".join(text.translate(_CONTROLS).split())
     if limit is not None and len(folded) > limit:
         folded = _cut(folded, limit)
     return folded or None
@@ -110,94 +114,6 @@ def _drop_scripts(html: str) -> str:
         return html
     kept.append(html[position:])
     return "".join(kept)
-
-
-_LITERALS: dict[int, tuple[re.Pattern[str], str, bool]] = {}
-"""(pattern, literal prefix, ignores case) by ``id`` of the pattern (hashing a Pattern hashes
-its whole code; ``flags & re.I`` goes through the RegexFlag enum's Python ``__and__``)."""
-
-
-def literal_search(pattern: re.Pattern[str], text: str, lower: str | None = None) -> re.Match[str] | None:
-    """``pattern.search(text)``, found by ``str.find`` of the literal every match starts with.
-
-    A regex that starts with ``\\b`` (or is compiled with ``re.I``) is tried by ``search`` at
-    every position of the text; over a whole notice that costs about 20 ns a character per
-    expression. Where every match must start with a literal (``\\bhost (...)`` starts with
-    ``host ``; ``match.literal_prefix``), only the positions holding it are tried, with
-    ``match`` (which still sees the character before, for ``\\b`` and ``^``): the same first
-    match. ``lower``: ``aligned_lower(text)``, when the caller has it.
-    """
-    known = _LITERALS.get(id(pattern))
-    if known is None or known[0] is not pattern:
-        known = (pattern, *_literal_of(pattern))
-        if len(_LITERALS) < 4096:  # catalogs are compiled once; bounded all the same
-            _LITERALS[id(pattern)] = known  # holding the pattern keeps its id
-    _, literal, ignores_case = known
-    if not literal:
-        return pattern.search(text)
-    if ignores_case:
-        haystack = lower if lower is not None else aligned_lower(text)
-        if haystack is None:
-            return pattern.search(text)
-    else:
-        haystack = text
-    return _match_from(pattern, literal, haystack, text, haystack.find(literal))
-
-
-def _match_from(pattern: re.Pattern[str], literal: str, haystack: str, text: str,
-                at: int) -> re.Match[str] | None:
-    """The first match of ``pattern`` in ``text`` at a position of ``literal`` in ``haystack``
-    from ``at`` (the first such position, or -1) on."""
-    while at >= 0:
-        match = pattern.match(text, at)
-        if match is not None:
-            return match
-        at = haystack.find(literal, at + 1)
-    return None
-
-
-_Plan = tuple[tuple[re.Pattern[str], str, bool], ...]
-_PLANS: dict[int, tuple[object, _Plan]] = {}
-"""(expressions, their (pattern, literal, ignores case)) by ``id`` of a sequence of expressions
-that does not change (a catalog field's), as ``_LITERALS`` is for one pattern."""
-
-
-def first_search(expressions: Iterable[re.Pattern[str]], text: str) -> re.Match[str] | None:
-    """The match of the first of ``expressions`` that matches ``text`` anywhere: ``literal_search``
-    of each in turn, with the literals looked up once per sequence, the text lowercased once,
-    and an expression whose literal the text lacks passed over without a call."""
-    known = _PLANS.get(id(expressions))
-    if known is not None and known[0] is expressions:
-        plan = known[1]
-    else:
-        plan = tuple((pattern, *_literal_of(pattern)) for pattern in expressions)
-        if isinstance(expressions, Sequence) and not isinstance(expressions, list) and len(_PLANS) < 1024:
-            _PLANS[id(expressions)] = (expressions, plan)  # holding them keeps their id
-    lower = aligned_lower(text)
-    for pattern, literal, ignores_case in plan:
-        haystack = lower if ignores_case else text
-        if not literal or haystack is None:
-            match = pattern.search(text)
-        else:
-            at = haystack.find(literal)
-            if at < 0:
-                continue
-            match = _match_from(pattern, literal, haystack, text, at)
-        if match is not None:
-            return match
-    return None
-
-
-def _literal_of(pattern: re.Pattern[str]) -> tuple[str, bool]:
-    ignores_case = bool(pattern.flags & re.IGNORECASE)
-    if not isinstance(pattern.pattern, str) or pattern.flags & re.VERBOSE:
-        return "", ignores_case
-    literal = literal_prefix(pattern.pattern)
-    if ignores_case:
-        literal = literal.lower()
-    # an ASCII literal only: under re.I a non-ASCII letter may match an ASCII one (K and the
-    # Kelvin sign), which a plain find would miss
-    return (literal if literal.isascii() else ""), ignores_case
 
 
 def find_address(text: str | None) -> str | None:

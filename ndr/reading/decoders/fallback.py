@@ -34,6 +34,7 @@ from ...errors import Defect, DefectKind
 from . import textscan
 from .settle import settle
 from .base import Decoded, Mail, RawRecipient
+from ..search import literal_search
 from ..text import clean_address, find_address, mta_name, one_line, sole_addressee
 from .rfc3464 import enrich, recipients_in_text
 from ...safetext import utf8
@@ -113,7 +114,7 @@ class Fallback:
         inner = _attached_bounce(mail)
         if inner is None:
             text = mail.body_text
-            match = _INNER_FROM.search(text)
+            match = literal_search(_INNER_FROM, text)  # tried at line starts holding From/Return-Path
             if match is None:
                 return None
             data = b"X-NDR-Inner: 1\n" + utf8(text[match.start():])
@@ -212,12 +213,12 @@ def _lookalike(mail: Mail, scan: textscan.Scan, lay: Notices) -> bool:
     """A notice that only looks like a bounce (a challenge-response request, a quarantine or
     recall notice): one of the catalog's ``lookalikes`` phrases in its Subject or text, and no
     SMTP reply or status code anywhere in the text (a real refusal quotes one)."""
-    if not lay.lookalikes:
+    if not lay.lookalikes or scan.diagnostic is not None:  # the cheap test first: a reply
         return False
     subject = mail.subject.lower()
     if not any(p in subject or p in scan.lower for p in lay.lookalikes):
         return False
-    return scan.diagnostic is None and codes.find_status(scan.text) is None
+    return codes.find_status(scan.text) is None
 
 
 def _named_in_subject(mail: Mail) -> list[str]:
@@ -243,16 +244,15 @@ def _inline_header(mail: Mail, lay: Notices) -> mime.Headers | None:
     return mime.parse_headers(head) if head else None
 
 
-_QUOTED = regex(r"^>", re.M)
 _FORWARD_MARKERS = ("forwarded message", "original message", "begin forwarded message")
 
 
 def _framing_defects(text: str) -> list[Defect]:
     """A bounce read from text that a person forwarded or quoted, not from the notice itself."""
     head = text[:20000]
-    if len(_QUOTED.findall(head)) >= 3:
+    if head.startswith(">") + head.count("\n>") >= 3:  # lines opening with ">" (as ^> under re.M)
         return [Defect(DefectKind.QUOTED_BOUNCE, "the bounce was read from quoted text ('> ' lines)")]
-    if _INNER_FROM.search(head) and any(m in head.lower() for m in _FORWARD_MARKERS):
+    if literal_search(_INNER_FROM, head) and any(m in head.lower() for m in _FORWARD_MARKERS):
         return [Defect(DefectKind.FORWARDED_BOUNCE, "the bounce was read from the text of a forwarded message")]
     return []
 

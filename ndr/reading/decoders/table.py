@@ -46,6 +46,33 @@ def _find_line(lower: str, phrases: Iterable[str], start: int = 0) -> int | None
     return lower.rfind("\n", 0, best) + 1
 
 
+_MARKERS: dict[str, tuple[bool, tuple[str, ...]]] = {}
+"""Each detection marker: (written with single spaces between words only, its words)."""
+
+
+def _holds(marker: str, scanned: str, folded: list[str]) -> bool:
+    """``marker in " ".join(scanned.split())`` (a marker may span a line break), with the fold
+    made (into ``folded``) only when ``scanned`` itself cannot tell: a marker of single-spaced
+    words that ``scanned`` holds is in the fold too, and one whose word ``scanned`` lacks is not
+    (a word lies within one of the fold's runs, which are ``scanned``'s)."""
+    known = _MARKERS.get(marker)
+    if known is None:
+        words = tuple(marker.split())
+        known = (marker == " ".join(words), words)
+        if len(_MARKERS) < 4096:  # a catalog's markers; bounded all the same
+            _MARKERS[marker] = known
+    plain, words = known
+    if plain:
+        if marker in scanned:
+            return True
+        for word in words:
+            if word not in scanned:
+                return False
+    if not folded:
+        folded.append(" ".join(scanned.split()))
+    return marker in folded[0]
+
+
 def _first_group(expressions: tuple[re.Pattern[str], ...], lines: Iterable[str]) -> str | None:
     if not expressions:
         return None
@@ -81,7 +108,8 @@ class TableDecoder:
         # sender, subject, header values, then the body with all whitespace folded.
         subject: str | None = None
         headers: dict[str, str | None] = {}
-        flat: str | None = None
+        scanned: str | None = None
+        folded: list[str] = []
         for layout, checks in mail.catalog.detectors:
             for sender, subject_tests, header_tests, body in checks:
                 if sender is not None and not sender.check(mail.sender):
@@ -103,9 +131,12 @@ class TableDecoder:
                 if not passed:
                     continue
                 if body:
-                    if flat is None:
-                        flat = " ".join(mail.body_lower[:_BODY_SCAN].split())
-                    if not any(marker in flat for marker in body):
+                    if scanned is None:
+                        scanned = mail.body_lower[:_BODY_SCAN]
+                    for marker in body:
+                        if _holds(marker, scanned, folded):
+                            break
+                    else:
                         continue
                 break  # this alternative detects the layout
             else:

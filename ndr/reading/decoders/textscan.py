@@ -19,11 +19,13 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Collection, Iterable
 
 from ...catalog import codes
 from .base import Mail
-from ..text import find_address, first_search
+from ..search import first_search, literal_search
+from ..text import find_address
 from ...catalog.notices import Notices, Patterns, command_in
 from ...lazy import regex
 
@@ -41,6 +43,8 @@ _REPLY_MARK_END = regex(r"(?:said:|returned was:|<<<|out:)\Z", re.I)  # in a 13-
 
 def _reply_line(text: str) -> bool:
     """``bool(_REPLY_LINE.search(text))``, found from its reply codes."""
+    if "4" not in text and "5" not in text:  # a code opens with one (most paragraphs hold none)
+        return False
     for code in _REPLY_CODE.finditer(text):
         ends = [code.start()]  # where the marker may end: before an optional quote and space
         if ends[0] and text[ends[0] - 1] in "\"'([":
@@ -108,11 +112,13 @@ def summary(text: str) -> str | None:
     kept: list[str] = []
     size = 0
     for line in text.split("\n"):
-        if _WORD.search(line) and not _SEPARATOR.match(line):
-            kept.append(line.strip())
-            size += len(kept[-1]) + 1
-            if size > SUMMARY_LIMIT:  # the rest would be cut off
-                break
+        first = line[:1]  # most lines open with a word character; a rule opens with its own
+        if not (first.isalnum() or _WORD.search(line)) or (first in _SEPARATOR_STARTS and _SEPARATOR.match(line)):
+            continue
+        kept.append(line.strip())
+        size += len(kept[-1]) + 1
+        if size > SUMMARY_LIMIT:  # the rest would be cut off
+            break
     words = " ".join(kept)
     if len(words) > SUMMARY_LIMIT:
         words = words[:SUMMARY_LIMIT].rsplit(" ", 1)[0]
@@ -130,11 +136,15 @@ def paragraph_command(mail: Mail, lay: Notices | None, address: str | None,
     if not paragraph:
         return None
     end = len(paragraph)
-    if others:
+    own = (address or "").lower()
+    # Only another recipient's mention ends the paragraph early: none when ``others`` names
+    # only this one (a notice about one recipient), nor when no "@" follows (a token found
+    # from ``len(own)`` on holds one after its first character).
+    lower = paragraph.lower() if others and (len(others) > 1 or own not in others) else ""
+    if lower.find("@", len(own) + 1) >= 0:
         # The addresses the (short) paragraph holds, each looked up in ``others``: linear in
         # the recipients, where a search of the paragraph for every other one was quadratic.
-        own = (address or "").lower()
-        for match in _ADDRESS_TOKEN.finditer(paragraph.lower(), len(own)):
+        for match in _ADDRESS_TOKEN.finditer(lower, len(own)):
             token = match.group(0).rstrip(".")
             if token != own and token in others:
                 end = match.start()
@@ -190,15 +200,44 @@ def human_text(mail: Mail, lay: Notices) -> tuple[str, str]:
     """The text before the returned original: (folded text, its lowercase)."""
     text, lower = mail.body_folded, mail.body_lower
     end = len(lower)
-    for phrase in lay.ends:
-        found = lower.find(phrase, 0, end)
-        if found >= 0:
-            end = lower.rfind("\n", 0, found) + 1
+    # The text ends at the line of the first phrase found (the phrases hold no newline: one
+    # found before ``end`` lies before it whole): phrases a text cannot hold are not looked for.
+    for core, phrases in _end_groups(lay.ends):
+        if core not in lower:
+            continue
+        for phrase in phrases:
+            found = lower.find(phrase, 0, end) if phrase in lower else -1
+            if found >= 0:
+                end = lower.rfind("\n", 0, found) + 1
     if lay.headers_end is not None:
-        match = lay.headers_end.search(lower, 0, end)
+        # tried where a header name stands, not at every character (``literal_search``)
+        match = literal_search(lay.headers_end, lower[:end])
         if match:
             end = match.start()
     return text[:end], lower[:end]
+
+
+_END_GROUPS: dict[int, tuple[object, tuple[tuple[str, tuple[str, ...]], ...]]] = {}
+
+
+def _end_groups(ends: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``ends`` grouped under the shortest core (a phrase without its rules and punctuation) each
+    holds: ten of the shipped phrases hold ``original message``, and a text that lacks it lacks
+    all ten. A phrase alone in its group is its own core. Built once per catalog."""
+    known = _END_GROUPS.get(id(ends))
+    if known is not None and known[0] is ends:
+        return known[1]
+    cores = sorted({phrase.strip(_RULES) for phrase in ends} - {""}, key=len)
+    groups: dict[str, list[str]] = {}
+    for phrase in ends:
+        groups.setdefault(next((core for core in cores if core in phrase), phrase), []).append(phrase)
+    plan = tuple((core if len(members) > 1 else members[0], tuple(members)) for core, members in groups.items())
+    if len(_END_GROUPS) < 16:  # one per catalog
+        _END_GROUPS[id(ends)] = (ends, plan)  # holding them keeps their id
+    return plan
+
+
+_RULES = " -=_*#.:"
 
 
 def paragraph_of(mail: Mail, address: str | None, limit: int = 600) -> str | None:
@@ -246,21 +285,28 @@ _MEMO_TEXT = 4096
 # entry a hit, which real archives do not.
 @functools.lru_cache(maxsize=1024)
 def _remembered_group(expressions: Iterable[re.Pattern[str]], text: str) -> str | None:
-    match = first_search(expressions, text)
+    return _group(first_search(expressions, text))
+
+
+def _group(match: re.Match[str] | None) -> str | None:
     return match.group(1).strip("[]").rstrip(".").lower() if match else None
 
 
 def scan(mail: Mail, lay: Notices) -> Scan:
     """Read the human-readable text of ``mail`` (see the module docstring)."""
     text, lower = human_text(mail, lay)
-    own = {a for a in (find_address(mail.headers.get("from")), find_address(mail.headers.get("to"))) if a}
-    own = {a.lower() for a in own}
+    own = {a.lower() for a in (find_address(mail.headers.get("from")), find_address(mail.headers.get("to"))) if a}
     blocks: dict[str, Block] = {}
     current: Block | None = None
     paragraph: list[str] = []
     diagnostic: str | None = None
-    for raw_line in text.split("\n"):
-        line = _QUOTE.sub("", raw_line) if raw_line.startswith(">") else raw_line
+    # an ASCII text's lowercase has its characters where it has them: its lines are the lines'
+    # lowercase, which the recipient shapes (re.I) are searched with
+    aligned = text.isascii()
+    for raw_line, low_line in zip(text.split("\n"), lower.split("\n") if aligned else repeat(None)):
+        line = raw_line
+        if raw_line.startswith(">"):
+            line, low_line = _QUOTE.sub("", raw_line), None
         stripped = line.strip()
         if not stripped:
             diagnostic = _first_reply(diagnostic, paragraph)
@@ -277,21 +323,11 @@ def scan(mail: Mail, lay: Notices) -> Scan:
             current = None
             continue
         paragraph.append(stripped)
-        match = None if lay.quoted_fields and stripped.lower().startswith(lay.quoted_fields) \
-            else _recipient_line(lay, line)
+        # every recipient shape names an address: a line without "@" needs no test at all
+        match = None if "@" not in line or (lay.quoted_fields and stripped.lower().startswith(
+            lay.quoted_fields)) else first_search(lay.recipients, line, low_line)
         if match:
-            address = match.group("address").strip(".")
-            key = address.lower()
-            if key in own:
-                current = None
-                continue
-            block = blocks.get(key)
-            rest = _rest(line, match.end(), stripped if block is not None else None)
-            if block is None:
-                block = blocks[key] = Block(address, head=stripped)
-            if rest:
-                block.lines.append(rest)
-            current = block
+            current = _opened(blocks, own, line, stripped, match)
             continue
         if first in _SUCCESS_STARTS and _SUCCESS_LINE.match(line):
             continue
@@ -307,7 +343,24 @@ def scan(mail: Mail, lay: Notices) -> Scan:
     if diagnostic is None and not blocks:
         diagnostic = _code_line(text)
     return Scan(text=text, lower=lower, blocks=blocks, diagnostic=diagnostic,
-                reporting_mta=first_group(lay.reporting_mta, text))
+                reporting_mta=_group(first_search(lay.reporting_mta, text, lower if aligned else None)))
+
+
+def _opened(blocks: dict[str, Block], own: set[str], line: str, stripped: str,
+            match: re.Match[str]) -> Block | None:
+    """The block a recipient line opens, or adds its text to; None for the message's own
+    addresses (its From and To)."""
+    address = match.group("address").strip(".")
+    key = address.lower()
+    if key in own:
+        return None
+    block = blocks.get(key)
+    rest = _rest(line, match.end(), stripped if block is not None else None)
+    if block is None:
+        block = blocks[key] = Block(address, head=stripped)
+    if rest:
+        block.lines.append(rest)
+    return block
 
 
 def _first_reply(diagnostic: str | None, paragraph: list[str]) -> str | None:
@@ -315,17 +368,6 @@ def _first_reply(diagnostic: str | None, paragraph: list[str]) -> str | None:
     if diagnostic is None and paragraph and _reply_line(" ".join(paragraph)):
         return " ".join(paragraph)
     return diagnostic
-
-
-def _recipient_line(lay: Notices, line: str) -> re.Match[str] | None:
-    """The first ``recipients`` shape that matches ``line``."""
-    if "@" not in line:  # every shape names an address: most lines need no regex at all
-        return None
-    for shape in lay.recipients:
-        match = shape.search(line)
-        if match:
-            return match
-    return None
 
 
 def _rest(line: str, end: int, again: str | None) -> str:
