@@ -118,7 +118,7 @@ def _drop_scripts(html: str) -> str:
 
 def find_address(text: str | None) -> str | None:
     """The first plausible e-mail address in ``text``, without brackets or a trailing dot."""
-    if not text:
+    if not text or "@" not in text:  # every address holds one: no search of a text without
         return None
     match = _ADDRESS.search(text)
     if not match:
