@@ -19,6 +19,7 @@ from .reading.cause import classify_record
 from .reading.statuses import settle as settle_status
 from .reading.decoders import decode
 from .reading.decoders.base import Decoded, Mail, RawRecipient
+from .reading.charsets import decode_words
 from .reading.text import one_line
 from .errors import Defect, DefectKind, Defects, FileNameError, InputError
 from .reading.mime import Headers
@@ -138,13 +139,10 @@ def parse_bytes(data: bytes, catalog: Catalog, policy: Policy = DEFAULT) -> Repo
     reporting_line = one_line(decoded.reporting_mta)
     recipients = tuple(_result(raw, decoded, catalog, policy, reporters, identity, reporting_line)
                        for raw in decoded.recipients)
-    return Report(
-        kind=decoded.kind, decoder=decoded.decoder, recipients=recipients,
-        reporting_mta=reporting_line,
-        received_from_mta=one_line(decoded.received_from_mta), arrival_date=decoded.arrival_date,
-        original_envelope_id=one_line(decoded.original_envelope_id),
-        original=original, subject=one_line(mail.subject), defects=tuple(defects),
-    )
+    return _new_report(  # every field, in Report's order
+        decoded.kind, decoded.decoder, recipients, reporting_line,
+        one_line(decoded.received_from_mta), decoded.arrival_date,
+        one_line(decoded.original_envelope_id), original, one_line(mail.subject), tuple(defects))
 
 
 def _limit_recipients(decoded: Decoded, mail: Mail, policy: Policy) -> None:
@@ -229,18 +227,16 @@ def _result(raw: RawRecipient, decoded: Decoded, catalog: Catalog, policy: Polic
 
 
 _new_result = slot_builder(RecipientResult)
+_new_report = slot_builder(Report)
 
 
 def _original(headers: Headers | None) -> OriginalMessage:
     if headers is None:
         return OriginalMessage()
+    get = headers.get  # a value's encoded words decoded (Headers.decoded), then made one line
+    subject, from_, to, date = [one_line(decode_words(value)) if value else None
+                                for value in (get("subject"), get("from"), get("to"), get("date"))]
+    return _new_original(one_line(get("message-id")), subject, from_, to, date, None)
 
-    def value(name: str) -> str | None:
-        raw = headers.decoded(name)
-        return one_line(raw) if raw else None
 
-    message_id = headers.get("message-id")
-    return OriginalMessage(
-        message_id=one_line(message_id), subject=value("subject"),
-        from_=value("from"), to=value("to"), date=value("date"),
-    )
+_new_original = slot_builder(OriginalMessage)

@@ -115,7 +115,9 @@ def _read_whole(path: str, limits: Limits) -> bytes | None:
             return None
         want = info.st_size + 1  # one more: a file that grew since is still seen whole, or cut
         data = more = os.read(fd, want)
-        while more and len(data) < want:  # a read may return less (a signal, some file systems)
+        # A read may return less (a signal, some file systems): read on, but not once the file
+        # as fstat saw it is whole (the read that would find its end costs a system call).
+        while more and info.st_size > len(data):
             more = os.read(fd, want - len(data))
             data += more
     except OSError:
