@@ -29,7 +29,7 @@ def test_split_in_memory_gives_what_the_line_reader_gives(body: bytes) -> None:
         assert list(split_bytes(data, "s", "m")) == _by_lines(data)
 
 
-def test_the_fast_path_is_taken_and_agrees_on_the_rules() -> None:
+def test_a_small_mbox_splits_by_the_rules() -> None:
     data = (b"From a\n" b"one\n\n" b"From b\n" b">From c\n" b"From d\n" b"\r\n"
             b"From e\n" b"\n" b"From f")
     got = list(split_bytes(data, "s", "m"))
