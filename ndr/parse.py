@@ -19,10 +19,11 @@ from .reading.cause import classify_record
 from .reading.statuses import settle as settle_status
 from .reading.decoders import decode
 from .reading.decoders.base import Decoded, Mail, RawRecipient
+from .reading.charsets import decode_words
 from .reading.text import one_line
 from .errors import Defect, DefectKind, Defects, FileNameError, InputError
 from .reading.mime import Headers
-from .model import Kind, OriginalMessage, RecipientResult, Report
+from .model import Kind, OriginalMessage, RecipientResult, Report, slot_builder
 from .policy import DEFAULT, Policy
 from .safetext import utf8
 from .lazy import regex
@@ -135,15 +136,13 @@ def parse_bytes(data: bytes, catalog: Catalog, policy: Policy = DEFAULT) -> Repo
     reporters = platform.Reporters(mail, reporting)  # looked at only when an entry needs it
     original = _original(original_headers)
     identity = _identity(original, data) if decoded.recipients else ""  # only records need it
-    recipients = tuple(_result(raw, decoded, catalog, policy, reporters, identity)
+    reporting_line = one_line(decoded.reporting_mta)
+    recipients = tuple(_result(raw, decoded, catalog, policy, reporters, identity, reporting_line)
                        for raw in decoded.recipients)
-    return Report(
-        kind=decoded.kind, decoder=decoded.decoder, recipients=recipients,
-        reporting_mta=one_line(decoded.reporting_mta),
-        received_from_mta=one_line(decoded.received_from_mta), arrival_date=decoded.arrival_date,
-        original_envelope_id=one_line(decoded.original_envelope_id),
-        original=original, subject=one_line(mail.subject), defects=tuple(defects),
-    )
+    return _new_report(  # every field, in Report's order
+        decoded.kind, decoded.decoder, recipients, reporting_line,
+        one_line(decoded.received_from_mta), decoded.arrival_date,
+        one_line(decoded.original_envelope_id), original, one_line(mail.subject), tuple(defects))
 
 
 def _limit_recipients(decoded: Decoded, mail: Mail, policy: Policy) -> None:
@@ -195,8 +194,9 @@ def record_id(identity: str, recipient: str | None, action: str | None) -> str:
 
 
 def _result(raw: RawRecipient, decoded: Decoded, catalog: Catalog, policy: Policy,
-            reporters: Container[str], identity: str) -> RecipientResult:
-    """One recipient classified, with its ``record_id`` from the bounced message's ``identity``."""
+            reporters: Container[str], identity: str, reporting_line: str | None) -> RecipientResult:
+    """One recipient classified, with its ``record_id`` from the bounced message's ``identity``;
+    ``reporting_line`` is the report's reporting MTA as one line."""
     verdict, last_status = classify_record(
         catalog, status=raw.status, reply=raw.reply_code, text=raw.diagnostic, action=raw.action,
         lang=policy.lang or "en", last_error=raw.last_error, last_error_status=raw.last_error_status,
@@ -207,35 +207,36 @@ def _result(raw: RawRecipient, decoded: Decoded, catalog: Catalog, policy: Polic
                                           reason=catalog.reason(verdict.reason), action=raw.action,
                                           reply=raw.reply_code, diagnostic=raw.diagnostic,
                                           preset=raw.reason)
-    # Text taken from the input is one line, without control characters, in every record.
+    # Text taken from the input is one line, without control characters, in every record
+    # (one_line of a missing value is None: not called for one).
     recipient = one_line(raw.recipient)
-    return RecipientResult(
-        recipient=recipient, action=raw.action, status=status,
-        status_source=status_source,
-        reply_code=raw.reply_code, diagnostic_code=one_line(raw.diagnostic),
-        diagnostic_type=one_line(raw.diagnostic_type),
-        original_recipient=one_line(raw.original_recipient), remote_mta=one_line(raw.remote_mta),
-        reporting_mta=one_line(raw.reporting_mta or decoded.reporting_mta),
-        last_attempt_date=raw.last_attempt_date, will_retry_until=raw.will_retry_until,
-        smtp_command=one_line(raw.smtp_command), reason=verdict.reason, hard=verdict.hard,
-        rule=verdict.rule, catalog_id=verdict.entry.id if verdict.entry is not None else None,
-        summary=verdict.summary or None, causes=verdict.causes, fixes=verdict.fixes, who=verdict.who,
-        feedback_type=one_line(raw.feedback_type),
-        last_error_status=last_status if raw.last_error else None, last_error=one_line(raw.last_error),
-        record_id=record_id(identity, recipient, raw.action),
-    )
+    last_error = one_line(raw.last_error) if raw.last_error else None
+    return _new_result(  # every field, in RecipientResult's order
+        recipient, raw.action, status, raw.reply_code, one_line(raw.diagnostic),
+        one_line(raw.diagnostic_type) if raw.diagnostic_type else None,
+        one_line(raw.original_recipient) if raw.original_recipient else None,
+        one_line(raw.remote_mta) if raw.remote_mta else None,
+        one_line(raw.reporting_mta) if raw.reporting_mta else reporting_line,
+        raw.last_attempt_date, raw.will_retry_until,
+        one_line(raw.smtp_command) if raw.smtp_command else None,
+        verdict.reason, verdict.hard, verdict.rule,
+        verdict.entry.id if verdict.entry is not None else None, verdict.summary or None,
+        verdict.causes, verdict.fixes, verdict.who,
+        one_line(raw.feedback_type) if raw.feedback_type else None, status_source,
+        last_status if raw.last_error else None, last_error, record_id(identity, recipient, raw.action))
+
+
+_new_result = slot_builder(RecipientResult)
+_new_report = slot_builder(Report)
 
 
 def _original(headers: Headers | None) -> OriginalMessage:
     if headers is None:
         return OriginalMessage()
+    get = headers.get  # a value's encoded words decoded (Headers.decoded), then made one line
+    subject, from_, to, date = [one_line(decode_words(value)) if value else None
+                                for value in (get("subject"), get("from"), get("to"), get("date"))]
+    return _new_original(one_line(get("message-id")), subject, from_, to, date, None)
 
-    def value(name: str) -> str | None:
-        raw = headers.decoded(name)
-        return one_line(raw) if raw else None
 
-    message_id = headers.get("message-id")
-    return OriginalMessage(
-        message_id=one_line(message_id), subject=value("subject"),
-        from_=value("from"), to=value("to"), date=value("date"),
-    )
+_new_original = slot_builder(OriginalMessage)

@@ -79,10 +79,32 @@ def read_single(path: str, limits: Limits = DEFAULT_LIMITS) -> RawMessage | None
     """A regular file that holds one message (not an mbox) and fits the size limit, read whole
     with one open, one fstat and one read; ``None`` for anything else (a folder, an mbox, a
     special or unreadable file, a larger file), which the general readers then take, and report.
+    """
+    data = _read_whole(path, limits)
+    if data is None or data.startswith(b"From "):
+        return None
+    return RawMessage(path, 0, data)
+
+
+def read_file(path: str, limits: Limits = DEFAULT_LIMITS) -> Iterator[RawMessage] | None:
+    """The messages of a regular file that fits the size limit: one message, or those of an mbox
+    split in memory (``split_bytes``); ``None`` for anything else, as ``read_single``.
 
     The common case of ``ndr parse FILE...``: without a buffered reader and a first-line probe,
-    reading a bounce costs about what the stdlib's ``open().read()`` does.
+    reading a bounce costs about what the stdlib's ``open().read()`` does, and an mbox is not
+    read a second time, line by line.
     """
+    data = _read_whole(path, limits)
+    if data is None:
+        return None
+    if not data.startswith(b"From "):
+        return iter((RawMessage(path, 0, data),))
+    return split_bytes(data, path, None, limits)
+
+
+def _read_whole(path: str, limits: Limits) -> bytes | None:
+    """The bytes of a regular file shorter than ``limits.max_message_bytes``, with one open, one
+    fstat and one read; ``None`` for anything else (the general readers take it and report)."""
     try:
         fd = os.open(path, _OPEN_FLAGS)
     except OSError:
@@ -93,16 +115,18 @@ def read_single(path: str, limits: Limits = DEFAULT_LIMITS) -> RawMessage | None
             return None
         want = info.st_size + 1  # one more: a file that grew since is still seen whole, or cut
         data = more = os.read(fd, want)
-        while more and len(data) < want:  # a read may return less (a signal, some file systems)
+        # A read may return less (a signal, some file systems): read on, but not once the file
+        # as fstat saw it is whole (the read that would find its end costs a system call).
+        while more and info.st_size > len(data):
             more = os.read(fd, want - len(data))
             data += more
     except OSError:
         return None
     finally:
         os.close(fd)
-    if data.startswith(b"From ") or len(data) > limits.max_message_bytes:
-        return None  # an mbox, or a file that grew past the limit: read as a stream
-    return RawMessage(path, 0, data)
+    if len(data) > limits.max_message_bytes:
+        return None  # a file that grew past the limit: read as a stream
+    return data
 
 
 def open_input(path: str | os.PathLike[str]) -> io.BufferedReader:
@@ -224,6 +248,46 @@ def split_stream(lines: Iterable[bytes], source: str, member: str | None = None,
     yield RawMessage(source, index, b"".join(parts), member, truncated)
 
 
+def split_bytes(data: bytes, source: str, member: str | None = None,
+                limits: Limits = DEFAULT_LIMITS) -> Iterator[RawMessage]:
+    """``split_stream`` over the lines of ``data`` (as ``readline(MAX_LINE)`` gives them), the same
+    messages; an mbox that fits both ``MAX_LINE`` and the size limit is split by ``bytes.find``
+    instead of a loop over its lines.
+
+    Why that is the same: in such an mbox no message is cut and no line comes in pieces, so a
+    line starts at 0 or after a newline; a separator is a ``From `` line whose previous line is
+    blank (``\\n`` or ``\\r\\n``, never the first line nor a separator, which start with ``From ``:
+    so the message before it always has content); a ``>From `` at a line start loses its ``>``.
+    """
+    first_end = data.find(b"\n") + 1
+    if (len(data) > MAX_LINE or len(data) > limits.max_message_bytes or first_end == 0
+            or not data.startswith(b"From ") or b"\r" in data[:first_end].rstrip(b"\r\n")):
+        # not an mbox, one line only, bare CR line ends, long lines or a cut: the general rules
+        yield from split_stream(_lines(io.BytesIO(data), None), source, member, limits)
+        return
+    index = 0
+    start = first_end  # the first From line is dropped
+    at = data.find(b"\nFrom ", start - 1)
+    while at >= 0:
+        if data[at - 1] == 10 or (data[at - 1] == 13 and data[at - 2] == 10):  # after a blank line
+            yield RawMessage(source, index, _unquoted(data[start:at + 1]), member)
+            index += 1
+            end = data.find(b"\n", at + 1)
+            if end < 0:  # the separator is the last line: an empty message follows
+                start = len(data)
+                break
+            start = end + 1
+            at = data.find(b"\nFrom ", end)
+        else:
+            at = data.find(b"\nFrom ", at + 1)
+    yield RawMessage(source, index, _unquoted(data[start:]), member)
+
+
+def _unquoted(message: bytes) -> bytes:
+    """``>From `` at the start of a line loses one ``>`` (mboxrd quoting)."""
+    return _FROM_QUOTED.sub(b"From ", message) if b">From " in message else message
+
+
 def mbox_spans(path: str | Path, chunk: int = _MIB) -> Iterator[tuple[int, int]]:
     """The byte ranges of the messages of a plain (uncompressed) file, read in chunks.
 
@@ -280,9 +344,7 @@ def read_span(handle: IO[bytes], start: int, end: int, limits: Limits = DEFAULT_
     handle.seek(start)
     want = end - start
     data = handle.read(min(want, limits.max_message_bytes))
-    if b">From " in data:
-        data = _FROM_QUOTED.sub(b"From ", data)
-    return data, want > limits.max_message_bytes
+    return _unquoted(data), want > limits.max_message_bytes
 
 
 def error_text(exc: BaseException) -> str:

@@ -12,7 +12,7 @@ import os
 import sys
 from typing import IO, TYPE_CHECKING, Iterator
 
-from .mbox import DEFAULT_LIMITS, Limits, Problem, RawMessage, iter_plain, read_single
+from .mbox import DEFAULT_LIMITS, Limits, Problem, RawMessage, iter_plain, read_file
 from ..errors import InputError
 
 if TYPE_CHECKING:
@@ -61,9 +61,9 @@ def iter_path(given: str, stdin: IO[bytes] | None = None,
         yield RawMessage("-", 0, data[:limits.max_message_bytes], None, cut)
         return
     if not given.lower().endswith(_NEEDS_ARCHIVES):  # the common case, one message in a file
-        single = read_single(given, limits)
-        if single is not None:
-            yield single
+        messages = read_file(given, limits)
+        if messages is not None:
+            yield from messages
             return
     if not os.path.isdir(given):  # a file: one stat, no Path objects
         yield from iter_file(given, limits)
