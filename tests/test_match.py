@@ -129,11 +129,3 @@ def test_a_full_word_memo_still_gives_every_candidate(monkeypatch: pytest.Monkey
                  "550 5.1.1 <a@b.example>: recipient address rejected: user unknown in virtual mailbox table"):
         assert table._first(fold(text)) == table.first_linear(fold(text))
     assert len(table.by_word) == 3
-
-
-def test_the_phrase_table_still_imports_from_its_old_place() -> None:
-    from ndr.catalog import match, phrase_index
-
-    assert match.PatternTable is phrase_index.PatternTable
-    with pytest.raises(AttributeError):
-        match.no_such_name  # noqa: B018

@@ -295,11 +295,3 @@ def pattern_key(raw: Any) -> str:
         return "\x00".join(raw)
     return "regex\x00" + str(raw.get("regex"))
 
-
-def __getattr__(name: str) -> Any:
-    """``PatternTable``'s old place (it lives in ``phrase_index`` now, which imports this module)."""
-    if name == "PatternTable":
-        from .phrase_index import PatternTable
-
-        return PatternTable
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
