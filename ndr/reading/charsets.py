@@ -111,10 +111,11 @@ def _split_content_type(value: str) -> tuple[str, dict[str, str]]:
         ctype = "text/plain" if ctype in ("text", "") else ctype + "/unknown"
     params: dict[str, str] = {}
     if rest:
-        for match in _PARAM.finditer(";" + rest):
-            name = match.group(1).lower().rstrip("*")
-            raw = match.group(2) if match.group(2) is not None else match.group(3)
-            params.setdefault(name, raw.replace('\\"', '"') if raw else "")
+        # findall gives "" for the branch not taken: a quoted value when it is not empty, else
+        # the bare one ("" when the quoted branch matched an empty value), as the groups say
+        for name, quoted, bare in _PARAM.findall(";" + rest):
+            raw = quoted or bare
+            params.setdefault(name.lower().rstrip("*"), raw.replace('\\"', '"') if raw else "")
     return ctype, params
 
 
