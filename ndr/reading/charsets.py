@@ -27,27 +27,45 @@ _NOT_CHARSETS = frozenset({"punycode", "idna", "unicode-escape", "raw-unicode-es
 
 def decode_bytes(data: bytes, charset: str | None) -> str:
     """Decode ``data`` in ``charset``; guess UTF-8, then ISO-2022-JP, then Latin-1 when unsure."""
-    name = (charset or "").strip().strip('"').lower()
-    if name and name not in ("us-ascii", "ascii"):
-        name = _CHARSET_ALIASES.get(name, name)
+    codec = (_codec(charset) if len(charset) <= 64 else _codec.__wrapped__(charset)) if charset else None
+    if codec is not None:
         try:
-            info = codecs.lookup(name)
-        except (LookupError, ValueError):  # unknown, or a name holding a NUL
-            info = None
-        if (info is not None and getattr(info, "_is_text_encoding", True)  # not hex, rot13 ...
-                and info.name not in _NOT_CHARSETS):
-            try:
-                return no_surrogates(data.decode(info.name, "replace"))  # utf-7: "+2D0-"
-            except (UnicodeError, ValueError, TypeError):  # idna & co. fail even with "replace"
-                pass
+            text = data.decode(codec, "replace")
+        except (UnicodeError, ValueError, TypeError):  # idna & co. fail even with "replace"
+            pass
+        else:
+            # UTF-8's decoder never yields a lone surrogate (it replaces encoded ones): only the
+            # other codecs' texts are searched for them (utf-7: "+2D0-")
+            return text if codec == "utf-8" else no_surrogates(text)
     if data.isascii():
-        if b"\x1b$" in data or b"\x1b(" in data:
+        # an escape byte first (memchr): most texts have none, and two-byte finds cost more
+        if b"\x1b" in data and (b"\x1b$" in data or b"\x1b(" in data):
             return data.decode("iso2022_jp", "replace")
         return data.decode("ascii")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         return data.decode("cp1252", "replace")
+
+
+# A charset parameter's codec, found once per distinct value (a part's text is decoded by it;
+# most parts of an archive declare one of a few charsets). At most 256 values of at most 64
+# characters are kept.
+@functools.lru_cache(maxsize=256)
+def _codec(charset: str) -> str | None:
+    """The codec name to decode ``charset`` with; None for ASCII, an unknown name or a codec
+    that is no mail charset (those texts are guessed)."""
+    name = charset.strip().strip('"').lower()
+    if not name or name in ("us-ascii", "ascii"):
+        return None
+    name = _CHARSET_ALIASES.get(name, name)
+    try:
+        info = codecs.lookup(name)
+    except (LookupError, ValueError):  # unknown, or a name holding a NUL
+        return None
+    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_CHARSETS:  # hex, rot13 ...
+        return None
+    return info.name
 
 
 def decode_words(value: str) -> str:
@@ -93,10 +111,11 @@ def _split_content_type(value: str) -> tuple[str, dict[str, str]]:
         ctype = "text/plain" if ctype in ("text", "") else ctype + "/unknown"
     params: dict[str, str] = {}
     if rest:
-        for match in _PARAM.finditer(";" + rest):
-            name = match.group(1).lower().rstrip("*")
-            raw = match.group(2) if match.group(2) is not None else match.group(3)
-            params.setdefault(name, raw.replace('\\"', '"') if raw else "")
+        # findall gives "" for the branch not taken: a quoted value when it is not empty, else
+        # the bare one ("" when the quoted branch matched an empty value), as the groups say
+        for name, quoted, bare in _PARAM.findall(";" + rest):
+            raw = quoted or bare
+            params.setdefault(name.lower().rstrip("*"), raw.replace('\\"', '"') if raw else "")
     return ctype, params
 
 

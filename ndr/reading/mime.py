@@ -21,6 +21,9 @@ from typing import Iterator
 from ..errors import Defect, DefectKind, Defects
 from ..policy import DEFAULT, Policy
 from .charsets import _unbase64, decode_bytes, decode_words, split_content_type
+# (re-exported: readers of a returned message's bytes use them through this module)
+from .framing import _HEADER_LINE, strip_framing, cut_long_lines as cut_long_lines, \
+    normalise_newlines as normalise_newlines
 from ..lazy import regex
 
 class Headers:
@@ -144,8 +147,7 @@ _LINE_START = regex(r"^[^ \t\n]", re.M)
 _STRAY_LINE = regex(r"^(?![ \t]|[!-9;-~]+[ \t]*:).+$", re.M)
 # A line of a header block that is neither a field nor a continuation: after a newline (a
 # literal first character lets the search skip from newline to newline in C; ``^`` with
-# re.M would try every position), and at the very start.
-_HEADER_LINE = regex(rb"\A(?:[ \t]|[!-9;-~]+[ \t]*:)")  # \A: linear even under search
+# re.M would try every position); a first line is checked by ``framing._HEADER_LINE``.
 _NOT_HEADER_LINE = regex(rb"\n(?![ \t]|[!-9;-~]+[ \t]*:)")
 
 
@@ -213,45 +215,6 @@ def split_header_body(data: bytes) -> tuple[bytes, bytes]:
     return data[:end], data[end + 2:]
 
 
-def normalise_newlines(data: bytes) -> bytes:
-    """CRLF and bare CR become LF, so all three line-ending styles parse alike."""
-    if b"\r" in data:
-        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-    return data
-
-
-def cut_long_lines(data: bytes, limit: int, defects: list[Defect]) -> bytes:
-    """``data`` with every line longer than ``limit`` bytes cut to ``limit`` (one defect).
-
-    Looks only at every ``limit // 2``-th byte window: a line longer than ``limit`` holds a whole
-    window without a newline, so a message of short lines costs a few ``bytes.find`` calls.
-    """
-    if limit <= 0 or len(data) <= limit:
-        return data
-    step = max(limit // 2, 1)
-    kept: list[bytes] = []
-    kept_from = position = 0
-    cut = 0
-    while position + step <= len(data):
-        if data.find(b"\n", position, position + step) >= 0:
-            position += step
-            continue
-        start = data.rfind(b"\n", 0, position) + 1
-        end = data.find(b"\n", position)
-        if end < 0:
-            end = len(data)
-        if end - start > limit:
-            kept.append(data[kept_from: start + limit])
-            kept_from = end
-            cut += 1
-        position = end
-    if not cut:
-        return data
-    defects.append(Defect(DefectKind.LINE_LIMIT, f"{cut} line(s) longer than {limit} bytes were cut"))
-    kept.append(data[kept_from:])
-    return b"".join(kept)
-
-
 def parse(data: bytes, policy: Policy = DEFAULT) -> Part:
     """Scan a whole message. Defects land on the returned part; bad input raises only under a
     policy that raises on defects (``DefectError`` at the first one, where it is found)."""
@@ -261,36 +224,11 @@ def parse(data: bytes, policy: Policy = DEFAULT) -> Part:
                                                       f"{policy.max_message_bytes} were read"))
         data = data[: policy.max_message_bytes]
     data = cut_long_lines(normalise_newlines(data), policy.max_line_bytes, defects)
-    data = _strip_framing(data, defects)
+    data = strip_framing(data, defects)
     counter = [0]
     root = _entity(data, policy, defects, 0, counter)
     root.defects = defects
     return root
-
-
-_BLANK_LINES = regex(rb"(?:[ \t]*\n)+")
-_FIELD_START = regex(rb"[!-9;-~]{1,200}[ \t]*:")
-_BOM = b"\xef\xbb\xbf"
-
-
-def _strip_framing(data: bytes, defects: list[Defect]) -> bytes:
-    """What some writers put before the header: a byte order mark, blank or whitespace-only
-    lines (Exchange DSNs saved by some clients begin with a blank line and a line of spaces),
-    an mbox ``From `` separator line. Each is dropped with a defect, so the header is read."""
-    for _ in range(2):  # a BOM or blank lines may stand before an mbox line, or after it
-        if data.startswith(_BOM):
-            data = data[len(_BOM):]
-            defects.append(Defect(DefectKind.LEADING_BOM, "a byte order mark before the header"))
-        blank = _BLANK_LINES.match(data)
-        if blank is not None and (_FIELD_START.match(data, blank.end()) or data.startswith(b"From ", blank.end())):
-            data = data[blank.end():]
-            lines = blank.group().count(b"\n")
-            defects.append(Defect(DefectKind.LEADING_BLANK_LINES, f"{lines} blank line(s) before the header"))
-        if data.startswith(b"From ") and not _HEADER_LINE.match(data):
-            first = data.find(b"\n")
-            data = data[first + 1:] if first >= 0 else b""
-            defects.append(Defect(DefectKind.MBOX_FROM_LINE, "an mbox 'From ' line before the header"))
-    return data
 
 
 def _header_and_body(data: bytes, policy: Policy, defects: list[Defect]) -> tuple[Headers, bytes]:
