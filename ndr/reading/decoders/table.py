@@ -137,8 +137,8 @@ class TableDecoder:
                 if body:
                     if scanned is None:
                         scanned = mail.body_lower[:_BODY_SCAN]
-                    for marker in body:
-                        if _holds(marker, scanned, folded):
+                    for key, marker in body:  # most markers' key is absent: no call
+                        if key in scanned and _holds(marker, scanned, folded):
                             break
                     else:
                         continue
