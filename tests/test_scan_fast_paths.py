@@ -113,6 +113,17 @@ def test_a_detection_marker_is_found_as_in_the_folded_text(text: str) -> None:
         assert _holds(marker, text, []) == (marker in " ".join(text.split())), marker
 
 
+@given(st.lists(st.sampled_from(MARKER_TEXT), max_size=10).map("".join))
+@settings(max_examples=300, deadline=None)
+def test_a_marker_in_the_folded_text_has_its_key_in_the_text(text: str) -> None:
+    from ndr.catalog.layouts import marker_key
+
+    for marker in MARKERS:
+        if marker in " ".join(text.split()):
+            assert marker_key(marker) in text, marker
+    assert marker_key("this is the qmail-send program at") == "qmail-send"
+
+
 @given(st.text(alphabet="ab()|[]\\^.x?", max_size=16).filter(lambda e: "[]" not in e and "[^]" not in e))
 @settings(max_examples=400, deadline=None)
 def test_the_group_marks_are_read_as_match_reads_them(expression: str) -> None:

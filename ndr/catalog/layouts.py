@@ -172,8 +172,18 @@ def _group(tests: tuple[Test, ...]) -> _Group | None:
                   equals=frozenset(t.value for t in tests if t.kind == "equals"))
 
 
-Check = tuple[_Group | None, _Group | None, tuple[tuple[str, _Group | None], ...], tuple[str, ...]]
-"""One detect alternative as (sender, subject, headers, body) checks."""
+Check = tuple[_Group | None, _Group | None, tuple[tuple[str, _Group | None], ...], tuple[tuple[str, str], ...]]
+"""One detect alternative as (sender, subject, headers, body) checks; the body's markers each
+as (key, marker): a word the text must hold for the marker to be in its fold (see
+``marker_key``)."""
+
+
+def marker_key(marker: str) -> str:
+    """The longest word of a marker written with single spaces between words: a text whose
+    whitespace-folded copy holds the marker holds it (a word lies within one of the fold's
+    runs); "" (held by every text) for any other marker."""
+    words = marker.split()
+    return max(words, key=len) if words and marker == " ".join(words) else ""
 
 
 def detectors(layouts: tuple[Layout, ...]) -> tuple[tuple[Layout, tuple[Check, ...]], ...]:
@@ -181,6 +191,7 @@ def detectors(layouts: tuple[Layout, ...]) -> tuple[tuple[Layout, tuple[Check, .
     standard decoder claimed, so its tests are grouped once per catalog."""
     return tuple(
         (layout, tuple((_group(alt.sender), _group(alt.subject),
-                        tuple((name, _group(tests)) for name, tests in alt.headers), alt.body)
+                        tuple((name, _group(tests)) for name, tests in alt.headers),
+                        tuple((marker_key(marker), marker) for marker in alt.body))
                        for alt in layout.alternatives))
         for layout in layouts)

@@ -125,8 +125,6 @@ def summary(text: str) -> str | None:
     return words or None
 
 
-
-
 def paragraph_command(mail: Mail, lay: Notices | None, address: str | None,
                       others: Collection[str] = ()) -> str | None:
     """The SMTP command the paragraph naming ``address`` says failed (Postfix writes
@@ -154,7 +152,6 @@ def paragraph_command(mail: Mail, lay: Notices | None, address: str | None,
 
 # Starts only after a delimiter (the lookbehind), so "aaaa..." without "@" is scanned once.
 _ADDRESS_TOKEN = regex(r"(?<![^\s<>()\[\]\"',;:@])[^\s<>()\[\]\"',;:@]+@[^\s<>()\[\]\"',;:@]+")
-
 
 TRANSCRIPT_LIMIT = 8192
 """Characters of a session transcript searched for its last command."""
@@ -309,8 +306,9 @@ def scan(mail: Mail, lay: Notices) -> Scan:
             line, low_line = _QUOTE.sub("", raw_line), None
         stripped = line.strip()
         if not stripped:
-            diagnostic = _first_reply(diagnostic, paragraph)
-            paragraph = []
+            if paragraph and diagnostic is None:  # (as _first_reply tests: no call per blank)
+                diagnostic = _first_reply(diagnostic, paragraph)
+                paragraph = []
             if current is not None and current.text:
                 current = None
             continue
@@ -323,9 +321,12 @@ def scan(mail: Mail, lay: Notices) -> Scan:
             current = None
             continue
         paragraph.append(stripped)
-        # every recipient shape names an address: a line without "@" needs no test at all
-        match = None if "@" not in line or (lay.quoted_fields and stripped.lower().startswith(
-            lay.quoted_fields)) else first_search(lay.recipients, line, low_line)
+        if "@" not in line:  # no recipient shape matches, it quotes no reply: only a block takes it
+            if current is not None and not (first in _SUCCESS_STARTS and _SUCCESS_LINE.match(line)):
+                current.lines.append(stripped)
+            continue
+        quoted = lay.quoted_fields and stripped.lower().startswith(lay.quoted_fields)
+        match = None if quoted else first_search(lay.recipients, line, low_line)
         if match:
             current = _opened(blocks, own, line, stripped, match)
             continue
@@ -333,7 +334,7 @@ def scan(mail: Mail, lay: Notices) -> Scan:
             continue
         if current is not None:
             current.lines.append(stripped)
-        elif "@" in line and blocks and (codes.find_status(line) or _reply_line(stripped)):
+        elif blocks and (codes.find_status(line) or _reply_line(stripped)):
             # a reply quoting a recipient named earlier (Sendmail's transcript): its text too
             address = find_address(stripped)
             block = blocks.get(address.lower()) if address else None
