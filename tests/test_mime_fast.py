@@ -57,3 +57,14 @@ def test_values_unfolded_when_read_are_those_unfolded_at_once(data: bytes, name:
     assert (name in lazy, len(lazy)) == (name in eager, len(eager))
     assert lazy.fields == eager.fields
     assert lazy.get(name) == eager.get(name)  # and once the fields were unfolded
+
+
+@given(blocks, st.sampled_from(["subject", "x-a", "Content-Type", "FROM", "ReCeIvEd", "nothing", "1"]))
+@settings(max_examples=300, deadline=None)
+def test_a_field_is_found_whatever_case_it_is_asked_in(data: bytes, name: str) -> None:
+    found = PLAIN_FIELD.findall(_header_text(data))
+    first = next((_clean(value) for field, value in found if field.lower() == name.lower()), None)
+    headers = Headers.scanned(found)
+    for asked in (name, name.lower(), name.upper()):
+        assert headers.get(asked) == first
+        assert (asked in headers) == (first is not None)

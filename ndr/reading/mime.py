@@ -63,9 +63,15 @@ class Headers:
     def get(self, name: str, default: str | None = None) -> str | None:
         """The first value of field ``name`` (raw, RFC 2047 words not decoded)."""
         first = self._first
-        value = (first if first is not None else self._index()).get(name.lower())
+        if first is None:
+            first = self._index()
+        value = first.get(name)  # callers mostly ask in lowercase: no lower() copy for them
         if value is None:
-            return default
+            if name.islower():  # a lowercase name is its own key: absent
+                return default
+            value = first.get(name.lower())
+            if value is None:
+                return default
         if self._pairs is self._fields:
             return value
         return value.strip() if "\n" not in value else _clean(value)  # _clean, one call fewer
