@@ -183,7 +183,7 @@ def slot_builder(cls: type[_T]) -> Callable[..., _T]:
 def plain_fields(value: Any) -> dict[str, Any]:
     """A dataclass instance's fields as plain JSON-ready values (trailing ``_`` dropped)."""
     # plain() inlined for the scalars most fields hold: this runs for every record written
-    return {key: got if type(got := getattr(value, name)) in _SCALARS else plain(got)
+    return {key: got if type(got := getattr(value, name)) in SCALAR_TYPES else plain(got)
             for name, key in _field_keys(type(value))}
 
 
@@ -199,17 +199,18 @@ def _field_keys(cls: type) -> tuple[tuple[str, str], ...]:
     return keys
 
 
-_SCALARS = frozenset({str, int, float, bool, type(None)})
+SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
+"""The exact types ``plain`` returns as they are (a str-valued enum is none of them)."""
 
 
 def plain(value: Any) -> Any:
     """A value as JSON-ready data: dates as ISO text, enums as their values, defects as text."""
     kind = type(value)
-    if kind in _SCALARS:  # most values, first (exact types: a str-valued enum is no str here)
+    if kind in SCALAR_TYPES:  # most values, first (exact types: a str-valued enum is no str here)
         return value
     if kind is tuple or kind is list:  # exact types: a named tuple is read as below
         # the catalog's texts (causes, fixes, who): scalars already, copied in one call
-        return list(value) if _SCALARS.issuperset(map(type, value)) else [plain(v) for v in value]
+        return list(value) if SCALAR_TYPES.issuperset(map(type, value)) else [plain(v) for v in value]
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, enum.Enum):

@@ -11,7 +11,7 @@ import pytest
 
 import ndr
 from ndr.cli import main
-from ndr.reading.mbox import Limits, read_single
+from ndr.reading.mbox import Limits, read_file
 from ndr.reading.records import records
 from ndr.reading.sources import RawMessage, iter_path
 from ndr.safetext import clean_tree, json_line
@@ -80,7 +80,7 @@ def test_rows_left_uncleaned_hold_what_cleaned_rows_hold() -> None:
 def test_one_message_file_is_read_whole(tmp_path) -> None:
     path = tmp_path / "b.eml"
     path.write_bytes(BOUNCE)
-    assert read_single(str(path)) == RawMessage(str(path), 0, BOUNCE)
+    assert list(read_file(str(path)) or ()) == [RawMessage(str(path), 0, BOUNCE)]
     assert list(iter_path(str(path))) == [RawMessage(str(path), 0, BOUNCE)]
 
 
@@ -88,13 +88,13 @@ def test_what_is_not_one_small_message_file_goes_to_the_general_readers(tmp_path
     mbox = tmp_path / "box"
     mbox.write_bytes(b"From a@b Mon Jan  1 00:00:00 2024\n" + BOUNCE + b"\nFrom c@d Mon Jan  1 00:00:00 2024\n"
                      + BOUNCE)
-    assert read_single(str(mbox)) is None
+    assert [m.index for m in read_file(str(mbox)) or ()] == [0, 1]  # split in the bytes read
     assert [m.index for m in iter_path(str(mbox))] == [0, 1]
-    assert read_single(str(tmp_path)) is None
-    assert read_single(str(tmp_path / "missing.eml")) is None
+    assert read_file(str(tmp_path)) is None
+    assert read_file(str(tmp_path / "missing.eml")) is None
     big = tmp_path / "big.eml"
     big.write_bytes(BOUNCE + b"x" * 100)
-    assert read_single(str(big), Limits(max_message_bytes=len(BOUNCE))) is None
+    assert read_file(str(big), Limits(max_message_bytes=len(BOUNCE))) is None
     [cut] = iter_path(str(big), limits=Limits(max_message_bytes=len(BOUNCE)))
     assert isinstance(cut, RawMessage) and cut.truncated and cut.data == BOUNCE
 
@@ -103,7 +103,7 @@ def test_what_is_not_one_small_message_file_goes_to_the_general_readers(tmp_path
 def test_a_fifo_is_not_opened_for_a_blocking_read(tmp_path) -> None:
     fifo = tmp_path / "pipe.eml"
     os.mkfifo(fifo)
-    assert read_single(str(fifo)) is None
+    assert read_file(str(fifo)) is None
     [problem] = iter_path(str(fifo))
     assert "not a regular file" in getattr(problem, "error", "")
 

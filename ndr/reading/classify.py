@@ -218,20 +218,20 @@ def reason_for(catalog: Catalog, *, status: str | None, reply: str | None, text:
             diagnostic_type, tuple(extensions.items()) if extensions else None,
             notice or "", _names_recipient(folded, recipient))
     # (a long text is not kept alive for the memo; the notice is folded only if step 4 reads it)
-    return _reason(*args) if len(folded) + len(args[11]) <= 4096 else _reason.__wrapped__(*args)
+    return _reason(*args) if len(folded) + len(notice or "") <= 4096 else _reason.__wrapped__(*args)
 
 
 # Archives repeat the same replies (a provider's "mailbox full" to every address it refuses)
 @functools.lru_cache(maxsize=1024)
 def _reason(catalog: Catalog, status: str | None, reply: str | None, folded: str, action: str | None,
-            remote_mta: str | None, recipient: str | None, reporting_mta: str | None,
+            remote_mta: str | None, domain: str | None, reporting_mta: str | None,
             smtp_command: str | None, diagnostic_type: str | None,
             extensions: tuple[tuple[str, str], ...] | None, notice: str,
             names: str | None) -> tuple[str, str, CodeEntry | None]:
     # Host rules only from the remote side (who refused), or from the reporting MTA when the
     # notice names no remote server (the reporter then is the system that refused); vendor
     # context also from the reporting MTA (whose codes these are).
-    rule_hosts = hosts_for(catalog, remote_mta or reporting_mta, recipient)
+    rule_hosts = hosts_for(catalog, remote_mta or reporting_mta, domain)  # "@domain" reads as an address
     context = rule_hosts + [h for h in hosts_for(catalog, reporting_mta, None) if h not in rule_hosts] \
         if remote_mta else rule_hosts  # (else the reporting MTA's hosts are rule hosts already)
     entry = catalog.code_entry(status, frozenset(h.id for h in context) if context else frozenset())

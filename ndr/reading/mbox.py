@@ -38,6 +38,11 @@ class Limits(NamedTuple):
 DEFAULT_LIMITS = Limits()
 
 
+def _label(source: str, member: str | None) -> str:
+    """A ``RawMessage``'s or a ``Problem``'s ``label`` (named tuples share no base class)."""
+    return f"{source}!{member}" if member else source
+
+
 class RawMessage(NamedTuple):
     """One message found in an input."""
 
@@ -54,7 +59,7 @@ class RawMessage(NamedTuple):
     @property
     def label(self) -> str:
         """Where it came from, as one string: ``file`` or ``archive!member``."""
-        return f"{self.source}!{self.member}" if self.member else self.source
+        return _label(self.source, self.member)
 
 
 class Problem(NamedTuple):
@@ -68,27 +73,17 @@ class Problem(NamedTuple):
     @property
     def label(self) -> str:
         """Where it came from, as one string: ``file`` or ``archive!member``."""
-        return f"{self.source}!{self.member}" if self.member else self.source
+        return _label(self.source, self.member)
 
 
 _OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
                | getattr(os, "O_CLOEXEC", 0))
 
 
-def read_single(path: str, limits: Limits = DEFAULT_LIMITS) -> RawMessage | None:
-    """A regular file that holds one message (not an mbox) and fits the size limit, read whole
-    with one open, one fstat and one read; ``None`` for anything else (a folder, an mbox, a
-    special or unreadable file, a larger file), which the general readers then take, and report.
-    """
-    data = _read_whole(path, limits)
-    if data is None or data.startswith(b"From "):
-        return None
-    return RawMessage(path, 0, data)
-
-
 def read_file(path: str, limits: Limits = DEFAULT_LIMITS) -> Iterator[RawMessage] | None:
     """The messages of a regular file that fits the size limit: one message, or those of an mbox
-    split in memory (``split_bytes``); ``None`` for anything else, as ``read_single``.
+    split in memory (``split_bytes``); ``None`` for anything else (a folder, a special or
+    unreadable file, a larger one), which the general readers then take, and report.
 
     The common case of ``ndr parse FILE...``: without a buffered reader and a first-line probe,
     reading a bounce costs about what the stdlib's ``open().read()`` does, and an mbox is not

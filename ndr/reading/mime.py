@@ -145,10 +145,12 @@ class Part:
 # One field: its name, and its value with any continuation lines (unfolded afterwards).
 # Possessive (*+, ++): what follows each repeat cannot start with what it repeats, so giving
 # back never helps a match; the engine keeps no backtracking state (an eighth less time).
-_FIELD = regex(r"^([!-9;-~]++)[ \t]*+:[ \t]*+(.*+(?:\n[ \t].*+)*+)", re.M)
+_NAME = r"([!-9;-~]++)[ \t]*+:[ \t]*+"
+_VALUE = r"(.*+(?:\n[ \t].*+)*+)"  # with its continuation lines
+_FIELD = regex(rf"^{_NAME}{_VALUE}", re.M)
 # _FIELD, or a stray line (neither a field nor a continuation) as a pair with an empty name:
 # one pass gives a header's fields and tells whether it holds a line that ends it early.
-_FIELD_OR_STRAY = regex(r"^(?:([!-9;-~]++)[ \t]*+:[ \t]*+|(?=[^ \t]))(.*+(?:\n[ \t].*+)*+)", re.M)
+_FIELD_OR_STRAY = regex(rf"^(?:{_NAME}|(?=[^ \t])){_VALUE}", re.M)
 _LINE_START = regex(r"^[^ \t\n]", re.M)
 _STRAY_LINE = regex(r"^(?![ \t]|[!-9;-~]+[ \t]*:).+$", re.M)
 # A line of a header block that is neither a field nor a continuation: after a newline (a

@@ -6,7 +6,7 @@ from typing import Any
 
 from dataclasses import fields
 
-from ..model import SUCCESS_ACTIONS, Kind, RecipientResult, Report, plain
+from ..model import SCALAR_TYPES, SUCCESS_ACTIONS, Kind, RecipientResult, Report, plain
 from ..safetext import clean_tree
 
 FIELDS = (
@@ -50,7 +50,7 @@ def records(report: Report, source: str, index: int = 0, include_all: bool = Fal
             }
         shared["defects"] = [str(d) for d in report.defects]  # a list of its own in each row
         # built in FIELDS order at once (plain_fields, then reordering, cost twice as much)
-        row = {name: (got if type(got := getattr(recipient, name)) in _SCALARS else plain(got))
+        row = {name: (got if type(got := getattr(recipient, name)) in SCALAR_TYPES else plain(got))
                if own else shared[name] for name, own in _ORDER}
         out.append(clean_tree(row) if clean else row)  # user text: no surrogate
     return out
@@ -59,4 +59,3 @@ def records(report: Report, source: str, index: int = 0, include_all: bool = Fal
 _OWN = frozenset(f.name for f in fields(RecipientResult))
 _ORDER = tuple((name, name in _OWN) for name in FIELDS)
 """Each field of a row, and whether the recipient's record holds it (else the report does)."""
-_SCALARS = frozenset({str, int, float, bool, type(None)})
