@@ -13,7 +13,7 @@ from ndr.reading import mime
 from ndr.reading.decoders.base import Decoded, Mail, RawRecipient
 from ndr.reading.decoders.settle import settle
 from ndr.reading.dsn import parse_fields
-from ndr.reading.text import literal_search
+from ndr.catalog.search import literal_search
 
 from .test_fast_paths import _same
 

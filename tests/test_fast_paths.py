@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 import ndr
 from ndr.catalog.notices import command_in
 from ndr.reading.decoders import textscan
-from ndr.reading.text import first_search, fold_blanks, literal_search, one_line
+from ndr.catalog.search import first_search, literal_search
+from ndr.reading.text import fold_blanks, one_line
 
 
 CATALOG = ndr.load_catalog()

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import ndr
-from ndr.reading.search import _leading_literal, first_search, literal_search
+from ndr.catalog.search import _leading_literal, first_search, literal_search
 from ndr.reading.text import _CONTROLS, one_line
 
 CATALOG = ndr.load_catalog()
@@ -128,7 +128,7 @@ def test_a_marker_in_the_folded_text_has_its_key_in_the_text(text: str) -> None:
 @settings(max_examples=400, deadline=None)
 def test_the_group_marks_are_read_as_match_reads_them(expression: str) -> None:
     from ndr.catalog.match import _structure
-    from ndr.reading.search import _depths
+    from ndr.catalog.search import _depths
 
     depth, expected = 0, []
     for index, char in _structure(expression):

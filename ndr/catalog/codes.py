@@ -9,7 +9,7 @@ import functools
 import re
 
 from ..lazy import regex
-from .match import aligned_lower
+from .search import literal_search
 
 # class.subject.detail; not part of an IP address or a version number (5.1.1.3, v2.4.6).
 _STATUS = regex(r"([245])(?<![\w.][245])\.([0-7])\.(\d{1,3})(?![\w]|\.\d)")
@@ -57,35 +57,13 @@ def _reply_in(text: str) -> str | None:
     if match is None and _REPLY_DIGITS.search(text) is not None:  # each form holds one
         match = _REPLY_BEFORE_STATUS.search(text)
         if match is None:
-            match = _after_marker(text)
+            # its alternation of markers, tried at every character, cost most of reading a
+            # reply: tried only where a marker stands
+            match = literal_search(_REPLY_AFTER_MARKER, text)
     return match.group(1) if match else None
 
 
 _REPLY_DIGITS = regex(r"[245][0-5]\d")
-_MARKERS = ("said:", "returned", "response:", "reply:", "error:", "<<<", "smtp;", "smtp error")
-"""The literals ``_REPLY_AFTER_MARKER`` starts with, lowercase."""
-
-
-def _after_marker(text: str) -> re.Match[str] | None:
-    """``_REPLY_AFTER_MARKER.search(text)``. Its alternation, tried at every character, cost
-    most of reading a reply: a match starts where one of ``_MARKERS`` stands as ``re.I`` finds
-    it, so only there is it tried, leftmost first (``match`` at a position sees the text before
-    it, as ``search`` does). A text whose lowercase ``re.I`` does not fold the same way
-    (``match.aligned_lower``) is searched whole."""
-    lower = aligned_lower(text)
-    if lower is None:
-        return _REPLY_AFTER_MARKER.search(text)
-    starts: set[int] = set()
-    for marker in _MARKERS:
-        at = lower.find(marker)
-        while at >= 0:
-            starts.add(at)
-            at = lower.find(marker, at + 1)
-    for at in sorted(starts):
-        match = _REPLY_AFTER_MARKER.match(text, at)
-        if match is not None:
-            return match
-    return None
 
 
 def normalise_status(value: str | None) -> str | None:

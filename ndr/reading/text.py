@@ -1,5 +1,5 @@
 """Text helpers the reading side shares (and the writing side and batch reuse): folding, one line,
-addresses and hosts in free text, dates (the literal-first regex search is ``search.py``'s)."""
+addresses and hosts in free text, dates (the literal-first regex search is ``catalog/search.py``'s)."""
 from __future__ import annotations
 
 import functools
@@ -15,8 +15,6 @@ else:
     from email._parseaddr import _parsedate_tz
 
 from ..catalog.match import ADDRESS_PATTERN
-# re-exported: the literal-first search lived here before it had a module of its own
-from .search import first_search as first_search, literal_search as literal_search
 from .mime import Headers
 from ..lazy import regex
 

@@ -34,7 +34,7 @@ from ...errors import Defect, DefectKind
 from . import textscan
 from .settle import settle
 from .base import Decoded, Mail, RawRecipient
-from ..search import literal_search
+from ...catalog.search import literal_search
 from ..text import clean_address, find_address, mta_name, one_line, sole_addressee
 from .rfc3464 import enrich, recipients_in_text
 from ...safetext import utf8

@@ -16,7 +16,8 @@ from typing import Callable
 
 from ...catalog import codes
 from ...catalog.match import aligned_lower
-from ..text import literal_search, one_line
+from ...catalog.search import literal_search
+from ..text import one_line
 from .base import RawRecipient
 from ...catalog.notices import Notices as Layout
 from ...lazy import regex

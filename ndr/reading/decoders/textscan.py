@@ -24,7 +24,7 @@ from typing import Collection, Iterable
 
 from ...catalog import codes
 from .base import Mail
-from ..search import first_search, literal_search
+from ...catalog.search import first_search, literal_search
 from ..text import find_address
 from ...catalog.notices import Notices, Patterns, command_in
 from ...lazy import regex

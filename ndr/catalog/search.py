@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import compress, repeat
 
-from ..catalog.match import aligned_lower, has_top_level_alternation, literal_prefix
+from .match import aligned_lower, has_top_level_alternation, literal_prefix
 from ..lazy import regex
 
 
