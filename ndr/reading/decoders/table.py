@@ -54,19 +54,18 @@ def _holds(marker: str, scanned: str, folded: list[str]) -> bool:
     """``marker in " ".join(scanned.split())`` (a marker may span a line break), with the fold
     made (into ``folded``) only when ``scanned`` itself cannot tell: a marker of single-spaced
     words that ``scanned`` holds is in the fold too, and one whose word ``scanned`` lacks is not
-    (a word lies within one of the fold's runs, which are ``scanned``'s). Its longest word is
-    looked for first: most markers are absent, and an absent needle costs a search of the whole
-    text (the marker, then a word, was two); the others once the marker itself is not there."""
+    (a word lies within one of the fold's runs, which are ``scanned``'s). The caller has found
+    the marker's longest word (``layouts.marker_key``) first: most markers are absent, and an
+    absent needle costs a search of the whole text; the other words are looked for once the
+    marker itself is not there."""
     known = _MARKERS.get(marker)
     if known is None:
-        words = tuple(sorted(marker.split(), key=len, reverse=True))
-        known = (marker == " ".join(marker.split()), words)
+        words = tuple(marker.split())
+        known = (marker == " ".join(words), words)
         if len(_MARKERS) < 4096:  # a catalog's markers; bounded all the same
             _MARKERS[marker] = known
     plain, words = known
     if plain:
-        if words and words[0] not in scanned:
-            return False
         if marker in scanned:
             return True
         for word in words:
