@@ -134,6 +134,10 @@ class Notices:
     """``command_groups`` under a word their prefixes share (``smtp`` for ``smtp:mail``,
     ``smtp:data`` ...), else under the prefix itself: a text holding none of these (most) costs
     one ``in`` test each (15 on the shipped catalog)."""
+    end_groups: tuple[tuple[str, tuple[str, ...]], ...] = field(init=False, default=())
+    """``ends`` grouped under the shortest core (a phrase without its rules and punctuation) each
+    holds: ten of the shipped phrases hold ``original message``, and a text that lacks it lacks
+    all ten. A phrase alone in its group is its own core."""
 
     def __post_init__(self) -> None:
         groups: dict[str, list[str]] = {}
@@ -142,6 +146,19 @@ class Notices:
         object.__setattr__(self, "command_groups", tuple(
             (os.path.commonprefix(keys), tuple(keys)) for keys in groups.values()))
         object.__setattr__(self, "command_sentinels", _sentinels(self.command_groups))
+        object.__setattr__(self, "end_groups", _end_groups(self.ends))
+
+
+def _end_groups(ends: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    cores = sorted({phrase.strip(_RULES) for phrase in ends} - {""}, key=len)
+    groups: dict[str, list[str]] = {}
+    for phrase in ends:
+        groups.setdefault(next((core for core in cores if core in phrase), phrase), []).append(phrase)
+    return tuple((core if len(members) > 1 else members[0], tuple(members)) for core, members in groups.items())
+
+
+_RULES = " -=_*#.:"
+"""What a phrase of ``ends`` may hold around its words (rules of dashes, a colon)."""
 
 
 def _sentinels(groups: tuple[tuple[str, tuple[str, ...]], ...],

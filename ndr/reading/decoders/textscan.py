@@ -199,7 +199,7 @@ def human_text(mail: Mail, lay: Notices) -> tuple[str, str]:
     end = len(lower)
     # The text ends at the line of the first phrase found (the phrases hold no newline: one
     # found before ``end`` lies before it whole): phrases a text cannot hold are not looked for.
-    for core, phrases in _end_groups(lay.ends):
+    for core, phrases in lay.end_groups:
         if core not in lower:
             continue
         for phrase in phrases:
@@ -212,29 +212,6 @@ def human_text(mail: Mail, lay: Notices) -> tuple[str, str]:
         if match:
             end = match.start()
     return text[:end], lower[:end]
-
-
-_END_GROUPS: dict[int, tuple[object, tuple[tuple[str, tuple[str, ...]], ...]]] = {}
-
-
-def _end_groups(ends: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """``ends`` grouped under the shortest core (a phrase without its rules and punctuation) each
-    holds: ten of the shipped phrases hold ``original message``, and a text that lacks it lacks
-    all ten. A phrase alone in its group is its own core. Built once per catalog."""
-    known = _END_GROUPS.get(id(ends))
-    if known is not None and known[0] is ends:
-        return known[1]
-    cores = sorted({phrase.strip(_RULES) for phrase in ends} - {""}, key=len)
-    groups: dict[str, list[str]] = {}
-    for phrase in ends:
-        groups.setdefault(next((core for core in cores if core in phrase), phrase), []).append(phrase)
-    plan = tuple((core if len(members) > 1 else members[0], tuple(members)) for core, members in groups.items())
-    if len(_END_GROUPS) < 16:  # one per catalog
-        _END_GROUPS[id(ends)] = (ends, plan)  # holding them keeps their id
-    return plan
-
-
-_RULES = " -=_*#.:"
 
 
 def paragraph_of(mail: Mail, address: str | None, limit: int = 600) -> str | None:
