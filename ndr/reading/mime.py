@@ -121,12 +121,17 @@ class Part:
         return self.content_type.startswith("multipart/")
 
     def walk(self, into_messages: bool = False) -> Iterator["Part"]:
-        """This part and its descendants, depth first; embedded messages only if asked."""
-        yield self
-        for child in self.parts:
-            yield from child.walk(into_messages)
-        if into_messages and self.message is not None:
-            yield from self.message.walk(into_messages)
+        """This part and its descendants, depth first (an embedded message after the part's
+        children, and only if asked)."""
+        # A stack, not nested generators: every message is walked, and a level costs a frame.
+        stack = [self]
+        while stack:
+            part = stack.pop()
+            yield part
+            if into_messages and part.message is not None:
+                stack.append(part.message)
+            if part.parts:
+                stack.extend(reversed(part.parts))
 
     def payload(self) -> bytes:
         """The body with its Content-Transfer-Encoding undone."""

@@ -107,16 +107,8 @@ class Mail:
 
     @once
     def parts(self) -> list[Part]:
-        """Every part outside embedded messages, depth first (``root.walk()``'s order)."""
-        # A stack, not walk()'s nested generators: every message asks for this first (ARF).
-        parts: list[Part] = []
-        stack = [self.root]
-        while stack:
-            part = stack.pop()
-            parts.append(part)
-            if part.parts:
-                stack.extend(reversed(part.parts))
-        return parts
+        """Every part outside embedded messages, depth first."""
+        return list(self.root.walk())
 
     def first_part(self, *types: str) -> Part | None:
         """The first part (outside embedded messages) of one of ``types``."""
