@@ -75,6 +75,7 @@ def stages(messages: list[bytes], rounds: int) -> dict[str, float]:
     from ndr.reading.decoders import decoders
     from ndr.reading.decoders.base import Mail
     from ndr.parse import _result
+    from ndr.reading.text import one_line
 
     catalog = ndr.load_catalog()
     policy = ndr.DEFAULT
@@ -100,8 +101,10 @@ def stages(messages: list[bytes], rounds: int) -> dict[str, float]:
                     break
                 decoded = None
             start = clock()
-            for raw in decoded.recipients if decoded is not None else ():
-                _result(raw, decoded, catalog, policy, frozenset(), "")
+            if decoded is not None:  # as parse_bytes does: the reporting MTA as one line, once
+                reporting_line = one_line(decoded.reporting_mta)
+                for raw in decoded.recipients:
+                    _result(raw, decoded, catalog, policy, frozenset(), "", reporting_line)
             spent["classify+records"] = spent.get("classify+records", 0.0) + clock() - start
         for name, seconds in spent.items():
             best[name] = min(best.get(name, seconds), seconds)
