@@ -7,7 +7,10 @@ standard library's ``os`` is used: a start-up reads these files without importin
 """
 from __future__ import annotations
 
+import atexit
+import marshal
 import os
+from typing import Any
 
 
 def cache_folder() -> str:
@@ -60,4 +63,60 @@ def write_private(path: str, data: bytes) -> None:
         try:
             os.unlink(temporary)
         except OSError:
+            pass
+
+
+class KeptDict:
+    """A dictionary of marshal data (numbers, strings, bytes, tuples, dicts, code) kept between
+    processes in one private file of the cache folder: read on first use, and written again when
+    the process exits if it added entries. Past ``most`` entries (those of older versions and
+    catalogs pile up) the file keeps only what this process used or added."""
+
+    def __init__(self, name: str, head: bytes, most: int) -> None:
+        self.name, self.head, self.most = name, head, most
+        self.known: dict[Any, Any] | None = None
+        """What the file held (None: not read yet)."""
+        self.new: dict[Any, Any] = {}
+        """What this process added (at most ``most``)."""
+        self.used: set[Any] = set()
+        """Keys of ``known`` this process asked for."""
+
+    def get(self, key: Any) -> Any:
+        """The value kept for ``key``, or None."""
+        value = self.entries().get(key)
+        if value is not None:
+            self.used.add(key)
+            return value
+        return self.new.get(key)
+
+    def add(self, key: Any, value: Any) -> None:
+        """Keep ``value`` for the next process (nothing once ``most`` were added)."""
+        if len(self.new) >= self.most:
+            return
+        if not self.new:
+            atexit.register(self.save)
+        self.new[key] = value
+
+    def entries(self) -> dict[Any, Any]:
+        """What the file holds: empty when it is missing, damaged, stale or not private."""
+        if self.known is None:
+            self.known = {}
+            try:
+                data = read_private(os.path.join(cache_folder(), self.name), self.head)
+                loaded = marshal.loads(data) if data else {}
+            except (RuntimeError, ValueError, EOFError, TypeError):
+                loaded = {}
+            if isinstance(loaded, dict):
+                self.known = loaded
+        return self.known
+
+    def save(self) -> None:
+        """Write what the file held with what this process added (never a failure)."""
+        try:
+            known = self.entries()
+            merged = {**known, **self.new}
+            if len(merged) > self.most:
+                merged = {**{key: known[key] for key in self.used if key in known}, **self.new}
+            write_private(os.path.join(cache_folder(), self.name), self.head + marshal.dumps(merged))
+        except Exception:  # noqa: BLE001 - no cache is never a failure
             pass

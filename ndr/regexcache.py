@@ -15,16 +15,13 @@ of at most ``MAX_PATTERN`` characters; past ``MAX_ENTRIES`` entries, only those 
 """
 from __future__ import annotations
 
-import atexit
-import marshal
-import os
 import re
 import sys
 from typing import Any
 
 import _sre  # type: ignore[import-not-found]  # the engine behind re, without stubs
 
-from .diskcache import cache_folder, read_private, write_private
+from .diskcache import KeptDict
 
 MAX_ENTRIES = 4096
 MAX_PATTERN = 20_000
@@ -34,25 +31,18 @@ Entry = tuple[int, bytes, int, dict[str, int], tuple[Any, ...]]
 """What ``_sre.compile`` takes after the expression: flags, code (its 32-bit words as bytes: a
 file of many entries loads as fast as one of few), groups, group names both ways."""
 
-_known: dict[tuple[str | bytes, int], Entry] | None = None
-_new: dict[tuple[str | bytes, int], Entry] = {}
-_used: set[tuple[str | bytes, int]] = set()
+kept = KeptDict(f"regex-{sys.implementation.cache_tag}.marshal", _HEAD, MAX_ENTRIES)
+"""Entries by (expression, flags)."""
 
 
 def compiled(pattern: str | bytes, flags: int = 0) -> re.Pattern[Any]:
     """``re.compile(pattern, flags)``, from the cache when it holds it (and into it when not)."""
     key = (pattern, int(flags))
-    entry = _entries().get(key)
-    if entry is not None:
-        _used.add(key)
-    else:
-        entry = _new.get(key)
-    if entry is None and len(pattern) <= MAX_PATTERN and len(_new) < MAX_ENTRIES:
+    entry = kept.get(key)
+    if entry is None and len(pattern) <= MAX_PATTERN:
         entry = _entry(pattern, int(flags))
         if entry is not None:
-            if not _new:
-                atexit.register(_save)
-            _new[key] = entry
+            kept.add(key, entry)
     if entry is not None:
         try:
             flags_seen, code, groups, names, by_index = entry
@@ -61,20 +51,6 @@ def compiled(pattern: str | bytes, flags: int = 0) -> re.Pattern[Any]:
         except Exception:  # noqa: BLE001 - an entry this engine refuses: compile it as usual
             pass
     return re.compile(pattern, flags)
-
-
-def _entries() -> dict[tuple[str | bytes, int], Entry]:
-    global _known
-    if _known is None:
-        _known = {}
-        try:
-            data = read_private(_path(), _HEAD)
-            loaded = marshal.loads(data) if data else {}
-        except (RuntimeError, ValueError, EOFError, TypeError):
-            loaded = {}
-        if isinstance(loaded, dict):
-            _known = loaded
-    return _known
 
 
 def _entry(pattern: str | bytes, flags: int) -> Entry | None:
@@ -95,20 +71,3 @@ def _entry(pattern: str | bytes, flags: int) -> Entry | None:
         return (int(flags | parsed.state.flags), code, parsed.state.groups - 1, names, tuple(by_index))
     except Exception:  # noqa: BLE001 - another Python's internals: no cache, never a failure
         return None
-
-
-def _path() -> str:
-    return os.path.join(cache_folder(), f"regex-{sys.implementation.cache_tag}.marshal")
-
-
-def _save() -> None:
-    """Write what this process compiled, with what was there, for the next one. A file grown past
-    ``MAX_ENTRIES`` (expressions of older catalogs and versions) keeps only what this process used."""
-    try:
-        known = _entries()
-        merged = {**known, **_new}
-        if len(merged) > MAX_ENTRIES:
-            merged = {**{key: known[key] for key in _used if key in known}, **_new}
-        write_private(_path(), _HEAD + marshal.dumps(merged))
-    except Exception:  # noqa: BLE001 - no cache is never a failure
-        pass

@@ -9,7 +9,8 @@ import sys
 
 import pytest
 
-from ndr import regexcache
+from ndr import diskcache, regexcache
+from ndr.diskcache import KeptDict
 from ndr.catalog.match import ADDRESS_GROUP, HOST_GROUP, compile_shape
 from tests.conftest import EXAMPLES, ROOT
 
@@ -22,20 +23,23 @@ SAMPLES = [
 @pytest.fixture
 def fresh(tmp_path, monkeypatch):
     monkeypatch.setenv("NDR_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(regexcache, "_known", None)
-    monkeypatch.setattr(regexcache, "_new", {})
-    monkeypatch.setattr(regexcache, "_used", set())
-    monkeypatch.setattr(regexcache.atexit, "register", lambda function: None)
+    monkeypatch.setattr(regexcache, "kept", KeptDict(regexcache.kept.name, regexcache._HEAD, regexcache.MAX_ENTRIES))
+    monkeypatch.setattr(diskcache.atexit, "register", lambda function: None)
     return tmp_path
+
+
+def next_process() -> None:
+    """What a new process knows: the file, nothing of this one's."""
+    regexcache.kept.known, regexcache.kept.new, regexcache.kept.used = None, {}, set()
 
 
 @pytest.mark.parametrize(("pattern", "flags"), SAMPLES)
 def test_a_cached_expression_is_what_re_compile_makes(fresh, pattern, flags) -> None:
     made = regexcache.compiled(pattern, flags)
-    regexcache._save()
-    regexcache._known, regexcache._new = None, {}
+    regexcache.kept.save()
+    next_process()
     again = regexcache.compiled(pattern, flags)
-    assert (pattern, int(flags)) in regexcache._entries()  # this time from the file
+    assert (pattern, int(flags)) in regexcache.kept.entries()  # this time from the file
     expected = re.compile(pattern, flags)
     # Pattern equality compares the engine's code too, not only the expression and flags
     assert made == expected and again == expected
@@ -55,7 +59,7 @@ def test_every_catalog_shape_comes_back_the_same(fresh) -> None:
 @pytest.mark.parametrize("damage", ["garbage", "foreign", "shared"])
 def test_a_file_that_cannot_be_trusted_is_ignored(fresh, damage) -> None:
     regexcache.compiled(r"\d+", 0)
-    regexcache._save()
+    regexcache.kept.save()
     [path] = [p for p in fresh.iterdir() if p.name.startswith("regex-")]
     if damage == "garbage":
         path.write_bytes(path.read_bytes()[:len(regexcache._HEAD) + 7])
@@ -63,15 +67,15 @@ def test_a_file_that_cannot_be_trusted_is_ignored(fresh, damage) -> None:
         path.write_bytes(b"ndr-regex-cache 1 some other python\n" + path.read_bytes().split(b"\n", 1)[1])
     else:
         path.chmod(0o666)
-    regexcache._known, regexcache._new = None, {}
-    assert regexcache._entries() == {}
+    next_process()
+    assert regexcache.kept.entries() == {}
     assert regexcache.compiled(r"\d+", 0) == re.compile(r"\d+")
 
 
 def test_the_next_process_reads_what_this_one_compiled(tmp_path) -> None:
     env = {**os.environ, "NDR_CACHE_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
     probe = ("import sys; from ndr.cli import main; code = main(['parse', sys.argv[1]]);"
-             "from ndr import regexcache; print(len(regexcache._entries()), len(regexcache._new), file=sys.stderr)")
+             "from ndr import regexcache; print(len(regexcache.kept.entries()), len(regexcache.kept.new), file=sys.stderr)")
     counts = []
     for _ in range(3):  # the first run builds the catalog's cache, the second fills the regex cache
         done = subprocess.run([sys.executable, "-c", probe, str(EXAMPLES / "postfix-user-unknown.eml")],
@@ -83,17 +87,16 @@ def test_the_next_process_reads_what_this_one_compiled(tmp_path) -> None:
 
 
 def test_a_full_file_keeps_what_the_process_used(fresh, monkeypatch) -> None:
-    monkeypatch.setattr(regexcache, "MAX_ENTRIES", 3)
+    regexcache.kept.most = 3
     for number in range(3):
         regexcache.compiled(f"old{number}", 0)
-    regexcache._save()
-    regexcache._known, regexcache._new = None, {}
-    monkeypatch.setattr(regexcache, "_used", set())
+    regexcache.kept.save()
+    next_process()
     regexcache.compiled("old1", 0)  # used: kept
     regexcache.compiled("new", 0)  # new: kept
-    regexcache._save()
-    regexcache._known, regexcache._new = None, {}
-    assert sorted(regexcache._entries()) == [("new", 0), ("old1", 0)]
+    regexcache.kept.save()
+    next_process()
+    assert sorted(regexcache.kept.entries()) == [("new", 0), ("old1", 0)]
 
 
 @pytest.mark.parametrize(("pattern", "flags"), [
