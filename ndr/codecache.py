@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import builtins
 import sys
+from types import CodeType
 from typing import Any
 
 from .diskcache import KeptDict
@@ -24,7 +25,6 @@ MAX_ENTRIES = 1024
 MAX_SOURCE = 20_000
 _MAGIC = getattr(sys.modules.get("_frozen_importlib_external"), "MAGIC_NUMBER", b"")
 _HEAD = f"ndr-code-cache 1 {sys.version} {_MAGIC.hex()}\n".encode()
-_CODE = type(compile("", "", "exec"))
 
 kept = KeptDict(f"code-{sys.implementation.cache_tag}.marshal", _HEAD, MAX_ENTRIES)
 """Code objects by their source text."""
@@ -42,7 +42,7 @@ def cached_exec(source: Any, globals: dict[str, Any] | None = None,  # noqa: A00
     """``exec(source, globals, locals)``, with a source text's code from the cache when it is kept."""
     if type(source) is str and len(source) <= MAX_SOURCE:
         code = kept.get(source)
-        if type(code) is not _CODE:
+        if type(code) is not CodeType:
             # as exec compiles it for dataclasses: no __future__ flags of this module's
             code = compile(source, "<string>", "exec", dont_inherit=True)
             kept.add(source, code)
