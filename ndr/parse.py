@@ -161,7 +161,8 @@ def _identity(original: OriginalMessage, data: bytes) -> str:
     bounce read from a file, stdin or an mbox gives the same identity."""
     if original.message_id:
         return "mid:" + original.message_id.strip().strip("<>").lower()
-    body = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").removeprefix(b"\xef\xbb\xbf").lstrip(b"\n \t")
+    body = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n") if b"\r" in data else data  # one scan, mostly
+    body = body.removeprefix(b"\xef\xbb\xbf").lstrip(b"\n \t")
     if body.startswith(b"From "):
         body = body.split(b"\n", 1)[1] if b"\n" in body else b""
     return "raw:" + _digest_of(body.rstrip())
@@ -232,11 +233,16 @@ _new_report = slot_builder(Report)
 
 def _original(headers: Headers | None) -> OriginalMessage:
     if headers is None:
-        return OriginalMessage()
+        return _NO_ORIGINAL
     get = headers.get  # a value's encoded words decoded (Headers.decoded), then made one line
-    subject, from_, to, date = [one_line(decode_words(value)) if value else None
-                                for value in (get("subject"), get("from"), get("to"), get("date"))]
-    return _new_original(one_line(get("message-id")), subject, from_, to, date, None)
+    subject, from_, to, date = get("subject"), get("from"), get("to"), get("date")
+    return _new_original(  # written out, not a loop over the four: this runs for every message
+        one_line(get("message-id")),
+        one_line(decode_words(subject)) if subject else None,
+        one_line(decode_words(from_)) if from_ else None,
+        one_line(decode_words(to)) if to else None,
+        one_line(decode_words(date)) if date else None, None)
 
 
 _new_original = slot_builder(OriginalMessage)
+_NO_ORIGINAL = OriginalMessage()  # frozen: one serves every report without an original

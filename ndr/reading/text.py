@@ -118,6 +118,13 @@ def find_address(text: str | None) -> str | None:
     """The first plausible e-mail address in ``text``, without brackets or a trailing dot."""
     if not text or "@" not in text:  # every address holds one: no search of a text without
         return None
+    return _address_in(text) if len(text) <= 256 else _address_in.__wrapped__(text)
+
+
+# Mostly a field's short value (``rfc822; <user@example.com>``), and one address bounces again and
+# again: the regex search costs ten times the lookup. Bounded: 1024 texts of at most 256 characters.
+@functools.lru_cache(maxsize=1024)
+def _address_in(text: str) -> str | None:
     match = _ADDRESS.search(text)
     if not match:
         return None
