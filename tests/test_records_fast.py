@@ -85,3 +85,25 @@ def test_a_row_keeps_fields_order_and_the_template_stays_empty() -> None:
     assert list(row) == list(FIELDS) and row["arrival_date"] == "2024-05-01T00:00:00+00:00"
     row["recipient"] = "changed"
     assert set(module._KEYS.values()) == {None}
+
+
+def test_the_cli_encodes_a_message_s_rows_at_once_and_cleans_only_a_row_that_needs_it(
+        tmp_path, capsys, monkeypatch) -> None:
+    """All the rows of a message are encoded in one join; when one of them holds a lone
+    surrogate, each row is written as json_line writes it (the others as they are)."""
+    import json
+
+    from ndr.cli import main
+    from ndr.commands import parse as command
+    from ndr.safetext import clean_tree
+
+    rows = [{"recipient": "a@example.net", "diagnostic_code": "ok"},
+            {"recipient": "b@example.net", "diagnostic_code": "550 \ud83d gone", "who": ["x\udc80"]}]
+    monkeypatch.setattr(command, "records", lambda *args, **kwargs: [dict(row) for row in rows])
+    path = tmp_path / "b.eml"
+    path.write_bytes(b"From: a@example.org\nSubject: x\n\nbody\n")
+    for copies in (1, command.ORJSON_FROM):  # the stdlib's encoder, then orjson's
+        assert main(["parse", "--format", "jsonl", *[str(path)] * copies]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        expected = [json.dumps(clean_tree(row), ensure_ascii=False, separators=(",", ":")) for row in rows]
+        assert lines == expected * copies

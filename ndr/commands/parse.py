@@ -228,8 +228,12 @@ def _process(state: _Run, item: RawMessage) -> bool:
             row["defects"] = [*row["defects"], note]
     if state.fmt == "jsonl":
         if rows:  # the message's lines in one write
-            dumps = _jsonl_dumps(state)
-            _write(state, b"".join([json_line(row, dumps) for row in rows]))
+            dumps = state.dumps or _jsonl_dumps(state)  # orjson's, once it took over
+            try:  # json_line's first try, for all the rows at once
+                lines = b"".join(map(dumps, rows))
+            except (UnicodeEncodeError, TypeError):  # a row holds a lone surrogate
+                lines = b"".join([json_line(row, dumps) for row in rows])
+            _write(state, lines)
     elif state.fmt == "json":
         state.collected.extend(rows)
     else:
