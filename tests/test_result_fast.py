@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from ndr.catalog.match import ADDRESS_PATTERN
 from ndr.model import OriginalMessage, Report, slot_builder
-from ndr.reading.text import find_address
+from ndr.reading.text import find_address, fold_blanks
 
 parse_module = importlib.import_module("ndr.parse")  # ndr.parse is also the function's name
 ADDRESS = re.compile(ADDRESS_PATTERN)
@@ -65,3 +65,9 @@ def test_a_built_report_is_the_constructed_one_and_needs_every_field() -> None:
     assert build(*values) == Report(*values)
     with pytest.raises(ValueError, match="Report takes 10 values, not 11"):
         build(*values, None)
+
+
+@given(st.lists(st.sampled_from([" ", "  ", "\t", "\u00a0", "\n", "a", "bc", " \n "]), max_size=30).map("".join))
+@settings(max_examples=500, deadline=None)
+def test_blanks_fold_as_one_pattern_over_every_run_would(text: str) -> None:
+    assert fold_blanks(text) == re.sub("  +", " ", text.replace("\t", " ").replace("\u00a0", " "))

@@ -71,7 +71,7 @@ def _row(report: Report, recipient: RecipientResult, source: str, index: int) ->
     row["remote_mta"] = v if type(v := recipient.remote_mta) in SCALAR_TYPES else plain(v)
     row["reporting_mta"] = v if type(v := recipient.reporting_mta) in SCALAR_TYPES else plain(v)
     row["received_from_mta"] = report.received_from_mta
-    row["arrival_date"] = plain(report.arrival_date)
+    row["arrival_date"] = v if type(v := report.arrival_date) in SCALAR_TYPES else plain(v)
     row["last_attempt_date"] = v if type(v := recipient.last_attempt_date) in SCALAR_TYPES else plain(v)
     row["will_retry_until"] = v if type(v := recipient.will_retry_until) in SCALAR_TYPES else plain(v)
     row["smtp_command"] = v if type(v := recipient.smtp_command) in SCALAR_TYPES else plain(v)

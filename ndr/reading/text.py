@@ -25,7 +25,9 @@ _SCRIPT_OPEN = regex(r"<(script|style)\b")
 # holds on a terminal
 _CONTROLS = dict.fromkeys([*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029, 0x61C, 0x200E, 0x200F,
                            *range(0x202A, 0x202F), *range(0x2066, 0x206A)], " ")
-_SPACE_RUN = regex("  +")
+# two literal spaces first, not " +" after one: the search then skips to each double space (a
+# two-character prefix) instead of trying a match at every single one; the same runs match
+_SPACE_RUN = regex("   *")
 _ADDRESS = regex(ADDRESS_PATTERN)
 _HOST_SAID = regex(r"\bhost\s+([A-Za-z0-9][A-Za-z0-9.\-]*\.[A-Za-z0-9\-]+|\[[0-9.:a-fA-F]+\])\s*\[[^\]]{0,100}\]\s*said:", re.I)
 _HOST_NAMED = regex(
