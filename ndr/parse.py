@@ -126,7 +126,8 @@ def parse_bytes(data: bytes, catalog: Catalog, policy: Policy = DEFAULT) -> Repo
         return Report(kind=Kind.NONE, subject=one_line(mail.subject), defects=tuple(defects),
                       original=_original(mail.original.headers if mail.original else None))
     original_headers = decoded.original_headers or (mail.original.headers if mail.original else None)
-    _limit_recipients(decoded, mail, policy)
+    if len(decoded.recipients) > policy.max_recipients or mail.recipients_cut:
+        _limit_recipients(decoded, mail, policy)
     limit = policy.max_text_chars
     for raw in decoded.recipients:
         if raw.diagnostic and len(raw.diagnostic) > limit:  # classification reads a bounded text
@@ -136,13 +137,14 @@ def parse_bytes(data: bytes, catalog: Catalog, policy: Policy = DEFAULT) -> Repo
     reporters = platform.Reporters(mail, reporting)  # looked at only when an entry needs it
     original = _original(original_headers)
     identity = _identity(original, data) if decoded.recipients else ""  # only records need it
-    reporting_line = one_line(decoded.reporting_mta)
-    recipients = tuple(_result(raw, decoded, catalog, policy, reporters, identity, reporting_line)
-                       for raw in decoded.recipients)
-    return _new_report(  # every field, in Report's order
+    reporting_line = one_line(decoded.reporting_mta) if decoded.reporting_mta else None
+    recipients = tuple([_result(raw, decoded, catalog, policy, reporters, identity, reporting_line)
+                        for raw in decoded.recipients])
+    return _new_report(  # every field, in Report's order (one_line of a missing value is None)
         decoded.kind, decoded.decoder, recipients, reporting_line,
-        one_line(decoded.received_from_mta), decoded.arrival_date,
-        one_line(decoded.original_envelope_id), original, one_line(mail.subject), tuple(defects))
+        one_line(decoded.received_from_mta) if decoded.received_from_mta else None, decoded.arrival_date,
+        one_line(decoded.original_envelope_id) if decoded.original_envelope_id else None, original,
+        one_line(mail.subject), tuple(defects))
 
 
 def _limit_recipients(decoded: Decoded, mail: Mail, policy: Policy) -> None:
@@ -161,7 +163,8 @@ def _identity(original: OriginalMessage, data: bytes) -> str:
     bounce read from a file, stdin or an mbox gives the same identity."""
     if original.message_id:
         return "mid:" + original.message_id.strip().strip("<>").lower()
-    body = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").removeprefix(b"\xef\xbb\xbf").lstrip(b"\n \t")
+    body = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n") if b"\r" in data else data  # one scan, mostly
+    body = body.removeprefix(b"\xef\xbb\xbf").lstrip(b"\n \t")
     if body.startswith(b"From "):
         body = body.split(b"\n", 1)[1] if b"\n" in body else b""
     return "raw:" + _digest_of(body.rstrip())
@@ -203,20 +206,25 @@ def _result(raw: RawRecipient, decoded: Decoded, catalog: Catalog, policy: Polic
         reporters=reporters, remote_mta=raw.remote_mta, recipient=raw.recipient, preset=raw.reason,
         reporting_mta=raw.reporting_mta or decoded.reporting_mta, smtp_command=raw.smtp_command,
         diagnostic_type=raw.diagnostic_type, extensions=raw.extensions, notice=raw.notice)
-    status, status_source = settle_status(raw.status, raw.status_source,
-                                          reason=catalog.reason(verdict.reason), action=raw.action,
-                                          reply=raw.reply_code, diagnostic=raw.diagnostic,
-                                          preset=raw.reason)
+    status: str | None
+    status_source: str | None
+    if raw.status_source is not None:  # settle's first rule, without looking up the reason
+        status, status_source = raw.status, raw.status_source
+    else:
+        status, status_source = settle_status(raw.status, None, reason=catalog.reason(verdict.reason),
+                                              action=raw.action, reply=raw.reply_code,
+                                              diagnostic=raw.diagnostic, preset=raw.reason)
     # Text taken from the input is one line, without control characters, in every record
-    # (one_line of a missing value is None: not called for one).
-    recipient = one_line(raw.recipient)
+    # (one_line of a missing value is None: not called for one; nor again for the report's MTA).
+    recipient = one_line(raw.recipient) if raw.recipient else None
     last_error = one_line(raw.last_error) if raw.last_error else None
+    reporting_mta = raw.reporting_mta
     return _new_result(  # every field, in RecipientResult's order
-        recipient, raw.action, status, raw.reply_code, one_line(raw.diagnostic),
+        recipient, raw.action, status, raw.reply_code, one_line(raw.diagnostic) if raw.diagnostic else None,
         one_line(raw.diagnostic_type) if raw.diagnostic_type else None,
         one_line(raw.original_recipient) if raw.original_recipient else None,
         one_line(raw.remote_mta) if raw.remote_mta else None,
-        one_line(raw.reporting_mta) if raw.reporting_mta else reporting_line,
+        reporting_line if not reporting_mta or reporting_mta is decoded.reporting_mta else one_line(reporting_mta),
         raw.last_attempt_date, raw.will_retry_until,
         one_line(raw.smtp_command) if raw.smtp_command else None,
         verdict.reason, verdict.hard, verdict.rule,
@@ -232,11 +240,16 @@ _new_report = slot_builder(Report)
 
 def _original(headers: Headers | None) -> OriginalMessage:
     if headers is None:
-        return OriginalMessage()
+        return _NO_ORIGINAL
     get = headers.get  # a value's encoded words decoded (Headers.decoded), then made one line
-    subject, from_, to, date = [one_line(decode_words(value)) if value else None
-                                for value in (get("subject"), get("from"), get("to"), get("date"))]
-    return _new_original(one_line(get("message-id")), subject, from_, to, date, None)
+    subject, from_, to, date = get("subject"), get("from"), get("to"), get("date")
+    return _new_original(  # written out, not a loop over the four: this runs for every message
+        one_line(message_id) if (message_id := get("message-id")) else None,
+        one_line(decode_words(subject)) if subject else None,
+        one_line(decode_words(from_)) if from_ else None,
+        one_line(decode_words(to)) if to else None,
+        one_line(decode_words(date)) if date else None, None)
 
 
 _new_original = slot_builder(OriginalMessage)
+_NO_ORIGINAL = OriginalMessage()  # frozen: one serves every report without an original

@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import sys
-from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -26,16 +25,31 @@ from ..policy import Policy
 from ..reading.records import records
 from ..reading.mbox import Limits, open_input
 from ..reading.sources import Problem, RawMessage, iter_path
-from ..reading.spool import Spool
 from ..safetext import for_terminal, json_line
-from .handoff import exec_command, hand_off, seconds
 from .common import (EXIT_DATAERR, EXIT_NOTHING, EXIT_OK, EXIT_TEMPFAIL, add_catalog_option,
                      add_lang_option, add_limit_options, bullet_lines, catalog_from, policy_from)
 
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from ..reading.spool import Spool
+
 NAME = "parse"
+
+
+# --exec and --spool's own modules (shlex among them) are imported only by a run that uses them:
+# a third of a millisecond of every mailbox rule's start. The option types import theirs when
+# the option is given (argparse names neither in a message: they raise ArgumentTypeError).
+def exec_command(text: str) -> list[str]:
+    from .handoff import exec_command
+
+    return exec_command(text)
+
+
+def seconds(text: str) -> float:
+    from .handoff import seconds
+
+    return seconds(text)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -58,24 +72,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_limit_options(parser)
 
 
-@dataclass(repr=False, eq=False)
 class _Run:
-    """One run of the command: its settings and what it has printed, kept and failed so far."""
+    """One run of the command: its settings and what it has printed, kept and failed so far.
 
-    args: argparse.Namespace
-    catalog: Catalog
-    policy: Policy
-    fmt: str
-    spool: Spool | None
-    printed: int = 0
-    unreadable: int = 0
-    failed: int = 0
-    collected: list[dict[str, Any]] = field(default_factory=list)
-    quiet: int = 0
-    """Messages read that gave no record; the first one's (source, kind) is in ``quiet_first``."""
-    quiet_first: tuple[str, str] = ("", "")
-    dumps: Callable[[Any], bytes] | None = None
-    """orjson's JSON Lines encoder, made once ``ORJSON_FROM`` records were written."""
+    A plain class, not a dataclass: a dataclass's ``__init__`` is generated and compiled at every
+    start (a third of a millisecond of a mailbox rule's run)."""
+
+    __slots__ = ("args", "catalog", "policy", "fmt", "spool", "printed", "unreadable", "failed",
+                 "collected", "quiet", "quiet_first", "dumps")
+
+    def __init__(self, args: argparse.Namespace, catalog: Catalog, policy: Policy, fmt: str,
+                 spool: Spool | None) -> None:
+        self.args, self.catalog, self.policy, self.fmt, self.spool = args, catalog, policy, fmt, spool
+        self.printed = self.unreadable = self.failed = 0
+        self.collected: list[dict[str, Any]] = []
+        self.quiet = 0
+        """Messages read that gave no record; the first one's (source, kind) is in ``quiet_first``."""
+        self.quiet_first = ("", "")
+        self.dumps: Callable[[Any], bytes] | None = None
+        """orjson's JSON Lines encoder, made once ``ORJSON_FROM`` records were written."""
 
 
 def run(args: argparse.Namespace) -> int:
@@ -83,7 +98,12 @@ def run(args: argparse.Namespace) -> int:
         print("ndr: --keep-all needs --spool DIR", file=sys.stderr)
         return 2
     try:
-        spool = Spool(args.spool) if args.spool else None
+        if args.spool:
+            from ..reading.spool import Spool
+
+            spool: Spool | None = Spool(args.spool)
+        else:
+            spool = None
     except OSError as exc:
         print(f"ndr: cannot use spool {args.spool}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_TEMPFAIL
@@ -228,8 +248,12 @@ def _process(state: _Run, item: RawMessage) -> bool:
             row["defects"] = [*row["defects"], note]
     if state.fmt == "jsonl":
         if rows:  # the message's lines in one write
-            dumps = _jsonl_dumps(state)
-            _write(state, b"".join([json_line(row, dumps) for row in rows]))
+            dumps = state.dumps or _jsonl_dumps(state)  # orjson's, once it took over
+            try:  # json_line's first try, for all the rows at once
+                lines = b"".join(map(dumps, rows))
+            except (UnicodeEncodeError, TypeError):  # a row holds a lone surrogate
+                lines = b"".join([json_line(row, dumps) for row in rows])
+            _write(state, lines)
     elif state.fmt == "json":
         state.collected.extend(rows)
     else:
@@ -251,6 +275,8 @@ def _exec(state: _Run, row: dict[str, Any]) -> bool:
     record_id = str(row.get("record_id") or "")
     if state.spool is not None and state.spool.handed(record_id):
         return True
+    from .handoff import hand_off
+
     problem = hand_off(state.args.exec_command, row, state.args.exec_timeout)
     if problem is not None:
         print(f"ndr: {problem}", file=sys.stderr)
