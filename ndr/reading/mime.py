@@ -269,9 +269,11 @@ def _header_and_body(data: bytes, policy: Policy, defects: list[Defect]) -> tupl
             if found:
                 # The index every part's header is asked (its Content-Type) tells at once whether
                 # a line is stray: only a stray line's name is "" (a field's has a character).
-                index = _index_of(found)
+                index = {name.lower(): value for name, value in reversed(found)}  # _index_of, inline
                 if "" not in index:
-                    return Headers.scanned(found, index), b"" if end < 0 else data[end + 2:]
+                    headers = Headers.__new__(Headers)  # Headers.scanned, without its frame
+                    headers._pairs, headers._fields, headers._first = found, None, index
+                    return headers, b"" if end < 0 else data[end + 2:]
     head, body = split_header_body(data)
     # split_header_body ends the block before any line that is neither a field nor a
     # continuation, so it holds no stray line: no need for parse_headers' check
