@@ -38,12 +38,12 @@ class Headers:
         self._first: dict[str, str] | None = None
 
     @classmethod
-    def scanned(cls, found: list[tuple[str, str]]) -> Headers:
+    def scanned(cls, found: list[tuple[str, str]], index: dict[str, str] | None = None) -> Headers:
         """Headers over ``_FIELD``'s (name, value) pairs, each value unfolded only when read: most
         of a message's header fields (Received, DKIM ...) are never read, and this runs for
-        every part of every message."""
+        every part of every message. ``index``: ``_index_of(found)``, when the caller has it."""
         headers = cls.__new__(cls)  # no __init__ frame: this runs for every part
-        headers._pairs, headers._fields, headers._first = found, None, None
+        headers._pairs, headers._fields, headers._first = found, None, index
         return headers
 
     @property
@@ -54,10 +54,7 @@ class Headers:
         return self._fields
 
     def _index(self) -> dict[str, str]:
-        # Each lowercased name's first value: built from the end, so an earlier duplicate
-        # overwrites a later one. (A comprehension: this runs for most parts of every message,
-        # and beats zip/map/dict at every header size measured, 1 to 30 fields.)
-        first = self._first = {name.lower(): value for name, value in reversed(self._pairs)}
+        first = self._first = _index_of(self._pairs)
         return first
 
     def get(self, name: str, default: str | None = None) -> str | None:
@@ -201,6 +198,14 @@ def _fields(text: str, policy: Policy, defects: list[Defect] | None) -> list[tup
     return found
 
 
+def _index_of(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    """Each lowercased name's first value: built from the end, so an earlier duplicate
+    overwrites a later one. (A comprehension: this runs for most parts of every message, and
+    beats zip/map/dict and a memo of lowercased names at every header size measured, 1 to 30
+    fields.)"""
+    return {name.lower(): value for name, value in reversed(pairs)}
+
+
 def _clean(value: str) -> str:
     """A scanned field value unfolded and stripped."""
     if "\n" not in value:
@@ -250,7 +255,10 @@ def _header_and_body(data: bytes, policy: Policy, defects: list[Defect]) -> tupl
     end = data.find(b"\n\n")
     head = data if end < 0 else data[:end]
     if head and not head.startswith(b"\n"):
-        text = _header_text(head)
+        try:  # _header_text, without a call for every part
+            text = head.decode("utf-8")
+        except UnicodeDecodeError:
+            text = head.decode("latin-1")
         limit = policy.max_header_count
         if len(text) <= limit or text.count("\n") < limit:  # else _fields stops at the limit
             # Decoding keeps each line's first character ASCII or not, so a line is stray in
@@ -258,8 +266,14 @@ def _header_and_body(data: bytes, policy: Policy, defects: list[Defect]) -> tupl
             # field or a continuation): split_header_body splits at the blank line, and these
             # are _FIELD's pairs (its pattern is the first branch).
             found = _FIELD_OR_STRAY.findall(text)
-            if found and min(found)[0]:  # a stray line's pair sorts first (its name is "")
-                return Headers.scanned(found), b"" if end < 0 else data[end + 2:]
+            if found:
+                # The index every part's header is asked (its Content-Type) tells at once whether
+                # a line is stray: only a stray line's name is "" (a field's has a character).
+                index = {name.lower(): value for name, value in reversed(found)}  # _index_of, inline
+                if "" not in index:
+                    headers = Headers.__new__(Headers)  # Headers.scanned, without its frame
+                    headers._pairs, headers._fields, headers._first = found, None, index
+                    return headers, b"" if end < 0 else data[end + 2:]
     head, body = split_header_body(data)
     # split_header_body ends the block before any line that is neither a field nor a
     # continuation, so it holds no stray line: no need for parse_headers' check
@@ -270,7 +284,8 @@ def _entity(data: bytes, policy: Policy, defects: list[Defect], depth: int,
             counter: list[int]) -> Part:
     headers, body = _header_and_body(data, policy, defects)
     ctype, params = split_content_type(headers.get("content-type"))
-    part = Part(headers, ctype, params, body)  # by position: cheaper for every part
+    # by position, lists given: cheaper for every part than keywords and default factories
+    part = Part(headers, ctype, params, body, [], None, [])
     counter[0] += 1
     if counter[0] > policy.max_parts:
         if counter[0] == policy.max_parts + 1:
@@ -303,28 +318,24 @@ def _entity(data: bytes, policy: Policy, defects: list[Defect], depth: int,
     return part
 
 
-_DELIMITER_ENDS = (b"", b"\n", b" ", b"\t")
-"""What may follow a boundary delimiter on its line (besides the closing "--")."""
-
-
 def _split_multipart(body: bytes, boundary: bytes, defects: list[Defect],
                      most: int = 1 << 62) -> list[bytes] | None:
     delimiter = b"--" + boundary
     line = b"\n" + delimiter
     size = len(delimiter)
-
-    def is_delimiter_line(position: int) -> bool:
-        # The delimiter must end the line (or be the closing one), not start a longer boundary.
-        tail = body[position + size: position + size + 2]
-        return tail[:1] in _DELIMITER_ENDS or tail == b"--"
-
-    position = 0 if body.startswith(delimiter) and is_delimiter_line(0) else -1
+    # A delimiter line: the delimiter, then its line's end, a blank or the closing "--" (not a
+    # longer boundary). Tested inline, not by a call per delimiter: the byte after the delimiter
+    # is in b"\n \t" (so is b"", the body's end), or "--" follows it.
+    position = -1
+    if body.startswith(delimiter) and (body[size:size + 1] in b"\n \t" or body.startswith(b"--", size)):
+        position = 0
     search_from = 0
     while position < 0:
         found = body.find(line, search_from)
         if found < 0:
             return None
-        if is_delimiter_line(found + 1):
+        end = found + 1 + size
+        if body[end:end + 1] in b"\n \t" or body.startswith(b"--", end):
             position = found + 1
         search_from = found + 1
     chunks: list[bytes] = []
@@ -337,7 +348,10 @@ def _split_multipart(body: bytes, boundary: bytes, defects: list[Defect],
             defects.append(Defect(DefectKind.TRUNCATED_MULTIPART, "the message ends inside a delimiter line"))
             return chunks
         found = body.find(line, line_end)
-        while found >= 0 and not is_delimiter_line(found + 1):
+        while found >= 0:
+            end = found + 1 + size
+            if body[end:end + 1] in b"\n \t" or body.startswith(b"--", end):
+                break
             found = body.find(line, found + 1)
         if found < 0:
             defects.append(Defect(DefectKind.TRUNCATED_MULTIPART, "no closing boundary"))

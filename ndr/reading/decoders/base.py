@@ -108,7 +108,8 @@ class Mail:
     @once
     def parts(self) -> list[Part]:
         """Every part outside embedded messages, depth first."""
-        return list(self.root.walk())
+        root = self.root
+        return list(root.walk()) if root.parts else [root]  # a third of bounces: no generator
 
     def first_part(self, *types: str) -> Part | None:
         """The first part (outside embedded messages) of one of ``types``."""
@@ -139,14 +140,16 @@ class Mail:
             if ctype == "text/html":
                 html.append(part)
             elif ctype.startswith("text/"):
-                plain.append(self._cut(part.text(), limit))
+                text = part.text()
+                plain.append(text if len(text) <= limit else self._cut(text, limit))
         if plain:
             # The HTML alternative is not read. Only whether its text would have been cut
             # matters (text_cut): a text has at most as many characters as its body has bytes.
             for part in html:
                 if len(part.body) > limit:
                     self._cut(part.text(), limit)
-            text = self._cut("\n".join(plain), limit)
+            # one text (most bounces) is already cut
+            text = plain[0] if len(plain) == 1 else self._cut("\n".join(plain), limit)
         else:
             text = self._cut("\n".join(html_to_text(self._cut(part.text(), limit)) for part in html), limit)
         if "\r" in text:
