@@ -22,7 +22,7 @@ from .settle import settle
 from .base import Decoded, Mail, RawRecipient
 from ...catalog.match import ADDRESS_PATTERN
 from ..text import one_line, sole_addressee
-from ...catalog.layouts import Layout
+from ...catalog.layouts import Layout, Markers
 from .block import Found, _WORD, read_block
 from ...lazy import regex
 
@@ -74,6 +74,17 @@ def _holds(marker: str, scanned: str, folded: list[str]) -> bool:
     if not folded:
         folded.append(" ".join(scanned.split()))
     return marker in folded[0]
+
+
+def _any_holds(body: Markers, scanned: str, folded: list[str]) -> bool:
+    """Whether ``scanned``'s fold holds one of an alternative's markers (``layouts.gates``):
+    a gate ``scanned`` lacks rules out its whole group with one search, a key its marker."""
+    for gate, members in body:
+        if gate in scanned:
+            for key, marker in members:  # most markers' key is absent: no call
+                if key in scanned and _holds(marker, scanned, folded):
+                    return True
+    return False
 
 
 def _first_group(expressions: tuple[re.Pattern[str], ...], lines: Iterable[str]) -> str | None:
@@ -136,10 +147,7 @@ class TableDecoder:
                 if body:
                     if scanned is None:
                         scanned = mail.body_lower[:_BODY_SCAN]
-                    for key, marker in body:  # most markers' key is absent: no call
-                        if key in scanned and _holds(marker, scanned, folded):
-                            break
-                    else:
+                    if not _any_holds(body, scanned, folded):
                         continue
                 break  # this alternative detects the layout
             else:
