@@ -4,8 +4,9 @@
 """
 
 import functools
+import operator
 import re
-from typing import Any, Iterable, Mapping, NamedTuple
+from typing import Any, Callable, Iterable, Mapping, NamedTuple, cast
 
 from re import _constants as _c, _parser as _p  # type: ignore[attr-defined]  # the stdlib parse
 
@@ -206,19 +207,32 @@ class _Group(NamedTuple):
         return False
 
 
-def _group(tests: tuple[Test, ...]) -> _Group | None:
+TestGroup = Callable[[str], bool]
+"""A list of header tests compiled for one check: called with the text, true when a test passes."""
+
+
+def _group(tests: tuple[Test, ...]) -> TestGroup | None:
+    """The tests as one call; a list of a single kind (every list the shipped catalog has) as a
+    method of ``str`` or ``frozenset`` itself, which costs no Python frame per message."""
     if not tests:
         return None
-    return _Group(contains=tuple(t.value for t in tests if t.kind == "contains"),
-                  prefixes=tuple(t.value for t in tests if t.kind == "prefix"),
-                  equals=frozenset(t.value for t in tests if t.kind == "equals"))
+    group = _Group(contains=tuple(t.value for t in tests if t.kind == "contains"),
+                   prefixes=tuple(t.value for t in tests if t.kind == "prefix"),
+                   equals=frozenset(t.value for t in tests if t.kind == "equals"))
+    if len(group.prefixes) == len(tests):
+        return cast(TestGroup, operator.methodcaller("startswith", group.prefixes))
+    if len(group.contains) == len(tests) == 1:
+        return cast(TestGroup, operator.methodcaller("__contains__", group.contains[0]))
+    if len(group.equals) == len(tests):
+        return group.equals.__contains__
+    return group.check
 
 
 Markers = tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
 """The body markers of one detect alternative, grouped: (gate, ((key, marker), ...)) — a piece
 of a word every marker of the group holds, then each marker with its own key (see ``gates``)."""
 
-Check = tuple[_Group | None, _Group | None, tuple[tuple[str, _Group | None], ...], Markers]
+Check = tuple[TestGroup | None, TestGroup | None, tuple[tuple[str, TestGroup | None], ...], Markers]
 """One detect alternative as (sender, subject, headers, body) checks."""
 
 
@@ -242,12 +256,25 @@ def _pieces(marker: str) -> set[str]:
             for end in range(start + _GATE_MIN, len(word) + 1)}
 
 
-def gates(markers: tuple[str, ...]) -> Markers:
+def _rarest(phrases: tuple[str, ...]) -> Callable[[str], str]:
+    """``marker_key`` choosing the word (of four characters or more, if any) the fewest of
+    ``phrases`` hold, then the longest: a word of many of the catalog's phrases ("deliver",
+    "message") is in most bounces, and a key a text holds saves no search."""
+    def key(marker: str) -> str:
+        if not marker_key(marker):
+            return ""
+        words = marker.split()
+        words = [word for word in words if len(word) >= _GATE_MIN] or words
+        return min(words, key=lambda word: (sum(word in phrase for phrase in phrases), -len(word), word))
+    return key
+
+
+def gates(markers: tuple[str, ...], key: Callable[[str], str] = marker_key) -> Markers:
     """``markers`` grouped under gates, so that a text lacking a gate costs one search for the
     whole group (the six languages of Exchange Online's "diagnostic information for
     administrators" all hold "diagnos"): each gate is the piece held by the most markers left
-    (then the longest, then the first in order). A group of one is gated by its key; a marker's
-    key is "" (no search) where the gate holds it."""
+    (then the longest, then the first in order). A group of one is gated by its ``key``; a
+    marker's key is "" (no search) where the gate holds it."""
     left = [(marker, _pieces(marker)) for marker in markers]
     grouped: list[tuple[str, tuple[tuple[str, str], ...]]] = []
     while left:
@@ -260,8 +287,8 @@ def gates(markers: tuple[str, ...]) -> Markers:
             gate = ""  # no piece shared: each marker is gated by its own key
         group = [marker for marker, pieces in left if gate in pieces] if gate else [left[0][0]]
         if not gate:
-            gate = marker_key(group[0])
-        grouped.append((gate, tuple(("" if marker_key(m) in gate else marker_key(m), m) for m in group)))
+            gate = key(group[0])
+        grouped.append((gate, tuple(("" if key(m) in gate else key(m), m) for m in group)))
         left = [(marker, pieces) for marker, pieces in left if marker not in group]
     return tuple(grouped)
 
@@ -269,9 +296,13 @@ def gates(markers: tuple[str, ...]) -> Markers:
 def detectors(layouts: tuple[Layout, ...]) -> tuple[tuple[Layout, tuple[Check, ...]], ...]:
     """Every layout with its alternatives as checks: detection runs for every message no
     standard decoder claimed, so its tests are grouped once per catalog."""
+    phrases = tuple(phrase for layout in layouts for phrase in (
+        *layout.start, *layout.end, *layout.original, *layout.section, *(rule[0] for rule in layout.when),
+        *(marker for alt in layout.alternatives for marker in alt.body)))
+    key = _rarest(phrases)
     return tuple(
         (layout, tuple((_group(alt.sender), _group(alt.subject),
                         tuple((name, _group(tests)) for name, tests in alt.headers),
-                        gates(alt.body))
+                        gates(alt.body, key))
                        for alt in layout.alternatives))
         for layout in layouts)
