@@ -97,3 +97,16 @@ def test_lines_without_at_are_skipped_as_reading_them_would(layout, lines: list[
     plain = read_block(layout._replace(at_lines=False), lines, lowers, start)
     assert fast.order == plain.order and fast.loose == plain.loose
     assert [(r.recipient, d) for r, d in fast.found.values()] == [(r.recipient, d) for r, d in plain.found.values()]
+
+
+PHRASES = ["will be retried", "delivery has been delayed", "delivery delayed", "delayed mail", "will retry",
+           "quarantine summary", "spam quarantine", "  two  spaces", " lead", "x", ""]
+
+
+@given(st.lists(st.sampled_from(PHRASES), max_size=7).map(tuple),
+       st.lists(st.sampled_from(PHRASES + ["\n", " ", "delay", "retr", "quarantin", "İ"]), max_size=8).map("".join))
+@settings(max_examples=500, deadline=None)
+def test_gated_phrases_are_found_as_any_finds_them(phrases: tuple[str, ...], text: str) -> None:
+    from ndr.reading.decoders.fallback import _any_in
+
+    assert _any_in(phrases, text) == any(phrase in text for phrase in phrases)
