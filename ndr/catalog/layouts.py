@@ -4,8 +4,11 @@
 """
 
 import functools
+import operator
 import re
-from typing import Any, Iterable, Mapping, NamedTuple
+from typing import Any, Callable, Iterable, Mapping, NamedTuple, cast
+
+from re import _constants as _c, _parser as _p  # type: ignore[attr-defined]  # the stdlib parse
 
 from ..model import Action
 from ..lazy import regex
@@ -78,6 +81,9 @@ class Layout(NamedTuple):
     """(phrase, status, action) rules."""
     action: str
     status: str | None
+    at_lines: bool = False
+    """Every recipient line holds "@" (each shape reads an address): the block's other lines
+    are not tried against the shapes (``shapes_need_at``)."""
 
 
 def _test(raw: Any) -> Test:
@@ -125,10 +131,11 @@ def compile_layout(item: dict[str, Any]) -> Layout:
     )
     diagnostic = item.get("diagnostic") or {}
     defaults = item.get("defaults") or {}
+    shapes = tuple(_shape(raw) for raw in item["recipient"])
     return Layout(
         id=item["id"], alternatives=alternatives, start=_phrases(item.get("start")),
         end=_phrases(item.get("end")), original=_phrases(item.get("original")),
-        shapes=tuple(_shape(raw) for raw in item["recipient"]),
+        shapes=shapes,
         until=diagnostic.get("until", "recipient"), block=bool(diagnostic.get("block", False)),
         transcript=bool(diagnostic.get("transcript", False)),
         section=_phrases(diagnostic.get("section")),
@@ -138,7 +145,43 @@ def compile_layout(item: dict[str, Any]) -> Layout:
         when=tuple((rule["phrase"], rule.get("status"), rule.get("action")) for rule in item.get("when") or ()),
         action=defaults.get("action", Action.FAILED.value),
         status=defaults.get("status"),
+        at_lines=shapes_need_at(shapes),
     )
+
+
+_REPEATS = {_c.MAX_REPEAT, _c.MIN_REPEAT, getattr(_c, "POSSESSIVE_REPEAT", _c.MAX_REPEAT)}
+_AT = ord("@")
+
+
+def _holds_at(items: Any) -> bool:
+    """Whether every match of ``items`` (``re``'s parse of an expression) holds a literal "@":
+    one item of the sequence does, outside anything optional (a repeat that may be absent, one
+    branch of several, a look-around). False where unsure."""
+    for op, av in items:
+        if op is _c.LITERAL and av == _AT:
+            return True
+        if op is _c.SUBPATTERN and _holds_at(av[3]):
+            return True
+        if op in _REPEATS and av[0] >= 1 and _holds_at(av[2]):
+            return True
+        if op is _c.BRANCH and all(_holds_at(branch) for branch in av[1]):
+            return True
+    return False
+
+
+def shapes_need_at(shapes: tuple[Shape, ...]) -> bool:
+    """Whether a line must hold "@" for one of ``shapes`` to read a recipient from it: a phrase
+    shape reads an address after its phrase (``find_address``: none without "@"), an
+    expression holds one in every match (``_holds_at``)."""
+    for shape in shapes:
+        if shape.regex is not None:
+            try:
+                parsed = _p.parse(shape.regex.pattern, shape.regex.flags)
+            except Exception:  # noqa: BLE001 - compiled already; unsure is "no"
+                return False
+            if not _holds_at(parsed):
+                return False
+    return True
 
 
 def compile_layouts(vendors: Iterable[Mapping[str, Any]]) -> tuple[Layout, ...]:
@@ -164,18 +207,33 @@ class _Group(NamedTuple):
         return False
 
 
-def _group(tests: tuple[Test, ...]) -> _Group | None:
+TestGroup = Callable[[str], bool]
+"""A list of header tests compiled for one check: called with the text, true when a test passes."""
+
+
+def _group(tests: tuple[Test, ...]) -> TestGroup | None:
+    """The tests as one call; a list of a single kind (every list the shipped catalog has) as a
+    method of ``str`` or ``frozenset`` itself, which costs no Python frame per message."""
     if not tests:
         return None
-    return _Group(contains=tuple(t.value for t in tests if t.kind == "contains"),
-                  prefixes=tuple(t.value for t in tests if t.kind == "prefix"),
-                  equals=frozenset(t.value for t in tests if t.kind == "equals"))
+    group = _Group(contains=tuple(t.value for t in tests if t.kind == "contains"),
+                   prefixes=tuple(t.value for t in tests if t.kind == "prefix"),
+                   equals=frozenset(t.value for t in tests if t.kind == "equals"))
+    if len(group.prefixes) == len(tests):
+        return cast(TestGroup, operator.methodcaller("startswith", group.prefixes))
+    if len(group.contains) == len(tests) == 1:
+        return cast(TestGroup, operator.methodcaller("__contains__", group.contains[0]))
+    if len(group.equals) == len(tests):
+        return group.equals.__contains__
+    return group.check
 
 
-Check = tuple[_Group | None, _Group | None, tuple[tuple[str, _Group | None], ...], tuple[tuple[str, str], ...]]
-"""One detect alternative as (sender, subject, headers, body) checks; the body's markers each
-as (key, marker): a word the text must hold for the marker to be in its fold (see
-``marker_key``)."""
+Markers = tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
+"""The body markers of one detect alternative, grouped: (gate, ((key, marker), ...)) — a piece
+of a word every marker of the group holds, then each marker with its own key (see ``gates``)."""
+
+Check = tuple[TestGroup | None, TestGroup | None, tuple[tuple[str, TestGroup | None], ...], Markers]
+"""One detect alternative as (sender, subject, headers, body) checks."""
 
 
 def marker_key(marker: str) -> str:
@@ -186,12 +244,65 @@ def marker_key(marker: str) -> str:
     return max(words, key=len) if words and marker == " ".join(words) else ""
 
 
+_GATE_MIN = 4  # a shorter piece is in most texts: it would gate nothing
+
+
+def _pieces(marker: str) -> set[str]:
+    """The pieces of a single-spaced marker's words a text holds when its fold holds the
+    marker (``marker_key``'s reasoning holds for any piece of a word); none for another marker."""
+    if not marker_key(marker):
+        return set()
+    return {word[start:end] for word in marker.split() for start in range(len(word))
+            for end in range(start + _GATE_MIN, len(word) + 1)}
+
+
+def _rarest(phrases: tuple[str, ...]) -> Callable[[str], str]:
+    """``marker_key`` choosing the word (of four characters or more, if any) the fewest of
+    ``phrases`` hold, then the longest: a word of many of the catalog's phrases ("deliver",
+    "message") is in most bounces, and a key a text holds saves no search."""
+    def key(marker: str) -> str:
+        if not marker_key(marker):
+            return ""
+        words = marker.split()
+        words = [word for word in words if len(word) >= _GATE_MIN] or words
+        return min(words, key=lambda word: (sum(word in phrase for phrase in phrases), -len(word), word))
+    return key
+
+
+def gates(markers: tuple[str, ...], key: Callable[[str], str] = marker_key) -> Markers:
+    """``markers`` grouped under gates, so that a text lacking a gate costs one search for the
+    whole group (the six languages of Exchange Online's "diagnostic information for
+    administrators" all hold "diagnos"): each gate is the piece held by the most markers left
+    (then the longest, then the first in order). A group of one is gated by its ``key``; a
+    marker's key is "" (no search) where the gate holds it."""
+    left = [(marker, _pieces(marker)) for marker in markers]
+    grouped: list[tuple[str, tuple[tuple[str, str], ...]]] = []
+    while left:
+        count: dict[str, int] = {}
+        for _, pieces in left:
+            for piece in pieces:
+                count[piece] = count.get(piece, 0) + 1
+        gate = min(count, key=lambda piece: (-count[piece], -len(piece), piece)) if count else ""
+        if count.get(gate, 0) < 2:
+            gate = ""  # no piece shared: each marker is gated by its own key
+        group = [marker for marker, pieces in left if gate in pieces] if gate else [left[0][0]]
+        if not gate:
+            gate = key(group[0])
+        grouped.append((gate, tuple(("" if key(m) in gate else key(m), m) for m in group)))
+        left = [(marker, pieces) for marker, pieces in left if marker not in group]
+    return tuple(grouped)
+
+
 def detectors(layouts: tuple[Layout, ...]) -> tuple[tuple[Layout, tuple[Check, ...]], ...]:
     """Every layout with its alternatives as checks: detection runs for every message no
     standard decoder claimed, so its tests are grouped once per catalog."""
+    phrases = tuple(phrase for layout in layouts for phrase in (
+        *layout.start, *layout.end, *layout.original, *layout.section, *(rule[0] for rule in layout.when),
+        *(marker for alt in layout.alternatives for marker in alt.body)))
+    key = _rarest(phrases)
     return tuple(
         (layout, tuple((_group(alt.sender), _group(alt.subject),
                         tuple((name, _group(tests)) for name, tests in alt.headers),
-                        tuple((marker_key(marker), marker) for marker in alt.body))
+                        gates(alt.body, key))
                        for alt in layout.alternatives))
         for layout in layouts)

@@ -61,13 +61,19 @@ def __getattr__(name: str) -> object:
     return getattr(importlib.import_module(module, __name__), name)
 
 
+def _loaded(slots: list[Decoder | _Later], slot: Decoder | _Later) -> Decoder:
+    """``slot`` itself, or the decoder it names, imported now and put in its place in ``slots``."""
+    if isinstance(slot, _Later):
+        index = slots.index(slot)
+        slot = slots[index] = slot.load()
+    return slot
+
+
 def _dispatch_order() -> Iterator[Decoder]:
     """Every registered decoder in dispatch order, each built-in one imported when reached."""
     for slots in (_USER, _STANDARD, _VENDOR, _LATE, _FALLBACK):
-        for index, slot in enumerate(slots):
-            if isinstance(slot, _Later):
-                slot = slots[index] = slot.load()
-            yield slot
+        for slot in slots:
+            yield _loaded(slots, slot)
 
 
 def register(decoder: Decoder, *, first: bool = False) -> None:
@@ -98,18 +104,23 @@ def decode(mail: Mail) -> Decoded | None:
     ``decoder-error`` defect on ``mail`` (the exception kept as the defect's cause) and the
     next decoder gets its turn; under a policy that raises on defects it raises right there.
     """
-    for decoder in _dispatch_order():
-        try:
-            decoded = decoder.decode(mail)
-        except Exception as exc:
-            import logging  # here: only a failing decoder logs, and logging is slow to import
+    # The loop over the registry's lists is written out, not a walk of _dispatch_order(): it
+    # runs for every message, and a generator's frame is a cost per decoder tried.
+    for slots in (_USER, _STANDARD, _VENDOR, _LATE, _FALLBACK):
+        for decoder in slots:
+            if isinstance(decoder, _Later):
+                decoder = _loaded(slots, decoder)
+            try:
+                decoded = decoder.decode(mail)
+            except Exception as exc:
+                import logging  # here: only a failing decoder logs, and logging is slow to import
 
-            logging.getLogger("ndr").debug("decoder %s failed", decoder.name, exc_info=True)
-            mail.defect(Defect(DefectKind.DECODER_ERROR, f"{decoder.name}: {type(exc).__name__}: {exc}",
-                               cause=exc))
-            continue
-        if decoded is not None and decoded.recipients:
-            return decoded
+                logging.getLogger("ndr").debug("decoder %s failed", decoder.name, exc_info=True)
+                mail.defect(Defect(DefectKind.DECODER_ERROR, f"{decoder.name}: {type(exc).__name__}: {exc}",
+                                   cause=exc))
+                continue
+            if decoded is not None and decoded.recipients:
+                return decoded
     return None
 
 

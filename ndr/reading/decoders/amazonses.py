@@ -46,8 +46,8 @@ class AmazonSES:
     name = "amazonses"
 
     def decode(self, mail: Mail) -> Decoded | None:
-        head = mail.body_lower[:4096]
-        if "{" not in head or not any(marker in head for marker in _MARKERS):
+        lower = mail.body_lower  # its first 4096 characters, searched in place (no copy)
+        if lower.find("{", 0, 4096) < 0 or not any(lower.find(marker, 0, 4096) >= 0 for marker in _MARKERS):
             return None
         event = _event(mail.body_text)
         if event is None:

@@ -21,8 +21,11 @@ class ARF:
     name = "arf"
 
     def decode(self, mail: Mail) -> Decoded | None:
-        part = mail.first_part("message/feedback-report")
-        if part is None:
+        # Mail.first_part written out: every message comes here first, few are feedback reports
+        for part in mail.parts:
+            if part.content_type == "message/feedback-report":
+                break
+        else:
             return self.jmrp(mail)
         report = part.text()
         fields = parse_fields(report)

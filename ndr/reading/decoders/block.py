@@ -123,11 +123,15 @@ def read_block(layout: Layout, lines: list[str], lowers: list[str], found_start:
     session, loose = block.session, block.loose
     current: list[str] | None = None
     ended = False
+    at_lines = layout.at_lines
     for index, (line, low) in enumerate(zip(lines, lowers)):
         if session is not None and session.read(line):
             loose.append(line)
             continue
-        hit = _recipient(layout.shapes, line, low)
+        # a line without "@" reads no recipient when every shape needs one (Layout.at_lines);
+        # both forms are asked, as each shape reads the one it reads
+        hit = _recipient(layout.shapes, line, low) if (
+            not at_lines or "@" in low or "@" in line) else None
         if hit is not None:
             address, rest = hit
             current = block.open(address)

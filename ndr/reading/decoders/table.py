@@ -76,6 +76,27 @@ def _holds(marker: str, scanned: str, folded: list[str]) -> bool:
     return marker in folded[0]
 
 
+def _any_holds(members: tuple[tuple[str, str], ...], scanned: str, folded: list[str]) -> bool:
+    """Whether ``scanned``'s fold holds one of the markers of a group whose gate it holds
+    (``layouts.gates``): a marker's key is looked for before the marker."""
+    for key, marker in members:  # most markers' key is absent: no call
+        if key in scanned and _holds(marker, scanned, folded):
+            return True
+    return False
+
+
+def _headers_pass(mail: Mail, header_tests: tuple[tuple[str, Any], ...], headers: dict[str, str | None]) -> bool:
+    """Whether every header test of an alternative passes (values kept in ``headers``)."""
+    for name, tests in header_tests:
+        if name in headers:
+            value = headers[name]
+        else:
+            value = headers[name] = _header_value(mail, name)
+        if value is None or (tests is not None and not tests(value)):
+            return False
+    return True
+
+
 def _first_group(expressions: tuple[re.Pattern[str], ...], lines: Iterable[str]) -> str | None:
     if not expressions:
         return None
@@ -115,29 +136,20 @@ class TableDecoder:
         folded: list[str] = []
         for layout, checks in mail.catalog.detectors:
             for sender, subject_tests, header_tests, body in checks:
-                if sender is not None and not sender.check(mail.sender):
+                if sender is not None and not sender(mail.sender):
                     continue
                 if subject_tests is not None:
                     if subject is None:
                         subject = mail.subject.lower()
-                    if not subject_tests.check(subject):
+                    if not subject_tests(subject):
                         continue
-                passed = True
-                for name, tests in header_tests:
-                    if name in headers:
-                        value = headers[name]
-                    else:
-                        value = headers[name] = _header_value(mail, name)
-                    if value is None or (tests is not None and not tests.check(value)):
-                        passed = False
-                        break
-                if not passed:
+                if header_tests and not _headers_pass(mail, header_tests, headers):
                     continue
                 if body:
                     if scanned is None:
                         scanned = mail.body_lower[:_BODY_SCAN]
-                    for key, marker in body:  # most markers' key is absent: no call
-                        if key in scanned and _holds(marker, scanned, folded):
+                    for gate, members in body:  # a gate the text lacks rules out its group
+                        if gate in scanned and _any_holds(members, scanned, folded):
                             break
                     else:
                         continue

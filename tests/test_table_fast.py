@@ -1,0 +1,112 @@
+"""The table decoder's fast forms give what the plain forms they replace give (fourth speed pass).
+
+Detection markers grouped under gates (``layouts.gates``) against "one of the markers is in the
+folded text"; recipient lines skipped for lacking "@" (``Layout.at_lines``) against reading every
+line; the "@" reading of an expression (``layouts._holds_at``) against the matches themselves.
+"""
+from __future__ import annotations
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import ndr
+from ndr.catalog.layouts import _holds_at, _p, _rarest, gates, marker_key
+from ndr.reading.decoders.block import read_block
+from ndr.reading.decoders.table import _any_holds
+
+CATALOG = ndr.load_catalog()
+
+WORDS = ["diagnostic", "diagnóstico", "information", "informações", "administrators", "administradores",
+         "amministratori", "for", "de", "para", "recipients", "the", "following", "deliver", "delivered",
+         "qmail-send", "---", "a"]
+TEXT_PIECES = WORDS + [" ", "  ", "\n", "\n ", "\t", "\u2003", "\u0130", "x"]
+markers = st.lists(st.lists(st.sampled_from(WORDS), min_size=1, max_size=4).map(" ".join)
+                   | st.sampled_from(["", " the", "for  the", "de\npara", "---"]), max_size=6).map(tuple)
+texts = st.lists(st.sampled_from(TEXT_PIECES), max_size=24).map("".join)
+
+
+@given(markers, texts, st.sampled_from([marker_key, _rarest(("the following recipients", "deliver", "de para"))]))
+@settings(max_examples=500, deadline=None)
+def test_gated_markers_find_what_the_folded_text_holds(body: tuple[str, ...], text: str, key) -> None:
+    expected = any(marker in " ".join(text.split()) for marker in body)
+    folded: list[str] = []  # as TableDecoder.decode asks: each gate, then its group's markers
+    grouped_body = gates(body, key)
+    assert any(gate in text and _any_holds(members, text, folded) for gate, members in grouped_body) == expected
+    grouped = [marker for _, members in grouped_body for _, marker in members]
+    assert set(grouped) == set(body)  # every marker is still asked about
+
+
+def test_the_catalog_markers_share_gates() -> None:
+    exchange = next(checks for layout, checks in CATALOG.detectors if layout.id == "exchange-online")
+    body = exchange[0][3]
+    assert len(body) == 1 and len(body[0][1]) == 6  # six languages, one search when absent
+    qmail = next(checks for layout, checks in CATALOG.detectors if layout.id == "qmail")
+    assert qmail[0][3][1][0] == "afraid"  # not "deliver", which most bounces hold
+    for layout, checks in CATALOG.detectors:
+        for check in checks:
+            for gate, members in check[3]:
+                for key, marker in members:
+                    assert gate in marker and key in marker, (layout.id, marker)
+
+
+PIECES = ["a", "@", "x", "(?:", ")", ")?", ")*", ")+", "|", "[@x]", "[@]", "(?=@)", "@?", "\\@", ".", "{1,2}"]
+
+
+def _expression(pieces: list[str]) -> str | None:
+    expression = "".join(pieces)
+    try:
+        re.compile(expression)
+    except re.error:
+        return None
+    return expression
+
+
+expressions = st.lists(st.sampled_from(PIECES), min_size=1, max_size=8).map(_expression).filter(
+    lambda e: e is not None)
+
+
+@given(expressions, st.lists(st.sampled_from(["a", "x", "@", "b", "\n"]), max_size=10).map("".join))
+@settings(max_examples=800, deadline=None)
+def test_an_expression_read_as_holding_at_matches_only_with_it(expression: str, text: str) -> None:
+    if _holds_at(_p.parse(expression, re.I)):
+        for match in re.finditer(expression, text, re.I):
+            assert "@" in match.group(0), (expression, text)
+
+
+def test_holding_at_is_read_where_sure_only() -> None:
+    sure = ["a@b", "(x@)+", "x@|y@", "(?:a|b)@", "@{1,2}"]
+    unsure = ["(?:x@)?", "x|y@", "(x@)*", "(?=@)", "[@x]"]
+    assert all(_holds_at(_p.parse(e, re.I)) for e in sure)
+    assert not any(_holds_at(_p.parse(e, re.I)) for e in unsure)
+    assert all(layout.at_lines for layout in CATALOG.layouts)  # every shipped shape reads an address
+
+
+LINES = ["<x@example.org>", "x@example.org: 550 no such user", "  550 5.1.1 unknown", "", "----",
+         "recipient address: y@example.net", ">>> RCPT TO:<z@example.com>", "<<< 550 no", "İ@x", "text",
+         "there was an error delivering your mail to a@b.example", "could not be delivered to: q@r.example"]
+
+
+@given(st.sampled_from(CATALOG.layouts), st.lists(st.sampled_from(LINES), max_size=10),
+       st.sampled_from([None, 0]))
+@settings(max_examples=400, deadline=None)
+def test_lines_without_at_are_skipped_as_reading_them_would(layout, lines: list[str], start) -> None:
+    lowers = [line.lower() for line in lines]
+    fast = read_block(layout, lines, lowers, start)
+    plain = read_block(layout._replace(at_lines=False), lines, lowers, start)
+    assert fast.order == plain.order and fast.loose == plain.loose
+    assert [(r.recipient, d) for r, d in fast.found.values()] == [(r.recipient, d) for r, d in plain.found.values()]
+
+
+PHRASES = ["will be retried", "delivery has been delayed", "delivery delayed", "delayed mail", "will retry",
+           "quarantine summary", "spam quarantine", "  two  spaces", " lead", "x", ""]
+
+
+@given(st.lists(st.sampled_from(PHRASES), max_size=7).map(tuple),
+       st.lists(st.sampled_from(PHRASES + ["\n", " ", "delay", "retr", "quarantin", "İ"]), max_size=8).map("".join))
+@settings(max_examples=500, deadline=None)
+def test_gated_phrases_are_found_as_any_finds_them(phrases: tuple[str, ...], text: str) -> None:
+    from ndr.reading.decoders.fallback import _any_in
+
+    assert _any_in(phrases, text) == any(phrase in text for phrase in phrases)
