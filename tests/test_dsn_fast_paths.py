@@ -103,3 +103,37 @@ code_texts = st.lists(st.sampled_from(CODE_PIECES), max_size=16).map("".join)
 @settings(max_examples=400, deadline=None)
 def test_the_code_line_is_the_first_line_the_plain_loop_finds(text: str) -> None:
     assert codes.code_line(text) == _code_line_plain(text)
+
+
+VENDORS = sorted({entry.vendor for entry in CATALOG.codes if entry.vendor})
+STATUSES = sorted({*CATALOG.exact, *(f"{c}.{s}" for c in "45" for s in CATALOG.by_subject), "5.7.950", "4.4.316",
+                   "5.1.0", "5.9.9", "2.0.0"})
+
+
+def test_a_detailed_status_has_only_detailed_entries_whichever_vendors_matched() -> None:
+    from ndr.catalog.entries import names_detail
+
+    assert any(CATALOG.detailed(status) for status in STATUSES)
+    assert not all(CATALOG.detailed(status) for status in STATUSES)
+    for status in STATUSES:
+        if CATALOG.detailed(status):
+            for vendors in (frozenset(), *(frozenset({v}) for v in VENDORS), frozenset(VENDORS)):
+                assert names_detail(CATALOG.code_entry(status, vendors)), (status, vendors)
+
+
+NOTICES = ["The email account that you tried to reach does not exist", "mailbox is full", "Address not found",
+           "user unknown", "", "message rejected as spam"]
+
+
+@given(st.sampled_from(STATUSES), st.sampled_from(["", "550 sorry", "550 5.1.0 Address rejected", "host said: no"]),
+       st.sampled_from(NOTICES), st.sampled_from([None, "mx.google.com", "mail.protection.outlook.com"]))
+@settings(max_examples=300, deadline=None)
+def test_the_notice_of_a_detailed_status_is_never_read(status: str, text: str, notice: str,
+                                                       remote: str | None) -> None:
+    from ndr.reading.classify import classify
+
+    if CATALOG.detailed(status):
+        read = classify(CATALOG, status=status, reply=None, text=text, action="failed", remote_mta=remote,
+                        recipient="a@example.org", notice=notice)
+        assert read == classify(CATALOG, status=status, reply=None, text=text, action="failed",
+                                remote_mta=remote, recipient="a@example.org")
