@@ -137,3 +137,15 @@ def test_the_notice_of_a_detailed_status_is_never_read(status: str, text: str, n
                         recipient="a@example.org", notice=notice)
         assert read == classify(CATALOG, status=status, reply=None, text=text, action="failed",
                                 remote_mta=remote, recipient="a@example.org")
+
+
+GIVEN_UP_PIECES = [*LAYOUT.given_up, "queue", "message", "long", "expired", " ", "x", "retry", "for"]
+
+
+@given(st.lists(st.sampled_from(GIVEN_UP_PIECES), max_size=6).map(" ".join))
+@settings(max_examples=300, deadline=None)
+def test_given_up_wording_is_found_under_its_sentinels(text: str) -> None:
+    from ndr.reading.decoders.lasterror import gives_up
+
+    assert gives_up(LAYOUT, text) == any(phrase in text for phrase in LAYOUT.given_up)
+    assert sorted(p for _, phrases in LAYOUT.given_up_groups for p in phrases) == sorted(set(LAYOUT.given_up))

@@ -140,6 +140,11 @@ class Notices:
     message``, and a text that lacks it lacks all ten; where it holds the core, a phrase is looked
     for only around the core's places. A phrase alone in its group is its own core (at 0)."""
 
+    given_up_groups: tuple[tuple[str, tuple[str, ...]], ...] = field(init=False, default=())
+    """``given_up`` filed as ``command_sentinels`` files command groups (``message`` for
+    ``message expired`` and ``cannot send message for``): a text that lacks a sentinel lacks its
+    phrases (6 tests for the shipped 10 phrases, on every failed record's diagnostic)."""
+
     def __post_init__(self) -> None:
         groups: dict[str, list[str]] = {}
         for key in dict.fromkeys(self.command_keys or ()):
@@ -148,6 +153,9 @@ class Notices:
             (os.path.commonprefix(keys), tuple(keys)) for keys in groups.values()))
         object.__setattr__(self, "command_sentinels", _sentinels(self.command_groups))
         object.__setattr__(self, "end_groups", _end_groups(self.ends))
+        object.__setattr__(self, "given_up_groups", tuple(
+            (sentinel, tuple(phrase for phrase, _ in groups))
+            for sentinel, groups in _sentinels(tuple((phrase, ()) for phrase in dict.fromkeys(self.given_up)))))
 
 
 def _end_groups(ends: tuple[str, ...]) -> tuple[tuple[str, tuple[tuple[str, int], ...]], ...]:

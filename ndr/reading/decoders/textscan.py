@@ -69,8 +69,18 @@ class Scan:
     """Recipient blocks by lowercased address, in order of first mention."""
     diagnostic: str | None
     """The first paragraph holding a reply or status code (message-wide)."""
-    reporting_mta: str | None
+    lay: Notices
     _summary: list[str | None] = field(default_factory=list, repr=False, compare=False)
+    _reporting: list[str | None] = field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def reporting_mta(self) -> str | None:
+        """The host the text introduces as the notice's author (``This is the mail system at
+        host X``), found when first asked: the fallback decoder asks, the RFC 3464 one never."""
+        if not self._reporting:
+            lower = self.lower if self.text.isascii() else None  # (aligned: see scan)
+            self._reporting.append(_group(first_search(self.lay.reporting_mta, self.text, lower)))
+        return self._reporting[0]
 
     @property
     def summary(self) -> str | None:
@@ -264,7 +274,7 @@ def _group(match: re.Match[str] | None) -> str | None:
 def scan(mail: Mail, lay: Notices) -> Scan:
     """Read the human-readable text of ``mail`` (see the module docstring)."""
     text, lower = human_text(mail, lay)
-    own = {a.lower() for a in (find_address(mail.headers.get("from")), find_address(mail.headers.get("to"))) if a}
+    own: set[str] | None = None  # the message's own addresses: read at the first recipient line
     blocks: dict[str, Block] = {}
     current: Block | None = None
     paragraph: list[str] = []
@@ -300,6 +310,9 @@ def scan(mail: Mail, lay: Notices) -> Scan:
         quoted = lay.quoted_fields and stripped.lower().startswith(lay.quoted_fields)
         match = None if quoted else first_search(lay.recipients, line, low_line)
         if match:
+            if own is None:
+                own = {a.lower() for a in (find_address(mail.headers.get("from")),
+                                           find_address(mail.headers.get("to"))) if a}
             current = _opened(blocks, own, line, stripped, match)
             continue
         if first in _SUCCESS_STARTS and _SUCCESS_LINE.match(line):
@@ -315,8 +328,7 @@ def scan(mail: Mail, lay: Notices) -> Scan:
     diagnostic = _first_reply(diagnostic, paragraph)
     if diagnostic is None and not blocks:
         diagnostic = codes.code_line(text)
-    return Scan(text=text, lower=lower, blocks=blocks, diagnostic=diagnostic,
-                reporting_mta=_group(first_search(lay.reporting_mta, text, lower if aligned else None)))
+    return Scan(text=text, lower=lower, blocks=blocks, diagnostic=diagnostic, lay=lay)
 
 
 def _opened(blocks: dict[str, Block], own: set[str], line: str, stripped: str,
