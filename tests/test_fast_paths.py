@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import ndr
+from ndr.catalog import codes
 from ndr.catalog.notices import command_in
 from ndr.reading.decoders import textscan
 from ndr.catalog.search import first_search, literal_search
@@ -74,7 +75,7 @@ def test_remembered_first_group_is_the_group_of_the_first_search(text: str) -> N
 @settings(max_examples=300, deadline=None)
 def test_reply_line_agrees_with_its_regex(text: str) -> None:
     for candidate in (text, text.strip(), " ".join(text.split())):
-        assert textscan._reply_line(candidate) == bool(textscan._REPLY_LINE.search(candidate))
+        assert codes.reply_line(candidate) == bool(codes.REPLY_LINE.search(candidate))
 
 
 @given(texts)

@@ -66,6 +66,49 @@ def _reply_in(text: str) -> str | None:
 _REPLY_DIGITS = regex(r"[245][0-5]\d")
 
 
+# A reply code opening a line or after a marker: a line that answers.
+REPLY_LINE = regex(r"(?:^|said:|returned was:|<<<|out:) ?[\"'(\[]?[45][0-5]\d(?:[ \-:]|$)", re.I)
+# Where REPLY_LINE can match: its reply code (a class search, fast in C; the alternation
+# above is tried at every character). reply_line checks what must stand before one.
+_REPLY_CODE = regex(r"[45][0-5]\d(?=[ \-:]|$)")
+# What opens a status code or a reply code (a superset): where code_line starts reading lines.
+_CODE_DIGITS = regex(r"[245](?:\.[0-7]\.\d|[0-5]\d)")
+_REPLY_MARK_END = regex(r"(?:said:|returned was:|<<<|out:)\Z", re.I)  # in a 13-character window
+
+
+def reply_line(text: str) -> bool:
+    """True when ``text`` answers: a reply code opening it or after a marker (``said:``,
+    ``<<<`` ...): ``bool(REPLY_LINE.search(text))``, found from its reply codes."""
+    if "4" not in text and "5" not in text:  # a code opens with one (most paragraphs hold none)
+        return False
+    for code in _REPLY_CODE.finditer(text):
+        ends = [code.start()]  # where the marker may end: before an optional quote and space
+        if ends[0] and text[ends[0] - 1] in "\"'([":
+            ends.append(ends[0] - 1)
+        for end in list(ends):
+            if end and text[end - 1] == " ":
+                ends.append(end - 1)
+        for end in ends:
+            if end == 0 or _REPLY_MARK_END.search(text, max(0, end - 13), end):
+                return True
+    return False
+
+
+def code_line(text: str) -> str | None:
+    """The first line of ``text`` holding a status code or answering (``reply_line``), stripped;
+    None when none does."""
+    # Lines before the first code's digits hold neither form (a status opens with [245]. and a
+    # reply with [45][0-5]; neither spans a newline): the loop starts at that line, and a text
+    # holding none (most that get here) is not split at all.
+    first = _CODE_DIGITS.search(text)
+    if first is None:
+        return None
+    for line in text[text.rfind("\n", 0, first.start()) + 1:].split("\n"):
+        if find_status(line) or reply_line(line.strip()):
+            return line.strip()
+    return None
+
+
 def normalise_status(value: str | None) -> str | None:
     """``value`` as a canonical ``C.S.D`` string if it contains one, else None."""
     if not value:

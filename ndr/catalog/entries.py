@@ -101,6 +101,14 @@ class CodeEntry:
     """The registered RFC 3463 code a generated report states for this condition."""
 
 
+def names_detail(entry: CodeEntry | None) -> bool:
+    """True when ``entry`` is for a code that says more than its class and subject (``X.1.1``,
+    not ``X.1.0``): classification then never reads the reporting MTA's own words about the
+    recipient (``classify``, step 4: the notice), and a decoder need not compose them."""
+    status = entry.status if entry is not None else None
+    return bool(status and status.rsplit(".", 1)[-1] != "0")
+
+
 class HostRule(NamedTuple):
     reason: str
     status: str | None
@@ -262,6 +270,13 @@ class Catalog:
                 if range_prefix == prefix and low <= number <= high:
                     return candidate
         return self.by_subject.get(status[2:])
+
+    def detailed(self, status: str | None) -> bool:
+        """``names_detail`` of every entry ``code_entry`` may give for ``status``, whichever
+        vendors matched the bounce (all it depends on is whether the exact entry's vendor did)."""
+        exact = self.exact.get(status) if status else None
+        vendors = frozenset((exact.vendor,)) if exact is not None and exact.vendor is not None else frozenset()
+        return names_detail(self.code_entry(status)) and names_detail(self.code_entry(status, vendors))
 
     @cached_property
     def range_prefixes(self) -> frozenset[str]:

@@ -134,10 +134,16 @@ class Notices:
     """``command_groups`` under a word their prefixes share (``smtp`` for ``smtp:mail``,
     ``smtp:data`` ...), else under the prefix itself: a text holding none of these (most) costs
     one ``in`` test each (15 on the shipped catalog)."""
-    end_groups: tuple[tuple[str, tuple[str, ...]], ...] = field(init=False, default=())
+    end_groups: tuple[tuple[str, tuple[tuple[str, int], ...]], ...] = field(init=False, default=())
     """``ends`` grouped under the shortest core (a phrase without its rules and punctuation) each
-    holds: ten of the shipped phrases hold ``original message``, and a text that lacks it lacks
-    all ten. A phrase alone in its group is its own core."""
+    holds, with where the core stands in each phrase: ten of the shipped phrases hold ``original
+    message``, and a text that lacks it lacks all ten; where it holds the core, a phrase is looked
+    for only around the core's places. A phrase alone in its group is its own core (at 0)."""
+
+    given_up_groups: tuple[tuple[str, tuple[str, ...]], ...] = field(init=False, default=())
+    """``given_up`` filed as ``command_sentinels`` files command groups (``message`` for
+    ``message expired`` and ``cannot send message for``): a text that lacks a sentinel lacks its
+    phrases (6 tests for the shipped 10 phrases, on every failed record's diagnostic)."""
 
     def __post_init__(self) -> None:
         groups: dict[str, list[str]] = {}
@@ -147,14 +153,18 @@ class Notices:
             (os.path.commonprefix(keys), tuple(keys)) for keys in groups.values()))
         object.__setattr__(self, "command_sentinels", _sentinels(self.command_groups))
         object.__setattr__(self, "end_groups", _end_groups(self.ends))
+        object.__setattr__(self, "given_up_groups", tuple(
+            (sentinel, tuple(phrase for phrase, _ in groups))
+            for sentinel, groups in _sentinels(tuple((phrase, ()) for phrase in dict.fromkeys(self.given_up)))))
 
 
-def _end_groups(ends: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def _end_groups(ends: tuple[str, ...]) -> tuple[tuple[str, tuple[tuple[str, int], ...]], ...]:
     cores = sorted({phrase.strip(_RULES) for phrase in ends} - {""}, key=len)
     groups: dict[str, list[str]] = {}
     for phrase in ends:
         groups.setdefault(next((core for core in cores if core in phrase), phrase), []).append(phrase)
-    return tuple((core if len(members) > 1 else members[0], tuple(members)) for core, members in groups.items())
+    filed = ((core if len(members) > 1 else members[0], members) for core, members in groups.items())
+    return tuple((core, tuple((phrase, phrase.find(core)) for phrase in members)) for core, members in filed)
 
 
 _RULES = " -=_*#.:"

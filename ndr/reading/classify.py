@@ -55,6 +55,7 @@ from typing import NamedTuple
 
 from ..catalog import codes
 from ..catalog import Catalog, CodeEntry, Host, Reason
+from ..catalog.entries import names_detail
 from ..catalog.match import Pattern, fold
 from ..catalog.notices import command_in
 from ..model import SUCCESS_ACTIONS
@@ -340,8 +341,7 @@ def _decide(catalog: Catalog, status: str | None, folded: str, reply: str | None
     if by_command is not None and (entry is None or not entry.status or entry.status.endswith(".0.0")
                                    or entry.status.startswith("X.0.")):
         return by_command, Rule(RuleKind.COMMAND, command or ""), entry, None
-    notice = fold(notice) if notice and (
-        entry is None or not entry.status or entry.status.rsplit(".", 1)[-1] == "0") else ""
+    notice = fold(notice) if notice and not names_detail(entry) else ""  # (Catalog.detailed: not read)
     phrase = catalog.phrases.first(notice) if notice else None
     if phrase is not None:
         # The reply names no reason and its code no more than a class or subject (5.1.0); the

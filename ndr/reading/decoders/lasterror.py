@@ -38,19 +38,22 @@ def given_up(lay: Layout, raw: RawRecipient, paragraph: Callable[[], str | None]
         # "temporary", which some providers also put on errors they never retried)
         return True
     for text in (raw.diagnostic, subject):
-        if text and _names_any(text.lower(), lay.given_up):
+        if text and gives_up(lay, text.lower()):
             return True
     # The recipient's paragraphs only when the code says no more than a class: a specific
     # code with a text that names no expiry is not an expiry notice.
     text = (paragraph() or "") if not status or status.endswith(".0.0") else ""
-    return _names_any(text.lower(), lay.given_up) if text else False
+    return gives_up(lay, text.lower()) if text else False
 
 
-def _names_any(lower: str, phrases: tuple[str, ...]) -> bool:
-    """True when the lowercase text holds one of ``phrases`` (lowered once, not per phrase)."""
-    for phrase in phrases:  # a loop, not any(generator): this runs for every failed record
-        if phrase in lower:
-            return True
+def gives_up(lay: Layout, lower: str) -> bool:
+    """True when the lowercase text holds one of the catalog's ``given_up`` phrases (looked for
+    only under the sentinels it holds: ``Notices.given_up_groups``)."""
+    for sentinel, phrases in lay.given_up_groups:  # a loop, not any(generator): this runs for
+        if sentinel in lower:  # every failed record
+            for phrase in phrases:
+                if phrase in lower:
+                    return True
     return False
 
 
@@ -111,7 +114,7 @@ def _clean(text: str) -> str:
 def _only_expiry(lay: Layout, text: str) -> bool:
     """True when the text is the queue's own expiry wording, not an error the attempts met."""
     lower = text.lower()
-    return _names_any(lower, lay.given_up) and not _ATTEMPT.search(lower)
+    return gives_up(lay, lower) and not _ATTEMPT.search(lower)
 
 
 _ATTEMPT = regex(r"\b(?:refused|timed out|reset|closed|lookup|tls|certificate|host|dns|connect)")

@@ -135,10 +135,12 @@ def _lone_recipient(mail: Mail, recipients: list[RawRecipient], scan: "textscan.
         return False
     raw = recipients[0]
     # its own words are the reporting MTA's verdict on it, read by the classifier when the
-    # reply names no reason (Gmail's "Address not found")
-    notice = scan.summary if scan is not None else textscan.summary(textscan.human_text(mail, lay)[0])
-    if notice != raw.diagnostic:
-        raw.notice = notice
+    # reply names no reason (Gmail's "Address not found") and its code no detail: composed
+    # only then (a code whose every entry names a detail, 5.1.1, never lets it be read)
+    if not mail.catalog.detailed(raw.status):
+        notice = scan.summary if scan is not None else textscan.summary(textscan.human_text(mail, lay)[0])
+        if notice != raw.diagnostic:
+            raw.notice = notice
     if raw.smtp_command is not None:
         return False
     # Postfix writes "(in reply to RCPT TO command)" in the human part only: read the paragraph

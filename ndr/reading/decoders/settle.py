@@ -197,8 +197,7 @@ def settle(mail: Mail, decoded: Decoded, recipients: Iterable[RawRecipient] | No
 def _gave_up(lay: Notices, diagnostic: str | None) -> bool:
     """True when a recipient's own diagnostic says its message was given up (the catalog's
     ``given_up`` wording), although the notice's Action says ``delayed``."""
-    lower = diagnostic.lower() if diagnostic else ""
-    return bool(lower) and any(phrase in lower for phrase in lay.given_up)
+    return diagnostic is not None and lasterror.gives_up(lay, diagnostic.lower())
 
 
 __all__ = ["settle", "answering_host", "tried_host", "named_host", "answered_in", "paragraphs_of",

@@ -20,7 +20,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 from itertools import repeat
-from typing import Collection, Iterable
+from typing import Collection, Iterable, Iterator
 
 from ...catalog import codes
 from .base import Mail
@@ -33,29 +33,6 @@ _SEPARATOR = regex(r"^ ?[-=_#*|]{5,}")
 _WORD = regex(r"\w")
 SUMMARY_LIMIT = 1000
 _QUOTE = regex(r"^(?:> ?)+(?!>)")
-# A status code anywhere, or a reply code opening a line or after a marker: a line that answers.
-_REPLY_LINE = regex(r"(?:^|said:|returned was:|<<<|out:) ?[\"'(\[]?[45][0-5]\d(?:[ \-:]|$)", re.I)
-# Where _REPLY_LINE can match: its reply code (a class search, fast in C; the alternation
-# above is tried at every character). _reply_line checks what must stand before one.
-_REPLY_CODE = regex(r"[45][0-5]\d(?=[ \-:]|$)")
-_REPLY_MARK_END = regex(r"(?:said:|returned was:|<<<|out:)\Z", re.I)  # in a 13-character window
-
-
-def _reply_line(text: str) -> bool:
-    """``bool(_REPLY_LINE.search(text))``, found from its reply codes."""
-    if "4" not in text and "5" not in text:  # a code opens with one (most paragraphs hold none)
-        return False
-    for code in _REPLY_CODE.finditer(text):
-        ends = [code.start()]  # where the marker may end: before an optional quote and space
-        if ends[0] and text[ends[0] - 1] in "\"'([":
-            ends.append(ends[0] - 1)
-        for end in list(ends):
-            if end and text[end - 1] == " ":
-                ends.append(end - 1)
-        for end in ends:
-            if end == 0 or _REPLY_MARK_END.search(text, max(0, end - 13), end):
-                return True
-    return False
 # A success reply in a transcript (250 Ok, 354 go ahead): not a diagnostic.
 _SUCCESS_LINE = regex(r"^ ?(?:out: ?|<<< ?|>>> ?)?[23]\d\d(?:[ \-]|$)", re.I)
 # The characters a line matching _SEPARATOR or _SUCCESS_LINE can start with (re.I folds no
@@ -92,8 +69,18 @@ class Scan:
     """Recipient blocks by lowercased address, in order of first mention."""
     diagnostic: str | None
     """The first paragraph holding a reply or status code (message-wide)."""
-    reporting_mta: str | None
+    lay: Notices
     _summary: list[str | None] = field(default_factory=list, repr=False, compare=False)
+    _reporting: list[str | None] = field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def reporting_mta(self) -> str | None:
+        """The host the text introduces as the notice's author (``This is the mail system at
+        host X``), found when first asked: the fallback decoder asks, the RFC 3464 one never."""
+        if not self._reporting:
+            lower = self.lower if self.text.isascii() else None  # (aligned: see scan)
+            self._reporting.append(_group(first_search(self.lay.reporting_mta, self.text, lower)))
+        return self._reporting[0]
 
     @property
     def summary(self) -> str | None:
@@ -109,20 +96,26 @@ class Scan:
 def summary(text: str) -> str | None:
     """The words of ``text`` on one line, rules of dashes dropped, at most ``SUMMARY_LIMIT``
     characters (cut at a space); None when it has none."""
+    if len(text) < SUMMARY_LIMIT:  # (most) its kept lines, a space after each, fit: none is cut
+        return " ".join(_words(text.split("\n"))) or None
     kept: list[str] = []
     size = 0
-    for line in text.split("\n"):
-        first = line[:1]  # most lines open with a word character; a rule opens with its own
-        if not (first.isalnum() or _WORD.search(line)) or (first in _SEPARATOR_STARTS and _SEPARATOR.match(line)):
-            continue
-        kept.append(line.strip())
-        size += len(kept[-1]) + 1
+    for words in _words(text.split("\n")):
+        kept.append(words)
+        size += len(words) + 1
         if size > SUMMARY_LIMIT:  # the rest would be cut off
             break
-    words = " ".join(kept)
-    if len(words) > SUMMARY_LIMIT:
-        words = words[:SUMMARY_LIMIT].rsplit(" ", 1)[0]
-    return words or None
+    joined = " ".join(kept)
+    if len(joined) > SUMMARY_LIMIT:
+        joined = joined[:SUMMARY_LIMIT].rsplit(" ", 1)[0]
+    return joined or None
+
+
+def _words(lines: Iterable[str]) -> Iterator[str]:
+    """The lines that hold a word and are no rule, stripped. Most open with a letter or a digit
+    (never a rule's character): those are kept without a search, blank ones dropped at once."""
+    return (line.strip() for line in lines if line and (
+        line[0].isalnum() or (_WORD.search(line) and not (line[0] in _SEPARATOR_STARTS and _SEPARATOR.match(line)))))
 
 
 def paragraph_command(mail: Mail, lay: Notices | None, address: str | None,
@@ -197,21 +190,33 @@ def human_text(mail: Mail, lay: Notices) -> tuple[str, str]:
     """The text before the returned original: (folded text, its lowercase)."""
     text, lower = mail.body_folded, mail.body_lower
     end = len(lower)
-    # The text ends at the line of the first phrase found (the phrases hold no newline: one
-    # found before ``end`` lies before it whole): phrases a text cannot hold are not looked for.
-    for core, phrases in lay.end_groups:
-        if core not in lower:
-            continue
-        for phrase in phrases:
-            found = lower.find(phrase, 0, end) if phrase in lower else -1
-            if found >= 0:
-                end = lower.rfind("\n", 0, found) + 1
+    # The text ends at the first line that opens the returned header or holds an ``ends``
+    # phrase, whichever comes first. The header is looked for first (tried where a header name
+    # stands, not at every character: ``literal_search``), so that the phrases are looked for
+    # only above it (they hold no newline: one found before ``end`` lies before it whole).
     if lay.headers_end is not None:
-        # tried where a header name stands, not at every character (``literal_search``)
-        match = literal_search(lay.headers_end, lower[:end])
+        match = literal_search(lay.headers_end, lower)
         if match:
             end = match.start()
+    for core, phrases in lay.end_groups:
+        # a phrase stands where its core does, ``offset`` characters on (a text that lacks the
+        # core lacks every phrase of its group): the first core a phrase stands around is on
+        # the group's first line with a phrase
+        at = lower.find(core, 0, end)
+        while at >= 0:
+            if _stands_at(lower, at, phrases):
+                end = lower.rfind("\n", 0, at) + 1
+                break
+            at = lower.find(core, at + 1, end)
     return text[:end], lower[:end]
+
+
+def _stands_at(lower: str, at: int, phrases: tuple[tuple[str, int], ...]) -> bool:
+    """True when one of ``phrases`` holds the core found at ``at`` (at its ``offset``)."""
+    for phrase, offset in phrases:
+        if at >= offset and lower.startswith(phrase, at - offset):
+            return True
+    return False
 
 
 def paragraph_of(mail: Mail, address: str | None, limit: int = 600) -> str | None:
@@ -269,7 +274,7 @@ def _group(match: re.Match[str] | None) -> str | None:
 def scan(mail: Mail, lay: Notices) -> Scan:
     """Read the human-readable text of ``mail`` (see the module docstring)."""
     text, lower = human_text(mail, lay)
-    own = {a.lower() for a in (find_address(mail.headers.get("from")), find_address(mail.headers.get("to"))) if a}
+    own: set[str] | None = None  # the message's own addresses: read at the first recipient line
     blocks: dict[str, Block] = {}
     current: Block | None = None
     paragraph: list[str] = []
@@ -305,13 +310,16 @@ def scan(mail: Mail, lay: Notices) -> Scan:
         quoted = lay.quoted_fields and stripped.lower().startswith(lay.quoted_fields)
         match = None if quoted else first_search(lay.recipients, line, low_line)
         if match:
+            if own is None:
+                own = {a.lower() for a in (find_address(mail.headers.get("from")),
+                                           find_address(mail.headers.get("to"))) if a}
             current = _opened(blocks, own, line, stripped, match)
             continue
         if first in _SUCCESS_STARTS and _SUCCESS_LINE.match(line):
             continue
         if current is not None:
             current.lines.append(stripped)
-        elif blocks and (codes.find_status(line) or _reply_line(stripped)):
+        elif blocks and (codes.find_status(line) or codes.reply_line(stripped)):
             # a reply quoting a recipient named earlier (Sendmail's transcript): its text too
             address = find_address(stripped)
             block = blocks.get(address.lower()) if address else None
@@ -319,9 +327,8 @@ def scan(mail: Mail, lay: Notices) -> Scan:
                 block.lines.append(stripped)
     diagnostic = _first_reply(diagnostic, paragraph)
     if diagnostic is None and not blocks:
-        diagnostic = _code_line(text)
-    return Scan(text=text, lower=lower, blocks=blocks, diagnostic=diagnostic,
-                reporting_mta=_group(first_search(lay.reporting_mta, text, lower if aligned else None)))
+        diagnostic = codes.code_line(text)
+    return Scan(text=text, lower=lower, blocks=blocks, diagnostic=diagnostic, lay=lay)
 
 
 def _opened(blocks: dict[str, Block], own: set[str], line: str, stripped: str,
@@ -343,7 +350,7 @@ def _opened(blocks: dict[str, Block], own: set[str], line: str, stripped: str,
 
 def _first_reply(diagnostic: str | None, paragraph: list[str]) -> str | None:
     """The message-wide diagnostic: the first paragraph that holds a reply."""
-    if diagnostic is None and paragraph and _reply_line(" ".join(paragraph)):
+    if diagnostic is None and paragraph and codes.reply_line(" ".join(paragraph)):
         return " ".join(paragraph)
     return diagnostic
 
@@ -357,19 +364,12 @@ def _rest(line: str, end: int, again: str | None) -> str:
     return line[end:].lstrip(">").strip(" :")
 
 
-def _code_line(text: str) -> str | None:
-    for line in text.split("\n"):
-        if codes.find_status(line) or _reply_line(line.strip()):
-            return line.strip()
-    return None
-
-
 def addresses_in_replies(text: str, own: set[str]) -> list[str]:
     """Addresses quoted in reply lines (``550 5.1.1 <x>... User unknown``), in order."""
     found: list[str] = []
     for line in text.split("\n"):
         stripped = line.strip()
-        if not (codes.find_status(stripped) or _reply_line(stripped)):
+        if not (codes.find_status(stripped) or codes.reply_line(stripped)):
             continue
         address = find_address(stripped)
         if address and address.lower() not in own and address.lower() not in (a.lower() for a in found):

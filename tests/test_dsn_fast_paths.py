@@ -1,0 +1,151 @@
+"""The RFC 3464 path's fast forms give what the plain forms they replace give (fourth speed pass).
+
+Each property builds texts from the pieces that decide the question (the catalog's ``ends``
+phrases and their cores, returned header lines, rules, codes, blanks, characters that strip or
+lowercase unlike ASCII) and compares the fast form with the plain one it replaced.
+"""
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import ndr
+from ndr.catalog import codes
+from ndr.catalog.search import literal_search
+from ndr.reading.decoders import textscan
+
+CATALOG = ndr.load_catalog()
+LAYOUT = CATALOG.notices
+assert LAYOUT is not None
+ENDS = [phrase for _, phrases in LAYOUT.end_groups for phrase, _ in phrases]
+
+
+def _human_text_plain(text: str, lower: str) -> tuple[str, str]:
+    """``textscan.human_text`` as it was: every phrase, then the header in what is left."""
+    end = len(lower)
+    for phrase in LAYOUT.ends:
+        found = lower.find(phrase, 0, end)
+        if found >= 0:
+            end = lower.rfind("\n", 0, found) + 1
+    match = literal_search(LAYOUT.headers_end, lower[:end]) if LAYOUT.headers_end is not None else None
+    if match:
+        end = match.start()
+    return text[:end], lower[:end]
+
+
+class _Mail:
+    def __init__(self, text: str) -> None:
+        self.body_folded, self.body_lower = text, text.lower()
+
+
+END_PIECES = [*LAYOUT.ends, "original message", "Original Message", "message text follows", "copy of the message",
+              "\n", "\n\n", " ", "x", "Received: from a", "Return-Path: <a@b>", "received:", "Message-ID: <a>",
+              "----- ", "-----", ": ", "\u0130", "é"]
+end_texts = st.lists(st.sampled_from(END_PIECES), max_size=14).map("".join)
+
+
+@given(end_texts)
+@settings(max_examples=400, deadline=None)
+def test_the_human_text_ends_where_the_plain_search_ends_it(text: str) -> None:
+    mail = _Mail(text)
+    assert textscan.human_text(mail, LAYOUT) == _human_text_plain(mail.body_folded, mail.body_lower)  # type: ignore[arg-type]
+
+
+def test_every_ends_phrase_is_filed_with_its_core() -> None:
+    assert sorted(ENDS) == sorted(LAYOUT.ends)
+    for core, phrases in LAYOUT.end_groups:
+        for phrase, offset in phrases:
+            assert phrase[offset:offset + len(core)] == core
+    text = "Intro\n\nbla ----- Original message -----\nReceived: from x\n"
+    assert textscan.human_text(_Mail(text), LAYOUT)[0] == "Intro\n\n"  # type: ignore[arg-type]
+
+
+def _summary_plain(text: str) -> str | None:
+    kept: list[str] = []
+    size = 0
+    for line in text.split("\n"):
+        if not textscan._WORD.search(line) or textscan._SEPARATOR.match(line):
+            continue
+        kept.append(line.strip())
+        size += len(kept[-1]) + 1
+        if size > textscan.SUMMARY_LIMIT:
+            break
+    words = " ".join(kept)
+    if len(words) > textscan.SUMMARY_LIMIT:
+        words = words[:textscan.SUMMARY_LIMIT].rsplit(" ", 1)[0]
+    return words or None
+
+
+SUMMARY_PIECES = ["a", "Bc d", " ", "  ", "\n", "\n\n", "-----", " -----", "=====", "___", "_x", "|", "*",
+                  "----- a -----", "\t", "\xa0", "\x1c", "\u2028", "é", "5.1.1", "x" * 300]
+summary_texts = st.lists(st.sampled_from(SUMMARY_PIECES), max_size=40).map("".join)
+
+
+@given(summary_texts)
+@settings(max_examples=400, deadline=None)
+def test_the_summary_is_the_plain_summary(text: str) -> None:
+    assert textscan.summary(text) == _summary_plain(text)
+
+
+def _code_line_plain(text: str) -> str | None:
+    for line in text.split("\n"):
+        if codes.find_status(line) or codes.reply_line(line.strip()):
+            return line.strip()
+    return None
+
+
+CODE_PIECES = ["550", "5.1.1", "4.4.7", "2.0.0", "250", "421", "said:", "<<<", " ", "\n", "x", "1", ".",
+               "(", "'", "-", ":", "out:", "returned was:", "v2.4.6"]
+code_texts = st.lists(st.sampled_from(CODE_PIECES), max_size=16).map("".join)
+
+
+@given(code_texts)
+@settings(max_examples=400, deadline=None)
+def test_the_code_line_is_the_first_line_the_plain_loop_finds(text: str) -> None:
+    assert codes.code_line(text) == _code_line_plain(text)
+
+
+VENDORS = sorted({entry.vendor for entry in CATALOG.codes if entry.vendor})
+STATUSES = sorted({*CATALOG.exact, *(f"{c}.{s}" for c in "45" for s in CATALOG.by_subject), "5.7.950", "4.4.316",
+                   "5.1.0", "5.9.9", "2.0.0"})
+
+
+def test_a_detailed_status_has_only_detailed_entries_whichever_vendors_matched() -> None:
+    from ndr.catalog.entries import names_detail
+
+    assert any(CATALOG.detailed(status) for status in STATUSES)
+    assert not all(CATALOG.detailed(status) for status in STATUSES)
+    for status in STATUSES:
+        if CATALOG.detailed(status):
+            for vendors in (frozenset(), *(frozenset({v}) for v in VENDORS), frozenset(VENDORS)):
+                assert names_detail(CATALOG.code_entry(status, vendors)), (status, vendors)
+
+
+NOTICES = ["The email account that you tried to reach does not exist", "mailbox is full", "Address not found",
+           "user unknown", "", "message rejected as spam"]
+
+
+@given(st.sampled_from(STATUSES), st.sampled_from(["", "550 sorry", "550 5.1.0 Address rejected", "host said: no"]),
+       st.sampled_from(NOTICES), st.sampled_from([None, "mx.google.com", "mail.protection.outlook.com"]))
+@settings(max_examples=300, deadline=None)
+def test_the_notice_of_a_detailed_status_is_never_read(status: str, text: str, notice: str,
+                                                       remote: str | None) -> None:
+    from ndr.reading.classify import classify
+
+    if CATALOG.detailed(status):
+        read = classify(CATALOG, status=status, reply=None, text=text, action="failed", remote_mta=remote,
+                        recipient="a@example.org", notice=notice)
+        assert read == classify(CATALOG, status=status, reply=None, text=text, action="failed",
+                                remote_mta=remote, recipient="a@example.org")
+
+
+GIVEN_UP_PIECES = [*LAYOUT.given_up, "queue", "message", "long", "expired", " ", "x", "retry", "for"]
+
+
+@given(st.lists(st.sampled_from(GIVEN_UP_PIECES), max_size=6).map(" ".join))
+@settings(max_examples=300, deadline=None)
+def test_given_up_wording_is_found_under_its_sentinels(text: str) -> None:
+    from ndr.reading.decoders.lasterror import gives_up
+
+    assert gives_up(LAYOUT, text) == any(phrase in text for phrase in LAYOUT.given_up)
+    assert sorted(p for _, phrases in LAYOUT.given_up_groups for p in phrases) == sorted(set(LAYOUT.given_up))
