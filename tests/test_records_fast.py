@@ -149,3 +149,31 @@ def test_held_lines_are_written_when_the_run_is_stopped(tmp_path, capsys, monkey
     monkeypatch.setattr(command, "iter_path", interrupted)
     assert main(["parse", "--format", "jsonl", str(_mbox(tmp_path, 10))]) == 130
     assert len(capsys.readouterr().out.splitlines()) == 3
+
+
+def _shape(value: Any) -> Any:
+    """A value with the type of every part beside it (== alone takes an enum for its text)."""
+    if isinstance(value, dict):
+        return {k: _shape(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return (type(value), [_shape(v) for v in value])
+    return (type(value), value)
+
+
+cell_texts = st.text(alphabet=st.sampled_from(["a", "é", "\ud83d", "\udc80", " ", "😀"]), max_size=4)
+cells = st.recursive(st.none() | st.booleans() | st.integers() | cell_texts | st.sampled_from(list(Kind)),
+                     lambda inner: st.lists(inner, max_size=3) | st.tuples(inner)
+                     | st.dictionaries(cell_texts, inner, max_size=2), max_leaves=6)
+
+
+@given(st.dictionaries(st.sampled_from(FIELDS), cells, max_size=8))
+@settings(max_examples=500, deadline=None)
+def test_a_row_is_cleaned_as_the_walk_cleans_it(row: dict[str, Any]) -> None:
+    from ndr.reading.records import _cleaned
+    from ndr.safetext import clean_tree
+
+    assert _shape(_cleaned(dict(row))) == _shape(clean_tree(row))
+    flat = (str, int, bool, type(None))
+    if _shape(clean_tree(row)) == _shape(row) and all(
+            type(v) in flat or type(v) is list and all(type(i) in flat for i in v) for v in row.values()):
+        assert _cleaned(row) is row  # a record's shape with nothing to clean: not even copied
