@@ -107,3 +107,73 @@ def test_the_cli_encodes_a_message_s_rows_at_once_and_cleans_only_a_row_that_nee
         lines = capsys.readouterr().out.splitlines()
         expected = [json.dumps(clean_tree(row), ensure_ascii=False, separators=(",", ":")) for row in rows]
         assert lines == expected * copies
+
+
+def _mbox(tmp_path, count: int):
+    from tests.test_output_path import BOUNCE
+
+    path = tmp_path / "box"
+    path.write_bytes(b"".join(b"From MAILER-DAEMON Thu Jan  1 00:00:00 2026\n"
+                              + BOUNCE.replace(b"u@example.net", b"u%d@example.net" % i) + b"\n"
+                              for i in range(count)))
+    return path
+
+
+def test_held_lines_are_written_in_order_whatever_the_chunk(tmp_path, capsys, monkeypatch) -> None:
+    from ndr.cli import main
+    from ndr.commands import parse as command
+
+    box = _mbox(tmp_path, 40)
+    outputs = []
+    for size in (1, 700, command.HELD_BYTES):
+        monkeypatch.setattr(command, "HELD_BYTES", size)
+        assert main(["parse", "--format", "jsonl", str(box)]) == 0
+        outputs.append(capsys.readouterr().out)
+    assert outputs[0] == outputs[1] == outputs[2]
+    assert [line.split('"recipient":"')[1].split('"')[0] for line in outputs[0].splitlines()] == [
+        f"u{i}@example.net" for i in range(40)]
+
+
+def test_held_lines_are_written_when_the_run_is_stopped(tmp_path, capsys, monkeypatch) -> None:
+    from ndr.cli import main
+    from ndr.commands import parse as command
+
+    read = command.iter_path
+
+    def interrupted(given, limits=None):
+        for count, item in enumerate(read(given, limits=limits)):
+            if count == 3:
+                raise KeyboardInterrupt
+            yield item
+
+    monkeypatch.setattr(command, "iter_path", interrupted)
+    assert main(["parse", "--format", "jsonl", str(_mbox(tmp_path, 10))]) == 130
+    assert len(capsys.readouterr().out.splitlines()) == 3
+
+
+def _shape(value: Any) -> Any:
+    """A value with the type of every part beside it (== alone takes an enum for its text)."""
+    if isinstance(value, dict):
+        return {k: _shape(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return (type(value), [_shape(v) for v in value])
+    return (type(value), value)
+
+
+cell_texts = st.text(alphabet=st.sampled_from(["a", "é", "\ud83d", "\udc80", " ", "😀"]), max_size=4)
+cells = st.recursive(st.none() | st.booleans() | st.integers() | cell_texts | st.sampled_from(list(Kind)),
+                     lambda inner: st.lists(inner, max_size=3) | st.tuples(inner)
+                     | st.dictionaries(cell_texts, inner, max_size=2), max_leaves=6)
+
+
+@given(st.dictionaries(st.sampled_from(FIELDS), cells, max_size=8))
+@settings(max_examples=500, deadline=None)
+def test_a_row_is_cleaned_as_the_walk_cleans_it(row: dict[str, Any]) -> None:
+    from ndr.reading.records import _cleaned
+    from ndr.safetext import clean_tree
+
+    assert _shape(_cleaned(dict(row))) == _shape(clean_tree(row))
+    flat = (str, int, bool, type(None))
+    if _shape(clean_tree(row)) == _shape(row) and all(
+            type(v) in flat or type(v) is list and all(type(i) in flat for i in v) for v in row.values()):
+        assert _cleaned(row) is row  # a record's shape with nothing to clean: not even copied

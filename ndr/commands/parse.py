@@ -79,7 +79,7 @@ class _Run:
     start (a third of a millisecond of a mailbox rule's run)."""
 
     __slots__ = ("args", "catalog", "policy", "fmt", "spool", "printed", "unreadable", "failed",
-                 "collected", "quiet", "quiet_first", "dumps")
+                 "collected", "quiet", "quiet_first", "dumps", "held", "held_size")
 
     def __init__(self, args: argparse.Namespace, catalog: Catalog, policy: Policy, fmt: str,
                  spool: Spool | None) -> None:
@@ -91,6 +91,10 @@ class _Run:
         self.quiet_first = ("", "")
         self.dumps: Callable[[Any], bytes] | None = None
         """orjson's JSON Lines encoder, made once ``ORJSON_FROM`` records were written."""
+        self.held: list[bytes] | None = None
+        """JSON Lines not yet written (``_hold``), or None where every message's lines are
+        written at once: text, JSON, --exec, --spool (a mailbox rule) and a terminal."""
+        self.held_size = 0
 
 
 def run(args: argparse.Namespace) -> int:
@@ -107,10 +111,32 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"ndr: cannot use spool {args.spool}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_TEMPFAIL
+    terminal = sys.stdout.isatty()
     state = _Run(args=args, catalog=catalog_from(args), policy=policy_from(args),
-                 fmt=args.format or ("text" if sys.stdout.isatty() else "jsonl"), spool=spool)
+                 fmt=args.format or ("text" if terminal else "jsonl"), spool=spool)
+    if state.fmt == "jsonl" and spool is None and not args.exec_command and not terminal:
+        state.held = []
+    try:
+        _read_all(state, args.paths or ["-"])
+    finally:  # what was read is written, whatever stops the run (a bug, Ctrl-C, a closed pipe)
+        _write_held(state)
+    if state.fmt == "json":
+        _write(state, json.dumps(state.collected, ensure_ascii=False, indent=2) + "\n")
+    _write(state, "")
+    if not (state.printed or state.unreadable or state.failed) and terminal:
+        _say_nothing(state)
+    if state.failed:
+        return EXIT_TEMPFAIL
+    if state.printed:
+        return EXIT_OK
+    return EXIT_DATAERR if state.unreadable else EXIT_NOTHING
+
+
+def _read_all(state: _Run, paths: list[str]) -> None:
+    """Every message of every path, processed in order."""
     limits = Limits(max_message_bytes=state.policy.max_message_bytes)
-    for given in args.paths or ["-"]:
+    spool = state.spool
+    for given in paths:
         if spool is not None and _same_folder(given, spool.folder):
             _replay(state, given, spool)
             continue
@@ -124,16 +150,6 @@ def run(args: argparse.Namespace) -> int:
                 state.unreadable += 1
                 continue
             _one(state, item)
-    if state.fmt == "json":
-        _write(state, json.dumps(state.collected, ensure_ascii=False, indent=2) + "\n")
-    _write(state, "")
-    if not (state.printed or state.unreadable or state.failed) and sys.stdout.isatty():
-        _say_nothing(state)
-    if state.failed:
-        return EXIT_TEMPFAIL
-    if state.printed:
-        return EXIT_OK
-    return EXIT_DATAERR if state.unreadable else EXIT_NOTHING
 
 
 def _same_folder(given: str, folder: Path) -> bool:
@@ -176,6 +192,27 @@ def _write(state: _Run, text: str | bytes) -> None:
         if state.spool is None and not state.args.exec_command:
             raise
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+HELD_BYTES = 1 << 16
+"""JSON Lines held before they are written: one write per 64 KiB of records rather than one
+per message (what stdout's own 8 KiB buffer would make: a system call every few messages)."""
+
+
+def _hold(state: _Run, held: list[bytes], lines: bytes) -> None:
+    held.append(lines)
+    state.held_size += len(lines)
+    if state.held_size >= HELD_BYTES:
+        _write_held(state)
+
+
+def _write_held(state: _Run) -> None:
+    held = state.held
+    if held:  # taken out first: a write that fails (a closed pipe) is not tried again
+        lines = b"".join(held)
+        held.clear()
+        state.held_size = 0
+        _write(state, lines)
 
 
 def _one(state: _Run, item: RawMessage, kept: Path | None = None) -> None:
@@ -253,7 +290,10 @@ def _process(state: _Run, item: RawMessage) -> bool:
                 lines = b"".join(map(dumps, rows))
             except (UnicodeEncodeError, TypeError):  # a row holds a lone surrogate
                 lines = b"".join([json_line(row, dumps) for row in rows])
-            _write(state, lines)
+            if state.held is not None:
+                _hold(state, state.held, lines)
+            else:
+                _write(state, lines)
     elif state.fmt == "json":
         state.collected.extend(rows)
     else:
