@@ -9,74 +9,13 @@ import enum
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from itertools import repeat
-from operator import attrgetter, call
-from reprlib import recursive_repr
+from operator import call
 from typing import Any, Callable, TypeVar
 
 from .errors import Defect
 from .fielddoc import documented
 
 _T = TypeVar("_T")
-
-
-# The records below are frozen dataclasses whose __init__, __eq__, __hash__ and __repr__ are
-# written here rather than generated: @dataclass compiles each generated method from source at
-# every start, two thirds of the classes' creation (about 1.3 ms of a mailbox rule's start).
-# Each does what the generated one does (tests/test_model_fast.py holds them to it).
-class _Factory:
-    """The default shown for a field made by its factory, as dataclasses shows it."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "<factory>"
-
-
-_FACTORY: Any = _Factory()
-_SETTERS: dict[type, tuple[Callable[[Any, Any], None], ...]] = {}
-
-
-def _setters(cls: type) -> tuple[Callable[[Any, Any], None], ...]:
-    """Each field's slot setter, in field order: sets past the frozen guard, as the generated
-    ``__init__``'s ``object.__setattr__`` does, at half the cost (one entry per class)."""
-    found = _SETTERS.get(cls)
-    if found is None:
-        found = _SETTERS[cls] = tuple(getattr(cls, f.name).__set__ for f in fields(cls))
-    return found
-
-
-def _fill(made: Any, cls: type, values: tuple[Any, ...]) -> None:
-    """Every field of ``made`` (a ``cls``) set from ``values``, in field order."""
-    # each setter(made, value) called from C (map + operator.call), not by a Python loop; a
-    # setter returns None, so any() runs them all
-    any(map(call, _setters(cls), repeat(made), values))
-
-
-def _valued(cls: type[_T]) -> type[_T]:
-    """``cls`` (a dataclass made with ``repr=False, eq=False``) with the ``__eq__``, ``__hash__``
-    and ``__repr__`` that ``@dataclass(frozen=True)`` generates: the field values compared and
-    hashed as one tuple (equal only to an instance of the very same class), shown as
-    ``Name(field=value, ...)``; closures over the fields, nothing compiled."""
-    names = tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
-    values = attrgetter(*names)
-
-    def __eq__(self: Any, other: Any) -> Any:
-        if other.__class__ is self.__class__:
-            return values(self) == values(other)
-        return NotImplemented
-
-    def __hash__(self: Any) -> int:
-        return hash(values(self))
-
-    @recursive_repr()
-    def __repr__(self: Any) -> str:
-        shown = ", ".join(f"{name}={value!r}" for name, value in zip(names, values(self)))
-        return f"{self.__class__.__qualname__}({shown})"
-
-    for method in (__eq__, __hash__, __repr__):
-        method.__qualname__ = f"{cls.__qualname__}.{method.__name__}"
-        setattr(cls, method.__name__, method)
-    return cls
 
 
 class Action(enum.StrEnum):
@@ -110,8 +49,7 @@ class Kind(enum.StrEnum):
 
 
 @documented
-@_valued
-@dataclass(frozen=True, slots=True, init=False, repr=False, eq=False)
+@dataclass(frozen=True, slots=True)
 class OriginalMessage:
     """Identity of the message that bounced, from the returned message or its headers."""
 
@@ -128,14 +66,9 @@ class OriginalMessage:
     sender: str | None = None
     """The envelope sender, where the report names it (e.g. X-Postfix-Sender)."""
 
-    def __init__(self, message_id: str | None = None, subject: str | None = None, from_: str | None = None,
-                 to: str | None = None, date: str | None = None, sender: str | None = None) -> None:
-        _fill(self, OriginalMessage, (message_id, subject, from_, to, date, sender))
-
 
 @documented
-@_valued
-@dataclass(frozen=True, slots=True, init=False, repr=False, eq=False)
+@dataclass(frozen=True, slots=True)
 class RecipientResult:
     """One recipient of a report, decoded and classified."""
 
@@ -194,27 +127,9 @@ class RecipientResult:
     """Stable id of this event: the same message, recipient and action give the same id, in every
     run and on every machine (a ticketing system drops repeats by it)."""
 
-    def __init__(self, recipient: str | None, action: str | None = None, status: str | None = None,
-                 reply_code: str | None = None, diagnostic_code: str | None = None,
-                 diagnostic_type: str | None = None, original_recipient: str | None = None,
-                 remote_mta: str | None = None, reporting_mta: str | None = None,
-                 last_attempt_date: datetime | None = None, will_retry_until: datetime | None = None,
-                 smtp_command: str | None = None, reason: str = "undefined", hard: bool = False,
-                 rule: str = "", catalog_id: str | None = None, summary: str | None = None,
-                 causes: tuple[str, ...] = (), fixes: tuple[str, ...] = (), who: tuple[str, ...] = (),
-                 feedback_type: str | None = None, status_source: str | None = None,
-                 last_error_status: str | None = None, last_error: str | None = None,
-                 record_id: str | None = None) -> None:
-        _fill(self, RecipientResult, (
-            recipient, action, status, reply_code, diagnostic_code, diagnostic_type, original_recipient,
-            remote_mta, reporting_mta, last_attempt_date, will_retry_until, smtp_command, reason, hard,
-            rule, catalog_id, summary, causes, fixes, who, feedback_type, status_source,
-            last_error_status, last_error, record_id))
-
 
 @documented
-@_valued
-@dataclass(frozen=True, slots=True, init=False, repr=False, eq=False)
+@dataclass(frozen=True, slots=True)
 class Report:
     """Everything ndr read from one message."""
 
@@ -239,15 +154,6 @@ class Report:
     defects: tuple[Defect, ...] = ()
     """What was wrong with the message and was worked around (bad mail never raises by default)."""
 
-    def __init__(self, kind: Kind, decoder: str | None = None, recipients: tuple[RecipientResult, ...] = (),
-                 reporting_mta: str | None = None, received_from_mta: str | None = None,
-                 arrival_date: datetime | None = None, original_envelope_id: str | None = None,
-                 original: OriginalMessage = _FACTORY, subject: str | None = None,
-                 defects: tuple[Defect, ...] = ()) -> None:
-        _fill(self, Report, (kind, decoder, recipients, reporting_mta, received_from_mta, arrival_date,
-                             original_envelope_id, OriginalMessage() if original is _FACTORY else original,
-                             subject, defects))
-
     @property
     def is_bounce(self) -> bool:
         """True for failure or delay reports (not feedback, auto-replies or success DSNs)."""
@@ -264,7 +170,7 @@ def slot_builder(cls: type[_T]) -> Callable[..., _T]:
     which sets each field through ``object.__setattr__`` (past the frozen guard) and matches
     keyword arguments; each slot's own setter costs half as much. For records made by the
     thousand (``ndr.parse._result``)."""
-    setters = _setters(cls)
+    setters = tuple(getattr(cls, f.name).__set__ for f in fields(cls))  # type: ignore[arg-type]
     count = len(setters)
     new = object.__new__
 
