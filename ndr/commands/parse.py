@@ -73,10 +73,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 class _Run:
-    """One run of the command: its settings and what it has printed, kept and failed so far.
-
-    A plain class, not a dataclass: a dataclass's ``__init__`` is generated and compiled at every
-    start (a third of a millisecond of a mailbox rule's run)."""
+    """One run of the command: its settings and what it has printed, kept and failed so far."""
 
     __slots__ = ("args", "catalog", "policy", "fmt", "spool", "printed", "unreadable", "failed",
                  "collected", "quiet", "quiet_first", "dumps", "held", "held_size")
