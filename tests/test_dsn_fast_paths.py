@@ -149,3 +149,33 @@ def test_given_up_wording_is_found_under_its_sentinels(text: str) -> None:
 
     assert gives_up(LAYOUT, text) == any(phrase in text for phrase in LAYOUT.given_up)
     assert sorted(p for _, phrases in LAYOUT.given_up_groups for p in phrases) == sorted(set(LAYOUT.given_up))
+
+
+def test_a_pickled_catalog_carries_its_notices_search_plans() -> None:
+    """The compiled catalog's pickle (the disk cache) holds the notices section with its search
+    plans: an unpickled one searches with them (first_search and literal_search build none)."""
+    import pickle
+
+    from ndr.catalog import search
+
+    fresh = ndr.catalog.build(ndr.catalog.read_yaml(ndr.catalog.shipped_catalog_path()))
+    copy = pickle.loads(pickle.dumps(fresh, protocol=pickle.HIGHEST_PROTOCOL))
+    lay = copy.notices
+    assert lay is not None and lay.planned is not None and fresh.notices is not None
+    built: list[object] = []
+    original = search._entry
+    search._entry = lambda pattern: built.append(pattern) or original(pattern)  # type: ignore[assignment]
+    try:
+        text = "This is the mail system at host mx.example.org.\n\n<a@b.example>: host x[1.2.3.4] said: 550 no\n"
+        for name in ("recipients", "remote_mta", "reporting_mta", "destination", "last_error", "reply"):
+            ours, theirs = getattr(lay, name), getattr(fresh.notices, name)
+            found, expected = search.first_search(ours, text), search.first_search(theirs, text)
+            assert (found and found.span()) == (expected and expected.span()), name
+            for pattern in ours:
+                match = search.literal_search(pattern, text)
+                assert (match and match.span()) == ((m := pattern.search(text)) and m.span())
+        assert lay.headers_end is not None
+        assert search.literal_search(lay.headers_end, "x\nreceived: from a\n") is not None
+    finally:
+        search._entry = original  # type: ignore[assignment]
+    assert built == []

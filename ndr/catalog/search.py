@@ -103,11 +103,7 @@ def first_search(expressions: Iterable[re.Pattern[str]], text: str,
     openers the text lacks passed over without a call."""
     known = _PLANS.get(id(expressions))
     if known is None or known[0] is not expressions:
-        plan = tuple(_entry(pattern) for pattern in expressions)
-        # every expression under re.I: each one's single opener ("" where it has none or several,
-        # always present), for the text to be filtered by in C before any is looked at
-        keys = tuple(e[1][0] if len(e[1]) == 1 else "" for e in plan) if all(e[2] for e in plan) else None
-        known = (expressions, plan, keys)
+        known = (expressions, *plan_of(expressions))
         if isinstance(expressions, Sequence) and not isinstance(expressions, list) and len(_PLANS) < 1024:
             _PLANS[id(expressions)] = known  # holding them keeps their id
     _, plan, keys = known
@@ -137,6 +133,46 @@ def first_search(expressions: Iterable[re.Pattern[str]], text: str,
         if match is not None:
             return match
     return None
+
+
+Plan = tuple[tuple[_Entry, ...], "tuple[str, ...] | None"]
+"""What ``first_search`` works from for a sequence of expressions: their entries, and their keys."""
+
+
+def plan_of(expressions: Iterable[re.Pattern[str]]) -> Plan:
+    """The plan of a sequence of expressions: each one's entry (``literal_search``'s), and when
+    all ignore case, each one's single opener ("" where it has none or several, always present)
+    as its key, for the text to be filtered by in C before any is looked at. Built on first use,
+    or ahead with a catalog (``adopt``)."""
+    plan = tuple(_entry(pattern) for pattern in expressions)
+    keys = tuple(e[1][0] if len(e[1]) == 1 else "" for e in plan) if all(e[2] for e in plan) else None
+    return plan, keys
+
+
+def adopt(expressions: Sequence[re.Pattern[str]] | None, plan: Plan) -> None:
+    """Take a plan built ahead (pickled with a compiled catalog, so that a process reading one
+    bounce does not read the expressions' sources again): ``first_search`` of ``expressions``
+    (None: none, only ``literal_search`` of each) and ``literal_search`` of each of them use it."""
+    if expressions is not None and len(_PLANS) < 1024:
+        _PLANS[id(expressions)] = (expressions, *plan)
+    for entry in plan[0]:
+        if len(_LITERALS) < 4096:
+            _LITERALS[id(entry[0])] = entry
+
+
+class Planned:
+    """Plans built ahead, each (expressions or None, plan), adopted when made: so when unpickled
+    with the compiled catalog that holds them (``Notices.prepare``)."""
+
+    __slots__ = ("plans",)
+
+    def __init__(self, plans: tuple[tuple[Sequence[re.Pattern[str]] | None, Plan], ...]) -> None:
+        self.plans = plans
+        for expressions, plan in plans:
+            adopt(expressions, plan)
+
+    def __reduce__(self) -> tuple[type["Planned"], tuple[tuple[tuple[Sequence[re.Pattern[str]] | None, Plan], ...]]]:
+        return Planned, (self.plans,)
 
 
 def _entry(pattern: re.Pattern[str]) -> _Entry:
