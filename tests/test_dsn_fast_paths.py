@@ -179,3 +179,27 @@ def test_a_pickled_catalog_carries_its_notices_search_plans() -> None:
     finally:
         search._entry = original  # type: ignore[assignment]
     assert built == []
+
+
+def test_a_gate_drops_group_names_only_where_a_group_opens() -> None:
+    from ndr.catalog.search import _uncaptured
+
+    assert _uncaptured(r"^ ?<(?P<address>[^>]+)>") == r"^ ?<(?:[^>]+)>"
+    assert _uncaptured(r"^\(?P<x>") == r"^\(?P<x>"  # an escaped parenthesis opens no group
+    assert _uncaptured(r"^[(?P<x>]a(?P<y>b)") == r"^[(?P<x>]a(?:b)"  # nor one inside a class
+
+
+LINE_PIECES = ["<x@example.org>", "x@example.org", "mailto:", '"', " ", ": ", "RCPT TO:", ">>> ", "Final ",
+               "Recipient address: ", "550 ", "unknown user: ", "* ", "• ", "delivery failed: ", "Original-",
+               "user not found: ", "Intended recipient: ", "could not be delivered to: ", "a", "(", "@", ">"]
+lines = st.lists(st.sampled_from(LINE_PIECES), min_size=1, max_size=8).map("".join)
+
+
+@given(lines)
+@settings(max_examples=500, deadline=None)
+def test_the_recipient_shapes_behind_their_gate_match_as_each_alone(line: str) -> None:
+    from ndr.catalog.search import first_search
+
+    expected = next((m for m in (p.search(line) for p in LAYOUT.recipients) if m is not None), None)
+    found = first_search(LAYOUT.recipients, line)
+    assert (found and (found.span(), found.re.pattern)) == (expected and (expected.span(), expected.re.pattern))

@@ -86,7 +86,7 @@ def _match_from(pattern: re.Pattern[str], literal: str, haystack: str, text: str
     return None
 
 
-_PLANS: dict[int, tuple[object, tuple[_Entry, ...], tuple[str, ...] | None]] = {}
+_PLANS: dict[int, tuple[object, tuple[_Entry, ...], tuple[str, ...] | None, "_Gate | None"]] = {}
 """(expressions, their entries, their keys) by ``id`` of a sequence that does not change (a
 catalog field's)."""
 
@@ -106,7 +106,9 @@ def first_search(expressions: Iterable[re.Pattern[str]], text: str,
         known = (expressions, *plan_of(expressions))
         if isinstance(expressions, Sequence) and not isinstance(expressions, list) and len(_PLANS) < 1024:
             _PLANS[id(expressions)] = known  # holding them keeps their id
-    _, plan, keys = known
+    _, plan, keys, gate = known
+    if gate is not None and gate[0].match(text) is None:
+        plan, keys = gate[1], gate[2]  # none of the gated expressions matches: not tried one by one
     if lower is None:
         if text is _LAST[0]:  # the same string asked about again (a diagnostic: who answered,
             lower = _LAST[1]  # then who was tried): its lowercase once
@@ -135,18 +137,53 @@ def first_search(expressions: Iterable[re.Pattern[str]], text: str,
     return None
 
 
-Plan = tuple[tuple[_Entry, ...], "tuple[str, ...] | None"]
-"""What ``first_search`` works from for a sequence of expressions: their entries, and their keys."""
+_Gate = tuple["re.Pattern[str]", tuple[_Entry, ...], "tuple[str, ...] | None"]
+"""One expression matching where any of the gated ones does, and the plan without those."""
+Plan = tuple[tuple[_Entry, ...], "tuple[str, ...] | None", "_Gate | None"]
+"""What ``first_search`` works from for a sequence of expressions: their entries, their keys,
+and their gate."""
 
 
 def plan_of(expressions: Iterable[re.Pattern[str]]) -> Plan:
     """The plan of a sequence of expressions: each one's entry (``literal_search``'s), and when
     all ignore case, each one's single opener ("" where it has none or several, always present)
     as its key, for the text to be filtered by in C before any is looked at. Built on first use,
-    or ahead with a catalog (``adopt``)."""
+    or ahead with a catalog (``adopt``).
+
+    The gate: expressions without openers that can only match at the start (``^ ?<{address}``,
+    ``^ ?"?{address}`` ... of the recipient lines), each tried at the start of every line with an
+    "@", joined into one that matches there when one of them does; a line it does not match
+    skips them all at once (most lines with an "@" name no recipient)."""
     plan = tuple(_entry(pattern) for pattern in expressions)
     keys = tuple(e[1][0] if len(e[1]) == 1 else "" for e in plan) if all(e[2] for e in plan) else None
-    return plan, keys
+    gated = [not e[1] and _at_start_only(e[0]) for e in plan]
+    flags = {int(e[0].flags) for e, g in zip(plan, gated) if g}
+    if sum(gated) < 3 or len(flags) != 1:
+        return plan, keys, None
+    sources = [_uncaptured(e[0].pattern) for e, g in zip(plan, gated) if g]
+    rest = tuple(e for e, g in zip(plan, gated) if not g)
+    kept = tuple(k for k, g in zip(keys, gated) if not g) if keys is not None else None
+    return plan, keys, (regex("|".join(f"(?:{s})" for s in sources), flags.pop()), rest, kept)
+
+
+def _at_start_only(pattern: re.Pattern[str]) -> bool:
+    """True when every match of ``pattern`` starts at 0: it opens with ``^`` (not under re.M),
+    has no top-level alternation, and refers to no group (the gate drops their names)."""
+    source = pattern.pattern
+    return (isinstance(source, str) and source.startswith("^") and not int(pattern.flags) & (_MULTILINE | _VERBOSE)
+            and not has_top_level_alternation(source) and "(?P=" not in source and not _BACKREF.search(source))
+
+
+_BACKREF = regex(r"\\[1-9g]")
+
+
+def _uncaptured(expression: str) -> str:
+    """``expression`` with its named groups made plain groups (``(?P<address>`` → ``(?:``): the
+    same matches, and no clash between expressions joined into one."""
+    cuts = [at for at, char, _ in _depths(expression) if char == "(" and expression.startswith("?P<", at + 1)]
+    for at in reversed(cuts):
+        expression = expression[:at] + "(?:" + expression[expression.index(">", at) + 1:]
+    return expression
 
 
 def adopt(expressions: Sequence[re.Pattern[str]] | None, plan: Plan) -> None:

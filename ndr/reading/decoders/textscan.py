@@ -19,7 +19,6 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
-from itertools import repeat
 from typing import Collection, Iterable, Iterator
 
 from ...catalog import codes
@@ -78,7 +77,7 @@ class Scan:
         """The host the text introduces as the notice's author (``This is the mail system at
         host X``), found when first asked: the fallback decoder asks, the RFC 3464 one never."""
         if not self._reporting:
-            lower = self.lower if self.text.isascii() else None  # (aligned: see scan)
+            lower = self.lower if self.text.isascii() else None  # (an ASCII lowercase is aligned)
             self._reporting.append(_group(first_search(self.lay.reporting_mta, self.text, lower)))
         return self._reporting[0]
 
@@ -279,13 +278,10 @@ def scan(mail: Mail, lay: Notices) -> Scan:
     current: Block | None = None
     paragraph: list[str] = []
     diagnostic: str | None = None
-    # an ASCII text's lowercase has its characters where it has them: its lines are the lines'
-    # lowercase, which the recipient shapes (re.I) are searched with
-    aligned = text.isascii()
-    for raw_line, low_line in zip(text.split("\n"), lower.split("\n") if aligned else repeat(None)):
-        line = raw_line
-        if raw_line.startswith(">"):
-            line, low_line = _QUOTE.sub("", raw_line), None
+    quotes = text.startswith(">") or "\n>" in text  # (most texts quote nothing)
+    for line in text.split("\n"):
+        if quotes and line.startswith(">"):
+            line = _QUOTE.sub("", line)
         stripped = line.strip()
         if not stripped:
             if paragraph and diagnostic is None:  # (as _first_reply tests: no call per blank)
@@ -302,13 +298,14 @@ def scan(mail: Mail, lay: Notices) -> Scan:
             paragraph = []
             current = None
             continue
-        paragraph.append(stripped)
+        if diagnostic is None:  # (only read until the diagnostic is found)
+            paragraph.append(stripped)
         if "@" not in line:  # no recipient shape matches, it quotes no reply: only a block takes it
             if current is not None and not (first in _SUCCESS_STARTS and _SUCCESS_LINE.match(line)):
                 current.lines.append(stripped)
             continue
         quoted = lay.quoted_fields and stripped.lower().startswith(lay.quoted_fields)
-        match = None if quoted else first_search(lay.recipients, line, low_line)
+        match = None if quoted else first_search(lay.recipients, line)
         if match:
             if own is None:
                 own = {a.lower() for a in (find_address(mail.headers.get("from")),
