@@ -203,3 +203,20 @@ def test_the_recipient_shapes_behind_their_gate_match_as_each_alone(line: str) -
     expected = next((m for m in (p.search(line) for p in LAYOUT.recipients) if m is not None), None)
     found = first_search(LAYOUT.recipients, line)
     assert (found and (found.span(), found.re.pattern)) == (expected and (expected.span(), expected.re.pattern))
+
+
+ERROR_PIECES = ["LED=", "{", "}", "550 5.1.1 no", "delivery temporarily suspended: ", "retry timeout exceeded",
+                "Deferred: ", "Remote server returned '", "reported error: ", "unable to deliver in 5 minutes",
+                "<x>", "queue.expired; message expired", " returned '", "\n", " ", "x", "\u0130"]
+
+
+@given(st.lists(st.sampled_from(ERROR_PIECES), max_size=8).map("".join))
+@settings(max_examples=300, deadline=None)
+def test_the_last_error_shapes_a_text_may_hold_are_all_that_match(text: str) -> None:
+    from ndr.catalog.match import aligned_lower
+    from ndr.catalog.search import holding, literal_search
+
+    lower = aligned_lower(text)
+    if lower is not None:
+        found = [p.pattern for p in holding(LAYOUT.last_error, lower) if literal_search(p, text, lower)]
+        assert found == [p.pattern for p in LAYOUT.last_error if p.search(text)]

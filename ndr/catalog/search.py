@@ -144,6 +144,20 @@ Plan = tuple[tuple[_Entry, ...], "tuple[str, ...] | None", "_Gate | None"]
 and their gate."""
 
 
+def holding(expressions: Sequence[re.Pattern[str]], lower: str) -> Iterable[re.Pattern[str]]:
+    """Those of ``expressions`` (a catalog field's, all under re.I) that may match a text whose
+    aligned lowercase is ``lower``, in order: those whose single opener it holds (filtered in C
+    with the plan's keys), and those without one. For a caller that reads more than the first
+    match (``literal_search`` of each)."""
+    known = _PLANS.get(id(expressions))
+    if known is None or known[0] is not expressions:
+        known = (expressions, *plan_of(expressions))
+        if not isinstance(expressions, list) and len(_PLANS) < 1024:
+            _PLANS[id(expressions)] = known  # holding them keeps their id
+    keys = known[2]
+    return expressions if keys is None else compress(expressions, map(lower.__contains__, keys))
+
+
 def plan_of(expressions: Iterable[re.Pattern[str]]) -> Plan:
     """The plan of a sequence of expressions: each one's entry (``literal_search``'s), and when
     all ignore case, each one's single opener ("" where it has none or several, always present)
