@@ -220,3 +220,14 @@ def test_the_last_error_shapes_a_text_may_hold_are_all_that_match(text: str) -> 
     if lower is not None:
         found = [p.pattern for p in holding(LAYOUT.last_error, lower) if literal_search(p, text, lower)]
         assert found == [p.pattern for p in LAYOUT.last_error if p.search(text)]
+
+
+RECEIVED_PIECES = ["by ", "BY ", "By", "bY\t", "from a ", "mx.example.org", "[192.0.2.1]", "(x)", "\n ", "ſ",
+                   "\u212a", "\u0130", "abby ", "-by ", ";", " with esmtp", "by\n [::1]"]
+
+
+@given(st.lists(st.sampled_from(RECEIVED_PIECES), max_size=10).map("".join))
+@settings(max_examples=400, deadline=None)
+def test_the_received_by_host_is_found_as_the_plain_search_finds_it(value: str) -> None:
+    found, expected = textscan._received_by(value), textscan._RECEIVED_BY.search(value)
+    assert (found and (found.span(), found.group(1))) == (expected and (expected.span(), expected.group(1)))

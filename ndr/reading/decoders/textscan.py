@@ -237,12 +237,28 @@ def received_by(mail: Mail) -> str | None:
     for value in reversed(mail.headers.get_all("received")):
         if value.lstrip().startswith("(") and " invoked " in value:  # qmail's "(qmail 1 invoked by
             continue  # uid 910)" notes a local program, not a hop
-        match = _RECEIVED_BY.search(value)
+        match = _received_by(value)
         if match:
             host = match.group(1).rstrip(".-")
             if host.count(":") < 2:  # an IPv6 literal may end in "::"; a name never ends in ":"
                 host = host.rstrip(":")
             return host.lower() or None
+    return None
+
+
+def _received_by(value: str) -> re.Match[str] | None:
+    """``_RECEIVED_BY.search(value)``, tried only where "by" stands (in any case) in an ASCII
+    value: its search tries every position (``\b`` first, under re.I); ``match`` there still
+    sees the character before, for ``\b``."""
+    if not value.isascii():  # (re.I matches "ſ"-like letters no lowercase finds)
+        return _RECEIVED_BY.search(value)
+    lower = value.lower()
+    at = lower.find("by")
+    while at >= 0:
+        match = _RECEIVED_BY.match(value, at)
+        if match is not None:
+            return match
+        at = lower.find("by", at + 1)
     return None
 
 
