@@ -149,3 +149,85 @@ def test_given_up_wording_is_found_under_its_sentinels(text: str) -> None:
 
     assert gives_up(LAYOUT, text) == any(phrase in text for phrase in LAYOUT.given_up)
     assert sorted(p for _, phrases in LAYOUT.given_up_groups for p in phrases) == sorted(set(LAYOUT.given_up))
+
+
+def test_a_pickled_catalog_carries_its_notices_search_plans() -> None:
+    """The compiled catalog's pickle (the disk cache) holds the notices section with its search
+    plans: an unpickled one searches with them (first_search and literal_search build none)."""
+    import pickle
+
+    from ndr.catalog import search
+
+    fresh = ndr.catalog.build(ndr.catalog.read_yaml(ndr.catalog.shipped_catalog_path()))
+    copy = pickle.loads(pickle.dumps(fresh, protocol=pickle.HIGHEST_PROTOCOL))
+    lay = copy.notices
+    assert lay is not None and lay.planned is not None and fresh.notices is not None
+    built: list[object] = []
+    original = search._entry
+    search._entry = lambda pattern: built.append(pattern) or original(pattern)  # type: ignore[assignment]
+    try:
+        text = "This is the mail system at host mx.example.org.\n\n<a@b.example>: host x[1.2.3.4] said: 550 no\n"
+        for name in ("recipients", "remote_mta", "reporting_mta", "destination", "last_error", "reply"):
+            ours, theirs = getattr(lay, name), getattr(fresh.notices, name)
+            found, expected = search.first_search(ours, text), search.first_search(theirs, text)
+            assert (found and found.span()) == (expected and expected.span()), name
+            for pattern in ours:
+                match = search.literal_search(pattern, text)
+                assert (match and match.span()) == ((m := pattern.search(text)) and m.span())
+        assert lay.headers_end is not None
+        assert search.literal_search(lay.headers_end, "x\nreceived: from a\n") is not None
+    finally:
+        search._entry = original  # type: ignore[assignment]
+    assert built == []
+
+
+def test_a_gate_drops_group_names_only_where_a_group_opens() -> None:
+    from ndr.catalog.search import _uncaptured
+
+    assert _uncaptured(r"^ ?<(?P<address>[^>]+)>") == r"^ ?<(?:[^>]+)>"
+    assert _uncaptured(r"^\(?P<x>") == r"^\(?P<x>"  # an escaped parenthesis opens no group
+    assert _uncaptured(r"^[(?P<x>]a(?P<y>b)") == r"^[(?P<x>]a(?:b)"  # nor one inside a class
+
+
+LINE_PIECES = ["<x@example.org>", "x@example.org", "mailto:", '"', " ", ": ", "RCPT TO:", ">>> ", "Final ",
+               "Recipient address: ", "550 ", "unknown user: ", "* ", "• ", "delivery failed: ", "Original-",
+               "user not found: ", "Intended recipient: ", "could not be delivered to: ", "a", "(", "@", ">"]
+lines = st.lists(st.sampled_from(LINE_PIECES), min_size=1, max_size=8).map("".join)
+
+
+@given(lines)
+@settings(max_examples=500, deadline=None)
+def test_the_recipient_shapes_behind_their_gate_match_as_each_alone(line: str) -> None:
+    from ndr.catalog.search import first_search
+
+    expected = next((m for m in (p.search(line) for p in LAYOUT.recipients) if m is not None), None)
+    found = first_search(LAYOUT.recipients, line)
+    assert (found and (found.span(), found.re.pattern)) == (expected and (expected.span(), expected.re.pattern))
+
+
+ERROR_PIECES = ["LED=", "{", "}", "550 5.1.1 no", "delivery temporarily suspended: ", "retry timeout exceeded",
+                "Deferred: ", "Remote server returned '", "reported error: ", "unable to deliver in 5 minutes",
+                "<x>", "queue.expired; message expired", " returned '", "\n", " ", "x", "\u0130"]
+
+
+@given(st.lists(st.sampled_from(ERROR_PIECES), max_size=8).map("".join))
+@settings(max_examples=300, deadline=None)
+def test_the_last_error_shapes_a_text_may_hold_are_all_that_match(text: str) -> None:
+    from ndr.catalog.match import aligned_lower
+    from ndr.catalog.search import holding, literal_search
+
+    lower = aligned_lower(text)
+    if lower is not None:
+        found = [p.pattern for p in holding(LAYOUT.last_error, lower) if literal_search(p, text, lower)]
+        assert found == [p.pattern for p in LAYOUT.last_error if p.search(text)]
+
+
+RECEIVED_PIECES = ["by ", "BY ", "By", "bY\t", "from a ", "mx.example.org", "[192.0.2.1]", "(x)", "\n ", "ſ",
+                   "\u212a", "\u0130", "abby ", "-by ", ";", " with esmtp", "by\n [::1]"]
+
+
+@given(st.lists(st.sampled_from(RECEIVED_PIECES), max_size=10).map("".join))
+@settings(max_examples=400, deadline=None)
+def test_the_received_by_host_is_found_as_the_plain_search_finds_it(value: str) -> None:
+    found, expected = textscan._received_by(value), textscan._RECEIVED_BY.search(value)
+    assert (found and (found.span(), found.group(1))) == (expected and (expected.span(), expected.group(1)))

@@ -74,6 +74,7 @@ _REPLY_CODE = regex(r"[45][0-5]\d(?=[ \-:]|$)")
 # What opens a status code or a reply code (a superset): where code_line starts reading lines.
 _CODE_DIGITS = regex(r"[245](?:\.[0-7]\.\d|[0-5]\d)")
 _REPLY_MARK_END = regex(r"(?:said:|returned was:|<<<|out:)\Z", re.I)  # in a 13-character window
+_REPLY_MARKS = ("said:", "returned was:", "<<<", "out:")  # the same, for an ASCII text's lowercase
 
 
 def reply_line(text: str) -> bool:
@@ -81,6 +82,7 @@ def reply_line(text: str) -> bool:
     ``<<<`` ...): ``bool(REPLY_LINE.search(text))``, found from its reply codes."""
     if "4" not in text and "5" not in text:  # a code opens with one (most paragraphs hold none)
         return False
+    plain = text.isascii()  # (re.I also matches "ſ" with "s": only ASCII lowercases alike)
     for code in _REPLY_CODE.finditer(text):
         ends = [code.start()]  # where the marker may end: before an optional quote and space
         if ends[0] and text[ends[0] - 1] in "\"'([":
@@ -89,7 +91,8 @@ def reply_line(text: str) -> bool:
             if end and text[end - 1] == " ":
                 ends.append(end - 1)
         for end in ends:
-            if end == 0 or _REPLY_MARK_END.search(text, max(0, end - 13), end):
+            if end == 0 or (text[max(0, end - 13):end].lower().endswith(_REPLY_MARKS) if plain
+                            else _REPLY_MARK_END.search(text, max(0, end - 13), end)):
                 return True
     return False
 

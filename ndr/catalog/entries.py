@@ -162,6 +162,17 @@ class Catalog:
     deprecations: tuple[str, ...] = ()
     """What the files say in a way that still works but will not always (``ndr catalog check``)."""
 
+    def __getstate__(self) -> dict[str, Any]:
+        """What a pickle holds (the disk cache, workers): the fields, the compiled forms built
+        so far, and the ``notices`` section compiled with its search plans (``Notices.prepare``):
+        built once with the catalog rather than in every process that reads a bounce."""
+        state = dict(self.__dict__)
+        if self.notices is not None:
+            if self.notices.planned is None:
+                self.notices.prepare()
+            state["notices"] = self.notices
+        return state
+
     @cached_property
     def cache(self) -> dict[str, Any]:
         """Deprecated: compiled forms are the typed properties of the catalog now. A plain dict,

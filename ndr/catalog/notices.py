@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator, overload
 
 from ..lazy import regex
-from ..regexcache import compiled
+from .search import Planned, plan_of
 from .match import ADDRESS_GROUP, compile_shape, has_top_level_alternation, regex_problem
 
 
@@ -80,8 +80,18 @@ class Patterns(Sequence["re.Pattern[str]"]):
     def __hash__(self) -> int:
         return self._hash
 
-    def __reduce__(self) -> tuple[type["Patterns"], tuple[tuple[str, ...], int]]:
-        return Patterns, (self._sources, self._flags)  # the hash of strings differs between processes
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # the hash of strings differs between processes: not pickled. The expressions (lazy,
+        # compiled when first used) only once made, so that a plan built ahead holds the same.
+        if self._compiled is None:
+            return Patterns, (self._sources, self._flags)
+        return _restored, (self._sources, self._flags, self._compiled)
+
+
+def _restored(sources: tuple[str, ...], flags: int, expressions: tuple[re.Pattern[str], ...]) -> Patterns:
+    patterns = Patterns(sources, flags)
+    patterns._compiled = expressions
+    return patterns
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
@@ -145,6 +155,18 @@ class Notices:
     ``message expired`` and ``cannot send message for``): a text that lacks a sentinel lacks its
     phrases (6 tests for the shipped 10 phrases, on every failed record's diagnostic)."""
 
+    planned: Planned | None = field(init=False, default=None)
+    """The search plans of the fields, built ahead by ``prepare``."""
+
+    def prepare(self) -> None:
+        """Build the search plans of the expression fields now (``search.plan_of``), to be kept
+        with the compiled catalog: a process that reads one bounce then neither builds them nor
+        reads the expressions' sources (a millisecond for a notice the fallback reads)."""
+        fields = [getattr(self, name) for name in _REGEX_FIELDS]
+        plans = [(f, plan_of(f)) for f in fields if isinstance(f, Patterns)]
+        single = (None, plan_of([self.headers_end] if self.headers_end is not None else []))
+        object.__setattr__(self, "planned", Planned((*plans, single)))
+
     def __post_init__(self) -> None:
         groups: dict[str, list[str]] = {}
         for key in dict.fromkeys(self.command_keys or ()):
@@ -198,7 +220,7 @@ def compile_notices(item: dict[str, Any]) -> Notices:
     heads = item.get("headers_end") or ()
     return Notices(
         senders=phrases("senders"), subjects=phrases("subjects"), ends=phrases("ends"),
-        headers_end=compiled("|".join(f"(?:{h})" for h in heads), re.I | re.M) if heads else None,
+        headers_end=regex("|".join(f"(?:{h})" for h in heads), re.I | re.M) if heads else None,
         recipients=regexes("recipients"), remote_mta=regexes("remote_mta"),
         reporting_mta=regexes("reporting_mta", re.M), reply=regexes("reply"), delayed=phrases("delayed"),
         permanent=phrases("permanent"), temporary=phrases("temporary"),
@@ -215,7 +237,7 @@ def _commands(raw: dict[str, list[str]] | None) -> re.Pattern[str] | None:
     if not raw:
         return None
     groups = [f"(?P<{name}>{'|'.join(f'(?:{r})' for r in raw[name])})" for name in COMMANDS if raw.get(name)]
-    return compiled("|".join(groups))  # matched against lowercased text
+    return regex("|".join(groups))  # matched against lowercased text
 
 
 _LITERAL = regex(r"[a-z0-9 :_<>'-]*")

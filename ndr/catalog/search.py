@@ -86,7 +86,7 @@ def _match_from(pattern: re.Pattern[str], literal: str, haystack: str, text: str
     return None
 
 
-_PLANS: dict[int, tuple[object, tuple[_Entry, ...], tuple[str, ...] | None]] = {}
+_PLANS: dict[int, tuple[object, tuple[_Entry, ...], tuple[str, ...] | None, "_Gate | None"]] = {}
 """(expressions, their entries, their keys) by ``id`` of a sequence that does not change (a
 catalog field's)."""
 
@@ -103,14 +103,12 @@ def first_search(expressions: Iterable[re.Pattern[str]], text: str,
     openers the text lacks passed over without a call."""
     known = _PLANS.get(id(expressions))
     if known is None or known[0] is not expressions:
-        plan = tuple(_entry(pattern) for pattern in expressions)
-        # every expression under re.I: each one's single opener ("" where it has none or several,
-        # always present), for the text to be filtered by in C before any is looked at
-        keys = tuple(e[1][0] if len(e[1]) == 1 else "" for e in plan) if all(e[2] for e in plan) else None
-        known = (expressions, plan, keys)
+        known = (expressions, *plan_of(expressions))
         if isinstance(expressions, Sequence) and not isinstance(expressions, list) and len(_PLANS) < 1024:
             _PLANS[id(expressions)] = known  # holding them keeps their id
-    _, plan, keys = known
+    _, plan, keys, gate = known
+    if gate is not None and gate[0].match(text) is None:
+        plan, keys = gate[1], gate[2]  # none of the gated expressions matches: not tried one by one
     if lower is None:
         if text is _LAST[0]:  # the same string asked about again (a diagnostic: who answered,
             lower = _LAST[1]  # then who was tried): its lowercase once
@@ -137,6 +135,95 @@ def first_search(expressions: Iterable[re.Pattern[str]], text: str,
         if match is not None:
             return match
     return None
+
+
+_Gate = tuple["re.Pattern[str]", tuple[_Entry, ...], "tuple[str, ...] | None"]
+"""One expression matching where any of the gated ones does, and the plan without those."""
+Plan = tuple[tuple[_Entry, ...], "tuple[str, ...] | None", "_Gate | None"]
+"""What ``first_search`` works from for a sequence of expressions: their entries, their keys,
+and their gate."""
+
+
+def holding(expressions: Sequence[re.Pattern[str]], lower: str) -> Iterable[re.Pattern[str]]:
+    """Those of ``expressions`` (a catalog field's, all under re.I) that may match a text whose
+    aligned lowercase is ``lower``, in order: those whose single opener it holds (filtered in C
+    with the plan's keys), and those without one. For a caller that reads more than the first
+    match (``literal_search`` of each)."""
+    known = _PLANS.get(id(expressions))
+    if known is None or known[0] is not expressions:
+        known = (expressions, *plan_of(expressions))
+        if not isinstance(expressions, list) and len(_PLANS) < 1024:
+            _PLANS[id(expressions)] = known  # holding them keeps their id
+    keys = known[2]
+    return expressions if keys is None else compress(expressions, map(lower.__contains__, keys))
+
+
+def plan_of(expressions: Iterable[re.Pattern[str]]) -> Plan:
+    """The plan of a sequence of expressions: each one's entry (``literal_search``'s), and when
+    all ignore case, each one's single opener ("" where it has none or several, always present)
+    as its key, for the text to be filtered by in C before any is looked at. Built on first use,
+    or ahead with a catalog (``adopt``).
+
+    The gate: expressions without openers that can only match at the start (``^ ?<{address}``,
+    ``^ ?"?{address}`` ... of the recipient lines), each tried at the start of every line with an
+    "@", joined into one that matches there when one of them does; a line it does not match
+    skips them all at once (most lines with an "@" name no recipient)."""
+    plan = tuple(_entry(pattern) for pattern in expressions)
+    keys = tuple(e[1][0] if len(e[1]) == 1 else "" for e in plan) if all(e[2] for e in plan) else None
+    gated = [not e[1] and _at_start_only(e[0]) for e in plan]
+    flags = {int(e[0].flags) for e, g in zip(plan, gated) if g}
+    if sum(gated) < 3 or len(flags) != 1:
+        return plan, keys, None
+    sources = [_uncaptured(e[0].pattern) for e, g in zip(plan, gated) if g]
+    rest = tuple(e for e, g in zip(plan, gated) if not g)
+    kept = tuple(k for k, g in zip(keys, gated) if not g) if keys is not None else None
+    return plan, keys, (regex("|".join(f"(?:{s})" for s in sources), flags.pop()), rest, kept)
+
+
+def _at_start_only(pattern: re.Pattern[str]) -> bool:
+    """True when every match of ``pattern`` starts at 0: it opens with ``^`` (not under re.M),
+    has no top-level alternation, and refers to no group (the gate drops their names)."""
+    source = pattern.pattern
+    return (isinstance(source, str) and source.startswith("^") and not int(pattern.flags) & (_MULTILINE | _VERBOSE)
+            and not has_top_level_alternation(source) and "(?P=" not in source and not _BACKREF.search(source))
+
+
+_BACKREF = regex(r"\\[1-9g]")
+
+
+def _uncaptured(expression: str) -> str:
+    """``expression`` with its named groups made plain groups (``(?P<address>`` → ``(?:``): the
+    same matches, and no clash between expressions joined into one."""
+    cuts = [at for at, char, _ in _depths(expression) if char == "(" and expression.startswith("?P<", at + 1)]
+    for at in reversed(cuts):
+        expression = expression[:at] + "(?:" + expression[expression.index(">", at) + 1:]
+    return expression
+
+
+def adopt(expressions: Sequence[re.Pattern[str]] | None, plan: Plan) -> None:
+    """Take a plan built ahead (pickled with a compiled catalog, so that a process reading one
+    bounce does not read the expressions' sources again): ``first_search`` of ``expressions``
+    (None: none, only ``literal_search`` of each) and ``literal_search`` of each of them use it."""
+    if expressions is not None and len(_PLANS) < 1024:
+        _PLANS[id(expressions)] = (expressions, *plan)
+    for entry in plan[0]:
+        if len(_LITERALS) < 4096:
+            _LITERALS[id(entry[0])] = entry
+
+
+class Planned:
+    """Plans built ahead, each (expressions or None, plan), adopted when made: so when unpickled
+    with the compiled catalog that holds them (``Notices.prepare``)."""
+
+    __slots__ = ("plans",)
+
+    def __init__(self, plans: tuple[tuple[Sequence[re.Pattern[str]] | None, Plan], ...]) -> None:
+        self.plans = plans
+        for expressions, plan in plans:
+            adopt(expressions, plan)
+
+    def __reduce__(self) -> tuple[type["Planned"], tuple[tuple[tuple[Sequence[re.Pattern[str]] | None, Plan], ...]]]:
+        return Planned, (self.plans,)
 
 
 def _entry(pattern: re.Pattern[str]) -> _Entry:

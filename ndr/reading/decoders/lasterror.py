@@ -16,7 +16,7 @@ from typing import Callable
 
 from ...catalog import codes
 from ...catalog.match import aligned_lower
-from ...catalog.search import literal_search
+from ...catalog.search import holding, literal_search
 from ..text import one_line
 from .base import RawRecipient
 from ...catalog.notices import Notices as Layout
@@ -91,8 +91,9 @@ def _quoted(lay: Layout, text: str | None) -> tuple[str | None, str] | None:
     if not text:
         return None
     lower = aligned_lower(text)
-    for expression in lay.last_error:
-        # found from its literal (a \b or re.I expression's search tries every position)
+    # each found from its literal (a \b or re.I expression's search tries every position), and
+    # only where the text holds its opener
+    for expression in lay.last_error if lower is None else holding(lay.last_error, lower):
         match = literal_search(expression, text, lower)
         if match is None:
             continue

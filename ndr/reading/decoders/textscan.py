@@ -19,7 +19,6 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
-from itertools import repeat
 from typing import Collection, Iterable, Iterator
 
 from ...catalog import codes
@@ -78,7 +77,7 @@ class Scan:
         """The host the text introduces as the notice's author (``This is the mail system at
         host X``), found when first asked: the fallback decoder asks, the RFC 3464 one never."""
         if not self._reporting:
-            lower = self.lower if self.text.isascii() else None  # (aligned: see scan)
+            lower = self.lower if self.text.isascii() else None  # (an ASCII lowercase is aligned)
             self._reporting.append(_group(first_search(self.lay.reporting_mta, self.text, lower)))
         return self._reporting[0]
 
@@ -238,12 +237,28 @@ def received_by(mail: Mail) -> str | None:
     for value in reversed(mail.headers.get_all("received")):
         if value.lstrip().startswith("(") and " invoked " in value:  # qmail's "(qmail 1 invoked by
             continue  # uid 910)" notes a local program, not a hop
-        match = _RECEIVED_BY.search(value)
+        match = _received_by(value)
         if match:
             host = match.group(1).rstrip(".-")
             if host.count(":") < 2:  # an IPv6 literal may end in "::"; a name never ends in ":"
                 host = host.rstrip(":")
             return host.lower() or None
+    return None
+
+
+def _received_by(value: str) -> re.Match[str] | None:
+    """``_RECEIVED_BY.search(value)``, tried only where "by" stands (in any case) in an ASCII
+    value: its search tries every position (``\b`` first, under re.I); ``match`` there still
+    sees the character before, for ``\b``."""
+    if not value.isascii():  # (re.I matches "ſ"-like letters no lowercase finds)
+        return _RECEIVED_BY.search(value)
+    lower = value.lower()
+    at = lower.find("by")
+    while at >= 0:
+        match = _RECEIVED_BY.match(value, at)
+        if match is not None:
+            return match
+        at = lower.find("by", at + 1)
     return None
 
 
@@ -279,13 +294,10 @@ def scan(mail: Mail, lay: Notices) -> Scan:
     current: Block | None = None
     paragraph: list[str] = []
     diagnostic: str | None = None
-    # an ASCII text's lowercase has its characters where it has them: its lines are the lines'
-    # lowercase, which the recipient shapes (re.I) are searched with
-    aligned = text.isascii()
-    for raw_line, low_line in zip(text.split("\n"), lower.split("\n") if aligned else repeat(None)):
-        line = raw_line
-        if raw_line.startswith(">"):
-            line, low_line = _QUOTE.sub("", raw_line), None
+    quotes = text.startswith(">") or "\n>" in text  # (most texts quote nothing)
+    for line in text.split("\n"):
+        if quotes and line.startswith(">"):
+            line = _QUOTE.sub("", line)
         stripped = line.strip()
         if not stripped:
             if paragraph and diagnostic is None:  # (as _first_reply tests: no call per blank)
@@ -302,13 +314,14 @@ def scan(mail: Mail, lay: Notices) -> Scan:
             paragraph = []
             current = None
             continue
-        paragraph.append(stripped)
+        if diagnostic is None:  # (only read until the diagnostic is found)
+            paragraph.append(stripped)
         if "@" not in line:  # no recipient shape matches, it quotes no reply: only a block takes it
             if current is not None and not (first in _SUCCESS_STARTS and _SUCCESS_LINE.match(line)):
                 current.lines.append(stripped)
             continue
         quoted = lay.quoted_fields and stripped.lower().startswith(lay.quoted_fields)
-        match = None if quoted else first_search(lay.recipients, line, low_line)
+        match = None if quoted else first_search(lay.recipients, line)
         if match:
             if own is None:
                 own = {a.lower() for a in (find_address(mail.headers.get("from")),
