@@ -11,6 +11,7 @@ from ..safetext import no_surrogates
 from ..lazy import regex
 
 
+_ESC = 0x1B
 _ENCODED_WORD = regex(r"=\?([^?\s]+)\?([bBqQ])\?([^?]*)\?=")
 _ENCODED_GAP = regex(r"(\?=)\s+(=\?)")
 _PARAM = regex(r';\s*([^\s=;]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"?|([^;\s]*))')
@@ -38,8 +39,9 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
             # other codecs' texts are searched for them (utf-7: "+2D0-")
             return text if codec == "utf-8" else no_surrogates(text)
     if data.isascii():
-        # an escape byte first (memchr): most texts have none, and two-byte finds cost more
-        if b"\x1b" in data and (b"\x1b$" in data or b"\x1b(" in data):
+        # an escape byte first (memchr, an int: framing._CR says why): most texts have none,
+        # and two-byte finds cost more
+        if _ESC in data and (b"\x1b$" in data or b"\x1b(" in data):
             return data.decode("iso2022_jp", "replace")
         return data.decode("ascii")
     try:

@@ -318,6 +318,11 @@ def _entity(data: bytes, policy: Policy, defects: list[Defect], depth: int,
     return part
 
 
+_DELIMITER_ENDS = (b"", b"\n", b" ", b"\t")
+"""What may follow a boundary delimiter on its line (besides the closing "--"). A tuple: a
+one-byte slice is compared by ``==``; ``in b"\n \t"`` would first try it as an int (an exception)."""
+
+
 def _split_multipart(body: bytes, boundary: bytes, defects: list[Defect],
                      most: int = 1 << 62) -> list[bytes] | None:
     delimiter = b"--" + boundary
@@ -325,9 +330,9 @@ def _split_multipart(body: bytes, boundary: bytes, defects: list[Defect],
     size = len(delimiter)
     # A delimiter line: the delimiter, then its line's end, a blank or the closing "--" (not a
     # longer boundary). Tested inline, not by a call per delimiter: the byte after the delimiter
-    # is in b"\n \t" (so is b"", the body's end), or "--" follows it.
+    # (b"" at the body's end) is one of _DELIMITER_ENDS, or "--" follows it.
     position = -1
-    if body.startswith(delimiter) and (body[size:size + 1] in b"\n \t" or body.startswith(b"--", size)):
+    if body.startswith(delimiter) and (body[size:size + 1] in _DELIMITER_ENDS or body.startswith(b"--", size)):
         position = 0
     search_from = 0
     while position < 0:
@@ -335,7 +340,7 @@ def _split_multipart(body: bytes, boundary: bytes, defects: list[Defect],
         if found < 0:
             return None
         end = found + 1 + size
-        if body[end:end + 1] in b"\n \t" or body.startswith(b"--", end):
+        if body[end:end + 1] in _DELIMITER_ENDS or body.startswith(b"--", end):
             position = found + 1
         search_from = found + 1
     chunks: list[bytes] = []
@@ -350,7 +355,7 @@ def _split_multipart(body: bytes, boundary: bytes, defects: list[Defect],
         found = body.find(line, line_end)
         while found >= 0:
             end = found + 1 + size
-            if body[end:end + 1] in b"\n \t" or body.startswith(b"--", end):
+            if body[end:end + 1] in _DELIMITER_ENDS or body.startswith(b"--", end):
                 break
             found = body.find(line, found + 1)
         if found < 0:
