@@ -74,7 +74,9 @@ def decode_words(value: str) -> str:
     """Decode RFC 2047 encoded words in a header value; text around them is kept."""
     if "=?" not in value:
         return value
-    value = _ENCODED_GAP.sub(r"\1\2", value)
+    # The gap's two groups are always "?=" and "=?": a literal replacement, not the template
+    # r"\1\2", which Python 3.11 expands by importing ``re`` (through the import system) per call.
+    value = _ENCODED_GAP.sub("?==?", value)
 
     def one(match: re.Match[str]) -> str:
         charset = match.group(1).split("*", 1)[0]
