@@ -159,6 +159,7 @@ _STRAY_LINE = regex(r"^(?![ \t]|[!-9;-~]+[ \t]*:).+$", re.M)
 # literal first character lets the search skip from newline to newline in C; ``^`` with
 # re.M would try every position); a first line is checked by ``framing._HEADER_LINE``.
 _NOT_HEADER_LINE = regex(rb"\n(?![ \t]|[!-9;-~]+[ \t]*:)")
+_LF = ord("\n")
 
 
 def parse_headers(block: bytes, policy: Policy = DEFAULT,
@@ -254,7 +255,7 @@ def _header_and_body(data: bytes, policy: Policy, defects: list[Defect]) -> tupl
     line of it is stray (almost every header), else as those two functions do."""
     end = data.find(b"\n\n")
     head = data if end < 0 else data[:end]
-    if head and not head.startswith(b"\n"):
+    if head and head[0] != _LF:  # not head.startswith(b"\n"): a byte by value, no method call
         try:  # _header_text, without a call for every part
             text = head.decode("utf-8")
         except UnicodeDecodeError:
@@ -295,7 +296,7 @@ def _entity(data: bytes, policy: Policy, defects: list[Defect], depth: int,
         if ctype.startswith(("multipart/", "message/")):
             defects.append(Defect(DefectKind.DEPTH_LIMIT, f"MIME nesting deeper than {policy.max_depth}"))
         return part
-    if ctype.startswith("multipart/"):
+    if ctype[:10] == "multipart/":  # ctype.startswith("multipart/"), without its argument parsing
         boundary = params.get("boundary")
         # Split off no more parts than the limit leaves room for (plus one, which notes the
         # defect): 2 million parts in 10 MB must not be built only to be ignored.
@@ -346,7 +347,7 @@ def _split_multipart(body: bytes, boundary: bytes, defects: list[Defect],
     chunks: list[bytes] = []
     while len(chunks) < most:
         after = position + size
-        if body.startswith(b"--", after):
+        if body[after:after + 2] == b"--":  # startswith(b"--", after), without its argument parsing
             return chunks
         line_end = body.find(b"\n", after)
         if line_end < 0:
