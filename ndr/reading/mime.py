@@ -144,6 +144,10 @@ class Part:
         return decode_bytes(self.payload(), self.params.get("charset"))
 
 
+_new_part = object.__new__
+"""``_new_part(Part)``: a part without its ``__init__``, whose fields ``_entity`` sets."""
+
+
 # One field: its name, and its value with any continuation lines (unfolded afterwards).
 # Possessive (*+, ++): what follows each repeat cannot start with what it repeats, so giving
 # back never helps a match; the engine keeps no backtracking state (an eighth less time).
@@ -285,8 +289,11 @@ def _entity(data: bytes, policy: Policy, defects: list[Defect], depth: int,
             counter: list[int]) -> Part:
     headers, body = _header_and_body(data, policy, defects)
     ctype, params = split_content_type(headers.get("content-type"))
-    # by position, lists given: cheaper for every part than keywords and default factories
-    part = Part(headers, ctype, params, body, [], None, [])
+    # Part's fields set here, not by its __init__ (a type call and a frame, for every part);
+    # tests/test_mime_split_fast.py checks that these are all its fields
+    part = _new_part(Part)
+    part.headers, part.content_type, part.params, part.body = headers, ctype, params, body
+    part.parts, part.message, part.defects = [], None, []
     counter[0] += 1
     if counter[0] > policy.max_parts:
         if counter[0] == policy.max_parts + 1:
