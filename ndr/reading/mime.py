@@ -132,11 +132,13 @@ class Part:
 
     def payload(self) -> bytes:
         """The body with its Content-Transfer-Encoding undone."""
-        encoding = (self.headers.get("content-transfer-encoding") or "").strip().lower()
-        if encoding == "base64":
-            return _unbase64(self.body)
-        if encoding == "quoted-printable":
-            return binascii.a2b_qp(self.body)
+        encoding = self.headers.get("content-transfer-encoding")
+        if encoding:  # most parts declare none: no strip or lower of ""
+            encoding = encoding.strip().lower()
+            if encoding == "base64":
+                return _unbase64(self.body)
+            if encoding == "quoted-printable":
+                return binascii.a2b_qp(self.body)
         return self.body
 
     def text(self) -> str:
