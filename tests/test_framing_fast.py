@@ -4,13 +4,15 @@ unified, framing stripped, ISO-2022-JP guessed, on byte strings built from the b
 """
 from __future__ import annotations
 
+from unittest.mock import patch
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ndr.errors import Defect, DefectKind
+from ndr.errors import Defect
 from ndr.reading.charsets import decode_bytes
-from ndr.reading.framing import (_BLANK_LINES, _BOM, _FIELD_START, _HEADER_LINE, normalise_newlines,
-                                 strip_framing)
+from ndr.reading import framing
+from ndr.reading.framing import normalise_newlines, strip_framing
 
 PIECES = [b"\r", b"\n", b"\r\n", b"\xef\xbb\xbf", b"\xef", b" ", b"\t", b"From x", b"From: a", b"F",
           b"a", b"\x1b", b"\x1b$B", b"\x1b(B", b"\x1b$", b"$", b"(", b"\xa4\xa2", b"\xff"]
@@ -30,30 +32,20 @@ def test_newlines_are_unified_as_before(raw: bytes) -> None:
     assert b"\r" not in normalise_newlines(raw)
 
 
-def _plain_strip(data: bytes, defects: list[Defect]) -> bytes:
-    """strip_framing without its first-byte test (which only skips what finds nothing)."""
-    for _ in range(2):
-        if data.startswith(_BOM):
-            data = data[len(_BOM):]
-            defects.append(Defect(DefectKind.LEADING_BOM, "a byte order mark before the header"))
-        blank = _BLANK_LINES.match(data)
-        if blank is not None and (_FIELD_START.match(data, blank.end()) or data.startswith(b"From ", blank.end())):
-            data = data[blank.end():]
-            lines = blank.group().count(b"\n")
-            defects.append(Defect(DefectKind.LEADING_BLANK_LINES, f"{lines} blank line(s) before the header"))
-        if data.startswith(b"From ") and not _HEADER_LINE.match(data):
-            first = data.find(b"\n")
-            data = data[first + 1:] if first >= 0 else b""
-            defects.append(Defect(DefectKind.MBOX_FROM_LINE, "an mbox 'From ' line before the header"))
-    return data
-
-
 @given(data)
 @settings(max_examples=1000, deadline=None)
 def test_framing_is_stripped_as_before(raw: bytes) -> None:
     defects: list[Defect] = []
     expected: list[Defect] = []
-    assert (strip_framing(raw, defects), defects) == (_plain_strip(raw, expected), expected)
+    stripped = strip_framing(raw, defects)
+    with patch.object(framing, "_FRAMING_STARTS", bytes(range(256))):  # no first-byte shortcut
+        assert (stripped, defects) == (strip_framing(raw, expected), expected)
+
+
+def test_framing_starting_each_way_is_stripped() -> None:
+    for raw in (b"\xef\xbb\xbfA: b\n", b"\nA: b\n", b" \nA: b\n", b"\t\nA: b\n", b"From x\nA: b\n"):
+        assert strip_framing(raw, []) == b"A: b\n"
+    assert strip_framing(b"A: b\n", []) == b"A: b\n" and strip_framing(b"", []) == b""
 
 
 @given(data, st.sampled_from([None, "us-ascii", "utf-8"]))
