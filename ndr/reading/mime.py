@@ -38,12 +38,12 @@ class Headers:
         self._first: dict[str, str] | None = None
 
     @classmethod
-    def scanned(cls, found: list[tuple[str, str]], index: dict[str, str] | None = None) -> Headers:
+    def scanned(cls, found: list[tuple[str, str]]) -> Headers:
         """Headers over ``_FIELD``'s (name, value) pairs, each value unfolded only when read: most
         of a message's header fields (Received, DKIM ...) are never read, and this runs for
-        every part of every message. ``index``: ``_index_of(found)``, when the caller has it."""
+        every part of every message."""
         headers = cls.__new__(cls)  # no __init__ frame: this runs for every part
-        headers._pairs, headers._fields, headers._first = found, None, index
+        headers._pairs, headers._fields, headers._first = found, None, None
         return headers
 
     @property
@@ -54,7 +54,11 @@ class Headers:
         return self._fields
 
     def _index(self) -> dict[str, str]:
-        first = self._first = _index_of(self._pairs)
+        # Each lowercased name's first value: built from the end, so an earlier duplicate
+        # overwrites a later one. (A comprehension: this runs for most parts of every message,
+        # and beats zip/map/dict and a memo of lowercased names at every header size measured,
+        # 1 to 30 fields.) _header_and_body builds it so too, as it scans a header.
+        first = self._first = {name.lower(): value for name, value in reversed(self._pairs)}
         return first
 
     def get(self, name: str, default: str | None = None) -> str | None:
@@ -205,14 +209,6 @@ def _fields(text: str, policy: Policy, defects: list[Defect] | None) -> list[tup
     return found
 
 
-def _index_of(pairs: list[tuple[str, str]]) -> dict[str, str]:
-    """Each lowercased name's first value: built from the end, so an earlier duplicate
-    overwrites a later one. (A comprehension: this runs for most parts of every message, and
-    beats zip/map/dict and a memo of lowercased names at every header size measured, 1 to 30
-    fields.)"""
-    return {name.lower(): value for name, value in reversed(pairs)}
-
-
 def _clean(value: str) -> str:
     """A scanned field value unfolded and stripped."""
     if "\n" not in value:
@@ -276,9 +272,9 @@ def _header_and_body(data: bytes, policy: Policy, defects: list[Defect]) -> tupl
             if found:
                 # The index every part's header is asked (its Content-Type) tells at once whether
                 # a line is stray: only a stray line's name is "" (a field's has a character).
-                index = {name.lower(): value for name, value in reversed(found)}  # _index_of, inline
+                index = {name.lower(): value for name, value in reversed(found)}  # Headers._index's
                 if "" not in index:
-                    headers = Headers.__new__(Headers)  # Headers.scanned, without its frame
+                    headers = Headers.__new__(Headers)  # Headers.scanned with its index, without a frame
                     headers._pairs, headers._fields, headers._first = found, None, index
                     return headers, b"" if end < 0 else data[end + 2:]
     head, body = split_header_body(data)
