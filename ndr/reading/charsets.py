@@ -99,7 +99,7 @@ def split_content_type(value: str | None) -> tuple[str, dict[str, str]]:
         return "text/plain", {}
     # bounded memory: at most 512 remembered values of at most 512 characters
     known = _split_remembered(value) if len(value) <= 512 else _split_content_type(value)
-    return known[0], dict(known[1])  # a part's own params: callers may change them
+    return known[0], known[1].copy()  # a part's own params: callers may change them
 
 
 # Most values recur (text/plain; charset=us-ascii, message/delivery-status ...): parsed once.
