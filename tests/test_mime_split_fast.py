@@ -97,3 +97,20 @@ def test_the_index_built_while_scanning_answers_as_one_built_when_asked(data: by
 def test_a_field_name_is_never_empty(data: bytes) -> None:
     # what lets _header_and_body read a stray line from its index: only a stray line's name is ""
     assert all(name for name, _ in _FIELD.findall(_header_text(data)))
+
+
+def test_a_part_built_without_its_init_has_every_field() -> None:
+    # _entity sets Part's fields itself: a field added to Part must be set there too
+    from dataclasses import fields
+
+    from ndr.reading.mime import Part, parse
+
+    root = parse(b"Content-Type: multipart/mixed; boundary=b\n\n--b\n\nx\n--b\n"
+                 b"Content-Type: message/rfc822\n\nSubject: s\n\ny\n--b--\n")
+    parts = list(root.walk(into_messages=True))
+    assert len(parts) == 4
+    for part in parts:
+        assert all(hasattr(part, each.name) for each in fields(Part))
+        assert part is root or part.defects == []
+    # each part has lists of its own, as the default factories gave
+    assert len({id(part.parts) for part in parts} | {id(part.defects) for part in parts}) == 2 * len(parts)

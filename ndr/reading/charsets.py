@@ -11,6 +11,7 @@ from ..safetext import no_surrogates
 from ..lazy import regex
 
 
+_ESC = 0x1B
 _ENCODED_WORD = regex(r"=\?([^?\s]+)\?([bBqQ])\?([^?]*)\?=")
 _ENCODED_GAP = regex(r"(\?=)\s+(=\?)")
 _PARAM = regex(r';\s*([^\s=;]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"?|([^;\s]*))')
@@ -38,8 +39,9 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
             # other codecs' texts are searched for them (utf-7: "+2D0-")
             return text if codec == "utf-8" else no_surrogates(text)
     if data.isascii():
-        # an escape byte first (memchr): most texts have none, and two-byte finds cost more
-        if b"\x1b" in data and (b"\x1b$" in data or b"\x1b(" in data):
+        # an escape byte first (memchr, an int: framing._CR says why): most texts have none,
+        # and two-byte finds cost more
+        if _ESC in data and (b"\x1b$" in data or b"\x1b(" in data):
             return data.decode("iso2022_jp", "replace")
         return data.decode("ascii")
     try:
@@ -72,7 +74,9 @@ def decode_words(value: str) -> str:
     """Decode RFC 2047 encoded words in a header value; text around them is kept."""
     if "=?" not in value:
         return value
-    value = _ENCODED_GAP.sub(r"\1\2", value)
+    # The gap's two groups are always "?=" and "=?": a literal replacement, not the template
+    # r"\1\2", which Python 3.11 expands by importing ``re`` (through the import system) per call.
+    value = _ENCODED_GAP.sub("?==?", value)
 
     def one(match: re.Match[str]) -> str:
         charset = match.group(1).split("*", 1)[0]
@@ -95,7 +99,7 @@ def split_content_type(value: str | None) -> tuple[str, dict[str, str]]:
         return "text/plain", {}
     # bounded memory: at most 512 remembered values of at most 512 characters
     known = _split_remembered(value) if len(value) <= 512 else _split_content_type(value)
-    return known[0], dict(known[1])  # a part's own params: callers may change them
+    return known[0], known[1].copy()  # a part's own params: callers may change them
 
 
 # Most values recur (text/plain; charset=us-ascii, message/delivery-status ...): parsed once.

@@ -38,12 +38,12 @@ class Headers:
         self._first: dict[str, str] | None = None
 
     @classmethod
-    def scanned(cls, found: list[tuple[str, str]], index: dict[str, str] | None = None) -> Headers:
+    def scanned(cls, found: list[tuple[str, str]]) -> Headers:
         """Headers over ``_FIELD``'s (name, value) pairs, each value unfolded only when read: most
         of a message's header fields (Received, DKIM ...) are never read, and this runs for
-        every part of every message. ``index``: ``_index_of(found)``, when the caller has it."""
+        every part of every message."""
         headers = cls.__new__(cls)  # no __init__ frame: this runs for every part
-        headers._pairs, headers._fields, headers._first = found, None, index
+        headers._pairs, headers._fields, headers._first = found, None, None
         return headers
 
     @property
@@ -54,7 +54,11 @@ class Headers:
         return self._fields
 
     def _index(self) -> dict[str, str]:
-        first = self._first = _index_of(self._pairs)
+        # Each lowercased name's first value: built from the end, so an earlier duplicate
+        # overwrites a later one. (A comprehension: this runs for most parts of every message,
+        # and beats zip/map/dict and a memo of lowercased names at every header size measured,
+        # 1 to 30 fields.) _header_and_body builds it so too, as it scans a header.
+        first = self._first = {name.lower(): value for name, value in reversed(self._pairs)}
         return first
 
     def get(self, name: str, default: str | None = None) -> str | None:
@@ -132,16 +136,22 @@ class Part:
 
     def payload(self) -> bytes:
         """The body with its Content-Transfer-Encoding undone."""
-        encoding = (self.headers.get("content-transfer-encoding") or "").strip().lower()
-        if encoding == "base64":
-            return _unbase64(self.body)
-        if encoding == "quoted-printable":
-            return binascii.a2b_qp(self.body)
+        encoding = self.headers.get("content-transfer-encoding")
+        if encoding:  # most parts declare none: no strip or lower of ""
+            encoding = encoding.strip().lower()
+            if encoding == "base64":
+                return _unbase64(self.body)
+            if encoding == "quoted-printable":
+                return binascii.a2b_qp(self.body)
         return self.body
 
     def text(self) -> str:
         """The body as text: transfer encoding undone, then the declared charset decoded."""
         return decode_bytes(self.payload(), self.params.get("charset"))
+
+
+_new_part = object.__new__
+"""``_new_part(Part)``: a part without its ``__init__``, whose fields ``_entity`` sets."""
 
 
 # One field: its name, and its value with any continuation lines (unfolded afterwards).
@@ -159,6 +169,7 @@ _STRAY_LINE = regex(r"^(?![ \t]|[!-9;-~]+[ \t]*:).+$", re.M)
 # literal first character lets the search skip from newline to newline in C; ``^`` with
 # re.M would try every position); a first line is checked by ``framing._HEADER_LINE``.
 _NOT_HEADER_LINE = regex(rb"\n(?![ \t]|[!-9;-~]+[ \t]*:)")
+_LF = ord("\n")
 
 
 def parse_headers(block: bytes, policy: Policy = DEFAULT,
@@ -196,14 +207,6 @@ def _fields(text: str, policy: Policy, defects: list[Defect] | None) -> list[tup
     else:  # fewer lines than the limit allows fields: all of them at once, in C
         found = _FIELD.findall(text)
     return found
-
-
-def _index_of(pairs: list[tuple[str, str]]) -> dict[str, str]:
-    """Each lowercased name's first value: built from the end, so an earlier duplicate
-    overwrites a later one. (A comprehension: this runs for most parts of every message, and
-    beats zip/map/dict and a memo of lowercased names at every header size measured, 1 to 30
-    fields.)"""
-    return {name.lower(): value for name, value in reversed(pairs)}
 
 
 def _clean(value: str) -> str:
@@ -254,7 +257,7 @@ def _header_and_body(data: bytes, policy: Policy, defects: list[Defect]) -> tupl
     line of it is stray (almost every header), else as those two functions do."""
     end = data.find(b"\n\n")
     head = data if end < 0 else data[:end]
-    if head and not head.startswith(b"\n"):
+    if head and head[0] != _LF:  # not head.startswith(b"\n"): a byte by value, no method call
         try:  # _header_text, without a call for every part
             text = head.decode("utf-8")
         except UnicodeDecodeError:
@@ -269,9 +272,9 @@ def _header_and_body(data: bytes, policy: Policy, defects: list[Defect]) -> tupl
             if found:
                 # The index every part's header is asked (its Content-Type) tells at once whether
                 # a line is stray: only a stray line's name is "" (a field's has a character).
-                index = {name.lower(): value for name, value in reversed(found)}  # _index_of, inline
+                index = {name.lower(): value for name, value in reversed(found)}  # Headers._index's
                 if "" not in index:
-                    headers = Headers.__new__(Headers)  # Headers.scanned, without its frame
+                    headers = Headers.__new__(Headers)  # Headers.scanned with its index, without a frame
                     headers._pairs, headers._fields, headers._first = found, None, index
                     return headers, b"" if end < 0 else data[end + 2:]
     head, body = split_header_body(data)
@@ -284,8 +287,11 @@ def _entity(data: bytes, policy: Policy, defects: list[Defect], depth: int,
             counter: list[int]) -> Part:
     headers, body = _header_and_body(data, policy, defects)
     ctype, params = split_content_type(headers.get("content-type"))
-    # by position, lists given: cheaper for every part than keywords and default factories
-    part = Part(headers, ctype, params, body, [], None, [])
+    # Part's fields set here, not by its __init__ (a type call and a frame, for every part);
+    # tests/test_mime_split_fast.py checks that these are all its fields
+    part = _new_part(Part)
+    part.headers, part.content_type, part.params, part.body = headers, ctype, params, body
+    part.parts, part.message, part.defects = [], None, []
     counter[0] += 1
     if counter[0] > policy.max_parts:
         if counter[0] == policy.max_parts + 1:
@@ -295,7 +301,7 @@ def _entity(data: bytes, policy: Policy, defects: list[Defect], depth: int,
         if ctype.startswith(("multipart/", "message/")):
             defects.append(Defect(DefectKind.DEPTH_LIMIT, f"MIME nesting deeper than {policy.max_depth}"))
         return part
-    if ctype.startswith("multipart/"):
+    if ctype[:10] == "multipart/":  # ctype.startswith("multipart/"), without its argument parsing
         boundary = params.get("boundary")
         # Split off no more parts than the limit leaves room for (plus one, which notes the
         # defect): 2 million parts in 10 MB must not be built only to be ignored.
@@ -318,6 +324,11 @@ def _entity(data: bytes, policy: Policy, defects: list[Defect], depth: int,
     return part
 
 
+_DELIMITER_ENDS = (b"", b"\n", b" ", b"\t")
+"""What may follow a boundary delimiter on its line (besides the closing "--"). A tuple: a
+one-byte slice is compared by ``==``; ``in b"\n \t"`` would first try it as an int (an exception)."""
+
+
 def _split_multipart(body: bytes, boundary: bytes, defects: list[Defect],
                      most: int = 1 << 62) -> list[bytes] | None:
     delimiter = b"--" + boundary
@@ -325,9 +336,9 @@ def _split_multipart(body: bytes, boundary: bytes, defects: list[Defect],
     size = len(delimiter)
     # A delimiter line: the delimiter, then its line's end, a blank or the closing "--" (not a
     # longer boundary). Tested inline, not by a call per delimiter: the byte after the delimiter
-    # is in b"\n \t" (so is b"", the body's end), or "--" follows it.
+    # (b"" at the body's end) is one of _DELIMITER_ENDS, or "--" follows it.
     position = -1
-    if body.startswith(delimiter) and (body[size:size + 1] in b"\n \t" or body.startswith(b"--", size)):
+    if body.startswith(delimiter) and (body[size:size + 1] in _DELIMITER_ENDS or body.startswith(b"--", size)):
         position = 0
     search_from = 0
     while position < 0:
@@ -335,13 +346,13 @@ def _split_multipart(body: bytes, boundary: bytes, defects: list[Defect],
         if found < 0:
             return None
         end = found + 1 + size
-        if body[end:end + 1] in b"\n \t" or body.startswith(b"--", end):
+        if body[end:end + 1] in _DELIMITER_ENDS or body.startswith(b"--", end):
             position = found + 1
         search_from = found + 1
     chunks: list[bytes] = []
     while len(chunks) < most:
         after = position + size
-        if body.startswith(b"--", after):
+        if body[after:after + 2] == b"--":  # startswith(b"--", after), without its argument parsing
             return chunks
         line_end = body.find(b"\n", after)
         if line_end < 0:
@@ -350,7 +361,7 @@ def _split_multipart(body: bytes, boundary: bytes, defects: list[Defect],
         found = body.find(line, line_end)
         while found >= 0:
             end = found + 1 + size
-            if body[end:end + 1] in b"\n \t" or body.startswith(b"--", end):
+            if body[end:end + 1] in _DELIMITER_ENDS or body.startswith(b"--", end):
                 break
             found = body.find(line, found + 1)
         if found < 0:

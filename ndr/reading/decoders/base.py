@@ -135,11 +135,12 @@ class Mail:
         limit = self.policy.max_text_chars
         for part in self.parts:
             ctype = part.content_type
-            if part.message is not None or ctype.startswith("multipart/"):  # Part.is_multipart
+            # slices, not startswith (whose arguments are parsed per call): this runs for every part
+            if part.message is not None or ctype[:10] == "multipart/":  # Part.is_multipart
                 continue
             if ctype == "text/html":
                 html.append(part)
-            elif ctype.startswith("text/"):
+            elif ctype[:5] == "text/":
                 text = part.text()
                 plain.append(text if len(text) <= limit else self._cut(text, limit))
         if plain:
