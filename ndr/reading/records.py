@@ -2,8 +2,10 @@
 and ``--exec``. One definition, so every output carries the same fields."""
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import fields
+from typing import Any, Callable
 
+from ..codecache import cached_exec
 from ..model import SCALAR_TYPES, SUCCESS_ACTIONS, Kind, RecipientResult, Report, plain
 from ..safetext import clean_tree, no_surrogates
 
@@ -75,54 +77,38 @@ _KEYS: dict[str, Any] = dict.fromkeys(FIELDS)
 display of 39 keys costs twice as much, growing and rehashing its table as it is filled. Setting
 a key it holds keeps the key's place, so every row keeps FIELDS' order."""
 
+_FROM_REPORT = {
+    "source": "source", "message_index": "index",
+    "kind": "report.kind._value_",  # .value is a Python-level property: 5 times slower
+    "decoder": "report.decoder", "received_from_mta": "report.received_from_mta",
+    "arrival_date": "v if type(v := report.arrival_date) in SCALAR_TYPES else plain(v)",
+    "original_message_id": "original.message_id", "original_subject": "original.subject",
+    "original_from": "original.from_", "original_to": "original.to", "original_date": "original.date",
+    "original_envelope_id": "report.original_envelope_id", "subject": "report.subject",
+    "defects": "[str(d) for d in report.defects] if report.defects else []",  # a list of its own
+}
+"""Where each field that is not the recipient's own comes from: an expression over the report,
+the message's ``source`` and ``index``. The recipient's own fields are read from it, each as
+``plain`` gives it, with ``plain`` called only for a value that is no scalar."""
 
-def _row(report: Report, recipient: RecipientResult, source: str, index: int) -> dict[str, Any]:
-    """One row: the report's fields as they are (its arrival date as ``plain`` gives it), the
-    recipient's each as ``plain`` gives it, with ``plain`` called only for a value that is no
-    scalar. Written out field by field (tests/test_records_fast.py holds it to FIELDS and to the
-    plain per-field form): a loop over FIELDS with getattr costs 1.7 times as much, and this runs
-    for every record written; generating it at import would cost a third of a millisecond at
-    every start of a mailbox rule."""
-    row = _KEYS.copy()
-    original = report.original
-    v: Any  # each field's value in turn
-    row["source"] = source
-    row["message_index"] = index
-    row["kind"] = report.kind._value_  # .value is a Python-level property: 5 times slower
-    row["decoder"] = report.decoder
-    row["recipient"] = v if type(v := recipient.recipient) in SCALAR_TYPES else plain(v)
-    row["original_recipient"] = v if type(v := recipient.original_recipient) in SCALAR_TYPES else plain(v)
-    row["action"] = v if type(v := recipient.action) in SCALAR_TYPES else plain(v)
-    row["status"] = v if type(v := recipient.status) in SCALAR_TYPES else plain(v)
-    row["reply_code"] = v if type(v := recipient.reply_code) in SCALAR_TYPES else plain(v)
-    row["diagnostic_code"] = v if type(v := recipient.diagnostic_code) in SCALAR_TYPES else plain(v)
-    row["diagnostic_type"] = v if type(v := recipient.diagnostic_type) in SCALAR_TYPES else plain(v)
-    row["remote_mta"] = v if type(v := recipient.remote_mta) in SCALAR_TYPES else plain(v)
-    row["reporting_mta"] = v if type(v := recipient.reporting_mta) in SCALAR_TYPES else plain(v)
-    row["received_from_mta"] = report.received_from_mta
-    row["arrival_date"] = v if type(v := report.arrival_date) in SCALAR_TYPES else plain(v)
-    row["last_attempt_date"] = v if type(v := recipient.last_attempt_date) in SCALAR_TYPES else plain(v)
-    row["will_retry_until"] = v if type(v := recipient.will_retry_until) in SCALAR_TYPES else plain(v)
-    row["smtp_command"] = v if type(v := recipient.smtp_command) in SCALAR_TYPES else plain(v)
-    row["reason"] = v if type(v := recipient.reason) in SCALAR_TYPES else plain(v)
-    row["hard"] = v if type(v := recipient.hard) in SCALAR_TYPES else plain(v)
-    row["rule"] = v if type(v := recipient.rule) in SCALAR_TYPES else plain(v)
-    row["catalog_id"] = v if type(v := recipient.catalog_id) in SCALAR_TYPES else plain(v)
-    row["summary"] = v if type(v := recipient.summary) in SCALAR_TYPES else plain(v)
-    row["causes"] = v if type(v := recipient.causes) in SCALAR_TYPES else plain(v)
-    row["fixes"] = v if type(v := recipient.fixes) in SCALAR_TYPES else plain(v)
-    row["who"] = v if type(v := recipient.who) in SCALAR_TYPES else plain(v)
-    row["feedback_type"] = v if type(v := recipient.feedback_type) in SCALAR_TYPES else plain(v)
-    row["status_source"] = v if type(v := recipient.status_source) in SCALAR_TYPES else plain(v)
-    row["last_error_status"] = v if type(v := recipient.last_error_status) in SCALAR_TYPES else plain(v)
-    row["last_error"] = v if type(v := recipient.last_error) in SCALAR_TYPES else plain(v)
-    row["record_id"] = v if type(v := recipient.record_id) in SCALAR_TYPES else plain(v)
-    row["original_message_id"] = original.message_id
-    row["original_subject"] = original.subject
-    row["original_from"] = original.from_
-    row["original_to"] = original.to
-    row["original_date"] = original.date
-    row["original_envelope_id"] = report.original_envelope_id
-    row["subject"] = report.subject
-    row["defects"] = [str(d) for d in report.defects] if report.defects else []  # a list of its own
-    return row
+
+def _row_function() -> Callable[[Report, RecipientResult, str, int], dict[str, Any]]:
+    """``_row(report, recipient, source, index)``: one row, written out field by field from
+    FIELDS (a loop over FIELDS with getattr costs 1.7 times as much, and this runs for every
+    record written); its code comes from the code cache, so a start does not compile it."""
+    own = {f.name for f in fields(RecipientResult)}
+    lines = ["def _row(report, recipient, source, index):",
+             "    row = _KEYS.copy()", "    original = report.original"]
+    for name in FIELDS:
+        value = f"v if type(v := recipient.{name}) in SCALAR_TYPES else plain(v)" if name in own \
+            else _FROM_REPORT[name]
+        lines.append(f"    row[{name!r}] = {value}")
+    lines.append("    return row")
+    namespace: dict[str, Any] = {}
+    cached_exec("\n".join(lines) + "\n", {"_KEYS": _KEYS, "SCALAR_TYPES": SCALAR_TYPES, "plain": plain},
+                namespace)
+    made: Callable[[Report, RecipientResult, str, int], dict[str, Any]] = namespace["_row"]
+    return made
+
+
+_row = _row_function()
