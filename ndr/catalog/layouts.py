@@ -255,13 +255,13 @@ _GATE_MIN = 4  # a shorter piece is in most texts: it would gate nothing
 
 
 def _pieces(marker: str) -> set[str]:
-    """A single-spaced marker's words (of ``_GATE_MIN`` characters or more) and their first
-    five characters: a text holds each when its fold holds the marker (``marker_key``'s
-    reasoning holds for any piece of a word); none for another marker."""
-    if not marker_key(marker):
+    """The first five characters of a single-spaced marker's words (of ``_GATE_MIN`` or more):
+    a text holds each when its fold holds the marker (``marker_key``'s reasoning holds for any
+    piece of a word); none for another marker."""
+    words = marker.split()
+    if marker != " ".join(words):
         return set()
-    words = [word for word in marker.split() if len(word) >= _GATE_MIN]
-    return {*words, *(word[:5] for word in words)}
+    return {word[:5] for word in words if len(word) >= _GATE_MIN}
 
 
 def _rarest(phrases: tuple[str, ...]) -> Callable[[str], str]:
@@ -288,19 +288,20 @@ def _rarest(phrases: tuple[str, ...]) -> Callable[[str], str]:
 def gates(markers: tuple[str, ...], key: Callable[[str], str] = marker_key) -> Markers:
     """``markers`` grouped under gates, so that a text lacking a gate costs one search for the
     whole group (the six languages of Exchange Online's "diagnostic information for
-    administrators" each begin a word with "diagn"): each marker's gate is one of its words, or
-    a word's first five characters, that the most markers hold (then the longest), or its
+    administrators" each begin a word with "diagn"): each marker's gate is the beginning of one
+    of its words that the most markers hold (then the longest), or its
     ``key`` when it shares none. A marker's key is "" (no search) where its gate holds it.
     Built once per catalog and process: one pass, no search."""
     if len(set(markers)) < 2:  # most alternatives: one marker, its key
         return tuple((key(marker), (("", marker),)) for marker in markers[:1])
     pieces = {marker: _pieces(marker) for marker in markers}  # (a repeated marker once)
     held = Counter(piece for found in pieces.values() for piece in found)
-    ranked = sorted((-count, -len(piece), piece) for piece, count in held.items() if count > 1)
+    rank = {piece: (-count, -len(piece), piece) for piece, count in held.items() if count > 1}
     grouped: dict[str, list[tuple[str, str]]] = {}
     for marker, found in pieces.items():
         own = key(marker)
-        gate = next((piece for _, _, piece in ranked if piece in found), own)
+        shared = [rank[piece] for piece in found if piece in rank]
+        gate = min(shared)[2] if shared else own
         grouped.setdefault(gate, []).append(("" if own in gate else own, marker))
     return tuple((gate, tuple(members)) for gate, members in grouped.items())
 
