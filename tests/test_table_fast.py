@@ -116,3 +116,43 @@ def test_gated_phrases_are_found_as_any_finds_them(phrases: tuple[str, ...], tex
     from ndr.reading.decoders.fallback import _any_in
 
     assert _any_in(phrases, text) == any(phrase in text for phrase in phrases)
+
+
+def _original_plain(layout, text: str, lower: str, start: int):
+    """``TableDecoder.original`` as it was: the rest of the text copied, then stripped and cut."""
+    from ndr.reading.decoders.table import _find_line
+    from ndr.reading.mime import parse_headers
+
+    at = _find_line(lower, layout.original, max(0, start - 1))
+    if at is None:
+        at = _find_line(lower, layout.original)
+    if at is None or text.find("\n", at) < 0:
+        return None
+    block = text[text.find("\n", at) + 1:].lstrip("\n")
+    cut = block.find("\n\n")
+    headers = parse_headers((block if cut < 0 else block[:cut]).encode("utf-8", "replace"))
+    return headers if headers.fields else None
+
+
+ORIGINAL_PIECES = ["------ This is a copy of the message, including all the headers. ------", "\n", "\n\n",
+                   "Subject: hi", "From: a@example.org", " folded", "body", "x", ""]
+EXIM = next(layout for layout in CATALOG.layouts if layout.id == "exim")
+
+
+@given(st.lists(st.sampled_from(ORIGINAL_PIECES), max_size=12).map("".join), st.integers(0, 40))
+@settings(max_examples=500, deadline=None)
+def test_the_original_header_is_cut_as_the_copy_cut_it(text: str, start: int) -> None:
+    from ndr.reading.decoders.table import TableDecoder
+
+    lower = text.lower()
+    fast, plain = TableDecoder.original(EXIM, text, lower, start), _original_plain(EXIM, text, lower, start)
+    assert (fast.fields if fast is not None else None) == (plain.fields if plain is not None else None)
+
+
+@given(st.text(max_size=6))
+@settings(max_examples=1000, deadline=None)
+def test_a_line_opening_with_a_letter_or_digit_holds_a_word(line: str) -> None:
+    from ndr.reading.decoders.block import _WORD
+
+    if line[:1].isalnum():  # read_block's shortcut before its \w search
+        assert _WORD.search(line)

@@ -184,7 +184,7 @@ def _attached_bounce(mail: Mail) -> Mail | None:
     """The bounce attached to ``mail``: a message/rfc822 part, else a ``.eml``/``.txt``
     attachment whose content is a message with a header — when it is itself a bounce."""
     attached = mail.original
-    if attached is not None and attached.headers.fields:
+    if attached is not None and len(attached.headers):  # (len: no value unfolded)
         candidate = Mail(attached, mail.catalog, mail.policy, depth=1, defects=mail.defects)
         if _is_bounce(candidate):
             return candidate
@@ -199,7 +199,7 @@ def _attached_bounce(mail: Mail) -> Mail | None:
             continue
         candidate = Mail(mime.parse(data, mail.policy), mail.catalog, mail.policy, depth=1,
                          defects=mail.defects)
-        if candidate.headers.fields and _is_bounce(candidate):
+        if len(candidate.headers) and _is_bounce(candidate):
             return candidate
     return None
 
