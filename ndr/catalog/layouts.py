@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterable, Mapping, NamedTuple, cast
 
 from ..model import Action
 from ..lazy import regex
-from .match import ADDRESS_GROUP, compile_shape
+from .match import ADDRESS_GROUP, _structure, compile_shape
 
 
 @functools.cache
@@ -168,20 +168,14 @@ def reads_address(expression: str) -> bool:
             return False
         at = expression.find("(?", at + 2)
     at = expression.index(_ADDRESS)
-    depth, escaped, in_class = 0, False, False
-    for char in expression[:at]:
-        if escaped:
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-        elif char in "()":
-            depth += 1 if char == "(" else -1
     quantified = expression[at + len(_ADDRESS):][:1] in ("?", "*", "+", "{")
-    return depth == 0 and not escaped and not in_class and not quantified
+    depth = 0
+    for index, char in _structure(expression):  # its "{" is there unless escaped or in a class
+        if index == at:
+            return depth == 0 and not quantified
+        if char in "()":
+            depth += 1 if char == "(" else -1
+    return False
 
 
 def shapes_need_at(raws: list[Any]) -> bool:
