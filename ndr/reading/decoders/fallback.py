@@ -274,8 +274,13 @@ def _class_from_text(lower: str, lay: Notices) -> str | None:
 
 @functools.lru_cache(maxsize=64)  # keyed by a catalog's phrase lists (a few short strings each)
 def _gated(phrases: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """``phrases`` grouped under pieces they share (``layouts.gates``), each group's phrases alone."""
-    return tuple((gate, tuple(phrase for _, phrase in members)) for gate, members in gates(phrases))
+    """``phrases`` grouped under pieces they share (``layouts.gates``), each group's phrases alone.
+    A phrase that shares none is looked for itself (gate ""): one search, as for its key."""
+    return tuple((gate, tuple(phrase for _, phrase in members)) for gate, members in gates(phrases, _no_key))
+
+
+def _no_key(phrase: str) -> str:
+    return ""
 
 
 def _any_in(phrases: tuple[str, ...], text: str) -> bool:
