@@ -6,13 +6,12 @@
 import functools
 import operator
 import re
+from collections import Counter
 from typing import Any, Callable, Iterable, Mapping, NamedTuple, cast
-
-from re import _constants as _c, _parser as _p  # type: ignore[attr-defined]  # the stdlib parse
 
 from ..model import Action
 from ..lazy import regex
-from .match import ADDRESS_GROUP, compile_shape
+from .match import ADDRESS_GROUP, _structure, compile_shape
 
 
 @functools.cache
@@ -131,11 +130,10 @@ def compile_layout(item: dict[str, Any]) -> Layout:
     )
     diagnostic = item.get("diagnostic") or {}
     defaults = item.get("defaults") or {}
-    shapes = tuple(_shape(raw) for raw in item["recipient"])
     return Layout(
         id=item["id"], alternatives=alternatives, start=_phrases(item.get("start")),
         end=_phrases(item.get("end")), original=_phrases(item.get("original")),
-        shapes=shapes,
+        shapes=tuple(_shape(raw) for raw in item["recipient"]),
         until=diagnostic.get("until", "recipient"), block=bool(diagnostic.get("block", False)),
         transcript=bool(diagnostic.get("transcript", False)),
         section=_phrases(diagnostic.get("section")),
@@ -145,43 +143,46 @@ def compile_layout(item: dict[str, Any]) -> Layout:
         when=tuple((rule["phrase"], rule.get("status"), rule.get("action")) for rule in item.get("when") or ()),
         action=defaults.get("action", Action.FAILED.value),
         status=defaults.get("status"),
-        at_lines=shapes_need_at(shapes),
+        at_lines=shapes_need_at(item["recipient"]),
     )
 
 
-_REPEATS = {_c.MAX_REPEAT, _c.MIN_REPEAT, getattr(_c, "POSSESSIVE_REPEAT", _c.MAX_REPEAT)}
-_AT = ord("@")
+_ADDRESS = "{address}"
+_UNSURE_SHAPE = ("|", "[]", "[^]")
+"""What ``reads_address`` does not read: an alternation, a class opening with ``]``; and any
+``(?`` form but a group's (``_GROUPS``): inline flags (verbose mode would change what the
+characters mean), comments, conditionals."""
+_GROUPS = ("(?:", "(?P<", "(?=", "(?!", "(?<=", "(?<!")
 
 
-def _holds_at(items: Any) -> bool:
-    """Whether every match of ``items`` (``re``'s parse of an expression) holds a literal "@":
-    one item of the sequence does, outside anything optional (a repeat that may be absent, one
-    branch of several, a look-around). False where unsure."""
-    for op, av in items:
-        if op is _c.LITERAL and av == _AT:
-            return True
-        if op is _c.SUBPATTERN and _holds_at(av[3]):
-            return True
-        if op in _REPEATS and av[0] >= 1 and _holds_at(av[2]):
-            return True
-        if op is _c.BRANCH and all(_holds_at(branch) for branch in av[1]):
-            return True
+def reads_address(expression: str) -> bool:
+    """Whether every match of a recipient expression (as written in the catalog) holds its
+    address, so an "@": ``{address}`` stands once, outside every group and class, with no
+    quantifier after it, in an expression without alternation. False where unsure. Read from
+    the text, not from ``re``'s parse: layouts are compiled in every process."""
+    if expression.count(_ADDRESS) != 1 or any(unsure in expression for unsure in _UNSURE_SHAPE):
+        return False
+    at = expression.find("(?")
+    while at >= 0:
+        if not expression.startswith(_GROUPS, at):
+            return False
+        at = expression.find("(?", at + 2)
+    at = expression.index(_ADDRESS)
+    quantified = expression[at + len(_ADDRESS):][:1] in ("?", "*", "+", "{")
+    depth = 0
+    for index, char in _structure(expression):  # its "{" is there unless escaped or in a class
+        if index == at:
+            return depth == 0 and not quantified
+        if char in "()":
+            depth += 1 if char == "(" else -1
     return False
 
 
-def shapes_need_at(shapes: tuple[Shape, ...]) -> bool:
-    """Whether a line must hold "@" for one of ``shapes`` to read a recipient from it: a phrase
-    shape reads an address after its phrase (``find_address``: none without "@"), an
-    expression holds one in every match (``_holds_at``)."""
-    for shape in shapes:
-        if shape.regex is not None:
-            try:
-                parsed = _p.parse(shape.regex.pattern, shape.regex.flags)
-            except Exception:  # noqa: BLE001 - compiled already; unsure is "no"
-                return False
-            if not _holds_at(parsed):
-                return False
-    return True
+def shapes_need_at(raws: list[Any]) -> bool:
+    """Whether a line must hold "@" for one of the shapes ``raws`` to read a recipient from it:
+    the address shapes and every ``reads_address`` expression match one, a phrase shape reads an
+    address after its phrase (``find_address``: none without "@")."""
+    return all(raw in _SHAPES or "after" in raw or reads_address(raw["regex"]) for raw in raws)
 
 
 def compile_layouts(vendors: Iterable[Mapping[str, Any]]) -> tuple[Layout, ...]:
@@ -248,58 +249,61 @@ _GATE_MIN = 4  # a shorter piece is in most texts: it would gate nothing
 
 
 def _pieces(marker: str) -> set[str]:
-    """The pieces of a single-spaced marker's words a text holds when its fold holds the
-    marker (``marker_key``'s reasoning holds for any piece of a word); none for another marker."""
-    if not marker_key(marker):
+    """The first five characters of a single-spaced marker's words (of ``_GATE_MIN`` or more):
+    a text holds each when its fold holds the marker (``marker_key``'s reasoning holds for any
+    piece of a word); none for another marker."""
+    words = marker.split()
+    if marker != " ".join(words):
         return set()
-    return {word[start:end] for word in marker.split() for start in range(len(word))
-            for end in range(start + _GATE_MIN, len(word) + 1)}
+    return {word[:5] for word in words if len(word) >= _GATE_MIN}
 
 
 def _rarest(phrases: tuple[str, ...]) -> Callable[[str], str]:
     """``marker_key`` choosing the word (of four characters or more, if any) the fewest of
-    ``phrases`` hold, then the longest: a word of many of the catalog's phrases ("deliver",
-    "message") is in most bounces, and a key a text holds saves no search."""
+    ``phrases`` (the catalog's markers) hold, then the longest: a word of many markers
+    ("message", "delivered") is in most bounces, and a key a text holds saves no search."""
+    held: dict[str, int] = {}
+    for phrase in phrases:
+        for word in set(phrase.split()):
+            held[word] = held.get(word, 0) + 1
+
     def key(marker: str) -> str:
-        if not marker_key(marker):
-            return ""
         words = marker.split()
-        words = [word for word in words if len(word) >= _GATE_MIN] or words
-        return min(words, key=lambda word: (sum(word in phrase for phrase in phrases), -len(word), word))
+        if not words or marker != " ".join(words):
+            return ""
+        best = ""
+        for word in [word for word in words if len(word) >= _GATE_MIN] or words:
+            if not best or (held.get(word, 0), -len(word), word) < (held.get(best, 0), -len(best), best):
+                best = word
+        return best
     return key
 
 
 def gates(markers: tuple[str, ...], key: Callable[[str], str] = marker_key) -> Markers:
     """``markers`` grouped under gates, so that a text lacking a gate costs one search for the
     whole group (the six languages of Exchange Online's "diagnostic information for
-    administrators" all hold "diagnos"): each gate is the piece held by the most markers left
-    (then the longest, then the first in order). A group of one is gated by its ``key``; a
-    marker's key is "" (no search) where the gate holds it."""
-    left = [(marker, _pieces(marker)) for marker in markers]
-    grouped: list[tuple[str, tuple[tuple[str, str], ...]]] = []
-    while left:
-        count: dict[str, int] = {}
-        for _, pieces in left:
-            for piece in pieces:
-                count[piece] = count.get(piece, 0) + 1
-        gate = min(count, key=lambda piece: (-count[piece], -len(piece), piece)) if count else ""
-        if count.get(gate, 0) < 2:
-            gate = ""  # no piece shared: each marker is gated by its own key
-        group = [marker for marker, pieces in left if gate in pieces] if gate else [left[0][0]]
-        if not gate:
-            gate = key(group[0])
-        grouped.append((gate, tuple(("" if key(m) in gate else key(m), m) for m in group)))
-        left = [(marker, pieces) for marker, pieces in left if marker not in group]
-    return tuple(grouped)
+    administrators" each begin a word with "diagn"): each marker's gate is the beginning of one
+    of its words that the most markers hold (then the longest), or its
+    ``key`` when it shares none. A marker's key is "" (no search) where its gate holds it.
+    Built once per catalog and process: one pass, no search."""
+    if len(set(markers)) < 2:  # most alternatives: one marker, its key
+        return tuple((key(marker), (("", marker),)) for marker in markers[:1])
+    pieces = {marker: _pieces(marker) for marker in markers}  # (a repeated marker once)
+    held = Counter(piece for found in pieces.values() for piece in found)
+    rank = {piece: (-count, -len(piece), piece) for piece, count in held.items() if count > 1}
+    grouped: dict[str, list[tuple[str, str]]] = {}
+    for marker, found in pieces.items():
+        own = key(marker)
+        shared = [rank[piece] for piece in found if piece in rank]
+        gate = min(shared)[2] if shared else own
+        grouped.setdefault(gate, []).append(("" if own in gate else own, marker))
+    return tuple((gate, tuple(members)) for gate, members in grouped.items())
 
 
 def detectors(layouts: tuple[Layout, ...]) -> tuple[tuple[Layout, tuple[Check, ...]], ...]:
     """Every layout with its alternatives as checks: detection runs for every message no
     standard decoder claimed, so its tests are grouped once per catalog."""
-    phrases = tuple(phrase for layout in layouts for phrase in (
-        *layout.start, *layout.end, *layout.original, *layout.section, *(rule[0] for rule in layout.when),
-        *(marker for alt in layout.alternatives for marker in alt.body)))
-    key = _rarest(phrases)
+    key = _rarest(tuple(marker for layout in layouts for alt in layout.alternatives for marker in alt.body))
     return tuple(
         (layout, tuple((_group(alt.sender), _group(alt.subject),
                         tuple((name, _group(tests)) for name, tests in alt.headers),

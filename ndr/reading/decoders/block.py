@@ -141,7 +141,9 @@ def read_block(layout: Layout, lines: list[str], lowers: list[str], found_start:
             if session is not None:
                 session.settle(address.lower(), current)
             continue
-        if not _WORD.search(line):  # blank, or a rule of dashes or equals signs
+        # blank, or a rule of dashes or equals signs; a line opening with a letter or digit
+        # (str.isalnum is what \w matches, but "_") holds a word without a search
+        if not (line[:1].isalnum() or _WORD.search(line)):
             if current is not None and layout.until == "blank" and not line.strip():
                 ended = True
             continue

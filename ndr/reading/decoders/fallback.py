@@ -184,7 +184,7 @@ def _attached_bounce(mail: Mail) -> Mail | None:
     """The bounce attached to ``mail``: a message/rfc822 part, else a ``.eml``/``.txt``
     attachment whose content is a message with a header — when it is itself a bounce."""
     attached = mail.original
-    if attached is not None and attached.headers.fields:
+    if attached is not None and len(attached.headers):  # (len: no value unfolded)
         candidate = Mail(attached, mail.catalog, mail.policy, depth=1, defects=mail.defects)
         if _is_bounce(candidate):
             return candidate
@@ -199,7 +199,7 @@ def _attached_bounce(mail: Mail) -> Mail | None:
             continue
         candidate = Mail(mime.parse(data, mail.policy), mail.catalog, mail.policy, depth=1,
                          defects=mail.defects)
-        if candidate.headers.fields and _is_bounce(candidate):
+        if len(candidate.headers) and _is_bounce(candidate):
             return candidate
     return None
 
@@ -274,8 +274,13 @@ def _class_from_text(lower: str, lay: Notices) -> str | None:
 
 @functools.lru_cache(maxsize=64)  # keyed by a catalog's phrase lists (a few short strings each)
 def _gated(phrases: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """``phrases`` grouped under pieces they share (``layouts.gates``), each group's phrases alone."""
-    return tuple((gate, tuple(phrase for _, phrase in members)) for gate, members in gates(phrases))
+    """``phrases`` grouped under pieces they share (``layouts.gates``), each group's phrases alone.
+    A phrase that shares none is looked for itself (gate ""): one search, as for its key."""
+    return tuple((gate, tuple(phrase for _, phrase in members)) for gate, members in gates(phrases, _no_key))
+
+
+def _no_key(phrase: str) -> str:
+    return ""
 
 
 def _any_in(phrases: tuple[str, ...], text: str) -> bool:

@@ -29,6 +29,7 @@ from ...lazy import regex
 _BODY_SCAN = 65536  # detection markers sit near the top; never search a huge body to its end
 _HEAD_LINES = 40  # the reporting MTA introduces itself in the first lines
 _ADDRESSES = regex(ADDRESS_PATTERN)
+_CONTENT = regex(r"[^\n]")
 def _header_value(mail: Mail, name: str) -> str | None:
     value = mail.headers.decoded(name)
     return " ".join(value.split()).lower() if value is not None else None
@@ -254,10 +255,13 @@ class TableDecoder:
         newline = text.find("\n", at)
         if newline < 0:
             return None
-        block = text[newline + 1:].lstrip("\n")
-        cut = block.find("\n\n")
-        headers = parse_headers((block if cut < 0 else block[:cut]).encode("utf-8", "replace"))
-        return headers if headers.fields else None
+        # text[newline + 1:].lstrip("\n") up to its first blank line, cut from text itself:
+        # no copy of the rest of the message (the original's body)
+        content = _CONTENT.search(text, newline + 1)
+        begin = content.start() if content is not None else len(text)
+        cut = text.find("\n\n", begin)
+        headers = parse_headers(text[begin:cut if cut >= 0 else len(text)].encode("utf-8", "replace"))
+        return headers if len(headers) else None  # (len: the values need not be unfolded)
 
 
 # ---------------------------------------------------------------------------------------------
