@@ -163,3 +163,29 @@ def test_catalog_check_reads_the_files_not_the_cache(tmp_path: Path) -> None:
         os.environ.update(env)
     assert checked.returncode == 0 and b"catalog ok" in checked.stdout
     assert cached.stat().st_mtime_ns != before  # built from the file again, and written back
+
+
+def test_a_pickled_catalog_brings_its_compiled_layouts_unpickled_when_first_read(monkeypatch) -> None:
+    """The disk cache holds the vendor layouts and their detectors compiled: a process reading a
+    table or fallback bounce compiles none, one reading an RFC 3464 report does not unpickle them."""
+    import pickle
+
+    import ndr.catalog
+    from ndr.catalog import layouts as layouts_module
+
+    fresh = ndr.catalog.build(ndr.catalog.read_yaml(ndr.catalog.shipped_catalog_path()))
+    copy = pickle.loads(pickle.dumps(fresh, protocol=pickle.HIGHEST_PROTOCOL))
+    assert "layouts" not in vars(copy) and "_layouts_kept" in vars(copy)  # not unpickled yet
+
+    def refuse(*args: object) -> object:
+        raise AssertionError("compiled again")
+
+    monkeypatch.setattr(layouts_module, "compile_layouts", refuse)
+    monkeypatch.setattr(layouts_module, "detectors", refuse)
+    assert [layout.id for layout in copy.layouts] == [layout.id for layout in fresh.layouts]
+    assert [layout.id for layout, _ in copy.detectors] == [layout.id for layout, _ in fresh.detectors]
+    kept = {id(layout) for layout in copy.layouts}
+    assert all(id(layout) in kept for layout, _ in copy.detectors)  # the same objects, as built
+    assert "_layouts_kept" not in vars(copy)
+    again = pickle.loads(pickle.dumps(copy, protocol=pickle.HIGHEST_PROTOCOL))  # pickled again
+    assert [layout.id for layout, _ in again.detectors] == [layout.id for layout, _ in fresh.detectors]

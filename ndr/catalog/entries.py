@@ -1,5 +1,6 @@
 """The catalog's typed entries: reasons, code entries, host rules, and the indexed ``Catalog``."""
 
+import pickle
 import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -164,14 +165,30 @@ class Catalog:
 
     def __getstate__(self) -> dict[str, Any]:
         """What a pickle holds (the disk cache, workers): the fields, the compiled forms built
-        so far, and the ``notices`` section compiled with its search plans (``Notices.prepare``):
-        built once with the catalog rather than in every process that reads a bounce."""
+        so far, the ``notices`` section compiled with its search plans (``Notices.prepare``) and
+        the compiled layouts: built once with the catalog rather than in every process that
+        reads a bounce."""
         state = dict(self.__dict__)
         if self.notices is not None:
             if self.notices.planned is None:
                 self.notices.prepare()
             state["notices"] = self.notices
+        # The vendor layouts and their detectors too, which a bounce the table or the fallback
+        # reads would otherwise compile in its own process; as bytes, unpickled when first read,
+        # so that the common RFC 3464 report does not pay for them.
+        state.pop("layouts", None)
+        state.pop("detectors", None)
+        state["_layouts_kept"] = pickle.dumps((self.layouts, self.detectors), protocol=pickle.HIGHEST_PROTOCOL)
         return state
+
+    def _kept_layouts(self) -> "tuple[tuple[Layout, ...], tuple[tuple[Layout, tuple[Check, ...]], ...]] | None":
+        """The layouts and detectors a pickle brought (``__getstate__``), once; else None."""
+        kept = self.__dict__.pop("_layouts_kept", None)
+        if kept is None:
+            return None
+        layouts, detectors = pickle.loads(kept)
+        self.__dict__["layouts"], self.__dict__["detectors"] = layouts, detectors
+        return layouts, detectors
 
     @cached_property
     def cache(self) -> dict[str, Any]:
@@ -184,6 +201,9 @@ class Catalog:
     @cached_property
     def layouts(self) -> "tuple[Layout, ...]":
         """The ``vendors`` layouts the table decoder runs, compiled."""
+        kept = self._kept_layouts()
+        if kept is not None:
+            return kept[0]
         from .layouts import compile_layouts
 
         return compile_layouts(self.vendors)
@@ -191,6 +211,9 @@ class Catalog:
     @cached_property
     def detectors(self) -> "tuple[tuple[Layout, tuple[Check, ...]], ...]":
         """Each layout with its detect alternatives as grouped checks."""
+        kept = self._kept_layouts()
+        if kept is not None:
+            return kept[1]
         from .layouts import detectors
 
         return detectors(self.layouts)
