@@ -148,7 +148,10 @@ def test_given_up_wording_is_found_under_its_sentinels(text: str) -> None:
     from ndr.reading.decoders.lasterror import gives_up
 
     assert gives_up(LAYOUT, text) == any(phrase in text for phrase in LAYOUT.given_up)
-    assert sorted(p for _, phrases in LAYOUT.given_up_groups for p in phrases) == sorted(set(LAYOUT.given_up))
+    for name in ("given_up", "delayed", "lookalikes", "temporary", "permanent"):
+        groups = LAYOUT.phrase_groups[name]
+        assert sorted(p for _, phrases in groups for p in phrases) == sorted(set(getattr(LAYOUT, name)))
+        assert all(sentinel in phrase for sentinel, phrases in groups for phrase in phrases)
 
 
 def test_a_pickled_catalog_carries_its_notices_search_plans() -> None:

@@ -150,10 +150,12 @@ class Notices:
     message``, and a text that lacks it lacks all ten; where it holds the core, a phrase is looked
     for only around the core's places. A phrase alone in its group is its own core (at 0)."""
 
-    given_up_groups: tuple[tuple[str, tuple[str, ...]], ...] = field(init=False, default=())
-    """``given_up`` filed as ``command_sentinels`` files command groups (``message`` for
-    ``message expired`` and ``cannot send message for``): a text that lacks a sentinel lacks its
-    phrases (6 tests for the shipped 10 phrases, on every failed record's diagnostic)."""
+    phrase_groups: dict[str, PhraseGroups] = field(init=False, default_factory=dict)
+    """The phrase lists looked for in whole texts (``given_up``, ``delayed``, ``lookalikes``,
+    ``temporary``, ``permanent``), each filed as ``command_sentinels`` files command groups
+    (``message`` for ``message expired`` and ``cannot send message for``): a text that lacks a
+    sentinel lacks its phrases (6 tests for the 10 shipped ``given_up`` phrases). Read with
+    ``holds_any``."""
 
     planned: Planned | None = field(init=False, default=None)
     """The search plans of the fields, built ahead by ``prepare``."""
@@ -175,9 +177,29 @@ class Notices:
             (os.path.commonprefix(keys), tuple(keys)) for keys in groups.values()))
         object.__setattr__(self, "command_sentinels", _sentinels(self.command_groups))
         object.__setattr__(self, "end_groups", _end_groups(self.ends))
-        object.__setattr__(self, "given_up_groups", tuple(
-            (sentinel, tuple(phrase for phrase, _ in groups))
-            for sentinel, groups in _sentinels(tuple((phrase, ()) for phrase in dict.fromkeys(self.given_up)))))
+        object.__setattr__(self, "phrase_groups", {name: _phrase_groups(getattr(self, name)) for name in
+                                                   ("given_up", "delayed", "lookalikes", "temporary", "permanent")})
+
+
+PhraseGroups = tuple[tuple[str, tuple[str, ...]], ...]
+"""(sentinel, the phrases filed under it): every phrase of a group holds its sentinel."""
+
+
+def _phrase_groups(phrases: tuple[str, ...]) -> PhraseGroups:
+    return tuple((sentinel, tuple(phrase for phrase, _ in groups))
+                 for sentinel, groups in _sentinels(tuple((phrase, ()) for phrase in dict.fromkeys(phrases))))
+
+
+def holds_any(groups: PhraseGroups, text: str) -> bool:
+    """``any(phrase in text ...)`` over the phrases of ``groups`` (``Notices.phrase_groups``), a
+    group passed over with one search when ``text`` lacks its sentinel: most phrases are absent,
+    and an absent phrase costs a search of the whole text."""
+    for sentinel, phrases in groups:  # a loop, not any(generator): this runs for every record
+        if sentinel in text:
+            for phrase in phrases:
+                if phrase in text:
+                    return True
+    return False
 
 
 def _end_groups(ends: tuple[str, ...]) -> tuple[tuple[str, tuple[tuple[str, int], ...]], ...]:

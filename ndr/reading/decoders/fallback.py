@@ -22,7 +22,6 @@ addressee is the recipient (the Subject's address first, when the Subject states
 """
 from __future__ import annotations
 
-import functools
 import re
 from typing import Any, Callable
 
@@ -30,12 +29,11 @@ from ...catalog import Catalog, codes
 from ...catalog.match import fold
 from .. import mime
 from ..charsets import split_content_type
-from ...catalog.notices import Notices, command_in
+from ...catalog.notices import Notices, command_in, holds_any
 from ...errors import Defect, DefectKind
 from . import textscan
 from .settle import settle
 from .base import Decoded, Mail, RawRecipient
-from ...catalog.layouts import gates
 from ...catalog.search import literal_search
 from ..text import clean_address, find_address, mta_name, one_line, sole_addressee
 from .rfc3464 import enrich, recipients_in_text
@@ -99,7 +97,7 @@ class Fallback:
             if sole is None:
                 return None
             addresses = [sole]
-        delayed = _any_in(lay.delayed, scan.lower)
+        delayed = holds_any(lay.phrase_groups["delayed"], scan.lower)
         recipients = [self.recipient(address, scan, lay, reporting, delayed, mail.catalog)
                       for address in addresses]
         decoded = settle(mail, Decoded(decoder=self.name, recipients=recipients, reporting_mta=reporting))
@@ -218,7 +216,7 @@ def _lookalike(mail: Mail, scan: textscan.Scan, lay: Notices) -> bool:
     if not lay.lookalikes or scan.diagnostic is not None:  # the cheap test first: a reply
         return False
     subject = mail.subject.lower()
-    if not (_any_in(lay.lookalikes, subject) or _any_in(lay.lookalikes, scan.lower)):
+    if not (holds_any(lay.phrase_groups["lookalikes"], subject) or holds_any(lay.phrase_groups["lookalikes"], scan.lower)):
         return False
     return codes.find_status(scan.text) is None
 
@@ -265,34 +263,13 @@ def _is_bounce(mail: Mail) -> bool:
 
 
 def _class_from_text(lower: str, lay: Notices) -> str | None:
-    if _any_in(lay.temporary, lower):
+    if holds_any(lay.phrase_groups["temporary"], lower):
         return "4"
-    if _any_in(lay.permanent, lower):
+    if holds_any(lay.phrase_groups["permanent"], lower):
         return "5"
     return None
 
 
-@functools.lru_cache(maxsize=64)  # keyed by a catalog's phrase lists (a few short strings each)
-def _gated(phrases: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """``phrases`` grouped under pieces they share (``layouts.gates``), each group's phrases alone.
-    A phrase that shares none is looked for itself (gate ""): one search, as for its key."""
-    return tuple((gate, tuple(phrase for _, phrase in members)) for gate, members in gates(phrases, _no_key))
-
-
-def _no_key(phrase: str) -> str:
-    return ""
-
-
-def _any_in(phrases: tuple[str, ...], text: str) -> bool:
-    """``any(p in text for p in phrases)``, a group of phrases passed over with one search when
-    ``text`` lacks the piece they share: most phrases are absent, and an absent phrase costs a
-    search of the whole text."""
-    for gate, group in _gated(phrases):
-        if gate in text:
-            for phrase in group:
-                if phrase in text:
-                    return True
-    return False
 
 
 def _failed_header(mail: Mail) -> list[str]:

@@ -19,7 +19,7 @@ from ...catalog.match import aligned_lower
 from ...catalog.search import holding, literal_search
 from ..text import one_line
 from .base import RawRecipient
-from ...catalog.notices import Notices as Layout
+from ...catalog.notices import Notices as Layout, holds_any
 from ...lazy import regex
 
 _LIMIT = 500
@@ -48,13 +48,8 @@ def given_up(lay: Layout, raw: RawRecipient, paragraph: Callable[[], str | None]
 
 def gives_up(lay: Layout, lower: str) -> bool:
     """True when the lowercase text holds one of the catalog's ``given_up`` phrases (looked for
-    only under the sentinels it holds: ``Notices.given_up_groups``)."""
-    for sentinel, phrases in lay.given_up_groups:  # a loop, not any(generator): this runs for
-        if sentinel in lower:  # every failed record
-            for phrase in phrases:
-                if phrase in lower:
-                    return True
-    return False
+    only under the sentinels it holds: ``Notices.phrase_groups``)."""
+    return holds_any(lay.phrase_groups["given_up"], lower)
 
 
 def find(lay: Layout, raw: RawRecipient, paragraph: Callable[[], str | None],
