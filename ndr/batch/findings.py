@@ -4,9 +4,10 @@ entry, with first and last time seen, the usual code, and the catalog's likely c
 …. Fix: …". Groups below the thresholds are not findings."""
 from __future__ import annotations
 
+import pickle
 from dataclasses import dataclass, field
 from operator import itemgetter
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, cast
 
 from .summary import UNKNOWN, destination_server, recipient_domain
 from .work import MessageResult
@@ -44,7 +45,9 @@ class _Group:
     codes: dict[str, int] = field(default_factory=dict)
     """Records per code, in first-seen order (a plain dict: groups are pickled by workers, and
     a Counter unpickles through Python code)."""
-    sample: dict[str, Any] = field(default_factory=dict)
+    sample: dict[str, Any] | bytes = field(default_factory=dict)
+    """The first record's ``_SAMPLE`` fields (pickled bytes in a group that came from a worker:
+    read them with ``sample_row``)."""
 
     def add(self, row: dict[str, Any], when: str | None) -> None:
         self.count += 1
@@ -73,6 +76,25 @@ class _Group:
             self.codes[code] = self.codes.get(code, 0) + count
         if not self.sample:
             self.sample = other.sample
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        # A worker's groups travel to the parent, which keeps a group's sample only for a group
+        # it has not seen yet (most groups of a long input were seen in an earlier unit): the
+        # sample (catalog texts, a diagnostic) travels as pickled bytes, unpickled only when read
+        # (``sample_row``): half of what the parent spent unpickling a worker's groups.
+        sample = self.sample if type(self.sample) is bytes else pickle.dumps(self.sample, pickle.HIGHEST_PROTOCOL)
+        return (self.destination, self.key, self.action, self.count, self.messages, self.recipients,
+                self.first, self.last, self.codes, sample)
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        (self.destination, self.key, self.action, self.count, self.messages, self.recipients,
+         self.first, self.last, self.codes, self.sample) = state
+
+    def sample_row(self) -> dict[str, Any]:
+        """The fields of the group's first record that its finding shows."""
+        if isinstance(self.sample, bytes):
+            self.sample = pickle.loads(self.sample)
+        return cast("dict[str, Any]", self.sample)
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +213,7 @@ class FindingsBuilder:
 
 
 def _finding(group: _Group) -> Finding:
-    row = group.sample
+    row = group.sample_row()
     return Finding(
         destination=group.destination, action=group.action, reason=row.get("reason") or "undefined",
         catalog_id=row.get("catalog_id"), count=group.count, messages=len(group.messages),
