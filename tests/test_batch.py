@@ -184,3 +184,22 @@ def test_units_shrink_near_the_end_so_workers_finish_together(tmp_path):
     assert counts[0] == units.UNIT_MESSAGES and sum(counts) == 36_000
     assert max(u.nbytes for u in planned) <= units.UNIT_BYTES
     assert units.MIN_UNIT_BYTES <= planned[-2].nbytes <= units.MIN_UNIT_BYTES + 2000 < planned[0].nbytes / 1.2
+
+
+def test_findings_groups_travel_with_their_samples_unread(inputs):
+    """A worker's groups go to the parent pickled, each sample as bytes read only for a finding:
+    the findings are those of the groups that never left the process."""
+    import pickle
+
+    builder = FindingsBuilder(Thresholds(min_count=1))
+    for unit in plan(inputs, DEFAULT_LIMITS):
+        result = work.process_unit(unit, WorkContext())
+        builder.add_messages(result.messages)
+    assert builder.groups
+    travelled = pickle.loads(pickle.dumps(builder, pickle.HIGHEST_PROTOCOL))
+    assert all(isinstance(group.sample, bytes) for group in travelled.groups.values())
+    merged = FindingsBuilder(Thresholds(min_count=1))
+    merged.merge(travelled)
+    assert merged.findings() == builder.findings()
+    again = pickle.loads(pickle.dumps(travelled, pickle.HIGHEST_PROTOCOL))  # read samples, pickled again
+    assert again.findings() == builder.findings()
