@@ -206,14 +206,10 @@ def _result(raw: RawRecipient, decoded: Decoded, catalog: Catalog, policy: Polic
         reporters=reporters, remote_mta=raw.remote_mta, recipient=raw.recipient, preset=raw.reason,
         reporting_mta=raw.reporting_mta or decoded.reporting_mta, smtp_command=raw.smtp_command,
         diagnostic_type=raw.diagnostic_type, extensions=raw.extensions, notice=raw.notice)
-    status: str | None
-    status_source: str | None
-    if raw.status_source is not None:  # settle's first rule, without looking up the reason
-        status, status_source = raw.status, raw.status_source
-    else:
-        status, status_source = settle_status(raw.status, None, reason=catalog.reason(verdict.reason),
-                                              action=raw.action, reply=raw.reply_code,
-                                              diagnostic=raw.diagnostic, preset=raw.reason)
+    status, status_source = settle_status(raw.status, raw.status_source,
+                                          reason=catalog.reason(verdict.reason), action=raw.action,
+                                          reply=raw.reply_code, diagnostic=raw.diagnostic,
+                                          preset=raw.reason)
     # Text taken from the input is one line, without control characters, in every record
     # (one_line of a missing value is None: not called for one; nor again for the report's MTA).
     recipient = one_line(raw.recipient) if raw.recipient else None

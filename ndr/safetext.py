@@ -52,6 +52,15 @@ def json_line(row: dict[str, Any], dumps: Callable[[Any], bytes]) -> bytes:
         return dumps(clean_tree(row))  # what else cannot be encoded raises here
 
 
+def json_lines(rows: list[dict[str, Any]], dumps: Callable[[Any], bytes]) -> bytes:
+    """``json_line`` of each row, joined: all the rows encoded at once, and each on its own
+    (``json_line``) only when one of them holds a lone surrogate."""
+    try:
+        return b"".join(map(dumps, rows))
+    except (UnicodeEncodeError, TypeError):
+        return b"".join([json_line(row, dumps) for row in rows])
+
+
 def for_terminal(text: str) -> str:
     """``text`` safe to show on a terminal: colour sequences are dropped, other controls but
     newline and tab, C1 controls and bidi overrides become ``?``; lone surrogates U+FFFD."""

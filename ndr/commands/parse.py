@@ -25,7 +25,7 @@ from ..policy import Policy
 from ..reading.records import records
 from ..reading.mbox import Limits, open_input
 from ..reading.sources import Problem, RawMessage, iter_path
-from ..safetext import for_terminal, json_line
+from ..safetext import for_terminal, json_lines
 from .common import (EXIT_DATAERR, EXIT_NOTHING, EXIT_OK, EXIT_TEMPFAIL, add_catalog_option,
                      add_lang_option, add_limit_options, bullet_lines, catalog_from, policy_from)
 
@@ -248,7 +248,7 @@ def _stdlib_line(row: Any) -> bytes:
 
 def _jsonl_dumps(state: _Run) -> Callable[[Any], bytes]:
     """The JSON Lines encoder for the next record: the stdlib's for the first few, then orjson
-    (it refuses lone surrogates, which ``json_line`` relies on, as str.encode does)."""
+    (it refuses lone surrogates, which ``json_lines`` relies on, as str.encode does)."""
     if state.printed < ORJSON_FROM:
         return _stdlib_line
     if state.dumps is None:
@@ -269,7 +269,7 @@ def _process(state: _Run, item: RawMessage) -> bool:
         print(f"ndr: {item.source}: not readable as a mail message (no header fields)", file=sys.stderr)
         state.unreadable += 1
         return False
-    # JSON Lines are checked for lone surrogates as they are encoded (json_line); other outputs
+    # JSON Lines are checked for lone surrogates as they are encoded (json_lines); other outputs
     # get rows cleaned first.
     fast = state.fmt == "jsonl" and not state.args.exec_command
     rows = records(report, item.source, item.index, include_all=state.args.all, clean=not fast)
@@ -282,11 +282,7 @@ def _process(state: _Run, item: RawMessage) -> bool:
             row["defects"] = [*row["defects"], note]
     if state.fmt == "jsonl":
         if rows:  # the message's lines in one write
-            dumps = state.dumps or _jsonl_dumps(state)  # orjson's, once it took over
-            try:  # json_line's first try, for all the rows at once
-                lines = b"".join(map(dumps, rows))
-            except (UnicodeEncodeError, TypeError):  # a row holds a lone surrogate
-                lines = b"".join([json_line(row, dumps) for row in rows])
+            lines = json_lines(rows, state.dumps or _jsonl_dumps(state))  # orjson's, once it took over
             if state.held is not None:
                 _hold(state, state.held, lines)
             else:

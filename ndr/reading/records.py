@@ -33,11 +33,9 @@ def records(report: Report, source: str, index: int = 0, include_all: bool = Fal
     encodes each row at once may pass ``False`` and check the encoded row instead
     (``safetext.json_line``): one walk over the row fewer, for the many rows that hold none.
     """
-    if not include_all and report.kind is not Kind.BOUNCE:  # is_reportable, for every recipient
-        return []
     out = []
     for recipient in report.recipients:
-        if include_all or recipient.action not in SUCCESS_ACTIONS:
+        if include_all or is_reportable(report.kind, recipient.action):
             row = _row(report, recipient, source, index)
             out.append(_cleaned(row) if clean else row)  # user text: no surrogate
     return out
