@@ -38,12 +38,12 @@ class Headers:
         self._first: dict[str, str] | None = None
 
     @classmethod
-    def scanned(cls, found: list[tuple[str, str]]) -> Headers:
+    def scanned(cls, found: list[tuple[str, str]], first: dict[str, str] | None = None) -> Headers:
         """Headers over ``_FIELD``'s (name, value) pairs, each value unfolded only when read: most
         of a message's header fields (Received, DKIM ...) are never read, and this runs for
-        every part of every message."""
+        every part of every message. ``first``: their index (``_index``), when already made."""
         headers = cls.__new__(cls)  # no __init__ frame: this runs for every part
-        headers._pairs, headers._fields, headers._first = found, None, None
+        headers._pairs, headers._fields, headers._first = found, None, first
         return headers
 
     @property
@@ -274,9 +274,7 @@ def _header_and_body(data: bytes, policy: Policy, defects: list[Defect]) -> tupl
                 # a line is stray: only a stray line's name is "" (a field's has a character).
                 index = {name.lower(): value for name, value in reversed(found)}  # Headers._index's
                 if "" not in index:
-                    headers = Headers.__new__(Headers)  # Headers.scanned with its index, without a frame
-                    headers._pairs, headers._fields, headers._first = found, None, index
-                    return headers, b"" if end < 0 else data[end + 2:]
+                    return Headers.scanned(found, index), b"" if end < 0 else data[end + 2:]
     head, body = split_header_body(data)
     # split_header_body ends the block before any line that is neither a field nor a
     # continuation, so it holds no stray line: no need for parse_headers' check
@@ -329,24 +327,24 @@ _DELIMITER_ENDS = (b"", b"\n", b" ", b"\t")
 one-byte slice is compared by ``==``; ``in b"\n \t"`` would first try it as an int (an exception)."""
 
 
+def _ends_delimiter(body: bytes, end: int) -> bool:
+    """Whether a delimiter ending at ``end`` ends its line (or is the closing one), not a longer
+    boundary: the byte after it (b"" at the body's end) is one of _DELIMITER_ENDS, or "--"."""
+    return body[end:end + 1] in _DELIMITER_ENDS or body[end:end + 2] == b"--"
+
+
 def _split_multipart(body: bytes, boundary: bytes, defects: list[Defect],
                      most: int = 1 << 62) -> list[bytes] | None:
     delimiter = b"--" + boundary
     line = b"\n" + delimiter
     size = len(delimiter)
-    # A delimiter line: the delimiter, then its line's end, a blank or the closing "--" (not a
-    # longer boundary). Tested inline, not by a call per delimiter: the byte after the delimiter
-    # (b"" at the body's end) is one of _DELIMITER_ENDS, or "--" follows it.
-    position = -1
-    if body.startswith(delimiter) and (body[size:size + 1] in _DELIMITER_ENDS or body.startswith(b"--", size)):
-        position = 0
+    position = 0 if body.startswith(delimiter) and _ends_delimiter(body, size) else -1
     search_from = 0
     while position < 0:
         found = body.find(line, search_from)
         if found < 0:
             return None
-        end = found + 1 + size
-        if body[end:end + 1] in _DELIMITER_ENDS or body.startswith(b"--", end):
+        if _ends_delimiter(body, found + 1 + size):
             position = found + 1
         search_from = found + 1
     chunks: list[bytes] = []
@@ -359,10 +357,7 @@ def _split_multipart(body: bytes, boundary: bytes, defects: list[Defect],
             defects.append(Defect(DefectKind.TRUNCATED_MULTIPART, "the message ends inside a delimiter line"))
             return chunks
         found = body.find(line, line_end)
-        while found >= 0:
-            end = found + 1 + size
-            if body[end:end + 1] in _DELIMITER_ENDS or body.startswith(b"--", end):
-                break
+        while found >= 0 and not _ends_delimiter(body, found + 1 + size):
             found = body.find(line, found + 1)
         if found < 0:
             defects.append(Defect(DefectKind.TRUNCATED_MULTIPART, "no closing boundary"))
