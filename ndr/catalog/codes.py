@@ -66,15 +66,19 @@ def _reply_in(text: str) -> str | None:
 _REPLY_DIGITS = regex(r"[245][0-5]\d")
 
 
+# What stands before a reply code that answers, when it does not open the line.
+_REPLY_MARKS = ("said:", "returned was:", "<<<", "out:")
+_MARKS = "|".join(re.escape(mark) for mark in _REPLY_MARKS)
 # A reply code opening a line or after a marker: a line that answers.
-REPLY_LINE = regex(r"(?:^|said:|returned was:|<<<|out:) ?[\"'(\[]?[45][0-5]\d(?:[ \-:]|$)", re.I)
+REPLY_LINE = regex(rf"(?:^|{_MARKS}) ?[\"'(\[]?[45][0-5]\d(?:[ \-:]|$)", re.I)
 # Where REPLY_LINE can match: its reply code (a class search, fast in C; the alternation
 # above is tried at every character). reply_line checks what must stand before one.
 _REPLY_CODE = regex(r"[45][0-5]\d(?=[ \-:]|$)")
 # What opens a status code or a reply code (a superset): where code_line starts reading lines.
 _CODE_DIGITS = regex(r"[245](?:\.[0-7]\.\d|[0-5]\d)")
-_REPLY_MARK_END = regex(r"(?:said:|returned was:|<<<|out:)\Z", re.I)  # in a 13-character window
-_REPLY_MARKS = ("said:", "returned was:", "<<<", "out:")  # the same, for an ASCII text's lowercase
+# A marker ending a 13-character window, for a text whose lowercase is not aligned with it
+# (an ASCII text's is: there, its lowercase ends with one of _REPLY_MARKS)
+_REPLY_MARK_END = regex(rf"(?:{_MARKS})\Z", re.I)
 
 
 def reply_line(text: str) -> bool:

@@ -87,8 +87,18 @@ def _match_from(pattern: re.Pattern[str], literal: str, haystack: str, text: str
 
 
 _PLANS: dict[int, tuple[object, tuple[_Entry, ...], tuple[str, ...] | None, "_Gate | None"]] = {}
-"""(expressions, their entries, their keys) by ``id`` of a sequence that does not change (a
-catalog field's)."""
+"""(expressions, their entries, their keys, their gate: ``plan_of``) by ``id`` of a sequence that
+does not change (a catalog field's)."""
+
+
+def _planned(expressions: Iterable[re.Pattern[str]]) -> tuple[object, tuple[_Entry, ...], tuple[str, ...] | None, "_Gate | None"]:
+    """``expressions`` with their plan, from ``_PLANS`` (built and kept there when it lacks it)."""
+    known = _PLANS.get(id(expressions))
+    if known is None or known[0] is not expressions:
+        known = (expressions, *plan_of(expressions))
+        if isinstance(expressions, Sequence) and not isinstance(expressions, list) and len(_PLANS) < 1024:
+            _PLANS[id(expressions)] = known  # holding them keeps their id
+    return known
 
 
 _LAST: list[str | None] = [None, None]
@@ -101,12 +111,7 @@ def first_search(expressions: Iterable[re.Pattern[str]], text: str,
     of each in turn, with the openers looked up once per sequence, the text lowercased once
     (``lower``: ``aligned_lower(text)``, when the caller has it), and an expression whose
     openers the text lacks passed over without a call."""
-    known = _PLANS.get(id(expressions))
-    if known is None or known[0] is not expressions:
-        known = (expressions, *plan_of(expressions))
-        if isinstance(expressions, Sequence) and not isinstance(expressions, list) and len(_PLANS) < 1024:
-            _PLANS[id(expressions)] = known  # holding them keeps their id
-    _, plan, keys, gate = known
+    _, plan, keys, gate = _planned(expressions)
     if gate is not None and gate[0].match(text) is None:
         plan, keys = gate[1], gate[2]  # none of the gated expressions matches: not tried one by one
     if lower is None:
@@ -149,12 +154,7 @@ def holding(expressions: Sequence[re.Pattern[str]], lower: str) -> Iterable[re.P
     aligned lowercase is ``lower``, in order: those whose single opener it holds (filtered in C
     with the plan's keys), and those without one. For a caller that reads more than the first
     match (``literal_search`` of each)."""
-    known = _PLANS.get(id(expressions))
-    if known is None or known[0] is not expressions:
-        known = (expressions, *plan_of(expressions))
-        if not isinstance(expressions, list) and len(_PLANS) < 1024:
-            _PLANS[id(expressions)] = known  # holding them keeps their id
-    keys = known[2]
+    keys = _planned(expressions)[2]
     return expressions if keys is None else compress(expressions, map(lower.__contains__, keys))
 
 

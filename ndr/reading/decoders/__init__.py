@@ -61,6 +61,11 @@ def __getattr__(name: str) -> object:
     return getattr(importlib.import_module(module, __name__), name)
 
 
+def _registry() -> tuple[list[Decoder | _Later], ...]:
+    """The registry's lists, in dispatch order (read when asked: a test may replace one)."""
+    return _USER, _STANDARD, _VENDOR, _LATE, _FALLBACK
+
+
 def _loaded(slots: list[Decoder | _Later], slot: Decoder | _Later) -> Decoder:
     """``slot`` itself, or the decoder it names, imported now and put in its place in ``slots``."""
     if isinstance(slot, _Later):
@@ -71,7 +76,7 @@ def _loaded(slots: list[Decoder | _Later], slot: Decoder | _Later) -> Decoder:
 
 def _dispatch_order() -> Iterator[Decoder]:
     """Every registered decoder in dispatch order, each built-in one imported when reached."""
-    for slots in (_USER, _STANDARD, _VENDOR, _LATE, _FALLBACK):
+    for slots in _registry():
         for slot in slots:
             yield _loaded(slots, slot)
 
@@ -106,7 +111,7 @@ def decode(mail: Mail) -> Decoded | None:
     """
     # The loop over the registry's lists is written out, not a walk of _dispatch_order(): it
     # runs for every message, and a generator's frame is a cost per decoder tried.
-    for slots in (_USER, _STANDARD, _VENDOR, _LATE, _FALLBACK):
+    for slots in _registry():
         for decoder in slots:
             if isinstance(decoder, _Later):
                 decoder = _loaded(slots, decoder)

@@ -270,8 +270,6 @@ def _class_from_text(lower: str, lay: Notices) -> str | None:
     return None
 
 
-
-
 def _failed_header(mail: Mail) -> list[str]:
     """X-Failed-Recipients (Exim, Google): the MTA's own list of who failed."""
     found: list[str] = []
