@@ -5,7 +5,8 @@ entry, with first and last time seen, the usual code, and the catalog's likely c
 from __future__ import annotations
 
 import pickle
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from itertools import repeat
 from operator import itemgetter
 from typing import Any, Callable, Iterable, cast
 
@@ -82,19 +83,25 @@ class _Group:
         # it has not seen yet (most groups of a long input were seen in an earlier unit): the
         # sample (catalog texts, a diagnostic) travels as pickled bytes, unpickled only when read
         # (``sample_row``): half of what the parent spent unpickling a worker's groups.
-        sample = self.sample if type(self.sample) is bytes else pickle.dumps(self.sample, pickle.HIGHEST_PROTOCOL)
-        return (self.destination, self.key, self.action, self.count, self.messages, self.recipients,
-                self.first, self.last, self.codes, sample)
+        state = [getattr(self, name) for name in _GROUP_FIELDS]
+        if type(self.sample) is not bytes:
+            state[_SAMPLE_AT] = pickle.dumps(self.sample, pickle.HIGHEST_PROTOCOL)
+        return tuple(state)
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
-        (self.destination, self.key, self.action, self.count, self.messages, self.recipients,
-         self.first, self.last, self.codes, self.sample) = state
+        # each setattr called from C (map), not by a Python loop: the parent unpickles hundreds
+        # of groups per unit; setattr returns None, so any() runs them all
+        any(map(setattr, repeat(self, len(state)), _GROUP_FIELDS, state))
 
     def sample_row(self) -> dict[str, Any]:
         """The fields of the group's first record that its finding shows."""
         if isinstance(self.sample, bytes):
             self.sample = pickle.loads(self.sample)
         return cast("dict[str, Any]", self.sample)
+
+
+_GROUP_FIELDS = tuple(f.name for f in fields(_Group))
+_SAMPLE_AT = _GROUP_FIELDS.index("sample")
 
 
 @dataclass(frozen=True, slots=True)
