@@ -111,3 +111,16 @@ def recipient_fields(message: str | bytes, *names: str) -> list[tuple[object, ..
 
     report = ndr.parse(message.encode() if isinstance(message, str) else message)
     return [tuple(getattr(r, name) for name in names) for r in report.recipients]
+
+
+def damage_kept_file(path: Path, head: bytes, damage: str) -> None:
+    """Spoil a file a ``diskcache.KeptDict`` wrote (its first line is ``head``): ``garbage`` cuts it
+    short, ``foreign`` gives it another Python's first line, ``shared`` lets others write it."""
+    if damage == "garbage":
+        path.write_bytes(path.read_bytes()[:len(head) + 7])
+    elif damage == "foreign":
+        path.write_bytes(head.split(b" ", 1)[0] + b" 1 some other python\n" + path.read_bytes().split(b"\n", 1)[1])
+    elif damage == "shared":
+        path.chmod(0o666)
+    else:
+        raise ValueError(damage)

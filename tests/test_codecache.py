@@ -12,7 +12,7 @@ import pytest
 
 from ndr import codecache, diskcache
 from ndr.diskcache import KeptDict
-from tests.conftest import EXAMPLES, ROOT
+from tests.conftest import EXAMPLES, ROOT, damage_kept_file
 
 
 @pytest.fixture
@@ -72,16 +72,12 @@ def test_a_file_that_cannot_be_trusted_is_ignored(fresh, damage) -> None:
     make_class()
     codecache.kept.save()
     [path] = [p for p in fresh.iterdir() if p.name.startswith("code-")]
-    if damage == "garbage":
-        path.write_bytes(path.read_bytes()[:len(codecache._HEAD) + 7])
-    elif damage == "foreign":
-        path.write_bytes(b"ndr-code-cache 1 some other python\n" + path.read_bytes().split(b"\n", 1)[1])
-    elif damage == "shared":
-        path.chmod(0o666)
-    else:  # marshal data, but not code: compiled as usual
+    if damage == "not-code":  # marshal data, but not code: compiled as usual
         import marshal
 
         path.write_bytes(codecache._HEAD + marshal.dumps({key: 1 for key in codecache.kept.new}))
+    else:
+        damage_kept_file(path, codecache._HEAD, damage)
     next_process()
     made = make_class()
     assert made("x").count == 0

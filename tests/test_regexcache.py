@@ -12,7 +12,7 @@ import pytest
 from ndr import diskcache, regexcache
 from ndr.diskcache import KeptDict
 from ndr.catalog.match import ADDRESS_GROUP, HOST_GROUP, compile_shape
-from tests.conftest import EXAMPLES, ROOT
+from tests.conftest import EXAMPLES, ROOT, damage_kept_file
 
 SAMPLES = [
     (r"\d+", 0), ("(?i)abc", 0), (r"(?P<code>[245]\d\d)[ -](?P<text>.*)", re.I | re.M),
@@ -61,12 +61,7 @@ def test_a_file_that_cannot_be_trusted_is_ignored(fresh, damage) -> None:
     regexcache.compiled(r"\d+", 0)
     regexcache.kept.save()
     [path] = [p for p in fresh.iterdir() if p.name.startswith("regex-")]
-    if damage == "garbage":
-        path.write_bytes(path.read_bytes()[:len(regexcache._HEAD) + 7])
-    elif damage == "foreign":
-        path.write_bytes(b"ndr-regex-cache 1 some other python\n" + path.read_bytes().split(b"\n", 1)[1])
-    else:
-        path.chmod(0o666)
+    damage_kept_file(path, regexcache._HEAD, damage)
     next_process()
     assert regexcache.kept.entries() == {}
     assert regexcache.compiled(r"\d+", 0) == re.compile(r"\d+")
