@@ -30,8 +30,9 @@ class DaskEngine:
         self.scheduler = scheduler
         self.window = window
 
-    def run(self, units: Iterable[Unit]) -> Iterator[UnitResult]:
-        """Results in unit order, streamed, with a bounded number of units in flight."""
+    def run(self, units: Iterable[Unit], input_bytes: int = 0) -> Iterator[UnitResult]:
+        """Results in unit order, streamed, with a bounded number of units in flight
+        (``input_bytes`` is the local engine's hint; the cluster's threads set the window)."""
         try:
             from distributed import Client
         except ImportError:

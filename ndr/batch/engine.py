@@ -16,7 +16,7 @@ import os
 import sys
 from typing import Iterable, Iterator
 
-from ..reading.archives import Problem
+from ..reading.mbox import Problem
 from .fold import Fold
 from .pool import Pool
 from .units import Files, Payload, Spans, Unit, ZipMembers
@@ -98,10 +98,17 @@ class LocalEngine:
         self.workers = self.jobs
         """The processes actually used: ``jobs`` at most, fewer for a small input."""
 
-    def run(self, units: Iterable[Unit]) -> Iterator[UnitResult]:
-        """Results in unit order, streamed as they are ready."""
+    def run(self, units: Iterable[Unit], input_bytes: int = 0) -> Iterator[UnitResult]:
+        """Results in unit order, streamed as they are ready.
+
+        ``input_bytes``: what the caller knows the input holds at least (the sizes of plain files,
+        from ``stat``). When that is enough for every worker, the workers start at once; otherwise
+        the first units are read ahead to weigh the input (``workers_for``), which takes a
+        planner's pass over the first megabytes before any worker starts."""
         iterator = iter(units)
-        if self.jobs > 1:
+        if self.jobs > 1 and input_bytes >= self.jobs * BYTES_PER_WORKER:
+            self.workers = self.jobs
+        elif self.jobs > 1:
             ahead, self.workers = workers_for(iterator, self.jobs)
             iterator = itertools.chain(ahead, iterator)
         else:

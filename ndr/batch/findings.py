@@ -7,8 +7,8 @@ from __future__ import annotations
 import pickle
 from dataclasses import dataclass, field, fields
 from itertools import repeat
-from operator import itemgetter
-from typing import Any, Callable, Iterable, cast
+from operator import attrgetter, itemgetter
+from typing import Any, Callable, Iterable
 
 from .summary import UNKNOWN, destination_server, recipient_domain
 from .work import MessageResult
@@ -39,20 +39,28 @@ class _Group:
     key: str
     action: str
     count: int = 0
-    messages: set[tuple[str, int]] = field(default_factory=set)
+    messages: int = 0
+    """Distinct messages among the group's records. A message's records are added one after the
+    other, and a message is in one unit only, so a count (``last``) does what a set of (source,
+    index) pairs did, and units' counts add up: most of what a worker's groups weighed in transit."""
+    last_message: tuple[str, int] | None = None
+    """The message of the record added last."""
     recipients: set[str] = field(default_factory=set)
     first: str | None = None
     last: str | None = None
     codes: dict[str, int] = field(default_factory=dict)
     """Records per code, in first-seen order (a plain dict: groups are pickled by workers, and
     a Counter unpickles through Python code)."""
-    sample: dict[str, Any] | bytes = field(default_factory=dict)
-    """The first record's ``_SAMPLE`` fields (pickled bytes in a group that came from a worker:
-    read them with ``sample_row``)."""
+    sample: dict[str, Any] | tuple["_Samples", int] = field(default_factory=dict)
+    """The first record's ``_SAMPLE`` fields (in a group that came from a worker: where they are
+    among the unit's samples; read them with ``sample_row``)."""
 
     def add(self, row: dict[str, Any], when: str | None) -> None:
         self.count += 1
-        self.messages.add((row["source"], row["message_index"]))
+        message = (row["source"], row["message_index"])
+        if message != self.last_message:
+            self.messages += 1
+            self.last_message = message
         if row.get("recipient"):
             self.recipients.add(row["recipient"].lower())
         if when:
@@ -66,42 +74,56 @@ class _Group:
 
     def merge(self, other: "_Group") -> None:
         """Add the same group's records from later in the input."""
-        self.count += other.count
-        self.messages |= other.messages
-        self.recipients |= other.recipients
-        for when in (other.first, other.last):
-            if when:
-                self.first = when if self.first is None or when < self.first else self.first
-                self.last = when if self.last is None or when > self.last else self.last
-        for code, count in other.codes.items():
-            self.codes[code] = self.codes.get(code, 0) + count
+        self.add_counts(_counts_of(other))
         if not self.sample:
             self.sample = other.sample
 
-    def __getstate__(self) -> tuple[Any, ...]:
-        # A worker's groups travel to the parent, which keeps a group's sample only for a group
-        # it has not seen yet (most groups of a long input were seen in an earlier unit): the
-        # sample (catalog texts, a diagnostic) travels as pickled bytes, unpickled only when read
-        # (``sample_row``): half of what the parent spent unpickling a worker's groups.
-        state = [getattr(self, name) for name in _GROUP_FIELDS]
-        if type(self.sample) is not bytes:
-            state[_SAMPLE_AT] = pickle.dumps(self.sample, pickle.HIGHEST_PROTOCOL)
-        return tuple(state)
-
-    def __setstate__(self, state: tuple[Any, ...]) -> None:
-        # each setattr called from C (map), not by a Python loop: the parent unpickles hundreds
-        # of groups per unit; setattr returns None, so any() runs them all
-        any(map(setattr, repeat(self, len(state)), _GROUP_FIELDS, state))
+    def add_counts(self, counts: tuple[Any, ...]) -> None:
+        """Add the counts (``_COUNTS``) of the same group from later in the input."""
+        _, _, _, count, messages, last_message, recipients, first, last, codes = counts
+        self.count += count
+        self.messages += messages
+        self.last_message = last_message
+        self.recipients |= recipients
+        for when in (first, last):
+            if when:
+                self.first = when if self.first is None or when < self.first else self.first
+                self.last = when if self.last is None or when > self.last else self.last
+        for code, number in codes.items():
+            self.codes[code] = self.codes.get(code, 0) + number
 
     def sample_row(self) -> dict[str, Any]:
         """The fields of the group's first record that its finding shows."""
-        if isinstance(self.sample, bytes):
-            self.sample = pickle.loads(self.sample)
-        return cast("dict[str, Any]", self.sample)
+        if not isinstance(self.sample, dict):
+            samples, at = self.sample
+            self.sample = samples.row(at)
+        return self.sample
 
 
-_GROUP_FIELDS = tuple(f.name for f in fields(_Group))
-_SAMPLE_AT = _GROUP_FIELDS.index("sample")
+_COUNTS = tuple(f.name for f in fields(_Group) if f.name != "sample")
+"""What a group carries from a worker besides its sample, in this order (``add_counts`` reads
+them by position: a field added to ``_Group`` fails there, loudly, until it is counted)."""
+_counts_of = attrgetter(*_COUNTS)
+
+
+class _Samples:
+    """The samples of the groups a worker sent together, as one pickle read on first use.
+
+    The parent keeps a group's sample only for a group it has not seen in an earlier unit, and
+    reads one only for a group that becomes a finding: one pickle per unit (whose memo stores the
+    catalog's texts once) is a fraction of what a pickle per group cost the worker, and the
+    parent reads none of it in most units."""
+
+    __slots__ = ("data", "rows")
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.rows: list[dict[str, Any]] | None = None
+
+    def row(self, at: int) -> dict[str, Any]:
+        if self.rows is None:
+            self.rows, self.data = pickle.loads(self.data), b""
+        return self.rows[at]
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +203,21 @@ class FindingsBuilder:
         if thresholds.group_by not in ("server", "domain"):
             raise ValueError(f"group_by must be 'server' or 'domain', not {thresholds.group_by!r}")
         self.thresholds = thresholds
-        self.groups: dict[tuple[str, str, str], _Group] = {}
+        self._groups: dict[tuple[str, str, str], _Group] = {}
+        self._arrived: tuple[list[tuple[Any, ...]], _Samples] | None = None
+        """Groups that came from a worker, as it sent them, until they are merged or read: most
+        of a long input's groups were seen in an earlier unit, and their counts are added to
+        those without a ``_Group`` being made for them."""
+
+    @property
+    def groups(self) -> dict[tuple[str, str, str], _Group]:
+        """The groups, by (destination, reason/catalog id, action)."""
+        if self._arrived is not None:
+            counts, shared = self._arrived
+            self._arrived = None
+            for at, values in enumerate(counts):
+                self._groups[values[:3]] = _arrived(values, shared, at)
+        return self._groups
 
     def add_messages(self, messages: Iterable[MessageResult]) -> None:
         for message in messages:
@@ -198,32 +234,65 @@ class FindingsBuilder:
             destination = server if server != UNKNOWN else destination
         # the reason separates "550 5.0.0 user unknown" from "550 5.0.0 too many recipients"
         key = f"{row.get('reason') or 'undefined'}/{row.get('catalog_id') or '-'}"
-        group = self.groups.get((destination, key, action))
+        groups = self.groups
+        group = groups.get((destination, key, action))
         if group is None:
-            group = self.groups[(destination, key, action)] = _Group(destination, key, action)
+            group = groups[(destination, key, action)] = _Group(destination, key, action)
         group.add(row, when)
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        # A worker's builder travels to the parent: the groups' counts as plain tuples (pickled
+        # in C), their samples in one pickle beside them (see ``_Samples``).
+        groups = list(self.groups.values())
+        samples = pickle.dumps([group.sample_row() for group in groups], pickle.HIGHEST_PROTOCOL)
+        return self.thresholds, list(map(_counts_of, groups)), samples
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        self.thresholds, counts, samples = state
+        self._groups = {}
+        self._arrived = (counts, _Samples(samples))
 
     def merge(self, other: "FindingsBuilder") -> None:
         """Add the groups another builder collected from later in the input."""
+        groups = self.groups
+        if other._arrived is not None:  # from a worker: counts added, groups made only when new
+            counts, shared = other._arrived
+            for at, values in enumerate(counts):
+                mine = groups.get(values[:3])
+                if mine is None:
+                    groups[values[:3]] = _arrived(values, shared, at)
+                else:
+                    mine.add_counts(values)
+            return
         for key, group in other.groups.items():
-            mine = self.groups.get(key)
+            mine = groups.get(key)
             if mine is None:
-                self.groups[key] = group
+                groups[key] = group
             else:
                 mine.merge(group)
 
     def findings(self) -> list[Finding]:
         """Groups at or above the thresholds, largest first (ties in a stable order)."""
         chosen = [g for g in self.groups.values() if g.count >= self.thresholds.min_count]
-        chosen.sort(key=lambda g: (-len(g.messages), -g.count, g.destination, g.key, g.action))
+        chosen.sort(key=lambda g: (-g.messages, -g.count, g.destination, g.key, g.action))
         return [_finding(g) for g in chosen[: self.thresholds.limit]]
+
+
+def _arrived(counts: tuple[Any, ...], samples: _Samples, at: int) -> _Group:
+    """A group as a worker sent it: its counts, and where its sample is."""
+    group = _Group.__new__(_Group)
+    # each setattr called from C (map), not by a Python loop: hundreds of groups per unit;
+    # setattr returns None, so any() runs them all
+    any(map(setattr, repeat(group, len(counts)), _COUNTS, counts))
+    group.sample = (samples, at)
+    return group
 
 
 def _finding(group: _Group) -> Finding:
     row = group.sample_row()
     return Finding(
         destination=group.destination, action=group.action, reason=row.get("reason") or "undefined",
-        catalog_id=row.get("catalog_id"), count=group.count, messages=len(group.messages),
+        catalog_id=row.get("catalog_id"), count=group.count, messages=group.messages,
         recipients=len(group.recipients), first_seen=group.first, last_seen=group.last,
         code=max(group.codes.items(), key=itemgetter(1))[0], summary=row.get("summary"),
         causes=tuple(row.get("causes") or ()), fixes=tuple(row.get("fixes") or ()),

@@ -9,7 +9,9 @@ ties) that adding every record in input order gives, so ``--jobs 2`` writes what
 from __future__ import annotations
 
 import io
+import pickle
 from dataclasses import dataclass
+from typing import Any
 
 from .findings import FindingsBuilder, Thresholds
 from .output import RecordWriter
@@ -27,6 +29,21 @@ class Folded:
     text: bytes
     """The unit's records rendered in the records format, UTF-8 (empty when none are wanted):
     bytes, so the parent neither decodes nor encodes them."""
+
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        # Pickle 5 can send the records (most of what a unit's result weighs) beside the pickle
+        # instead of inside it: the pool's pipes then carry them without a copy on either side
+        # (``pool._send_all`` and ``pool._receive``).
+        text: Any = pickle.PickleBuffer(self.text) if protocol >= 5 else self.text
+        return _folded, (self.summary, self.groups, text)
+
+
+def _folded(summary: Summary, groups: FindingsBuilder, text: Any) -> Folded:
+    """A ``Folded`` unpickled: records that came beside the pickle arrive as a read-only view
+    of the buffer they were read into, which is what they are kept as."""
+    if isinstance(text, memoryview):
+        text = text.obj
+    return Folded(summary, groups, text)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ import multiprocessing
 import os
 import pickle
 import queue
+import struct
 import sys
 import threading
 import time
@@ -36,6 +37,13 @@ AHEAD = 2
 _PIPE_BYTES = 1024 * 1024
 """Room asked for in each result pipe: a unit's result (its rendered records) is written in one go
 and the worker moves on without waiting for the parent to read it."""
+_HEAD = struct.Struct("!QI")
+"""A result on its pipe: the pickle's size and how many buffers follow it (each announced by a
+``_SIZE``), then the pickle, then the buffers. Pickle 5 keeps large buffers (a unit's rendered
+records) out of the pickle: they go from the worker's object to the pipe and from the pipe into
+the object the parent keeps, instead of being copied into a pickle, out of a pipe into a buffer,
+into a bigger buffer and out of the pickle again (what ``Connection.send``/``recv`` do)."""
+_SIZE = struct.Struct("!Q")
 
 
 def _die_with_parent(parent: int) -> None:
@@ -59,7 +67,7 @@ def _serve(tasks: Connection, results: Connection, work: Callable[..., UnitResul
     # parent is still sending it (a payload can be larger than the pipe) and has not read the
     # last result. A unit starts only once every earlier result is in the pipe: when a worker
     # dies, what it sent can still be read, and the unit it was working on is the one lost.
-    outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+    outbox: queue.SimpleQueue[list[Any] | None] = queue.SimpleQueue()
     flushed = threading.Event()
     flushed.set()
     sender = threading.Thread(target=_send_all, args=(outbox, results, flushed), name="ndr-results",
@@ -78,23 +86,68 @@ def _serve(tasks: Connection, results: Connection, work: Callable[..., UnitResul
             outcome: Outcome = work(unit, *args)
         except Exception as exc:  # a bug outside the per-message guard: lose this unit only
             outcome = _internal(exc)
-        try:
-            data = pickle.dumps((number, outcome), pickle.HIGHEST_PROTOCOL)
-        except Exception as exc:  # a result that cannot be pickled: lose this unit only
-            data = pickle.dumps((number, _internal(exc)), pickle.HIGHEST_PROTOCOL)
         flushed.clear()
-        outbox.put(data)
+        outbox.put(_framed((number, outcome)))
     outbox.put(None)
     sender.join()
 
 
-def _send_all(outbox: "queue.SimpleQueue[bytes | None]", results: Connection, flushed: threading.Event) -> None:
-    while (data := outbox.get()) is not None:
+def _framed(item: tuple[int, Outcome]) -> list[Any]:
+    """What goes on the result pipe for one unit (``_HEAD``), as a list of buffers to write."""
+    buffers: list[pickle.PickleBuffer] = []
+    try:
+        data = pickle.dumps(item, pickle.HIGHEST_PROTOCOL, buffer_callback=buffers.append)
+    except Exception as exc:  # a result that cannot be pickled: lose this unit only
+        buffers = []
+        data = pickle.dumps((item[0], _internal(exc)), pickle.HIGHEST_PROTOCOL)
+    raws = [buffer.raw() for buffer in buffers]
+    head = _HEAD.pack(len(data), len(raws)) + b"".join(_SIZE.pack(raw.nbytes) for raw in raws)
+    return [head, data, *raws]
+
+
+def _send_all(outbox: "queue.SimpleQueue[list[Any] | None]", results: Connection, flushed: threading.Event) -> None:
+    while (pieces := outbox.get()) is not None:
         try:
-            results.send_bytes(data)
+            _write_all(results.fileno(), pieces)
         except OSError:  # the parent is gone, or stopped listening
             os._exit(1)
         flushed.set()
+
+
+def _write_all(fd: int, pieces: list[Any]) -> None:
+    views = [memoryview(piece) for piece in pieces if len(piece)]
+    while views:
+        written = os.writev(fd, views[:64])  # the system's IOV_MAX is at least 1024
+        while written and written >= views[0].nbytes:
+            written -= views.pop(0).nbytes
+        if written:
+            views[0] = views[0][written:]
+
+
+def _receive(results: Connection) -> tuple[int, Outcome]:
+    """One unit's result from its pipe (``_HEAD``); EOFError when the worker is gone."""
+    fd = results.fileno()
+    size, count = _HEAD.unpack(_read(fd, _HEAD.size))
+    table = _read(fd, _SIZE.size * count)
+    sizes = [_SIZE.unpack_from(table, at * _SIZE.size)[0] for at in range(count)]
+    data = _read(fd, size)
+    buffers = [_read(fd, length) for length in sizes]
+    item: tuple[int, Outcome] = pickle.loads(data, buffers=buffers)
+    return item
+
+
+def _read(fd: int, size: int) -> bytearray:
+    """Exactly ``size`` bytes from a pipe, read straight into the buffer that keeps them."""
+    buffer = bytearray(size)
+    view = memoryview(buffer)
+    got = 0
+    while got < size:
+        read = os.readv(fd, [view[got:]])
+        if not read:
+            raise EOFError("the worker closed its pipe")
+        got += read
+    view.release()
+    return buffer
 
 
 def _internal(exc: Exception) -> str:
@@ -186,7 +239,7 @@ class Pool:
         for index, worker in enumerate(workers):
             if worker.results in ready:
                 try:
-                    number, outcome = worker.results.recv()
+                    number, outcome = _receive(worker.results)
                 except (EOFError, OSError):  # it died, and everything it sent has been read
                     workers[index] = self._replace(worker, done, retry)
                     continue

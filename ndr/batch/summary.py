@@ -3,10 +3,11 @@ hard/soft and day, plus the problems. Rendered as terminal tables or as JSON."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from itertools import repeat
 from typing import Any
 
-from ..reading.archives import Problem
+from ..reading.mbox import Problem
 from ..safetext import clean_tree
 from .work import UnitResult
 
@@ -44,6 +45,24 @@ class Summary:
     by_day: Counter[str] = field(default_factory=Counter)
     by_day_reason: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     problems: list[Problem] = field(default_factory=list)
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        # A worker's summary travels to the parent once per unit. Pickled as they are, its
+        # counters (hundreds per unit: one per day for the day-by-reason table) unpickle each
+        # through Counter's Python constructor; as plain dicts they unpickle in C, and become
+        # counters again without that constructor (``_counter``).
+        return tuple(
+            {day: dict(reasons) for day, reasons in value.items()} if name == "by_day_reason"
+            else dict(value) if isinstance(value, Counter) else value
+            for name, value in zip(_FIELDS, map(getattr, repeat(self), _FIELDS)))
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        for name, value in zip(_FIELDS, state):
+            if name == "by_day_reason":
+                value = defaultdict(Counter, {day: _counter(reasons) for day, reasons in value.items()})
+            elif isinstance(value, dict):
+                value = _counter(value)
+            setattr(self, name, value)
 
     def add(self, result: UnitResult) -> None:
         """Fold one unit's results in (its folded counts when a worker folded them)."""
@@ -126,6 +145,16 @@ class Summary:
             if len(self.problems) > top:
                 lines.append("  " + _("… and %(num)d more (see --summary)") % {"num": len(self.problems) - top})
         return "\n".join(lines)
+
+
+_FIELDS = tuple(f.name for f in fields(Summary))
+
+
+def _counter(counts: dict[str, int]) -> Counter[str]:
+    """A counter holding ``counts``, made without Counter's Python constructor."""
+    counter: Counter[str] = Counter.__new__(Counter)
+    dict.update(counter, counts)
+    return counter
 
 
 def render_table(title: str, rows: list[tuple[str, int]], more: int = 0,

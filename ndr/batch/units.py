@@ -8,15 +8,13 @@ same units in the same order and produces the same records.
 from __future__ import annotations
 
 import os
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Union
 
-from ..reading.archives import (Limits, Problem, RawMessage, compression_of, is_tar, is_zip, iter_messages,
-                        mbox_spans, zip_members)
-from ..reading.mbox import has_cr_line_ends
-from ..reading.sources import folder_files, is_maildir, maildir_files
+from ..reading.kinds import compression_of, is_tar, is_zip
+from ..reading.mbox import Limits, Problem, RawMessage, has_cr_line_ends, mbox_spans
+from ..reading.sources import folder_files, is_maildir, iter_messages, maildir_files
 
 SPAN_THRESHOLD = 4 * 1024 * 1024
 """Plain files larger than this are split by offsets in the planner; smaller ones travel by name."""
@@ -180,6 +178,10 @@ def _plan_spans(path: str, size: int) -> Iterator[Unit]:
 
 
 def _plan_zip(path: str) -> Iterator[Unit]:
+    import zipfile  # here: a plain mbox is planned without the archive modules
+
+    from ..reading.archives import zip_members
+
     try:
         members = zip_members(path)
     except (OSError, zipfile.BadZipFile, ValueError):  # the worker reports it, with the reason

@@ -8,16 +8,25 @@ why results are identical across engines. The catalog is loaded once per worker 
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
+
+# BLAKE2 from CPython's own module: hashlib would load OpenSSL first (a few milliseconds at every
+# start of ``analyze``) for a hash it does not take from there anyway. The same digest either way.
+if TYPE_CHECKING:
+    from hashlib import blake2b
+else:
+    try:
+        from _blake2 import blake2b
+    except ImportError:  # another implementation may not have it
+        from hashlib import blake2b
 
 from ..lazy import regex
 from ..safetext import no_surrogates
-from ..reading.archives import (DEFAULT_LIMITS, Limits, Problem, RawMessage, iter_messages, iter_zip, open_input,
-                                read_span)
+from ..reading.mbox import DEFAULT_LIMITS, Limits, Problem, RawMessage, open_input, read_span
+from ..reading.sources import iter_messages
 from ..catalog import Catalog, load_catalog
 from ..reading.text import parse_date
 from ..parse import parse_bytes
@@ -84,7 +93,7 @@ def worker_catalog(user: str | None) -> Catalog:
 
 def digest_of(data: bytes) -> str:
     """The content hash that identifies a message in the ledger."""
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+    return blake2b(data, digest_size=16).hexdigest()
 
 
 def read_unit(unit: Unit, limits: Limits) -> Iterator[RawMessage | Problem]:
@@ -107,6 +116,8 @@ def read_unit(unit: Unit, limits: Limits) -> Iterator[RawMessage | Problem]:
                     continue
                 yield RawMessage(unit.path, index, data, None, cut)
     elif isinstance(unit, ZipMembers):
+        from ..reading.archives import iter_zip  # here: a plain mbox is read without the archive modules
+
         yield from iter_zip(unit.path, unit.path, unit.members, limits)
     else:
         for path, source, index in unit.files:

@@ -14,15 +14,14 @@ import os
 import sys
 from contextlib import ExitStack
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, TYPE_CHECKING, Iterator
 
-from ..reading.archives import DEFAULT_LIMITS, Limits
+from ..reading.mbox import DEFAULT_LIMITS, Limits
 from ..batch.dask_engine import DaskEngine, DaskUnavailable
 from ..batch.engine import LocalEngine, default_jobs
 from ..batch.findings import FindingsBuilder, Thresholds
 from ..batch.fold import Fold
 from ..batch.findings import render_text as render_findings
-from ..batch.ledger import Ledger, LedgerError
 from ..batch.output import Progress, RecordWriter, format_of
 from ..batch.summary import Summary
 from ..batch.units import plan
@@ -31,6 +30,9 @@ from ..batch.work import WorkContext
 from ..errors import InputError
 from ..safetext import clean_tree, for_terminal
 from ..reading.sources import folder_files, is_maildir, maildir_files
+if TYPE_CHECKING:
+    from ..batch.ledger import Ledger
+
 from .common import (EXIT_DATAERR, EXIT_NOTHING, EXIT_OK, EXIT_USAGE, add_catalog_option,
                      add_lang_option, add_limit_options, catalog_from, parse_size, policy_from)
 
@@ -133,7 +135,7 @@ def _analyze(args: argparse.Namespace, limits: Limits, thresholds: Thresholds) -
         progress = Progress(_total_bytes(args.paths) if show else 0, enabled=show)
         stopped = False
         try:
-            for result in _engine(args, context, fold).run(plan(args.paths, limits)):
+            for result in _engine(args, context, fold).run(plan(args.paths, limits), _file_bytes(args.paths)):
                 folded = fold.apply(result).folded  # local workers folded theirs already
                 assert folded is not None
                 progress.update(result.nbytes, folded.summary.messages, len(result.problems))
@@ -182,6 +184,8 @@ def _engine(args: argparse.Namespace, context: WorkContext, fold: Fold) -> Local
 def _open_ledger(stack: ExitStack, path: str | None) -> Ledger | None:
     if not path:
         return None
+    from ..batch.ledger import Ledger, LedgerError  # here: sqlite3 only for a run with --db
+
     try:
         return stack.enter_context(Ledger(path))
     except LedgerError as exc:
@@ -211,6 +215,18 @@ def _write_json(path: str, summary: Summary, found: list[Finding], stopped: bool
             stream.write("\n")
     except OSError as exc:
         raise InputError(f"{path}: cannot write summary: {exc.strerror or exc}") from None
+
+
+def _file_bytes(paths: list[str]) -> int:
+    """Bytes of the PATHs that are files (folders count nothing): what the input holds at least,
+    known from one ``stat`` per PATH, without walking folders or reading anything."""
+    total = 0
+    for given in paths:
+        try:
+            total += os.path.getsize(given) if os.path.isfile(given) else 0
+        except OSError:
+            pass
+    return total
 
 
 def _total_bytes(paths: list[str]) -> int:

@@ -32,30 +32,17 @@ from .mbox import mbox_spans as mbox_spans
 from .mbox import read_span as read_span
 from .mbox import open_input as open_input
 from .mbox import _MIB, _lines, error_text, iter_plain, opened, split_stream
+from .kinds import COMPRESSIONS, compression_of as compression_of, is_tar as is_tar, is_zip as is_zip
 
 _DECOMPRESSORS: dict[str, Callable[[_Counting], io.BufferedIOBase]] = {
     ".gz": lambda f: gzip.GzipFile(fileobj=_as_file(f), mode="rb"),
     ".bz2": lambda f: bz2.BZ2File(_as_file(f), "rb"), ".xz": lambda f: lzma.LZMAFile(_as_file(f), "rb")}
-_TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
+assert set(_DECOMPRESSORS) == set(COMPRESSIONS), "a compression without its decompressor"
 _READ_ERRORS = (OSError, EOFError, lzma.LZMAError, zlib.error, tarfile.TarError,
                 zipfile.BadZipFile, ValueError)
 
 
 _error_text = error_text
-
-
-def compression_of(name: str) -> str | None:
-    """The single-stream compression suffix of ``name`` (``.gz``, ``.bz2``, ``.xz``) or None."""
-    suffix = os.path.splitext(name)[1].lower()  # Path(name).suffix, without a Path per file
-    return suffix if suffix in _DECOMPRESSORS else None
-
-
-def is_tar(name: str) -> bool:
-    return name.lower().endswith(_TAR_SUFFIXES)
-
-
-def is_zip(name: str) -> bool:
-    return name.lower().endswith(".zip")
 
 
 def open_binary(path: str | Path) -> io.BufferedIOBase:

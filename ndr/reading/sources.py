@@ -12,6 +12,7 @@ import os
 import sys
 from typing import IO, TYPE_CHECKING, Iterator
 
+from .kinds import is_packed
 from .mbox import DEFAULT_LIMITS, Limits, Problem, RawMessage, iter_plain, read_file
 from ..errors import InputError
 
@@ -21,9 +22,6 @@ if TYPE_CHECKING:
 __all__ = ["RawMessage", "Problem", "open_binary", "is_maildir", "iter_path", "iter_file",
            "read_path_or_fail", "maildir_files"]
 
-# The names archives.iter_messages reads as compressed or archived (compression_of, is_tar,
-# is_zip); any other file is read by iter_plain, as archives.py would.
-_NEEDS_ARCHIVES = (".gz", ".bz2", ".xz", ".zip", ".tar", ".tgz", ".tbz2", ".txz")
 
 
 def open_binary(path: str | Path) -> io.BufferedIOBase:
@@ -60,7 +58,7 @@ def iter_path(given: str, stdin: IO[bytes] | None = None,
         cut = len(data) > limits.max_message_bytes
         yield RawMessage("-", 0, data[:limits.max_message_bytes], None, cut)
         return
-    if not given.lower().endswith(_NEEDS_ARCHIVES):  # the common case, one message in a file
+    if not is_packed(given):  # the common case, one message in a file
         messages = read_file(given, limits)
         if messages is not None:
             yield from messages
@@ -84,14 +82,13 @@ def iter_path(given: str, stdin: IO[bytes] | None = None,
 
 def iter_file(given: str, limits: Limits = DEFAULT_LIMITS) -> Iterator[RawMessage | Problem]:
     """The messages of one file: a single message, each message of an mbox, or of an archive."""
-    yield from _iter_messages(given, given, limits)
+    yield from iter_messages(given, given, limits)
 
 
-def _iter_messages(path: str, source: str, limits: Limits = DEFAULT_LIMITS) -> Iterator[RawMessage | Problem]:
+def iter_messages(path: str, source: str, limits: Limits = DEFAULT_LIMITS) -> Iterator[RawMessage | Problem]:
     """``archives.iter_messages``, importing the compression and archive modules only for a file
     that needs them (a mailbox rule's one bounce does not)."""
-    lowered = path.lower()
-    if not lowered.endswith(_NEEDS_ARCHIVES):
+    if not is_packed(path):
         yield from iter_plain(path, source, limits)
         return
     from .archives import iter_messages
@@ -103,7 +100,7 @@ def _read_file(path: Path) -> RawMessage | Problem:
     """One Maildir message, reported under its own file name (``Maildir/cur/1234.host:2,S``): that
     is the name a user can open, move or delete, while a position changes as mail comes and goes."""
     source = str(path)
-    for item in _iter_messages(source, source):
+    for item in iter_messages(source, source):
         if isinstance(item, Problem):
             return Problem(source, 0, item.error)
         return RawMessage(source, 0, item.data, None, item.truncated)
