@@ -132,14 +132,15 @@ def test_sources_reads_maildir_and_archives(tmp_path):
 def test_offsets_match_the_stream_on_random_mboxes(tmp_path):
     import random
 
-    pieces = [b"From a\n", b"From b\r\n", b"\n", b"\r\n", b"text\n", b">From c\n", b"From ", b"x", b"\r"]
+    pieces = [b"From a\n", b"From b\r\n", b"\n", b"\r\n", b"text\n", b">From c\n", b"From ", b"x", b"\r",
+              b"\r\n\r\nFrom z\r\n"]
     rng = random.Random(7)
     path = tmp_path / "r.mbox"
     for _ in range(300):
         data = b"From 0\n" + b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 40)))
         path.write_bytes(data)
         streamed = _data(list(iter_messages(str(path))))
-        for chunk in (3, 8, 1 << 20):
+        for chunk in (1, 2, 3, 8, 1 << 20):  # separators straddling chunks, and the kept context
             with open(path, "rb") as handle:
                 spans = [read_span(handle, s, e)[0] for s, e in mbox_spans(path, chunk)]
             assert spans == streamed, (data, chunk)

@@ -144,6 +144,67 @@ def test_worker_count_follows_the_input_size(inputs, monkeypatch):
     assert runner.workers == 2
 
 
+def test_file_sizes_start_the_workers_without_reading_ahead(inputs, monkeypatch):
+    """When the PATHs' sizes already call for every worker, no unit is read ahead to weigh them."""
+    monkeypatch.setattr(engine, "BYTES_PER_WORKER", 10**9)
+    weighed = []
+    real = engine.workers_for
+    monkeypatch.setattr(engine, "workers_for", lambda units, jobs: weighed.append(jobs) or real(units, jobs))
+    runner = LocalEngine(WorkContext(), 2)
+    assert len([m for r in runner.run(plan(inputs, DEFAULT_LIMITS), input_bytes=2 * 10**9)
+                for m in r.messages]) == 60
+    assert runner.workers == 2 and weighed == []
+    runner = LocalEngine(WorkContext(), 2)
+    assert len([m for r in runner.run(plan(inputs, DEFAULT_LIMITS), input_bytes=10**9 - 1)
+                for m in r.messages]) == 60
+    assert runner.workers == 1 and weighed == [2]  # too little for two: weighed from the units
+
+
+def test_results_cross_the_pipe_with_the_records_beside_the_pickle(inputs):
+    """A folded unit goes through the pool's own framing: its records out of band, read straight
+    into the buffer the parent keeps; what arrives equals what left."""
+    import threading
+
+    from ndr.batch import pool
+    from ndr.batch.fold import Fold
+
+    unit = next(u for u in plan(inputs, DEFAULT_LIMITS) if isinstance(u, Spans))
+    result = Fold("jsonl").apply(work.process_unit(unit, WorkContext()))
+    pieces = pool._framed((7, result))
+    assert len(pieces) == 3 and bytes(pieces[2]) == result.folded.text  # head, pickle, records
+    read_end, write_end = os.pipe()
+    writer = threading.Thread(target=pool._write_all, args=(write_end, pieces))
+    writer.start()  # the records may be larger than the pipe: written while they are read
+    with os.fdopen(read_end, "rb", buffering=0) as handle:
+        connection = type("C", (), {"fileno": lambda self: handle.fileno()})()
+        number, arrived = pool._receive(connection)
+        writer.join()
+        os.close(write_end)
+        with pytest.raises(EOFError):
+            pool._receive(connection)  # the worker's end closed
+    assert number == 7 and isinstance(arrived.folded.text, bytearray)
+    assert arrived.folded.text == result.folded.text
+    assert arrived.folded.summary.to_dict() == result.folded.summary.to_dict()
+    assert [f.to_dict() for f in arrived.folded.groups.findings()] == \
+        [f.to_dict() for f in result.folded.groups.findings()]
+
+
+def test_a_summary_travels_as_dicts_and_arrives_with_counters(inputs):
+    import pickle
+    from collections import Counter, defaultdict
+
+    summary = Summary()
+    for result in _run(inputs, 1)[2]:
+        summary.add(result)
+    arrived = pickle.loads(pickle.dumps(summary, pickle.HIGHEST_PROTOCOL))
+    assert arrived.to_dict() == summary.to_dict() and arrived.render_text() == summary.render_text()
+    assert type(arrived.by_reason) is Counter and type(arrived.by_day_reason) is defaultdict
+    assert all(type(c) is Counter for c in arrived.by_day_reason.values())
+    arrived.merge(summary)  # counters that add up, and a day not seen yet gets its own counter
+    arrived.by_day_reason["2001-01-01"]["x"] += 1
+    assert arrived.records == 2 * summary.records and arrived.by_day_reason["2001-01-01"] == {"x": 1}
+
+
 def test_known_digests_are_skipped(inputs):
     _, _, first = _run(inputs, 1)
     known = frozenset(m.digest for r in first for m in r.messages)
