@@ -97,6 +97,11 @@ def test_records_equal_ndr_parse(inputs):
     rows, _, _ = _run(inputs[:3], 1)
     parsed = run_ndr("parse", "--format", "jsonl", *inputs[:3])
     assert [json.loads(line) for line in parsed.stdout.splitlines()] == rows
+    for jobs in ("1", "2"):  # and analyze writes them byte for byte as parse does
+        out = os.path.join(os.path.dirname(inputs[0]), f"records{jobs}.jsonl")
+        assert main(["analyze", *inputs[:3], "-q", "--jobs", jobs, "--records", out]) == 0
+        with open(out, "rb") as written:
+            assert written.read() == parsed.stdout
 
 
 def test_crashing_message_is_a_problem_and_the_batch_goes_on(inputs, monkeypatch):

@@ -8,13 +8,12 @@ ties) that adding every record in input order gives, so ``--jobs 2`` writes what
 """
 from __future__ import annotations
 
-import io
 import pickle
 from dataclasses import dataclass
 from typing import Any
 
 from .findings import FindingsBuilder, Thresholds
-from .output import RecordWriter
+from .output import render
 from .summary import Summary
 from .work import UnitResult
 
@@ -62,16 +61,14 @@ class Fold:
             return result
         summary = Summary()
         groups = FindingsBuilder(self.thresholds)
-        stream = io.StringIO()
-        writer = RecordWriter(stream, self.records, header=False) if self.records else None
+        rows: list[dict[str, Any]] = []
         for message in result.messages:
             summary.messages += 1
+            rows += message.records
             for row, when in zip(message.records, message.times):
                 summary.add_record(row, when)
                 groups.add(row, when)
-                if writer is not None:
-                    writer.write(row)
-        result.folded = Folded(summary, groups, stream.getvalue().encode("utf-8"))
+        result.folded = Folded(summary, groups, render(rows, self.records) if self.records else b"")
         if not self.keep_messages:
             result.messages = []
         return result

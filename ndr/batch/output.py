@@ -3,13 +3,15 @@ terminal progress bar."""
 from __future__ import annotations
 
 import csv
-import json
+import io
 import os
 import sys
 import time
-from typing import IO, Any
+from functools import partial
+from typing import IO, Any, Callable
 
 from ..reading.records import FIELDS
+from ..safetext import json_lines
 
 LIST_SEPARATOR = " | "
 """How list fields (causes, fixes, who, defects) are joined in a CSV cell."""
@@ -30,13 +32,6 @@ class RecordWriter:
             if header:  # a worker renders its unit's rows without one; the parent writes it
                 self._csv.writeheader()
 
-    def write(self, row: dict[str, Any]) -> None:
-        self.count += 1
-        if self._csv is not None:
-            self._csv.writerow({k: csv_cell(v) for k, v in row.items()})
-        else:
-            self.stream.write(json.dumps(row, ensure_ascii=False) + "\n")
-
     def write_rendered(self, data: bytes, count: int) -> None:
         """Write ``count`` rows a worker rendered in this writer's format, as UTF-8."""
         self.count += count
@@ -48,6 +43,27 @@ class RecordWriter:
             return
         self.stream.flush()  # what was written as text (the CSV header) goes first
         buffer.write(data)
+
+
+def render(rows: list[dict[str, Any]], fmt: str) -> bytes:
+    """``rows`` in the records format ``fmt``, as UTF-8: JSON Lines by orjson (the bytes ``ndr
+    parse --format jsonl`` writes for the same records, ten times faster than the standard
+    library's encoder), or CSV rows without the header (``RecordWriter`` writes it once)."""
+    if fmt == "jsonl":
+        return json_lines(rows, _orjson())
+    if fmt != "csv":
+        raise ValueError(f"records format must be jsonl or csv, not {fmt!r}")
+    stream = io.StringIO()
+    writer = csv.DictWriter(stream, fieldnames=FIELDS, extrasaction="ignore")
+    writer.writerows({k: csv_cell(v) for k, v in row.items()} for row in rows)
+    return stream.getvalue().encode("utf-8")
+
+
+def _orjson() -> Callable[[Any], bytes]:
+    import orjson  # here: a run that writes no JSON Lines does not load it
+
+    dumps: Callable[[Any], bytes] = partial(orjson.dumps, option=orjson.OPT_APPEND_NEWLINE)
+    return dumps
 
 
 def csv_cell(value: Any) -> Any:
