@@ -41,8 +41,8 @@ class _Group:
     count: int = 0
     messages: int = 0
     """Distinct messages among the group's records. A message's records are added one after the
-    other, and a message is in one unit only, so a count (``last``) does what a set of (source,
-    index) pairs did, and units' counts add up: most of what a worker's groups weighed in transit."""
+    other, and a message is in one unit only, so a count (with ``last_message``) does what a set
+    of (source, index) pairs did, and the counts of units simply add up when merged."""
     last_message: tuple[str, int] | None = None
     """The message of the record added last."""
     recipients: set[str] = field(default_factory=set)
@@ -111,7 +111,7 @@ class _Samples:
 
     The parent keeps a group's sample only for a group it has not seen in an earlier unit, and
     reads one only for a group that becomes a finding: one pickle per unit (whose memo stores the
-    catalog's texts once) is a fraction of what a pickle per group cost the worker, and the
+    catalog's texts once) costs the worker about half of what a pickle per group did, and the
     parent reads none of it in most units."""
 
     __slots__ = ("data", "rows")

@@ -115,6 +115,7 @@ def _send_all(outbox: "queue.SimpleQueue[list[Any] | None]", results: Connection
 
 
 def _write_all(fd: int, pieces: list[Any]) -> None:
+    """Every byte of ``pieces`` to ``fd``, in order, however the system splits the writes."""
     views = [memoryview(piece) for piece in pieces if len(piece)]
     while views:
         written = os.writev(fd, views[:64])  # the system's IOV_MAX is at least 1024
