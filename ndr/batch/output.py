@@ -7,11 +7,10 @@ import io
 import os
 import sys
 import time
-from functools import partial
-from typing import IO, Any, Callable
+from typing import IO, Any
 
 from ..reading.records import FIELDS
-from ..safetext import json_lines
+from ..safetext import json_lines, orjson_lines
 
 LIST_SEPARATOR = " | "
 """How list fields (causes, fixes, who, defects) are joined in a CSV cell."""
@@ -50,20 +49,13 @@ def render(rows: list[dict[str, Any]], fmt: str) -> bytes:
     parse --format jsonl`` writes for the same records, ten times faster than the standard
     library's encoder), or CSV rows without the header (``RecordWriter`` writes it once)."""
     if fmt == "jsonl":
-        return json_lines(rows, _orjson())
+        return json_lines(rows, orjson_lines())
     if fmt != "csv":
         raise ValueError(f"records format must be jsonl or csv, not {fmt!r}")
     stream = io.StringIO()
     writer = csv.DictWriter(stream, fieldnames=FIELDS, extrasaction="ignore")
     writer.writerows({k: csv_cell(v) for k, v in row.items()} for row in rows)
     return stream.getvalue().encode("utf-8")
-
-
-def _orjson() -> Callable[[Any], bytes]:
-    import orjson  # here: a run that writes no JSON Lines does not load it
-
-    dumps: Callable[[Any], bytes] = partial(orjson.dumps, option=orjson.OPT_APPEND_NEWLINE)
-    return dumps
 
 
 def csv_cell(value: Any) -> Any:

@@ -129,8 +129,7 @@ def _receive(results: Connection) -> tuple[int, Outcome]:
     """One unit's result from its pipe (``_HEAD``); EOFError when the worker is gone."""
     fd = results.fileno()
     size, count = _HEAD.unpack(_read(fd, _HEAD.size))
-    table = _read(fd, _SIZE.size * count)
-    sizes = [_SIZE.unpack_from(table, at * _SIZE.size)[0] for at in range(count)]
+    sizes = [length for (length,) in _SIZE.iter_unpack(_read(fd, _SIZE.size * count))]
     data = _read(fd, size)
     buffers = [_read(fd, length) for length in sizes]
     item: tuple[int, Outcome] = pickle.loads(data, buffers=buffers)

@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import sys
-from functools import partial
 from typing import TYPE_CHECKING, Any, Callable
 
 from ..catalog import Catalog
@@ -25,7 +24,7 @@ from ..policy import Policy
 from ..reading.records import records
 from ..reading.mbox import Limits, open_input
 from ..reading.sources import Problem, RawMessage, iter_path
-from ..safetext import for_terminal, json_lines
+from ..safetext import for_terminal, json_lines, orjson_lines
 from .common import (EXIT_DATAERR, EXIT_NOTHING, EXIT_OK, EXIT_TEMPFAIL, add_catalog_option,
                      add_lang_option, add_limit_options, bullet_lines, catalog_from, policy_from)
 
@@ -252,9 +251,7 @@ def _jsonl_dumps(state: _Run) -> Callable[[Any], bytes]:
     if state.printed < ORJSON_FROM:
         return _stdlib_line
     if state.dumps is None:
-        import orjson
-
-        state.dumps = partial(orjson.dumps, option=orjson.OPT_APPEND_NEWLINE)  # no Python frame per row
+        state.dumps = orjson_lines()
     return state.dumps
 
 

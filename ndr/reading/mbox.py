@@ -269,19 +269,15 @@ def split_bytes(data: bytes, source: str, member: str | None = None,
         return
     index = 0
     start = first_end  # the first From line is dropped
-    at = data.find(b"\nFrom ", start - 1)
-    while at >= 0:
-        if data[at - 1] == 10 or (data[at - 1] == 13 and data[at - 2] == 10):  # after a blank line
-            yield RawMessage(source, index, _unquoted(data[start:at + 1]), member)
-            index += 1
-            end = data.find(b"\n", at + 1)
-            if end < 0:  # the separator is the last line: an empty message follows
-                start = len(data)
-                break
-            start = end + 1
-            at = data.find(b"\nFrom ", end)
-        else:
-            at = data.find(b"\nFrom ", at + 1)
+    for found in _SEPARATOR.finditer(data, first_end):  # after the separator line, in order
+        at = found.start() - 1  # the line end before ``From ``
+        yield RawMessage(source, index, _unquoted(data[start:at + 1]), member)
+        index += 1
+        end = data.find(b"\n", at + 1)
+        if end < 0:  # the separator is the last line: an empty message follows
+            start = len(data)
+            break
+        start = end + 1
     yield RawMessage(source, index, _unquoted(data[start:]), member)
 
 

@@ -23,7 +23,6 @@ __all__ = ["RawMessage", "Problem", "open_binary", "is_maildir", "iter_path", "i
            "read_path_or_fail", "maildir_files"]
 
 
-
 def open_binary(path: str | Path) -> io.BufferedIOBase:
     """Open a file for reading bytes, decompressing by extension (``archives.open_binary``)."""
     from .archives import open_binary as opened
